@@ -1,0 +1,17 @@
+# The default target builds the replica (the course harness runs `make` before ./3700kvstore).
+.PHONY: all build test clean
+
+all: build
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules
+
+build: node_modules
+	npx tsc -p tsconfig.json
+
+test: node_modules
+	npm test
+
+clean:
+	rm -rf dist

@@ -1,0 +1,127 @@
+/**
+ * The replica's state: the persistent part of Figure 2 (term, vote, log) apart from the volatile
+ * rest. Immutable: `step` produces a new state with immer.
+ */
+import * as O from 'fp-ts/Option'
+import type { Draft } from 'immer'
+import { emptyKv, type KvStore } from './kv'
+import { emptyLog, type Log } from './log'
+import type { RandomState } from './random'
+import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
+
+/** Durations in milliseconds. */
+export interface Timing {
+  /** How often a leader makes sure every follower has heard from it. */
+  readonly heartbeatMs: number
+  /** Election timeouts are drawn uniformly from [min, max] (§5.2). */
+  readonly electionTimeoutMinMs: number
+  readonly electionTimeoutMaxMs: number
+  /** Safety margin taken off the read lease. */
+  readonly leaseMarginMs: number
+  /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
+  readonly maxEntriesPerAppend: number
+}
+
+export const defaultTiming: Timing = {
+  heartbeatMs: 500,
+  electionTimeoutMinMs: 1500,
+  electionTimeoutMaxMs: 2500,
+  leaseMarginMs: 100,
+  maxEntriesPerAppend: 64,
+}
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
+
+/** Figure 2's persistent state: "updated on stable storage before responding to RPCs". */
+export interface PersistentState {
+  readonly currentTerm: number
+  readonly votedFor: O.Option<NodeId>
+  readonly log: Log
+}
+
+/** What a leader knows of one follower (Figure 2's nextIndex and matchIndex, and more). */
+export interface Progress {
+  readonly nextIndex: number
+  readonly matchIndex: number
+  /** The `sentAt` of the newest AppendEntries this follower answered in this term (read lease). */
+  readonly ackedSentAt: number
+  /** When the leader last sent this follower an AppendEntries (heartbeat suppression). */
+  readonly lastSentAt: number
+  /** AppendEntries sent and answered: their ratio estimates the round-trip delivery rate. */
+  readonly sent: number
+  readonly answered: number
+}
+
+/** A put this replica appended as leader and has not seen applied yet. */
+export interface OwnPut {
+  readonly put: PutCommand
+  /** When it was last handed to another leader after losing its place in our log; 0 if never. */
+  readonly forwardedAt: number
+}
+
+export interface ReplicaState {
+  readonly id: NodeId
+  readonly peers: readonly NodeId[]
+  readonly timing: Timing
+  readonly persistent: PersistentState
+
+  readonly role: Role
+  readonly leader: O.Option<NodeId>
+  readonly commitIndex: number
+  readonly lastApplied: number
+  readonly kv: KvStore
+  /** When we last heard from a leader of our term; votes are refused within the minimum election timeout of it. */
+  readonly lastLeaderContact: number
+  /** Votes (or pre-votes) granted to us in the current campaign. */
+  readonly votesGranted: readonly NodeId[]
+  /** Leader only: one entry per peer. */
+  readonly progress: Readonly<Record<string, Progress>>
+  /** Leader only: when it took office (check-quorum gives it one election timeout to hear back). */
+  readonly leaderSince: number
+
+  /** Requests held until a leader is known: nothing is dropped. */
+  readonly held: readonly ClientRequest[]
+  /** Leader only: gets waiting for the read lease. */
+  readonly pendingReads: readonly GetRequest[]
+  /** Puts we appended as leader, by MID, until they are applied. */
+  readonly ownPuts: Readonly<Record<string, OwnPut>>
+  /** Clients we redirected, with where and when: a quick retry that avoids that leader means it is gone. */
+  readonly lastRedirect: Readonly<Record<string, { readonly leader: NodeId; readonly at: number }>>
+  /** A leader that clients could not reach: requests are held rather than sent to it again. */
+  readonly unreachableLeader: O.Option<NodeId>
+
+  readonly random: RandomState
+}
+
+export type MutableState = Draft<ReplicaState>
+
+export interface ReplicaConfig {
+  readonly id: NodeId
+  readonly peers: readonly NodeId[]
+  readonly seed: RandomState
+  readonly timing?: Timing
+}
+
+export const initialState = (config: ReplicaConfig, persistent?: PersistentState): ReplicaState => ({
+  id: config.id,
+  peers: config.peers.filter((peer) => peer !== config.id),
+  timing: config.timing ?? defaultTiming,
+  persistent: persistent ?? { currentTerm: 0, votedFor: O.none, log: emptyLog },
+  role: 'follower',
+  leader: O.none,
+  commitIndex: 0,
+  lastApplied: 0,
+  kv: emptyKv,
+  lastLeaderContact: Number.NEGATIVE_INFINITY,
+  votesGranted: [],
+  progress: {},
+  leaderSince: 0,
+  held: [],
+  pendingReads: [],
+  ownPuts: {},
+  lastRedirect: {},
+  unreachableLeader: O.none,
+  random: config.seed,
+})
+
+export const clusterSize = (state: ReplicaState): number => state.peers.length + 1

@@ -1,0 +1,176 @@
+/**
+ * io-ts codecs for every datagram a replica sends or receives: the simulator's client protocol
+ * (`../shared/protocol.md`) and our own Raft RPCs, which travel the same way.
+ *
+ * Decoding is the only door from the network into the domain: whatever fails here is logged and
+ * dropped by the caller, never thrown on.
+ */
+import * as t from 'io-ts'
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+
+/** A replica or client ID: four upper-case hex digits. `FFFF` is broadcast / unknown. */
+export interface NodeIdBrand {
+  readonly NodeId: unique symbol
+}
+export const NodeId = t.brand(
+  t.string,
+  (s): s is t.Branded<string, NodeIdBrand> => /^[0-9A-F]{4}$/.test(s),
+  'NodeId',
+)
+export type NodeId = t.TypeOf<typeof NodeId>
+
+export const BROADCAST = 'FFFF' as NodeId
+export const UNKNOWN_LEADER = 'FFFF' as NodeId
+
+/** Parses an ID from argv or a test; `undefined` when it is not in canonical form. */
+export const parseNodeId = (s: string): NodeId | undefined => (NodeId.is(s) ? s : undefined)
+
+const Envelope = {
+  src: NodeId,
+  dst: NodeId,
+  leader: NodeId,
+}
+
+// ---- client protocol -------------------------------------------------------------------------
+
+export const Hello = t.type({ ...Envelope, type: t.literal('hello') })
+export const GetRequest = t.type({ ...Envelope, type: t.literal('get'), MID: t.string, key: t.string })
+export const PutRequest = t.type({
+  ...Envelope,
+  type: t.literal('put'),
+  MID: t.string,
+  key: t.string,
+  value: t.string,
+})
+export const OkReply = t.intersection([
+  t.type({ ...Envelope, type: t.literal('ok'), MID: t.string }),
+  t.partial({ value: t.string }),
+])
+export const RedirectReply = t.type({ ...Envelope, type: t.literal('redirect'), MID: t.string })
+export const FailReply = t.type({ ...Envelope, type: t.literal('fail'), MID: t.string })
+
+export type Hello = t.TypeOf<typeof Hello>
+export type GetRequest = t.TypeOf<typeof GetRequest>
+export type PutRequest = t.TypeOf<typeof PutRequest>
+export type ClientRequest = GetRequest | PutRequest
+export type OkReply = t.TypeOf<typeof OkReply>
+export type RedirectReply = t.TypeOf<typeof RedirectReply>
+export type FailReply = t.TypeOf<typeof FailReply>
+export type ClientReply = OkReply | RedirectReply | FailReply
+
+// ---- the replicated log ----------------------------------------------------------------------
+
+const Index = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Index')
+const Term = Index
+
+/** A client's put, as it travels in the log: who asked, under which MID, and what to write. */
+export const PutCommand = t.type({
+  op: t.literal('put'),
+  key: t.string,
+  value: t.string,
+  client: NodeId,
+  MID: t.string,
+})
+/** §8: a leader appends a no-op at the start of its term so that it can commit earlier entries. */
+export const NoopCommand = t.type({ op: t.literal('noop') })
+export const Command = t.union([PutCommand, NoopCommand])
+export const Entry = t.type({ term: Term, command: Command })
+
+export type PutCommand = t.TypeOf<typeof PutCommand>
+export type Command = t.TypeOf<typeof Command>
+export type Entry = t.TypeOf<typeof Entry>
+
+// ---- Raft RPCs (Figure 2, plus pre-vote §9.6 of the thesis and forwarding of lost puts) -------
+
+/** RequestVote; with `pre`, the pre-vote round that does not bump anyone's term. */
+export const RequestVote = t.type({
+  ...Envelope,
+  type: t.literal('vote'),
+  term: Term,
+  lastLogIndex: Index,
+  lastLogTerm: Term,
+  pre: t.boolean,
+})
+export const RequestVoteReply = t.type({
+  ...Envelope,
+  type: t.literal('voteReply'),
+  term: Term,
+  granted: t.boolean,
+  pre: t.boolean,
+})
+/** AppendEntries. `sentAt` is the leader's clock at sending; the reply echoes it (read lease). */
+export const AppendEntries = t.type({
+  ...Envelope,
+  type: t.literal('append'),
+  term: Term,
+  prevLogIndex: Index,
+  prevLogTerm: Term,
+  entries: t.array(Entry),
+  leaderCommit: Index,
+  sentAt: t.number,
+})
+/**
+ * AppendEntries reply. On success `matchIndex` is the last index known to match the leader's log.
+ * On a failed consistency check `conflictIndex`/`conflictTerm` let the leader skip a whole term at
+ * a time (§5.3, the optimization the paper sketches).
+ */
+export const AppendEntriesReply = t.type({
+  ...Envelope,
+  type: t.literal('appendReply'),
+  term: Term,
+  success: t.boolean,
+  matchIndex: Index,
+  conflictIndex: Index,
+  conflictTerm: Term,
+  sentAt: t.number,
+})
+/** A put that a deposed leader had appended but lost to truncation, handed to the current leader. */
+export const Forward = t.type({
+  ...Envelope,
+  type: t.literal('forward'),
+  term: Term,
+  puts: t.array(PutCommand),
+})
+
+export type RequestVote = t.TypeOf<typeof RequestVote>
+export type RequestVoteReply = t.TypeOf<typeof RequestVoteReply>
+export type AppendEntries = t.TypeOf<typeof AppendEntries>
+export type AppendEntriesReply = t.TypeOf<typeof AppendEntriesReply>
+export type Forward = t.TypeOf<typeof Forward>
+export type RaftMessage = RequestVote | RequestVoteReply | AppendEntries | AppendEntriesReply | Forward
+
+export const Message = t.union([
+  Hello,
+  GetRequest,
+  PutRequest,
+  OkReply,
+  RedirectReply,
+  FailReply,
+  RequestVote,
+  RequestVoteReply,
+  AppendEntries,
+  AppendEntriesReply,
+  Forward,
+])
+export type Message = t.TypeOf<typeof Message>
+
+/** Why a datagram was not accepted, in words fit for a log line. */
+export type DecodeError = string
+
+/** Decodes one datagram's text. Never throws. */
+export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
+  pipe(
+    E.tryCatch(
+      () => JSON.parse(text) as unknown,
+      () => 'not JSON',
+    ),
+    E.chain((json) =>
+      pipe(
+        Message.decode(json),
+        E.mapLeft(() => `not a datagram of the protocol: ${text.slice(0, 120)}`),
+      ),
+    ),
+  )
+
+export const encodeMessage = (message: Message): string => JSON.stringify(message)

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { applyCommand, emptyKv, read } from '../../src/domain/kv'
+import type { NodeId } from '../../src/domain/wire'
+
+const put = (key: string, value: string, MID: string) =>
+  ({ op: 'put', key, value, client: '0015' as NodeId, MID }) as const
+
+describe('the key-value state machine', () => {
+  it('applies puts in order, the last one winning', () => {
+    const kv = [put('k', 'a', 'm1'), put('k', 'b', 'm2')].reduce(applyCommand, emptyKv)
+    expect(read(kv, 'k')).toBe('b')
+  })
+
+  it('applies a put whose MID was applied already at most once', () => {
+    const kv = [put('k', 'a', 'm1'), put('k', 'b', 'm2'), put('k', 'a', 'm1')].reduce(applyCommand, emptyKv)
+    expect(read(kv, 'k')).toBe('b')
+  })
+
+  it('leaves the store alone on a no-op', () => {
+    expect(applyCommand(emptyKv, { op: 'noop' })).toBe(emptyKv)
+  })
+})
