@@ -1,0 +1,134 @@
+/**
+ * A linearizability checker for a key-value history, one register per key (initial value undefined).
+ *
+ * Each key is checked on its own (linearizability is compositional). Per key it runs a Wing & Gong
+ * style depth-first search: repeatedly pick an operation that may take effect next (one invoked
+ * before every other pending operation's completion), apply it to the register, and backtrack on a
+ * dead end. States already explored, identified by (set of linearized operations, register value),
+ * are remembered and never explored twice.
+ *
+ * Rules of the history:
+ * - a put that never completed may take effect at any time after its invocation, or never;
+ * - a get that never completed is ignored;
+ * - a completed get must return the register's value at its linearization point.
+ */
+
+export interface Operation {
+  id: string
+  client: string
+  key: string
+  kind: 'get' | 'put'
+  value: string | undefined
+  invokedAt: number
+  completedAt: number | undefined
+}
+
+export type LinearizabilityResult =
+  | { ok: true }
+  | { ok: false; key: string; operations: Operation[]; reason: string }
+
+export function checkLinearizable(history: readonly Operation[]): LinearizabilityResult {
+  for (const [key, operations] of groupByKey(history)) {
+    const result = checkKey(operations)
+    if (!result.ok) {
+      return { ok: false, key, operations, reason: result.reason }
+    }
+  }
+  return { ok: true }
+}
+
+function groupByKey(history: readonly Operation[]): Map<string, Operation[]> {
+  const byKey = new Map<string, Operation[]>()
+  for (const operation of history) {
+    if (operation.kind === 'get' && operation.completedAt === undefined) continue
+    const list = byKey.get(operation.key)
+    if (list) list.push(operation)
+    else byKey.set(operation.key, [operation])
+  }
+  for (const list of byKey.values()) list.sort((a, b) => a.invokedAt - b.invokedAt)
+  return byKey
+}
+
+/** The search over one key's operations, sorted by invocation time. */
+function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false; reason: string } {
+  const count = operations.length
+  const completion = operations.map((op) => op.completedAt ?? Number.POSITIVE_INFINITY)
+  const mustComplete = operations.filter((op) => op.completedAt !== undefined).length
+  const linearized = new Uint8Array(count)
+  const explored = new Set<string>()
+  let linearizedCompleted = 0
+  let deepest = 0
+
+  const stateKey = (value: string | undefined): string => {
+    // Bytes of the set packed as characters, plus the register value.
+    let bits = ''
+    for (let i = 0; i < count; i += 16) {
+      let word = 0
+      for (let j = i; j < Math.min(i + 16, count); j++) if (linearized[j]) word |= 1 << (j - i)
+      bits += String.fromCharCode(word)
+    }
+    return `${bits}|${value === undefined ? '\u0000' : value}`
+  }
+
+  /** Indices of the operations that may take effect next. */
+  const candidates = (): number[] => {
+    let earliestCompletion = Number.POSITIVE_INFINITY
+    for (let i = 0; i < count; i++) {
+      if (!linearized[i] && completion[i]! < earliestCompletion) earliestCompletion = completion[i]!
+    }
+    const result: number[] = []
+    for (let i = 0; i < count; i++) {
+      if (linearized[i]) continue
+      if (operations[i]!.invokedAt > earliestCompletion) break // sorted by invocation
+      result.push(i)
+    }
+    return result
+  }
+
+  const mark = (i: number, on: boolean): void => {
+    linearized[i] = on ? 1 : 0
+    if (operations[i]!.completedAt !== undefined) linearizedCompleted += on ? 1 : -1
+  }
+
+  const search = (value: string | undefined): boolean => {
+    if (linearizedCompleted === mustComplete) return true
+    deepest = Math.max(deepest, linearizedCompleted)
+    const key = stateKey(value)
+    if (explored.has(key)) return false
+    explored.add(key)
+
+    const next = candidates()
+    // A get that reads the current value changes nothing, so taking it now is never worse.
+    const freeRead = next.find((i) => operations[i]!.kind === 'get' && operations[i]!.value === value)
+    if (freeRead !== undefined) {
+      mark(freeRead, true)
+      if (search(value)) return true
+      mark(freeRead, false)
+      return false
+    }
+    for (const i of next) {
+      const op = operations[i]!
+      if (op.kind === 'get') continue // its value differs from the register's
+      mark(i, true)
+      if (search(op.value)) return true
+      mark(i, false)
+    }
+    return false
+  }
+
+  if (search(undefined)) return { ok: true }
+  return {
+    ok: false,
+    reason:
+      `no linearization exists: at most ${deepest} of ${mustComplete} completed operations ` +
+      `can be ordered consistently with their real-time order and a single register`,
+  }
+}
+
+/** A one-line description of an operation, for reports. */
+export function describeOperation(op: Operation, origin = 0): string {
+  const time = (t: number | undefined): string => (t === undefined ? 'never' : `${(t - origin).toFixed(4)}s`)
+  const value = op.value === undefined ? '(none)' : op.value
+  return `${op.id} ${op.client} ${op.kind}(${op.key}) ${op.kind === 'put' ? 'wrote' : 'read'} ${value} ` +
+    `invoked ${time(op.invokedAt)} completed ${time(op.completedAt)}`
+}

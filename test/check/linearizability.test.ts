@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest'
+import { checkLinearizable, Operation } from '../../src/check/linearizability'
+
+let counter = 0
+const put = (key: string, value: string, invokedAt: number, completedAt: number | undefined, client = 'C1'): Operation => ({
+  id: `op${counter++}`, client, key, kind: 'put', value, invokedAt, completedAt,
+})
+const get = (key: string, value: string | undefined, invokedAt: number, completedAt: number | undefined, client = 'C1'): Operation => ({
+  id: `op${counter++}`, client, key, kind: 'get', value, invokedAt, completedAt,
+})
+
+describe('checkLinearizable', () => {
+  it('accepts an empty history', () => {
+    expect(checkLinearizable([])).toEqual({ ok: true })
+  })
+
+  it('accepts sequential puts and gets', () => {
+    const history = [put('k', 'a', 0, 1), get('k', 'a', 2, 3), put('k', 'b', 4, 5), get('k', 'b', 6, 7)]
+    expect(checkLinearizable(history).ok).toBe(true)
+  })
+
+  it('accepts a get of the initial (undefined) value', () => {
+    expect(checkLinearizable([get('k', undefined, 0, 1), put('k', 'a', 2, 3)]).ok).toBe(true)
+  })
+
+  it('rejects a stale read after a completed overwrite', () => {
+    const history = [put('k', 'a', 0, 1), put('k', 'b', 2, 3), get('k', 'a', 4, 5)]
+    const result = checkLinearizable(history)
+    expect(result.ok).toBe(false)
+    if (!result.ok) {
+      expect(result.key).toBe('k')
+      expect(result.operations).toHaveLength(3)
+      expect(result.reason).toMatch(/linearization/)
+    }
+  })
+
+  it('allows a read concurrent with a put to see either value', () => {
+    expect(checkLinearizable([put('k', 'a', 0, 1), put('k', 'b', 2, 6), get('k', 'a', 3, 4)]).ok).toBe(true)
+    expect(checkLinearizable([put('k', 'a', 0, 1), put('k', 'b', 2, 6), get('k', 'b', 3, 4)]).ok).toBe(true)
+  })
+
+  it('rejects reads that go back in time under a concurrent put', () => {
+    const history = [put('k', 'a', 0, 1), put('k', 'b', 2, 10), get('k', 'b', 3, 4), get('k', 'a', 5, 6)]
+    expect(checkLinearizable(history).ok).toBe(false)
+  })
+
+  it('lets a put that never completed take effect late, or never', () => {
+    const late = [put('k', 'a', 0, 1), put('k', 'b', 2, undefined), get('k', 'a', 3, 4), get('k', 'b', 20, 21)]
+    expect(checkLinearizable(late).ok).toBe(true)
+    const never = [put('k', 'a', 0, 1), put('k', 'b', 2, undefined), get('k', 'a', 30, 31)]
+    expect(checkLinearizable(never).ok).toBe(true)
+  })
+
+  it('does not let a pending put take effect before its invocation', () => {
+    const history = [put('k', 'a', 0, 1), get('k', 'b', 2, 3), put('k', 'b', 5, undefined)]
+    expect(checkLinearizable(history).ok).toBe(false)
+  })
+
+  it('ignores gets that never completed', () => {
+    expect(checkLinearizable([put('k', 'a', 0, 1), get('k', 'zzz', 2, undefined)]).ok).toBe(true)
+  })
+
+  it('checks keys independently and names the bad key', () => {
+    const history = [put('x', '1', 0, 1), get('x', '1', 2, 3), put('y', '1', 0, 1), get('y', '2', 2, 3)]
+    const result = checkLinearizable(history)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.key).toBe('y')
+  })
+
+  it('rejects a read of a value nobody wrote', () => {
+    expect(checkLinearizable([get('k', 'ghost', 0, 1)]).ok).toBe(false)
+  })
+
+  it('is fast on a few hundred heavily concurrent operations per key', () => {
+    const history: Operation[] = []
+    let time = 0
+    let current: string | undefined
+    for (let i = 0; i < 400; i++) {
+      // Overlapping windows: every operation is concurrent with its few neighbours.
+      const start = time
+      time += 1
+      if (i % 3 === 0) {
+        current = `v${i}`
+        history.push(put('k', current, start, start + 4, `C${i % 8}`))
+      } else {
+        history.push(get('k', current, start, start + 4, `C${i % 8}`))
+      }
+    }
+    // A few puts that never complete make the search wider.
+    for (let i = 0; i < 10; i++) history.push(put('k', `lost${i}`, i * 40, undefined))
+    const started = Date.now()
+    expect(checkLinearizable(history).ok).toBe(true)
+    // Report, do not assert on, the time taken.
+    console.log(`linearizability: ${history.length} ops checked in ${Date.now() - started} ms`)
+  })
+
+  it('finds a violation deep in a long history', () => {
+    const history: Operation[] = []
+    for (let i = 0; i < 300; i++) history.push(put('k', `v${i}`, i * 10, i * 10 + 5))
+    history.push(get('k', 'v10', 5000, 5001))
+    expect(checkLinearizable(history).ok).toBe(false)
+  })
+})
