@@ -55,6 +55,8 @@ export interface Progress {
 /** A put this replica appended as leader and has not seen applied yet. */
 export interface OwnPut {
   readonly put: PutCommand
+  /** Where we appended it; if another entry stands there now, the put was lost to truncation. */
+  readonly index: number
   /** When it was last handed to another leader after losing its place in our log; 0 if never. */
   readonly forwardedAt: number
 }

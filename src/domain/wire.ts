@@ -129,7 +129,6 @@ export const AppendEntriesReply = t.type({
 export const Forward = t.type({
   ...Envelope,
   type: t.literal('forward'),
-  term: Term,
   puts: t.array(PutCommand),
 })
 
