@@ -1,0 +1,21 @@
+/**
+ * Figure 2, all servers: "If commitIndex > lastApplied: increment lastApplied, apply
+ * log[lastApplied] to state machine". The leader that applies a put answers it: it committed the
+ * entry, or learned of its commitment only now, in office, so nobody else may have answered it.
+ */
+import { replyOk } from './clients'
+import type { StepContext } from './context'
+import { applyCommand, takesEffect } from './kv'
+import type { MutableState } from './state'
+
+export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
+  while (s.lastApplied < s.commitIndex) {
+    s.lastApplied += 1
+    const command = s.persistent.log[s.lastApplied]!.command
+    if (command.op !== 'put') continue
+    const firstTime = takesEffect(s.kv, command)
+    s.kv = applyCommand(s.kv, command)
+    delete s.ownPuts[command.MID]
+    if (firstTime && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Client requests and replies. Every MID gets exactly one reply from this replica: a request is at
+ * any moment in one place only (held, pending a read, in the log as our own put), and leaves it
+ * with its reply. A put that entered the log is never redirected: its answer is the ok of the
+ * leader that commits it.
+ */
+import * as O from 'fp-ts/Option'
+import { send } from '../effects/effect'
+import { envelope, type StepContext } from './context'
+import { read } from './kv'
+import type { MutableState } from './state'
+import { UNKNOWN_LEADER, type ClientRequest, type GetRequest, type NodeId, type PutCommand } from './wire'
+
+/** How soon after our redirect a retry that went elsewhere shows clients cannot reach that leader. */
+export const QUICK_RETRY_MS = 100
+
+export const replyOk = (s: MutableState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
+  ctx.effects.push(send({ ...envelope(s, client), type: 'ok', MID, ...(value === undefined ? {} : { value }) }))
+}
+
+export const redirect = (s: MutableState, ctx: StepContext, request: ClientRequest, leader: NodeId): void => {
+  ctx.effects.push(send({ ...envelope(s, request.src), leader, type: 'redirect', MID: request.MID }))
+  s.lastRedirect[request.src] = { leader, at: ctx.now }
+}
+
+export const answerGet = (s: MutableState, ctx: StepContext, request: GetRequest): void => {
+  replyOk(s, ctx, request.src, request.MID, read(s.kv, request.key) ?? '')
+}
+
+/** The leader clients should go to, if we know one they can reach. */
+export const reachableLeader = (s: MutableState): O.Option<NodeId> =>
+  O.isSome(s.leader) && O.isSome(s.unreachableLeader) && s.unreachableLeader.value === s.leader.value
+    ? O.none
+    : s.leader
+
+/**
+ * A request at a follower or candidate: redirect to the leader we know, else hold it until one is
+ * known. A client retries where our redirect pointed unless that replica is dead, so a quick retry
+ * that comes back to us with no leader means the leader is gone: hold instead of sending the client
+ * round in circles.
+ */
+export const onRequestAsFollower = (s: MutableState, ctx: StepContext, request: ClientRequest): void => {
+  const leader = reachableLeader(s)
+  if (O.isNone(leader)) {
+    s.held.push(request)
+    return
+  }
+  const previous = s.lastRedirect[request.src]
+  if (
+    request.leader === UNKNOWN_LEADER &&
+    previous !== undefined &&
+    previous.leader === leader.value &&
+    ctx.now - previous.at < QUICK_RETRY_MS
+  ) {
+    s.unreachableLeader = leader
+    s.held.push(request)
+    return
+  }
+  redirect(s, ctx, request, leader.value)
+}
+
+/** A put as a log command. */
+export const putCommand = (request: { src: NodeId; MID: string; key: string; value: string }): PutCommand => ({
+  op: 'put',
+  key: request.key,
+  value: request.value,
+  client: request.src,
+  MID: request.MID,
+})

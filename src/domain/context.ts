@@ -1,0 +1,20 @@
+/**
+ * What a handler works with while `step` runs: the draft of the next state is passed separately;
+ * this holds the event's time and the effects collected so far, in order.
+ */
+import * as O from 'fp-ts/Option'
+import type { Effect } from '../effects/effect'
+import type { ReplicaState } from './state'
+import { UNKNOWN_LEADER, type NodeId } from './wire'
+
+export interface StepContext {
+  readonly now: number
+  readonly effects: Effect[]
+}
+
+/** The fields every datagram from this replica carries. */
+export const envelope = (state: ReplicaState, dst: NodeId) => ({
+  src: state.id,
+  dst,
+  leader: O.getOrElse(() => UNKNOWN_LEADER)(state.leader),
+})

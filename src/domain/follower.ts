@@ -1,0 +1,19 @@
+/** The follower's step function: it answers leaders and redirects (or holds) clients. */
+import { onRequestAsFollower } from './clients'
+import type { StepContext } from './context'
+import { onAppendEntries } from './replication'
+import type { MutableState } from './state'
+import type { RaftOrClientMessage } from './messages'
+
+export const stepFollower = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): void => {
+  switch (m.type) {
+    case 'append':
+      return onAppendEntries(s, ctx, m)
+    case 'get':
+    case 'put':
+      return onRequestAsFollower(s, ctx, m)
+    default:
+      // Replies to a campaign or a leadership we no longer have, and puts forwarded to a leader we are not.
+      return
+  }
+}

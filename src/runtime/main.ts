@@ -1,0 +1,54 @@
+/**
+ * The `3700kvstore` executable: parse argv, bind a UDP socket on localhost, run the replica.
+ * Quiet by default (the simulator's log reading is slow); RAFTKV_TRACE=1 writes a readable
+ * per-replica trace on stderr.
+ */
+import * as dgram from 'node:dgram'
+import { performance } from 'node:perf_hooks'
+import * as E from 'fp-ts/Either'
+import { seedFrom } from '../domain/random'
+import { initialState } from '../domain/state'
+import { parseArgs, USAGE } from './argv'
+import { ReplicaRuntime } from './replica'
+
+const LOCALHOST = '127.0.0.1'
+
+const main = (): void => {
+  const args = parseArgs(process.argv.slice(2))
+  if (E.isLeft(args)) {
+    process.stderr.write(`3700kvstore: ${args.left}\n${USAGE}\n`)
+    process.exit(2)
+  }
+  const { port, id, peers } = args.right
+  const trace = process.env.RAFTKV_TRACE
+    ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
+    : undefined
+
+  const socket = dgram.createSocket('udp4')
+  const runtime = new ReplicaRuntime(
+    initialState({ id, peers, seed: seedFrom(id, (Date.now() ^ process.pid) >>> 0) }),
+    {
+      now: () => performance.now(),
+      send: (bytes) => socket.send(bytes, port, LOCALHOST),
+      trace,
+    },
+  )
+
+  const shutdown = (): void => {
+    runtime.stop()
+    try {
+      socket.close()
+    } catch {
+      // already closed
+    }
+    process.exit(0)
+  }
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
+
+  socket.on('message', (bytes) => runtime.onDatagram(bytes))
+  socket.on('error', (error) => trace?.(`socket error: ${error.message}`))
+  socket.bind(0, LOCALHOST, () => runtime.start())
+}
+
+main()

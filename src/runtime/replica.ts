@@ -1,0 +1,108 @@
+/**
+ * The imperative shell around `step`: it keeps the current state, turns datagrams and timers into
+ * events, and performs the effects that come back. It decides nothing about Raft.
+ */
+import * as E from 'fp-ts/Either'
+import type { Effect, TimerName } from '../effects/effect'
+import { received, started, timerFired, type Event } from '../domain/events'
+import type { ReplicaState } from '../domain/state'
+import { step } from '../domain/step'
+import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
+
+/** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
+export const MAX_DATAGRAM_BYTES = 60_000
+
+export interface ReplicaIO {
+  /** Milliseconds on a monotonic clock. */
+  readonly now: () => number
+  readonly send: (bytes: Buffer) => void
+  readonly trace: ((line: string) => void) | undefined
+}
+
+export class ReplicaRuntime {
+  private state: ReplicaState
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>()
+  private stopped = false
+
+  constructor(
+    initial: ReplicaState,
+    private readonly io: ReplicaIO,
+  ) {
+    this.state = initial
+  }
+
+  start(): void {
+    this.dispatch(started(this.io.now()))
+  }
+
+  /** One datagram from the network; anything that does not decode is logged and dropped. */
+  onDatagram(bytes: Buffer): void {
+    const decoded = decodeMessage(bytes.toString('utf8'))
+    if (E.isLeft(decoded)) {
+      this.io.trace?.(`dropped a datagram: ${decoded.left}`)
+      return
+    }
+    this.dispatch(received(this.io.now(), decoded.right))
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const handle of this.timers.values()) clearTimeout(handle)
+    this.timers.clear()
+  }
+
+  get current(): ReplicaState {
+    return this.state
+  }
+
+  private dispatch(event: Event): void {
+    if (this.stopped) return
+    let result: ReturnType<typeof step>
+    try {
+      result = step(this.state, event)
+    } catch (error) {
+      // A defect in the reducer must not take the replica down: keep the state from before the event.
+      this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)
+      return
+    }
+    const [next, effects] = result
+    this.state = next
+    for (const effect of effects) this.perform(effect)
+  }
+
+  private perform(effect: Effect): void {
+    switch (effect.kind) {
+      case 'send':
+        return this.sendMessage(effect.message)
+      case 'setTimer': {
+        this.cancel(effect.timer)
+        const handle = setTimeout(() => {
+          this.timers.delete(effect.timer)
+          this.dispatch(timerFired(this.io.now(), effect.timer))
+        }, effect.afterMs)
+        this.timers.set(effect.timer, handle)
+        return
+      }
+      case 'cancelTimer':
+        return this.cancel(effect.timer)
+      case 'log':
+        return this.io.trace?.(effect.text)
+    }
+  }
+
+  private cancel(timer: TimerName): void {
+    const handle = this.timers.get(timer)
+    if (handle !== undefined) clearTimeout(handle)
+    this.timers.delete(timer)
+  }
+
+  private sendMessage(message: Message): void {
+    const bytes = Buffer.from(encodeMessage(message), 'utf8')
+    if (bytes.length > MAX_DATAGRAM_BYTES) {
+      this.io.trace?.(`not sent: a ${message.type} of ${bytes.length} bytes`)
+      return
+    }
+    this.io.trace?.(`-> ${message.dst} ${message.type}`)
+    this.io.send(bytes)
+  }
+}
