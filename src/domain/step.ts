@@ -44,12 +44,13 @@ export const step = (state: ReplicaState, event: Event): StepResult => {
 
 /**
  * Start-up (or restart with the persistent state kept): say hello to the simulator, and wait a
- * whole election timeout before campaigning. Counting start-up as contact with a leader keeps a
- * restarted replica from voting inside a lease it may have promised before it went down.
+ * whole election timeout before campaigning. A replica restarting with a term may have
+ * acknowledged a leader just before it went down, so start-up counts as contact with a leader:
+ * it will not vote inside a lease it helped grant. A brand-new replica has acknowledged nobody.
  */
 const onStarted = (s: MutableState, ctx: StepContext): void => {
   ctx.effects.push(send({ src: s.id, dst: BROADCAST, leader: UNKNOWN_LEADER, type: 'hello' }))
-  s.lastLeaderContact = ctx.now
+  if (s.persistent.currentTerm > 0) s.lastLeaderContact = ctx.now
   resetElectionTimer(s, ctx)
 }
 
