@@ -1,0 +1,57 @@
+/** Command-line arguments of kvsim. Pure. */
+
+export interface CliOptions {
+  /** A scenario file, or 'all'. */
+  target: string
+  replica: string | undefined
+  seed: number | undefined
+  json: string | undefined
+  silent: boolean
+  help: boolean
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: kvsim [<scenario.json> | all] [options]
+  (no scenario: configs/advanced-1.json)
+Options:
+  --replica PATH, -r PATH  the replica program to score (default: the repository's ./3700kvstore)
+  --seed N                 seed for the workload and the fault schedule (default: the scenario's, else random)
+  --json FILE              write the results as JSON
+  -s, --silent             replicas' output to /dev/null (the default)
+  -v, --verbose            print the replicas' output, each line with the time and the replica's ID
+  -h, --help               this text
+Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, silent: true, help: false }
+  const positional: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const value = (): string => {
+      const next = argv[++i]
+      if (next === undefined) throw new UsageError(`${arg} needs a value`)
+      return next
+    }
+    switch (arg) {
+      case '-r': case '--replica': options.replica = value(); break
+      case '--seed': {
+        const text = value()
+        const seed = Number(text)
+        if (!Number.isInteger(seed)) throw new UsageError(`--seed needs an integer, got ${JSON.stringify(text)}`)
+        options.seed = seed
+        break
+      }
+      case '--json': options.json = value(); break
+      case '-s': case '--silent': options.silent = true; break
+      case '-v': case '--verbose': options.silent = false; break
+      case '-h': case '--help': options.help = true; break
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`)
+        positional.push(arg)
+    }
+  }
+  if (positional.length > 1) throw new UsageError(`one scenario at a time (or all), got ${positional.join(' ')}`)
+  options.target = positional[0] ?? ''
+  return options
+}

@@ -1,0 +1,31 @@
+import * as fs from 'fs'
+import * as path from 'path'
+
+/** The repository root: the nearest folder above this file with the project's package.json. */
+export function repoRoot(): string {
+  let dir = __dirname
+  for (;;) {
+    const manifest = path.join(dir, 'package.json')
+    if (fs.existsSync(manifest) && fs.existsSync(path.join(dir, 'configs'))) return dir
+    const parent = path.dirname(dir)
+    if (parent === dir) throw new Error(`cannot find the repository root above ${__dirname}`)
+    dir = parent
+  }
+}
+
+/** The 17 public scenarios, in the order `all` runs them. */
+export const PUBLIC_SCENARIOS = [
+  'simple-1', 'simple-2',
+  'crash-1', 'crash-2', 'crash-3', 'crash-4',
+  'partition-1', 'partition-2', 'partition-3', 'partition-4',
+  'unreliable-1', 'unreliable-2', 'unreliable-3',
+  'advanced-1', 'advanced-2', 'advanced-3', 'advanced-4',
+] as const
+
+export function publicScenarioFiles(): string[] {
+  return PUBLIC_SCENARIOS.map((name) => path.join(repoRoot(), 'configs', `${name}.json`))
+}
+
+export function defaultReplica(): string {
+  return path.join(repoRoot(), '3700kvstore')
+}

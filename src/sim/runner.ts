@@ -1,0 +1,220 @@
+/**
+ * The thin socket layer: one UDP socket per replica, the replica processes, and the timers that
+ * drive a Simulation. Event-driven: no polling loop.
+ */
+import * as dgram from 'dgram'
+import * as fs from 'fs'
+import * as path from 'path'
+import { AddressInfo } from 'net'
+import { Prng, randomStreams } from './prng'
+import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processes'
+import { runDuration, Scenario } from './scenario'
+import { Score, score } from './scoring'
+import { Effect, FiredEvent, Simulation } from './simulation'
+
+export interface RunOptions {
+  /** The replica program to start. */
+  replica: string
+  seed: number
+  /** Replicas' output to /dev/null (default) or printed with time and ID. */
+  silent: boolean
+  /** Working directory of the replicas (files named after replica IDs are deleted there first). */
+  cwd: string
+  /** Called about 4 times a second while the run goes, for a progress line. */
+  onProgress?: (progress: Progress) => void
+  /** Where replica lines go when not silent. */
+  log?: (line: string) => void
+}
+
+export interface Progress {
+  elapsed: number
+  duration: number
+  answered: number
+  leader: string
+  totalMsgs: number
+}
+
+export interface RunResult {
+  scenario: Scenario
+  seed: number
+  replica: string
+  score: Score
+  elapsedSeconds: number
+  stopReason: string
+  events: FiredEvent[]
+  died: { replica: string; at: number; reason: string }[]
+  incorrect: { at: number; reason: string }[]
+  /** Replicas whose process ended without a kill (the course's simulator would not notice). */
+  unexpectedExits: string[]
+  /** Kill events whose replica took long to exit after SIGTERM. */
+  slowExits: { replica: string; seconds: number }[]
+  history: Simulation['clients']['history']
+}
+
+interface Endpoint {
+  socket: dgram.Socket
+  open: boolean
+  address?: { address: string; port: number }
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  const random = randomStreams(options.seed)
+  const sim = new Simulation(scenario, random)
+  const endpoints = new Map<string, Endpoint>()
+  const processes = new Map<string, ReplicaProcess>()
+  const killing: Promise<void>[] = []
+  const slowExits: RunResult['slowExits'] = []
+  const timers: NodeJS.Timeout[] = []
+  let startedAt = 0
+  const now = (): number => (performance.now() - startedAt) / 1000
+
+  let finish!: (reason: string) => void
+  const finished = new Promise<string>((resolve) => {
+    finish = resolve
+  })
+
+  const closeEndpoint = (id: string): void => {
+    const endpoint = endpoints.get(id)
+    if (!endpoint || !endpoint.open) return
+    endpoint.open = false
+    endpoint.socket.close()
+  }
+
+  const stopProcess = (id: string, measure: boolean): void => {
+    const replica = processes.get(id)
+    if (!replica) return
+    killing.push(
+      terminate(replica).then((seconds) => {
+        if (measure && seconds > 1) slowExits.push({ replica: id, seconds })
+      }),
+    )
+  }
+
+  const apply = (effects: Effect[]): void => {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send': {
+          const endpoint = endpoints.get(effect.to)
+          if (!endpoint?.open || !endpoint.address) break
+          endpoint.socket.send(effect.bytes, endpoint.address.port, endpoint.address.address, (error) => {
+            if (error) sim.noteBlocked()
+          })
+          break
+        }
+        case 'kill':
+          closeEndpoint(effect.replica)
+          stopProcess(effect.replica, true)
+          break
+        case 'close':
+          closeEndpoint(effect.replica)
+          stopProcess(effect.replica, false)
+          break
+        case 'stop':
+          finish(effect.reason)
+          break
+        case 'hello':
+          break // the address is recorded where the datagram is read
+      }
+    }
+  }
+
+  try {
+    deleteReplicaFiles(options.cwd, sim.replicas)
+    for (const id of sim.replicas) endpoints.set(id, await openEndpoint())
+
+    for (const id of sim.replicas) {
+      const endpoint = endpoints.get(id)!
+      endpoint.socket.on('message', (bytes, from) => {
+        if (!endpoint.open) return
+        const effects = sim.onDatagram(id, bytes, now())
+        if (effects.some((effect) => effect.type === 'hello')) endpoint.address = { address: from.address, port: from.port }
+        apply(effects)
+      })
+    }
+
+    const peerOrder = new Prng(options.seed, 4)
+    for (const id of sim.replicas) {
+      const port = (endpoints.get(id)!.socket.address() as AddressInfo).port
+      const peers = peerOrder.sample(sim.replicas.filter((other) => other !== id), sim.replicas.length - 1)
+      processes.set(id, spawnReplica(id, {
+        program: options.replica,
+        args: [String(port), id, ...peers],
+        cwd: options.cwd,
+        onLine: options.silent ? undefined : (line) => (options.log ?? console.log)(`[${now().toFixed(3).padStart(8)} ${id}] ${line}`),
+      }))
+    }
+    startedAt = performance.now()
+
+    const duration = runDuration(scenario)
+    const at = (seconds: number, action: () => void): void => {
+      timers.push(setTimeout(action, Math.max(0, seconds * 1000 - (performance.now() - startedAt))))
+    }
+    const interval = scenario.lifetime / scenario.requests
+    // One timer per request is simple and cheap (a few hundred); each fires once at its time.
+    for (let i = 0; i < scenario.requests; i++) at(scenario.startWait + i * interval, () => apply(sim.onRequestDue(now())))
+    for (const event of scenario.events) at(scenario.startWait + event.time, () => apply(sim.onEvent(event.type, now())))
+    at(duration, () => finish('time is up'))
+    if (options.onProgress) {
+      const report = options.onProgress
+      const progress = setInterval(() => report({
+        elapsed: now(), duration, answered: sim.clients.answered(), leader: sim.leader, totalMsgs: sim.network.totalMsgs,
+      }), 250)
+      timers.push(progress)
+    }
+
+    const stopReason = await finished
+    if (sim.stopReason === undefined) sim.stopReason = stopReason
+    const elapsedSeconds = now()
+    for (const timer of timers) clearTimeout(timer)
+    for (const id of sim.replicas) closeEndpoint(id)
+
+    const unexpectedExits = [...processes.values()]
+      .filter((p) => p.hasExited() && !sim.killed.includes(p.id) && !sim.died.some((d) => d.replica === p.id))
+      .map((p) => `${p.id}${p.unexpectedExit ? ` (${p.unexpectedExit})` : ''}`)
+
+    return {
+      scenario,
+      seed: options.seed,
+      replica: options.replica,
+      score: score(sim),
+      elapsedSeconds,
+      stopReason,
+      events: sim.firedEvents,
+      died: sim.died,
+      incorrect: sim.incorrect,
+      unexpectedExits,
+      slowExits,
+      history: sim.clients.history,
+    }
+  } finally {
+    for (const timer of timers) clearTimeout(timer)
+    for (const id of endpoints.keys()) closeEndpoint(id)
+    for (const id of processes.keys()) stopProcess(id, false)
+    await Promise.all(killing)
+    for (const replica of processes.values()) if (replica.child.pid !== undefined) signalGroup(replica.child.pid, 'SIGKILL')
+  }
+}
+
+function openEndpoint(): Promise<Endpoint> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4')
+    socket.once('error', reject)
+    socket.bind(0, '127.0.0.1', () => {
+      socket.off('error', reject)
+      socket.on('error', () => undefined) // send errors are reported through the send callback
+      resolve({ socket, open: true })
+    })
+  })
+}
+
+/** The protocol's simulator deletes files named after replica IDs in its working directory. */
+function deleteReplicaFiles(cwd: string, ids: readonly string[]): void {
+  for (const id of ids) {
+    const file = path.join(cwd, id)
+    try {
+      if (fs.statSync(file).isFile()) fs.unlinkSync(file)
+    } catch {
+      // No such file.
+    }
+  }
+}

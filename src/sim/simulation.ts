@@ -1,0 +1,224 @@
+/**
+ * The simulator's whole decision logic, without sockets or processes: feed it datagrams, due
+ * requests and due events; it answers with effects for the socket layer to carry out.
+ */
+import { classifyDatagram, encode } from './datagram'
+import { ClientPool } from './clients'
+import { BROADCAST, clientIds, replicaIds } from './ids'
+import { Network } from './network'
+import { RandomStreams } from './prng'
+import { EventType, Scenario } from './scenario'
+
+export type Effect =
+  /** A hello: reply to the address it came from, from now on. */
+  | { type: 'hello'; replica: string }
+  /** Send these bytes to the replica's recorded address, from its socket. */
+  | { type: 'send'; to: string; bytes: Buffer }
+  /** Kill event: close the replica's socket and SIGTERM its process group. */
+  | { type: 'kill'; replica: string }
+  /** The replica sent an empty or non-UTF-8 datagram: close it (it counts as died). */
+  | { type: 'close'; replica: string }
+  /** End the run now (packet storm, or no replica alive). */
+  | { type: 'stop'; reason: string }
+
+interface ReplicaStatus {
+  helloed: boolean
+  socketOpen: boolean
+  living: boolean
+}
+
+export interface FiredEvent {
+  type: EventType
+  at: number
+  detail: string
+}
+
+export class Simulation {
+  readonly replicas: readonly string[]
+  readonly clients: ClientPool
+  readonly network: Network
+  private readonly status = new Map<string, ReplicaStatus>()
+  readonly died: { replica: string; at: number; reason: string }[] = []
+  readonly killed: string[] = []
+  readonly incorrect: { at: number; reason: string }[] = []
+  readonly firedEvents: FiredEvent[] = []
+  readonly leaderHistory: { at: number; leader: string }[] = []
+  lostToClosedSockets = 0
+  blocked = 0
+  stopReason: string | undefined
+
+  constructor(readonly scenario: Scenario, private readonly random: RandomStreams) {
+    this.replicas = replicaIds(scenario.replicas)
+    for (const id of this.replicas) this.status.set(id, { helloed: false, socketOpen: true, living: true })
+    this.network = new Network(this.replicas, scenario.drops, random.network)
+    this.clients = new ClientPool(clientIds(scenario.replicas), scenario.mix, random.workload, {
+      living: () => this.living(),
+    })
+  }
+
+  living(): string[] {
+    return this.replicas.filter((id) => this.status.get(id)!.living)
+  }
+
+  get leader(): string {
+    return this.network.leader
+  }
+
+  get stopped(): boolean {
+    return this.stopReason !== undefined
+  }
+
+  /** A datagram read from `socketOf`'s socket. */
+  onDatagram(socketOf: string, bytes: Uint8Array, now: number): Effect[] {
+    if (this.stopped) return []
+    const classified = classifyDatagram(bytes)
+    switch (classified.kind) {
+      case 'closed':
+        return this.close(socketOf, now, classified.reason)
+      case 'incorrect':
+        this.markIncorrect(now, `from socket ${socketOf}: ${classified.reason}`)
+        return []
+      case 'hello':
+        this.status.get(socketOf)!.helloed = true
+        return [{ type: 'hello', replica: socketOf }]
+      case 'message':
+        break
+    }
+    const { src, dst, leader } = classified.message
+    if (leader !== BROADCAST && !this.replicas.includes(leader)) {
+      // The course's simulator would crash later on this; here it is simply incorrect.
+      this.markIncorrect(now, `leader field ${leader} names no replica (from ${src})`)
+      return []
+    }
+    const before = this.network.leader
+    this.network.observeLeader(src, leader)
+    if (this.network.leader !== before) this.leaderHistory.push({ at: now, leader: this.network.leader })
+
+    if (dst === BROADCAST || this.replicas.includes(dst)) {
+      const fanOut = this.network.fanOut(src, dst)
+      const effects: Effect[] = []
+      for (const target of fanOut.delivered) effects.push(...this.deliver(target, Buffer.from(bytes), now))
+      if (this.network.totalMsgs >= this.scenario.maxPackets) effects.push(this.stop(`packet storm: total_msgs reached ${this.network.totalMsgs}`))
+      return effects
+    }
+    if (this.clients.isClient(dst)) {
+      const outcome = this.clients.handleReply(dst, classified.message, now)
+      if (outcome.kind === 'incorrect') this.markIncorrect(now, outcome.reason)
+      if (outcome.kind === 'retry' && outcome.request) {
+        return this.deliver(outcome.request.to, encode(outcome.request.message), now)
+      }
+      return []
+    }
+    this.markIncorrect(now, `unknown destination ${dst} (from ${src}, type ${String(classified.message.type)})`)
+    return []
+  }
+
+  /** The next scheduled client request is due. */
+  onRequestDue(now: number): Effect[] {
+    if (this.stopped) return []
+    const request = this.clients.newRequest(now)
+    if (!request) return [this.stop('no replica alive')]
+    return this.deliver(request.to, encode(request.message), now)
+  }
+
+  onEvent(type: EventType, now: number): Effect[] {
+    if (this.stopped) return []
+    const faults = this.random.faults
+    const leader = this.network.leader
+    const effects: Effect[] = []
+    let detail = ''
+    switch (type) {
+      case 'kill_leader': {
+        if (this.living().includes(leader)) {
+          effects.push(this.kill(leader))
+          detail = `killed ${leader}`
+        } else detail = `leader ${leader} is not a living replica: nobody killed`
+        this.forgetLeader(now)
+        break
+      }
+      case 'kill_non_leader': {
+        const living = this.living()
+        const candidates = living.filter((id) => id !== leader)
+        if (living.length > 1 && candidates.length > 0) {
+          const victim = faults.pick(candidates)
+          effects.push(this.kill(victim))
+          detail = `killed ${victim}`
+        } else detail = 'only one replica lives: nobody killed'
+        break
+      }
+      case 'part_easy':
+      case 'part_hard': {
+        const easy = type === 'part_easy' && leader !== BROADCAST
+        const majority = this.network.drawMajority(faults, easy ? leader : undefined)
+        this.network.setPartition(majority)
+        if (!easy) this.forgetLeader(now)
+        detail = `majority ${[...majority].sort().join(',')}${type === 'part_easy' && !easy ? ' (leader unknown: acted as part_hard)' : ''}`
+        break
+      }
+      case 'part_end':
+        this.network.heal()
+        detail = 'healed'
+        break
+    }
+    this.firedEvents.push({ type, at: now, detail })
+    if (this.living().length === 0) effects.push(this.stop('no replica alive'))
+    return effects
+  }
+
+  /** The socket layer could not hand a datagram to the kernel in time. */
+  noteBlocked(): void {
+    this.blocked++
+  }
+
+  private forgetLeader(now: number): void {
+    this.network.leader = BROADCAST
+    this.leaderHistory.push({ at: now, leader: BROADCAST })
+    this.clients.forgetLeaders()
+  }
+
+  private deliver(to: string, bytes: Buffer, now: number): Effect[] {
+    const status = this.status.get(to)!
+    if (!status.socketOpen) {
+      this.lostToClosedSockets++
+      return []
+    }
+    if (!status.helloed) {
+      // Protocol: routing to a replica before its hello removes it from the living set.
+      if (status.living) {
+        status.living = false
+        this.died.push({ replica: to, at: now, reason: 'a datagram was routed to it before its hello' })
+      }
+      return []
+    }
+    return [{ type: 'send', to, bytes }]
+  }
+
+  private kill(replica: string): Effect {
+    const status = this.status.get(replica)!
+    status.living = false
+    status.socketOpen = false
+    this.killed.push(replica)
+    return { type: 'kill', replica }
+  }
+
+  private close(replica: string, now: number, reason: string): Effect[] {
+    const status = this.status.get(replica)!
+    status.socketOpen = false
+    if (status.living) {
+      status.living = false
+      this.died.push({ replica, at: now, reason })
+    }
+    const effects: Effect[] = [{ type: 'close', replica }]
+    if (this.living().length === 0) effects.push(this.stop('no replica alive'))
+    return effects
+  }
+
+  private stop(reason: string): Effect {
+    this.stopReason ??= reason
+    return { type: 'stop', reason }
+  }
+
+  private markIncorrect(at: number, reason: string): void {
+    this.incorrect.push({ at, reason })
+  }
+}
