@@ -1,0 +1,206 @@
+/**
+ * The protocol's clients (protocol.md, "The clients") and the checks on their replies:
+ *
+ * - a MID gets at most one non-ok reply, and nothing but duplicate oks after an ok (counted);
+ * - a reply goes to the client that asked;
+ * - a get's ok carries the value of the latest put ok this client has received for that key at the
+ *   moment the get's ok arrives (stricter than linearizability);
+ * - redirect and fail make the client resend the same request at once under a new MID, to the
+ *   leader named in the reply or, if that is not a living replica, to a random living one.
+ *
+ * A logical request (all its attempts) is one Operation of the history that the linearizability
+ * checker reads.
+ */
+import type { Operation } from './linearizability'
+import type { ClientReply, ClientRequest, NodeId } from '../domain/wire'
+import type { Violation } from './raft-invariants'
+
+/** Where to send an attempt, given the leader the client remembers (undefined: none). */
+export type Route = (remembered: NodeId | undefined) => NodeId
+
+interface ClientState {
+  readonly id: NodeId
+  leader: NodeId | undefined
+  /** key -> value of the latest put ok received. */
+  readonly acked: Map<string, string>
+  nextMid: number
+}
+
+export interface TrackedOperation {
+  readonly op: Operation
+  readonly request: Omit<ClientRequest, 'MID' | 'dst' | 'leader'>
+  /** The MID of the attempt in flight, if any. */
+  currentMid: string | undefined
+  /** Where the attempt in flight went. */
+  target: NodeId | undefined
+  attempts: number
+  /** Its attempt was lost with a replica that crashed: a reply may still come, but none is owed. */
+  orphaned: boolean
+}
+
+type MidStatus = 'outstanding' | 'redirected' | 'failed' | 'ok'
+
+interface MidRecord {
+  readonly tracked: TrackedOperation
+  readonly client: NodeId
+  status: MidStatus
+}
+
+export interface ReplyOutcome {
+  readonly violation?: Violation
+  /** The retry the client sends at once, if any. */
+  readonly retry?: ClientRequest
+}
+
+export class Clients {
+  private readonly clients = new Map<string, ClientState>()
+  private readonly mids = new Map<string, MidRecord>()
+  private readonly operations: TrackedOperation[] = []
+  duplicates = 0
+  redirects = 0
+  fails = 0
+
+  constructor(ids: readonly NodeId[]) {
+    for (const id of ids) this.clients.set(id, { id, leader: undefined, acked: new Map(), nextMid: 0 })
+  }
+
+  clone(): Clients {
+    const copy = new Clients([])
+    for (const [id, c] of this.clients) copy.clients.set(id, { ...c, acked: new Map(c.acked) })
+    const trackedCopies = new Map<TrackedOperation, TrackedOperation>()
+    for (const t of this.operations) {
+      const t2 = { ...t, op: { ...t.op } }
+      trackedCopies.set(t, t2)
+      copy.operations.push(t2)
+    }
+    for (const [mid, r] of this.mids) copy.mids.set(mid, { ...r, tracked: trackedCopies.get(r.tracked)! })
+    copy.duplicates = this.duplicates
+    copy.redirects = this.redirects
+    copy.fails = this.fails
+    return copy
+  }
+
+  /** Keys this client holds a put ok for: the only keys it may get. */
+  ackedKeys(client: NodeId): string[] {
+    return [...(this.clients.get(client)?.acked.keys() ?? [])]
+  }
+
+  ackedValue(client: NodeId, key: string): string | undefined {
+    return this.clients.get(client)?.acked.get(key)
+  }
+
+  forgetLeaders(): void {
+    for (const c of this.clients.values()) c.leader = undefined
+  }
+
+  /** Starts a logical request and returns its first attempt. */
+  invoke(now: number, client: NodeId, kind: 'get' | 'put', key: string, value: string | undefined, route: Route): ClientRequest {
+    const c = this.clientState(client)
+    const op: Operation = {
+      id: `${client}#${this.operations.length}`,
+      client,
+      key,
+      kind,
+      value: kind === 'put' ? value : undefined,
+      invokedAt: now,
+      completedAt: undefined,
+    }
+    const request =
+      kind === 'put' ? { src: client, type: 'put' as const, key, value: value! } : { src: client, type: 'get' as const, key }
+    const tracked: TrackedOperation = { op, request, currentMid: undefined, target: undefined, attempts: 0, orphaned: false }
+    this.operations.push(tracked)
+    return this.attempt(c, tracked, route)
+  }
+
+  private attempt(c: ClientState, tracked: TrackedOperation, route: Route): ClientRequest {
+    const dst = route(c.leader)
+    if (c.leader !== dst) c.leader = undefined
+    const MID = `${c.id}${(c.nextMid++).toString(16).toUpperCase().padStart(12, '0')}`
+    tracked.currentMid = MID
+    tracked.target = dst
+    tracked.attempts++
+    tracked.orphaned = false
+    this.mids.set(MID, { tracked, client: c.id, status: 'outstanding' })
+    const leader = (c.leader ?? 'FFFF') as NodeId
+    return { ...tracked.request, dst, leader, MID } as ClientRequest
+  }
+
+  /** A reply arrives at `message.dst`. */
+  reply(now: number, message: ClientReply, route: Route): ReplyOutcome {
+    const record = this.mids.get(message.MID)
+    if (record === undefined) return { violation: bad(`reply to unknown MID ${message.MID} from ${message.src}`) }
+    if (record.client !== message.dst) {
+      return { violation: bad(`reply to ${message.MID} of ${record.client} went to ${message.dst}`) }
+    }
+    if (record.status === 'ok') {
+      if (message.type === 'ok') {
+        this.duplicates++
+        return {}
+      }
+      return { violation: bad(`${message.type} from ${message.src} for ${message.MID} after an ok`) }
+    }
+    if (record.status !== 'outstanding') {
+      return { violation: bad(`second reply (${message.type} from ${message.src}) to ${message.MID}, already ${record.status}`) }
+    }
+    const c = this.clientState(record.client)
+    const tracked = record.tracked
+    c.leader = message.leader === 'FFFF' ? undefined : message.leader
+    if (tracked.currentMid === message.MID) tracked.currentMid = undefined
+    if (message.type === 'redirect' || message.type === 'fail') {
+      record.status = message.type === 'redirect' ? 'redirected' : 'failed'
+      if (message.type === 'redirect') this.redirects++
+      else this.fails++
+      return { retry: this.attempt(c, tracked, route) }
+    }
+    record.status = 'ok'
+    const op = tracked.op
+    op.completedAt = now
+    if (op.kind === 'put') {
+      c.acked.set(op.key, op.value!)
+      return {}
+    }
+    op.value = message.value
+    const expected = c.acked.get(op.key)
+    if (message.value !== expected) {
+      return {
+        violation: {
+          invariant: 'Get returns the latest acknowledged put',
+          detail: `get ${message.MID} of ${op.key} answered ${message.value} by ${message.src}; client ${c.id} last had a put ok for ${expected}`,
+        },
+      }
+    }
+    return {}
+  }
+
+  /** A replica crashed: the attempts it held or had coming are lost. */
+  orphanAttemptsTo(replica: NodeId): void {
+    for (const t of this.operations) {
+      if (t.op.completedAt === undefined && t.currentMid !== undefined && t.target === replica) t.orphaned = true
+    }
+  }
+
+  /** Requests still owed a reply. */
+  pending(): TrackedOperation[] {
+    return this.operations.filter((t) => t.op.completedAt === undefined && !t.orphaned)
+  }
+
+  get operationCount(): number {
+    return this.operations.length
+  }
+
+  completedCount(): number {
+    return this.operations.filter((t) => t.op.completedAt !== undefined).length
+  }
+
+  history(): Operation[] {
+    return this.operations.map((t) => t.op)
+  }
+
+  private clientState(id: NodeId): ClientState {
+    const c = this.clients.get(id)
+    if (c === undefined) throw new Error(`unknown client ${id}`)
+    return c
+  }
+}
+
+const bad = (detail: string): Violation => ({ invariant: 'One reply per MID', detail })

@@ -1,0 +1,595 @@
+/**
+ * Deterministic cluster simulation: N replicas' reducers driven in virtual time by a seeded
+ * scheduler. Replica-to-replica datagrams are delayed, reordered, duplicated and lost; partitions
+ * form and heal; replicas crash and restart with their persistent state; the protocol's clients
+ * send gets and puts and follow redirects. After every step the Raft invariants and the client
+ * checks run; at the end, the history must be linearizable and, once every fault has healed,
+ * every request owed a reply must have been answered within a bounded time.
+ *
+ * The same options give the same run, byte for byte: all randomness comes from the seed.
+ */
+import type { Effect } from '../effects/effect'
+import { started, received, timerFired, type Event } from '../domain/events'
+import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
+import type { TimerName } from '../effects/effect'
+import { Clients, type Route } from './clients'
+import { Agenda } from './heap'
+import { clientIds, hexId, replicaIds } from './ids'
+import { checkLinearizable, describeOperation } from './linearizability'
+import { RaftInvariants, type Violation } from './raft-invariants'
+import { Rng } from './rng'
+import { realStep, type Stepper } from './stepper'
+import { Trace, formatItem, formatMessage } from './trace'
+
+export interface NetworkOptions {
+  readonly minDelayMs: number
+  readonly maxDelayMs: number
+  readonly dropRate: number
+  readonly duplicateRate: number
+}
+
+export interface FaultOptions {
+  readonly crashes: boolean
+  readonly partitions: boolean
+  /** Mean time between fault events during the fault phase. */
+  readonly meanIntervalMs: number
+}
+
+export interface SimOptions {
+  readonly seed: number
+  readonly replicas: number
+  readonly clients: number
+  /** Clients send requests and faults happen until then; afterwards everything heals. */
+  readonly faultPhaseMs: number
+  /** After the heal, a leader must exist and every owed reply must arrive within this. */
+  readonly livenessBoundMs: number
+  readonly requestIntervalMs: number
+  readonly getFraction: number
+  readonly keysPerClient: number
+  readonly network: NetworkOptions
+  readonly faults: FaultOptions
+  readonly timing: Timing
+  readonly step: Stepper
+  /** How many recent steps to keep for a failure's trace. */
+  readonly traceCapacity: number
+  /** A guard against runaway loops at one instant. */
+  readonly maxSteps: number
+  /** Hash every event and effect (for determinism tests; slower). */
+  readonly fingerprint: boolean
+}
+
+export const defaultSimOptions: SimOptions = {
+  seed: 1,
+  replicas: 3,
+  clients: 4,
+  faultPhaseMs: 20_000,
+  livenessBoundMs: 20_000,
+  requestIntervalMs: 100,
+  getFraction: 0.6,
+  keysPerClient: 3,
+  network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
+  faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
+  timing: defaultTiming,
+  step: realStep,
+  traceCapacity: 120,
+  maxSteps: 5_000_000,
+  fingerprint: false,
+}
+
+/**
+ * Options for one seed of a sweep: the network and fault mix vary with the seed, so that a sweep
+ * covers calm runs, lossy runs, partitions and crashes.
+ */
+export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimOptions => {
+  const rng = new Rng(seed ^ 0x5bd1e995)
+  const replicas = base.replicas ?? rng.pick([3, 3, 3, 5, 5])
+  const maxDelayMs = rng.pick([5, 20, 50, 150])
+  return {
+    ...defaultSimOptions,
+    replicas,
+    network: {
+      minDelayMs: 1,
+      maxDelayMs,
+      dropRate: rng.pick([0, 0.01, 0.05, 0.2]),
+      duplicateRate: rng.pick([0, 0.02, 0.1]),
+    },
+    faults: {
+      crashes: rng.chance(0.7),
+      partitions: rng.chance(0.7),
+      meanIntervalMs: rng.pick([500, 1_500, 4_000]),
+    },
+    requestIntervalMs: rng.pick([20, 100, 300]),
+    ...base,
+    seed,
+  }
+}
+
+export interface SimFailure {
+  readonly seed: number
+  readonly at: number
+  readonly invariant: string
+  readonly detail: string
+  readonly trace: string
+}
+
+export interface SimStats {
+  steps: number
+  simulatedMs: number
+  operations: number
+  completed: number
+  duplicates: number
+  redirects: number
+  fails: number
+  crashes: number
+  partitions: number
+  datagrams: number
+  dropped: number
+  maxTerm: number
+  committed: number
+}
+
+export interface SimResult {
+  readonly seed: number
+  readonly failure: SimFailure | undefined
+  readonly stats: SimStats
+  readonly fingerprint: number
+}
+
+type Job =
+  | { readonly kind: 'deliver'; readonly to: number; readonly message: Message }
+  | { readonly kind: 'timer'; readonly to: number; readonly timer: TimerName; readonly generation: number }
+  | { readonly kind: 'reply'; readonly message: ClientReply }
+  | { readonly kind: 'request' }
+  | { readonly kind: 'fault' }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'probe' }
+
+interface Replica {
+  readonly id: NodeId
+  /** Undefined while down. */
+  state: ReplicaState | undefined
+  persistent: PersistentState | undefined
+  /** Bumped by every set, cancel and crash: a timer job of an older generation is stale. */
+  generation: Record<TimerName, number>
+}
+
+/** Client traffic is never lost, delayed by a constant: it stays in order. */
+const CLIENT_DELAY_MS = 1
+const PROBE_INTERVAL_MS = 100
+
+class FailureSignal {
+  constructor(readonly violation: Violation) {}
+}
+
+export class ClusterSimulation {
+  readonly options: SimOptions
+  private readonly rng: Rng
+  private readonly agenda = new Agenda<Job>()
+  private readonly replicas: Replica[]
+  private readonly states: (ReplicaState | undefined)[]
+  private readonly ids: NodeId[]
+  private readonly clientIdList: NodeId[]
+  private readonly clients: Clients
+  private readonly invariants = new RaftInvariants()
+  private readonly trace: Trace
+  private now = 0
+  private network: NetworkOptions
+  /** Partition group of each replica; all 0 when healed. */
+  private group: number[]
+  private healedAt: number | undefined
+  private keyCounter = 0
+  private valueCounter = 0
+  private hash = 0x811c9dc5
+  private finished = false
+  readonly stats: SimStats = {
+    steps: 0,
+    simulatedMs: 0,
+    operations: 0,
+    completed: 0,
+    duplicates: 0,
+    redirects: 0,
+    fails: 0,
+    crashes: 0,
+    partitions: 0,
+    datagrams: 0,
+    dropped: 0,
+    maxTerm: 0,
+    committed: 0,
+  }
+
+  constructor(options: Partial<SimOptions> & { seed: number }) {
+    this.options = { ...defaultSimOptions, ...options }
+    this.rng = new Rng(this.options.seed)
+    this.ids = replicaIds(this.options.replicas)
+    this.clientIdList = clientIds(this.options.replicas, this.options.clients)
+    this.clients = new Clients(this.clientIdList)
+    this.replicas = this.ids.map((id) => ({ id, state: undefined, persistent: undefined, generation: { election: 0, heartbeat: 0 } }))
+    this.states = this.ids.map(() => undefined)
+    this.trace = new Trace(this.options.traceCapacity)
+    this.network = this.options.network
+    this.group = this.ids.map(() => 0)
+  }
+
+  run(): SimResult {
+    let failure: SimFailure | undefined
+    try {
+      this.schedule()
+      while (!this.finished) {
+        const next = this.agenda.pop()
+        if (next === undefined) break
+        this.now = next.at
+        this.perform(next.item)
+        if (this.stats.steps > this.options.maxSteps) this.fail('Runaway', `more than ${this.options.maxSteps} steps`)
+      }
+      this.checkHistory()
+    } catch (e) {
+      const violation =
+        e instanceof FailureSignal
+          ? e.violation
+          : { invariant: 'No exceptions', detail: e instanceof Error ? (e.stack ?? e.message) : String(e) }
+      failure = { seed: this.options.seed, at: this.now, ...violation, trace: this.safeTrace() }
+    }
+    this.stats.simulatedMs = this.now
+    this.stats.operations = this.clients.operationCount
+    this.stats.completed = this.clients.completedCount()
+    this.stats.duplicates = this.clients.duplicates
+    this.stats.redirects = this.clients.redirects
+    this.stats.fails = this.clients.fails
+    this.stats.committed = this.invariants.committedLength - 1
+    return { seed: this.options.seed, failure, stats: this.stats, fingerprint: this.hash >>> 0 }
+  }
+
+  // ---- the schedule ------------------------------------------------------------------------
+
+  private schedule(): void {
+    const o = this.options
+    this.replicas.forEach((_, i) => this.agenda.push(i * this.rng.int(0, 50), { kind: 'deliver', to: i, message: BOOT }))
+    this.agenda.push(1_000 + this.rng.int(0, o.requestIntervalMs), { kind: 'request' })
+    if (o.faults.crashes || o.faults.partitions) this.agenda.push(this.faultDelay(), { kind: 'fault' })
+    this.agenda.push(o.faultPhaseMs, { kind: 'heal' })
+  }
+
+  private faultDelay(): number {
+    const mean = this.options.faults.meanIntervalMs
+    return this.now + this.rng.int(Math.floor(mean / 4), Math.floor((mean * 7) / 4))
+  }
+
+  private perform(job: Job): void {
+    switch (job.kind) {
+      case 'deliver':
+        return job.message === BOOT ? this.boot(job.to) : this.deliver(job.to, job.message)
+      case 'timer': {
+        const r = this.replicas[job.to]!
+        if (r.state !== undefined && r.generation[job.timer] === job.generation) {
+          this.stepReplica(job.to, timerFired(this.now, job.timer))
+        }
+        return
+      }
+      case 'reply':
+        return this.clientReceives(job.message)
+      case 'request':
+        return this.newRequest()
+      case 'fault':
+        return this.injectFault()
+      case 'heal':
+        return this.healAll()
+      case 'probe':
+        return this.probe()
+    }
+  }
+
+  // ---- replicas ----------------------------------------------------------------------------
+
+  private boot(index: number): void {
+    const r = this.replicas[index]!
+    if (r.state !== undefined) return
+    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), timing: this.options.timing }, r.persistent)
+    this.states[index] = r.state
+    this.stepReplica(index, started(this.now), true)
+  }
+
+  private crash(index: number): void {
+    const r = this.replicas[index]!
+    if (r.state === undefined) return
+    r.persistent = r.state.persistent
+    r.state = undefined
+    this.states[index] = undefined
+    r.generation.election++
+    r.generation.heartbeat++
+    this.clients.orphanAttemptsTo(r.id)
+    this.stats.crashes++
+    this.note(`crash ${r.id}`)
+  }
+
+  private deliver(index: number, message: Message): void {
+    const r = this.replicas[index]!
+    if (r.state === undefined) {
+      if (message.type === 'get' || message.type === 'put') this.clients.orphanAttemptsTo(r.id)
+      return
+    }
+    this.stepReplica(index, received(this.now, message))
+  }
+
+  private stepReplica(index: number, event: Event, fromBoot = false): void {
+    const r = this.replicas[index]!
+    const before = r.state!
+    const [after, effects] = this.options.step(before, event)
+    this.stats.steps++
+    r.state = after
+    this.states[index] = after
+    this.trace.add({ kind: 'step', at: this.now, replica: r.id, event, effects })
+    if (this.options.fingerprint) this.mix(`${this.now}|${r.id}|${JSON.stringify(event)}|${JSON.stringify(effects)}`)
+    if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
+    const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
+    if (violation !== undefined) throw new FailureSignal(violation)
+    for (const effect of effects) this.perform_effect(index, effect)
+  }
+
+  private perform_effect(index: number, effect: Effect): void {
+    const r = this.replicas[index]!
+    switch (effect.kind) {
+      case 'send':
+        return this.send(index, effect.message)
+      case 'setTimer': {
+        const generation = ++r.generation[effect.timer]
+        this.agenda.push(this.now + effect.afterMs, { kind: 'timer', to: index, timer: effect.timer, generation })
+        return
+      }
+      case 'cancelTimer':
+        r.generation[effect.timer]++
+        return
+      case 'log':
+        return
+    }
+  }
+
+  // ---- the network -------------------------------------------------------------------------
+
+  private send(from: number, message: Message): void {
+    const sender = this.ids[from]!
+    if (message.src !== sender) this.fail('Well-formed datagrams', `${sender} sent a datagram with src ${message.src}`)
+    if (message.leader !== 'FFFF' && !this.ids.includes(message.leader)) {
+      this.fail('Well-formed datagrams', `${sender} named ${message.leader} as leader: ${formatMessage(message)}`)
+    }
+    if (message.type === 'hello') return
+    if (!isReadable(message)) {
+      this.fail('Effects are plain data', `${sender} sent a ${message.type} whose contents are not readable after the step (a leaked immer draft)`)
+    }
+    if (message.type === 'append' && message.entries.length > 16 && JSON.stringify(message).length > 65_507) {
+      this.fail('Well-formed datagrams', `${sender} sent an AppendEntries over 65,507 bytes`)
+    }
+    if (message.dst === 'FFFF') {
+      for (let to = 0; to < this.ids.length; to++) if (to !== from) this.transmit(from, to, message)
+      return
+    }
+    const to = this.ids.indexOf(message.dst)
+    if (to >= 0) return this.transmit(from, to, message)
+    if (this.clientIdList.includes(message.dst)) {
+      if (message.type !== 'ok' && message.type !== 'redirect' && message.type !== 'fail') {
+        this.fail('Well-formed datagrams', `${sender} sent a ${message.type} to client ${message.dst}`)
+      }
+      this.agenda.push(this.now + CLIENT_DELAY_MS, { kind: 'reply', message: message as ClientReply })
+      return
+    }
+    this.fail('Well-formed datagrams', `${sender} sent to unknown destination ${message.dst}`)
+  }
+
+  private transmit(from: number, to: number, message: Message): void {
+    this.stats.datagrams++
+    if (this.group[from] !== this.group[to] || this.rng.chance(this.network.dropRate)) {
+      this.stats.dropped++
+      return
+    }
+    this.agenda.push(this.now + this.delay(), { kind: 'deliver', to, message })
+    if (this.rng.chance(this.network.duplicateRate)) this.agenda.push(this.now + this.delay(), { kind: 'deliver', to, message })
+  }
+
+  private delay(): number {
+    return this.rng.int(this.network.minDelayMs, this.network.maxDelayMs)
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  private readonly route: Route = (remembered) => {
+    const alive = this.replicas.filter((r) => r.state !== undefined).map((r) => r.id)
+    if (remembered !== undefined && alive.includes(remembered)) return remembered
+    return this.rng.pick(alive.length > 0 ? alive : this.ids)
+  }
+
+  private newRequest(): void {
+    const o = this.options
+    if (this.now >= o.faultPhaseMs) return
+    this.agenda.push(this.now + this.rng.int(1, 2 * o.requestIntervalMs), { kind: 'request' })
+    const client = this.rng.pick(this.clientIdList)
+    const keys = this.clients.ackedKeys(client)
+    let request: ClientRequest
+    if (keys.length > 0 && this.rng.chance(o.getFraction)) {
+      request = this.clients.invoke(this.now, client, 'get', this.rng.pick(keys), undefined, this.route)
+    } else {
+      const fresh = keys.length === 0 || (keys.length < o.keysPerClient && this.rng.chance(0.5))
+      const key = fresh ? `${client}-key-${(this.keyCounter++).toString().padStart(23, '0')}` : this.rng.pick(keys)
+      const value = (this.valueCounter++).toString(16).padStart(32, '0')
+      request = this.clients.invoke(this.now, client, 'put', key, value, this.route)
+    }
+    this.sendToReplica(request)
+  }
+
+  private sendToReplica(request: ClientRequest): void {
+    this.agenda.push(this.now + CLIENT_DELAY_MS, { kind: 'deliver', to: this.ids.indexOf(request.dst), message: request })
+  }
+
+  private clientReceives(message: ClientReply): void {
+    this.trace.add({ kind: 'note', at: this.now, text: `client ${message.dst} gets ${formatMessage(message)}` })
+    const outcome = this.clients.reply(this.now, message, this.route)
+    if (outcome.violation !== undefined) throw new FailureSignal(outcome.violation)
+    if (outcome.retry !== undefined) this.sendToReplica(outcome.retry)
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private injectFault(): void {
+    const o = this.options
+    if (this.now >= o.faultPhaseMs) return
+    this.agenda.push(this.faultDelay(), { kind: 'fault' })
+    const up = this.replicas.flatMap((r, i) => (r.state !== undefined ? [i] : []))
+    const down = this.replicas.flatMap((r, i) => (r.state === undefined && r.persistent !== undefined ? [i] : []))
+    const choices: (() => void)[] = []
+    if (o.faults.crashes && up.length > 1) {
+      choices.push(() => this.crash(this.rng.pick(up)))
+      choices.push(() => {
+        const leader = this.currentLeader()
+        if (leader !== undefined) {
+          this.crash(leader)
+          this.clients.forgetLeaders()
+        }
+      })
+    }
+    if (o.faults.crashes && down.length > 0) {
+      choices.push(() => this.restart(this.rng.pick(down)))
+      choices.push(() => this.restart(this.rng.pick(down)))
+    }
+    if (o.faults.partitions) {
+      choices.push(() => this.partition(false))
+      choices.push(() => this.partition(true))
+      choices.push(() => this.healPartition())
+    }
+    if (choices.length > 0) this.rng.pick(choices)()
+  }
+
+  private restart(index: number): void {
+    this.note(`restart ${this.ids[index]}`)
+    this.boot(index)
+  }
+
+  /** A random split in two; `aroundLeader` isolates the current leader in a minority more often. */
+  private partition(aroundLeader: boolean): void {
+    const n = this.ids.length
+    const order = this.ids.map((_, i) => i)
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.rng.int(0, i)
+      ;[order[i], order[j]] = [order[j]!, order[i]!]
+    }
+    const leader = this.currentLeader()
+    if (aroundLeader && leader !== undefined) {
+      order.splice(order.indexOf(leader), 1)
+      order.unshift(leader)
+    }
+    const cut = this.rng.int(1, n - 1)
+    this.group = this.ids.map(() => 1)
+    for (let k = 0; k < cut; k++) this.group[order[k]!] = 0
+    this.stats.partitions++
+    if (this.rng.chance(0.5)) this.clients.forgetLeaders()
+    this.note(`partition ${order.slice(0, cut).map((i) => this.ids[i]).join(',')} | ${order.slice(cut).map((i) => this.ids[i]).join(',')}`)
+  }
+
+  private healPartition(): void {
+    this.group = this.ids.map(() => 0)
+    this.note('partition healed')
+  }
+
+  private healAll(): void {
+    this.healPartition()
+    for (let i = 0; i < this.replicas.length; i++) if (this.replicas[i]!.state === undefined) this.restart(i)
+    this.network = { ...this.network, dropRate: 0, duplicateRate: 0 }
+    this.healedAt = this.now
+    this.note('all faults healed')
+    this.agenda.push(this.now + PROBE_INTERVAL_MS, { kind: 'probe' })
+  }
+
+  private currentLeader(): number | undefined {
+    let best: number | undefined
+    this.states.forEach((s, i) => {
+      if (s?.role === 'leader' && (best === undefined || s.persistent.currentTerm > this.states[best]!.persistent.currentTerm)) best = i
+    })
+    return best
+  }
+
+  // ---- liveness and the history --------------------------------------------------------------
+
+  /** After the heal: done once a leader of the newest term exists and nothing is owed; a stall past the bound fails. */
+  private probe(): void {
+    const maxTerm = Math.max(...this.states.map((s) => s?.persistent.currentTerm ?? 0))
+    const leader = this.currentLeader()
+    const hasLeader = leader !== undefined && this.states[leader]!.persistent.currentTerm === maxTerm
+    const pending = this.clients.pending()
+    if (hasLeader && pending.length === 0) {
+      this.finished = true
+      return
+    }
+    if (this.now - this.healedAt! > this.options.livenessBoundMs) {
+      const what = hasLeader
+        ? `${pending.length} request(s) unanswered, e.g. ${pending
+            .slice(0, 3)
+            .map((t) => `${t.op.kind} ${t.currentMid ?? '(no attempt)'} to ${t.target}`)
+            .join(', ')}`
+        : `no leader of term ${maxTerm}`
+      this.fail('Liveness', `${this.options.livenessBoundMs} ms after every fault healed: ${what}`)
+    }
+    this.agenda.push(this.now + PROBE_INTERVAL_MS, { kind: 'probe' })
+  }
+
+  private checkHistory(): void {
+    const result = checkLinearizable(this.clients.history())
+    if (!result.ok) {
+      this.fail(
+        'Linearizability',
+        `key ${result.key}: ${result.reason}\n${result.operations.map((op) => `  ${describeOperation(op)}`).join('\n')}`,
+      )
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** The trace, even when some of it can no longer be read (a revoked immer draft in an effect). */
+  private safeTrace(): string {
+    try {
+      return this.trace.format()
+    } catch {
+      return this.trace
+        .recent()
+        .map((item) => {
+          try {
+            return formatItem(item)
+          } catch (e) {
+            return `t=${item.at} (unreadable: ${e instanceof Error ? e.message : String(e)})`
+          }
+        })
+        .join('\n')
+    }
+  }
+
+  private note(text: string): void {
+    this.trace.add({ kind: 'note', at: this.now, text })
+    if (this.options.fingerprint) this.mix(`${this.now}|${text}`)
+  }
+
+  private fail(invariant: string, detail: string): never {
+    throw new FailureSignal({ invariant, detail })
+  }
+
+  private mix(text: string): void {
+    let h = this.hash
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0
+    this.hash = h
+  }
+}
+
+/** Whether the nested parts of a message can still be read (a revoked immer draft throws). */
+const isReadable = (message: Message): boolean => {
+  try {
+    if (message.type === 'append') return message.entries.every((e) => typeof e.term === 'number')
+    if (message.type === 'forward') return message.puts.every((p) => typeof p.MID === 'string')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A stand-in message that marks a replica's (re)boot job. */
+const BOOT = { src: hexId(0xffff), dst: hexId(0xffff), leader: hexId(0xffff), type: 'hello' } as Message
+
+export const simulate = (options: Partial<SimOptions> & { seed: number }): SimResult => new ClusterSimulation(options).run()
+
+export const describeFailure = (f: SimFailure): string =>
+  `seed ${f.seed}: ${f.invariant} violated at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`

@@ -1,0 +1,248 @@
+/**
+ * Figure 3 of the Raft paper, checked incrementally after every step of any replica:
+ *
+ * - Election Safety: at most one leader per term (over the whole run).
+ * - Leader Append-Only: a leader never overwrites or deletes entries of its log within its term.
+ * - Log Matching: two logs holding an entry with the same index and term are identical up to it.
+ *   Checked over every log ever seen, in its inductive form: every (index, term) pair always comes
+ *   with the same entry and the same term at index - 1.
+ * - Leader Completeness: an entry committed in term T is in the log of every leader of a later term.
+ * - State Machine Safety: no two replicas commit or apply different entries at one index; and each
+ *   replica's key-value store equals the replay of the committed prefix it has applied.
+ *
+ * "Committed" is what some replica's commitIndex covers; its commit term is that replica's current
+ * term when it first did (never earlier than the real commit term, so the check stays sound).
+ */
+import type { ReplicaState } from '../domain/state'
+import type { Entry, PutCommand } from '../domain/wire'
+
+export interface Violation {
+  readonly invariant: string
+  readonly detail: string
+}
+
+interface LogRecord {
+  readonly term: number
+  readonly prevTerm: number
+  readonly entry: Entry
+}
+
+interface CommittedRecord {
+  readonly entry: Entry
+  readonly commitTerm: number
+}
+
+export const sameEntry = (a: Entry, b: Entry): boolean =>
+  a === b || (a.term === b.term && JSON.stringify(a.command) === JSON.stringify(b.command))
+
+const describeEntry = (e: Entry | undefined): string =>
+  e === undefined ? 'nothing' : `${e.term}:${e.command.op === 'put' ? `put ${e.command.MID}=${e.command.value}` : 'noop'}`
+
+export class RaftInvariants {
+  /** term -> the replica that led it. */
+  private leaders = new Map<number, string>()
+  /** index -> the (term, prevTerm, entry) records seen at that index. */
+  private logRecords: LogRecord[][] = []
+  /** index -> the committed entry there; always a contiguous prefix from index 1. */
+  private committed: CommittedRecord[] = []
+  /** key -> the committed indexes of puts to that key that take effect, ascending. */
+  private effectivePuts = new Map<string, number[]>()
+  private appliedMids = new Set<string>()
+
+  clone(): RaftInvariants {
+    const copy = new RaftInvariants()
+    copy.leaders = new Map(this.leaders)
+    copy.logRecords = this.logRecords.map((records) => [...records])
+    copy.committed = [...this.committed]
+    copy.effectivePuts = new Map([...this.effectivePuts].map(([k, v]) => [k, [...v]]))
+    copy.appliedMids = new Set(this.appliedMids)
+    return copy
+  }
+
+  get committedLength(): number {
+    return this.committed.length
+  }
+
+  /**
+   * Checks one replica's step from `before` (undefined after a restart or at boot) to `after`.
+   * `all` holds every live replica's current state (after included), for Leader Completeness.
+   */
+  observe(
+    before: ReplicaState | undefined,
+    after: ReplicaState,
+    all: readonly (ReplicaState | undefined)[],
+  ): Violation | undefined {
+    return (
+      this.electionSafety(after) ??
+      this.leaderAppendOnly(before, after) ??
+      this.logMatching(before, after) ??
+      this.commits(before, after, all) ??
+      this.leaderCompletenessOnElection(before, after) ??
+      this.applied(before, after)
+    )
+  }
+
+  private electionSafety(s: ReplicaState): Violation | undefined {
+    if (s.role !== 'leader') return undefined
+    const term = s.persistent.currentTerm
+    const known = this.leaders.get(term)
+    if (known === undefined) this.leaders.set(term, s.id)
+    else if (known !== s.id) {
+      return { invariant: 'Election Safety', detail: `${known} and ${s.id} are both leaders of term ${term}` }
+    }
+    return undefined
+  }
+
+  private leaderAppendOnly(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    if (before === undefined || before.role !== 'leader' || after.role !== 'leader') return undefined
+    if (before.persistent.currentTerm !== after.persistent.currentTerm) return undefined
+    const was = before.persistent.log
+    const now = after.persistent.log
+    if (was === now) return undefined
+    if (now.length < was.length) {
+      return { invariant: 'Leader Append-Only', detail: `leader ${after.id} shrank its log from ${was.length - 1} to ${now.length - 1}` }
+    }
+    for (let i = 1; i < was.length; i++) {
+      if (!sameEntry(was[i]!, now[i]!)) {
+        return {
+          invariant: 'Leader Append-Only',
+          detail: `leader ${after.id} replaced entry ${i} (${describeEntry(was[i])}) by ${describeEntry(now[i])}`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  private logMatching(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    const log = after.persistent.log
+    const old = before?.persistent.log
+    if (old === log) return undefined
+    let from = 1
+    if (old !== undefined) {
+      const shared = Math.min(old.length, log.length)
+      while (from < shared && old[from] === log[from]) from++
+      if (before !== undefined && from <= before.commitIndex && from < old.length) {
+        return {
+          invariant: 'State Machine Safety',
+          detail: `${after.id} changed its committed entry ${from} (commitIndex ${before.commitIndex}): ${describeEntry(old[from])} -> ${describeEntry(log[from])}`,
+        }
+      }
+    }
+    for (let i = from; i < log.length; i++) {
+      const entry = log[i]!
+      const prevTerm = log[i - 1]!.term
+      const records = (this.logRecords[i] ??= [])
+      const known = records.find((r) => r.term === entry.term)
+      if (known === undefined) {
+        records.push({ term: entry.term, prevTerm, entry })
+      } else if (known.prevTerm !== prevTerm || !sameEntry(known.entry, entry)) {
+        return {
+          invariant: 'Log Matching',
+          detail: `${after.id} holds ${describeEntry(entry)} at ${i} after term ${prevTerm}; seen before: ${describeEntry(known.entry)} after term ${known.prevTerm}`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  private commits(
+    before: ReplicaState | undefined,
+    after: ReplicaState,
+    all: readonly (ReplicaState | undefined)[],
+  ): Violation | undefined {
+    const from = (before?.commitIndex ?? 0) + 1
+    const log = after.persistent.log
+    if (after.commitIndex >= log.length) {
+      return { invariant: 'State Machine Safety', detail: `${after.id} commitIndex ${after.commitIndex} is past its log's end ${log.length - 1}` }
+    }
+    for (let i = from; i <= after.commitIndex; i++) {
+      const entry = log[i]!
+      const known = this.committed[i]
+      if (known !== undefined) {
+        if (!sameEntry(known.entry, entry)) {
+          return {
+            invariant: 'State Machine Safety',
+            detail: `${after.id} commits ${describeEntry(entry)} at ${i} where ${describeEntry(known.entry)} was committed`,
+          }
+        }
+        continue
+      }
+      const commitTerm = after.persistent.currentTerm
+      this.committed[i] = { entry, commitTerm }
+      this.recordEffect(i, entry)
+      for (const leader of all) {
+        if (leader === undefined || leader.role !== 'leader' || leader.persistent.currentTerm <= commitTerm) continue
+        const theirs = leader.persistent.log[i]
+        if (theirs === undefined || !sameEntry(theirs, entry)) {
+          return {
+            invariant: 'Leader Completeness',
+            detail: `${describeEntry(entry)} committed at ${i} in term ${commitTerm} by ${after.id} is missing from leader ${leader.id} of term ${leader.persistent.currentTerm} (holds ${describeEntry(theirs)})`,
+          }
+        }
+      }
+    }
+    return undefined
+  }
+
+  private recordEffect(index: number, entry: Entry): void {
+    const command = entry.command
+    if (command.op !== 'put' || this.appliedMids.has(command.MID)) return
+    this.appliedMids.add(command.MID)
+    const indexes = this.effectivePuts.get(command.key)
+    if (indexes === undefined) this.effectivePuts.set(command.key, [index])
+    else indexes.push(index)
+  }
+
+  private leaderCompletenessOnElection(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    if (after.role !== 'leader') return undefined
+    const term = after.persistent.currentTerm
+    if (before !== undefined && before.role === 'leader' && before.persistent.currentTerm === term) return undefined
+    const log = after.persistent.log
+    for (let i = 1; i < this.committed.length; i++) {
+      const record = this.committed[i]!
+      if (record.commitTerm >= term) continue
+      const theirs = log[i]
+      if (theirs === undefined || !sameEntry(theirs, record.entry)) {
+        return {
+          invariant: 'Leader Completeness',
+          detail: `${after.id} became leader of term ${term} without ${describeEntry(record.entry)} committed at ${i} in term ${record.commitTerm} (holds ${describeEntry(theirs)})`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  private applied(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    if (after.lastApplied > after.commitIndex) {
+      return { invariant: 'State Machine Safety', detail: `${after.id} applied ${after.lastApplied} beyond commitIndex ${after.commitIndex}` }
+    }
+    const from = (before?.lastApplied ?? 0) + 1
+    if (from > after.lastApplied) return undefined
+    const touched = new Set<string>()
+    for (let i = from; i <= after.lastApplied; i++) {
+      const command = after.persistent.log[i]!.command
+      if (command.op === 'put') touched.add(command.key)
+    }
+    for (const key of touched) {
+      const expected = this.valueAt(key, after.lastApplied)
+      const actual = after.kv.values[key]
+      if (expected !== actual) {
+        return {
+          invariant: 'State Machine Safety',
+          detail: `${after.id} holds ${key}=${actual} after applying ${after.lastApplied} entries; the committed log says ${expected}`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  /** The value of `key` after applying the committed prefix up to `index`. */
+  private valueAt(key: string, index: number): string | undefined {
+    const indexes = this.effectivePuts.get(key) ?? []
+    for (let k = indexes.length - 1; k >= 0; k--) {
+      if (indexes[k]! <= index) return (this.committed[indexes[k]!]!.entry.command as PutCommand).value
+    }
+    return undefined
+  }
+}
+
