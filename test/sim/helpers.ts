@@ -2,6 +2,7 @@ import { decodeScenario, Scenario } from '../../src/sim/scenario'
 
 /** A short scenario (override any field of the file format). */
 export function shortScenario(overrides: Record<string, unknown> = {}): Scenario {
+  const { tests, ...rest } = overrides
   return decodeScenario('test', {
     lifetime: 5,
     replicas: 5,
@@ -16,8 +17,9 @@ export function shortScenario(overrides: Record<string, unknown> = {}): Scenario
         duplicates: [0, 2, 5],
         median_latency: [0.0001, 0.005, 0.05],
       },
+      ...(tests as object | undefined),
     },
-    ...overrides,
+    ...rest,
   })
 }
 

@@ -1,0 +1,64 @@
+/** The command line, through the compiled dist/src/sim/cli.js (`npm test` builds first). */
+import { spawnSync } from 'child_process'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { describe, expect, it } from 'vitest'
+import { parseArgs } from '../../src/sim/args'
+
+const root = path.resolve(__dirname, '../..')
+const cli = path.join(root, 'dist/src/sim/cli.js')
+
+function kvsim(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 })
+}
+
+function scenarioFile(content: unknown): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-cli-'))
+  const file = path.join(dir, 'scenario.json')
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content))
+  return file
+}
+
+describe('parseArgs', () => {
+  it('reads the scenario and the options', () => {
+    expect(parseArgs(['all', '--seed', '3', '--replica', 'x', '--json', 'out.json', '-v'])).toMatchObject({
+      target: 'all', seed: 3, replica: 'x', json: 'out.json', silent: false,
+    })
+    expect(parseArgs([])).toMatchObject({ target: '', silent: true })
+    expect(() => parseArgs(['--seed', 'abc'])).toThrow(/integer/)
+    expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/)
+  })
+})
+
+describe('kvsim command line', () => {
+  it('rejects a bad scenario with exit code 2, naming the field, without a stack trace', () => {
+    const file = scenarioFile({ lifetime: 30, replicas: 2, requests: 10, tests: { benchmarks: {} } })
+    const result = kvsim([file])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toMatch(/field "replicas"/)
+    expect(result.stderr).toMatch(/tests\.benchmarks\.total_msgs/)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('rejects a file that is not JSON with exit code 2', () => {
+    const result = kvsim([scenarioFile('{ nope')])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toMatch(/not valid JSON/)
+  })
+
+  it('runs a short scenario, prints the verdict and writes JSON; exit code 1 when incorrect', () => {
+    const file = scenarioFile({
+      lifetime: 5, replicas: 3, requests: 20, start_wait: 1, end_wait: 0.5,
+      tests: { benchmarks: { total_msgs: [1, 2, 3], failures: [1, 2, 3], duplicates: [1, 2, 3], median_latency: [1, 2, 3] } },
+    })
+    const json = path.join(path.dirname(file), 'out.json')
+    const result = kvsim([file, '--replica', path.join(__dirname, 'fixtures/silent-replica.js'), '--seed', '5', '--json', json])
+    expect(result.status).toBe(1)
+    expect(result.stdout).toMatch(/Result: FAIL/)
+    expect(result.stdout).toMatch(/seed 5/)
+    const written = JSON.parse(fs.readFileSync(json, 'utf8'))
+    expect(written.correct).toBe(false)
+    expect(written.stats.unansweredPuts).toBe(20)
+  })
+})

@@ -1,0 +1,60 @@
+/**
+ * Short real runs (sockets and processes) against the tiny fake replicas in fixtures/.
+ * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 5 s.
+ */
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { describe, expect, it } from 'vitest'
+import { runScenario } from '../../src/sim/runner'
+import { shortScenario } from './helpers'
+
+const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}-replica.js`)
+
+async function run(behaviour: string, overrides: Record<string, unknown> = {}) {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-test-'))
+  try {
+    return await runScenario(shortScenario({ lifetime: 5, start_wait: 1, end_wait: 1, requests: 60, ...overrides }), {
+      replica: fixture(behaviour),
+      seed: 7,
+      silent: true,
+      cwd,
+    })
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true })
+  }
+}
+
+describe.concurrent('kvsim against fake replicas', () => {
+  it('passes a correct (single-leader) replica', async () => {
+    // With few requests, many early gets find no acknowledged key yet: allow that here.
+    const result = await run('good', { tests: { maximum_get_generation_fail_fraction: 0.5 } })
+    expect(result.incorrect).toEqual([])
+    expect(result.score.checks.filter((c) => !c.ok)).toEqual([])
+    expect(result.score.correct).toBe(true)
+    expect(result.score.stats.unansweredGets + result.score.stats.unansweredPuts).toBe(0)
+  })
+
+  it('catches stale reads as incorrect and non-linearizable', async () => {
+    const result = await run('stale', { mix: 0.6, requests: 80 })
+    expect(result.score.correct).toBe(false)
+    expect(result.score.stats.incorrect).toBeGreaterThan(0)
+    expect(result.score.linearizability.ok).toBe(false)
+  })
+
+  it('shows requests of a replica that never answers as unanswered', async () => {
+    const result = await run('silent')
+    expect(result.score.correct).toBe(false)
+    const { unansweredGets, unansweredPuts, failures } = result.score.stats
+    expect(unansweredGets + unansweredPuts).toBe(60)
+    expect(failures).toBe(60)
+    expect(result.score.stats.latencySamples).toBe(0)
+  })
+
+  it('counts a replica that sends an empty datagram as died', async () => {
+    const result = await run('dies')
+    expect(result.died.map((d) => d.replica)).toEqual(['0001'])
+    expect(result.score.checks.find((c) => c.name === 'no replica died')?.ok).toBe(false)
+    expect(result.score.correct).toBe(false)
+  })
+})
