@@ -97,7 +97,8 @@ export class Simulation {
     if (dst === BROADCAST || this.replicas.includes(dst)) {
       const fanOut = this.network.fanOut(src, dst)
       const effects: Effect[] = []
-      for (const target of fanOut.delivered) effects.push(...this.deliver(target, Buffer.from(bytes), now))
+      const payload = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)
+      for (const target of fanOut.delivered) effects.push(...this.deliver(target, payload, now))
       if (this.network.totalMsgs >= this.scenario.maxPackets) effects.push(this.stop(`packet storm: total_msgs reached ${this.network.totalMsgs}`))
       return effects
     }
