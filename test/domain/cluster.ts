@@ -1,0 +1,94 @@
+/**
+ * A tiny deterministic network of replicas for scripted scenarios: every replica is driven only by
+ * `step`; messages are delivered in FIFO order when the test says so; timers fire only when the test
+ * fires them; the clock moves only when the test moves it. Messages to clients are collected.
+ */
+import { sentMessages } from '../../src/effects/effect'
+import { received, started, timerFired, type Event } from '../../src/domain/events'
+import { initialState, type ReplicaState } from '../../src/domain/state'
+import { step } from '../../src/domain/step'
+import type { ClientRequest, Message, NodeId } from '../../src/domain/wire'
+import { timing } from './helpers'
+
+export class Cluster {
+  readonly states = new Map<NodeId, ReplicaState>()
+  readonly dead = new Set<NodeId>()
+  /** Replica-to-replica messages not yet delivered, in order. */
+  inflight: Message[] = []
+  /** Every message a replica sent to a client, in order. */
+  readonly toClients: Message[] = []
+  /** Every client request sent, in order. */
+  readonly requests: ClientRequest[] = []
+  /** Replica-to-replica deliveries this returns true for are dropped. */
+  drop: (m: Message, to: NodeId) => boolean = () => false
+  now = 0
+
+  constructor(readonly ids: readonly NodeId[]) {
+    ids.forEach((id, i) => this.states.set(id, initialState({ id, peers: ids, seed: 1000 + i, timing })))
+  }
+
+  state(id: NodeId): ReplicaState {
+    return this.states.get(id)!
+  }
+
+  at(now: number): this {
+    this.now = now
+    return this
+  }
+
+  startAll(): this {
+    for (const id of this.ids) this.apply(id, started(this.now))
+    return this
+  }
+
+  apply(id: NodeId, event: Event): void {
+    if (this.dead.has(id)) return
+    const [next, effects] = step(this.state(id), event)
+    this.states.set(id, next)
+    for (const m of sentMessages(effects)) {
+      if (m.type === 'hello') continue
+      if (m.dst === 'FFFF' || this.ids.includes(m.dst)) this.inflight.push(m)
+      else this.toClients.push(m)
+    }
+  }
+
+  fire(id: NodeId, timer: 'election' | 'heartbeat'): this {
+    this.apply(id, timerFired(this.now, timer))
+    return this
+  }
+
+  request(r: ClientRequest): this {
+    this.requests.push(r)
+    this.apply(r.dst, received(this.now, r))
+    return this
+  }
+
+  kill(id: NodeId): this {
+    this.dead.add(id)
+    return this
+  }
+
+  /** Delivers in-flight messages (and those they cause) until none is left. */
+  flush(maxDeliveries = 10_000): this {
+    let deliveries = 0
+    while (this.inflight.length > 0) {
+      const m = this.inflight.shift()!
+      const targets = m.dst === 'FFFF' ? this.ids.filter((id) => id !== m.src) : [m.dst]
+      for (const to of targets) {
+        if (this.dead.has(to) || this.dead.has(m.src) || this.drop(m, to)) continue
+        if (++deliveries > maxDeliveries) throw new Error('the cluster does not settle')
+        this.apply(to, received(this.now, m))
+      }
+    }
+    return this
+  }
+
+  /** The replies sent to clients for one MID. */
+  repliesTo(MID: string): Message[] {
+    return this.toClients.filter((m) => 'MID' in m && m.MID === MID)
+  }
+
+  leaders(): NodeId[] {
+    return this.ids.filter((id) => !this.dead.has(id) && this.state(id).role === 'leader')
+  }
+}
