@@ -5,7 +5,7 @@
 import * as O from 'fp-ts/Option'
 import { cancelTimer, log, setTimer } from '../effects/effect'
 import { answerGet, putCommand } from './clients'
-import type { StepContext } from './context'
+import { plain, type StepContext } from './context'
 import { becomeFollower } from './election'
 import { lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
@@ -36,7 +36,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   appendPuts(
     s,
     ctx,
-    lost.map((own) => own.put),
+    lost.map((own) => plain(own.put)),
   )
   for (const peer of s.peers) sendAppend(s, ctx, peer)
 }

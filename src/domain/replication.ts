@@ -4,7 +4,7 @@
  */
 import * as O from 'fp-ts/Option'
 import { send } from '../effects/effect'
-import { envelope, type StepContext } from './context'
+import { envelope, plain, type StepContext } from './context'
 import { becomeFollower, resetElectionTimer } from './election'
 import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { quorumValue } from './quorum'
@@ -17,7 +17,7 @@ export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): voi
   if (p === undefined) return
   const log = s.persistent.log
   const prevLogIndex = p.nextIndex - 1
-  const entries = entriesFrom(log, p.nextIndex, s.timing.maxEntriesPerAppend)
+  const entries = entriesFrom(log, p.nextIndex, s.timing.maxEntriesPerAppend).map(plain)
   ctx.effects.push(
     send({
       ...envelope(s, peer),
@@ -116,7 +116,7 @@ const forwardLostPuts = (s: MutableState, ctx: StepContext, leader: NodeId): voi
     if (isStillInLog(s, own.index, own.put.MID)) continue
     if (ctx.now - own.forwardedAt < 2 * s.timing.heartbeatMs) continue
     own.forwardedAt = ctx.now
-    lost.push(own.put)
+    lost.push(plain(own.put))
   }
   if (lost.length > 0) ctx.effects.push(send({ ...envelope(s, leader), type: 'forward', puts: lost }))
 }
