@@ -55,6 +55,8 @@ export interface SimOptions {
   readonly traceCapacity: number
   /** A guard against runaway loops at one instant. */
   readonly maxSteps: number
+  /** Persistent states the replicas boot with (as if restarted), e.g. the prefix of a known scenario. */
+  readonly initialPersistent: readonly (PersistentState | undefined)[]
   /** Hash every event and effect (for determinism tests; slower). */
   readonly fingerprint: boolean
 }
@@ -74,6 +76,7 @@ export const defaultSimOptions: SimOptions = {
   step: realStep,
   traceCapacity: 120,
   maxSteps: 5_000_000,
+  initialPersistent: [],
   fingerprint: false,
 }
 
@@ -204,7 +207,12 @@ export class ClusterSimulation {
     this.ids = replicaIds(this.options.replicas)
     this.clientIdList = clientIds(this.options.replicas, this.options.clients)
     this.clients = new Clients(this.clientIdList)
-    this.replicas = this.ids.map((id) => ({ id, state: undefined, persistent: undefined, generation: { election: 0, heartbeat: 0 } }))
+    this.replicas = this.ids.map((id, i) => ({
+      id,
+      state: undefined,
+      persistent: this.options.initialPersistent[i],
+      generation: { election: 0, heartbeat: 0 },
+    }))
     this.states = this.ids.map(() => undefined)
     this.trace = new Trace(this.options.traceCapacity)
     this.network = this.options.network

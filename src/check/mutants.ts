@@ -7,10 +7,10 @@ import { produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
 import { applyCommand, read, takesEffect } from '../domain/kv'
-import { lastIndex, lastTerm } from '../domain/log'
+import { emptyLog, lastIndex, lastTerm } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTiming, type ReplicaState } from '../domain/state'
-import type { Event } from '../domain/events'
+import { defaultTiming, type PersistentState } from '../domain/state'
+import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import { realStep, type Stepper } from './stepper'
 
@@ -86,11 +86,32 @@ const getFromDeposedLeader: Stepper = (state, event) => {
   return [state, [send({ src: state.id, dst: m.src, leader: state.id, type: 'ok', MID: m.MID, value })]]
 }
 
+/**
+ * The prefix of Figure 8, for three replicas: 0000 led term 2 and appended its no-op, never
+ * replicated; 0001 led term 3 (0002 voted for it) and appended its own no-op, never
+ * replicated; 0002 holds nothing. Whoever leads next may copy 0000's term-2 entry to 0002; a
+ * leader that then counts it as committed loses it when 0001 wins term 5.
+ */
+export const figure8Prefix = (): PersistentState[] => {
+  const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
+  return [
+    { currentTerm: 2, votedFor: O.some('0000' as NodeId), log: [...emptyLog, noop(2)] },
+    { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: [...emptyLog, noop(3)] },
+    { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog },
+  ]
+}
+
 export const mutants = {
   'commit-previous-term': {
     description: 'commits an entry of a previous term by counting replicas',
     step: commitPreviousTermByCounting,
-    options: { timing: { ...defaultTiming, maxEntriesPerAppend: 1 }, faults: { crashes: true, partitions: true, meanIntervalMs: 800 } },
+    options: {
+      timing: { ...defaultTiming, maxEntriesPerAppend: 1 },
+      replicas: 3,
+      initialPersistent: figure8Prefix(),
+      faults: { crashes: true, partitions: false, meanIntervalMs: 250 },
+      requestIntervalMs: 300,
+    },
   },
   'vote-without-up-to-date-check': {
     description: 'grants votes without the up-to-date check',

@@ -1,0 +1,48 @@
+/**
+ * `npm run check:model -- [--bound DEPTH] [--terms T] [--log L] [--in-flight M] [--states S] [--timeouts N]
+ *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--repair-leaks]`
+ *
+ * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
+ * throughput, or a counterexample path.
+ */
+import { parseArgs } from './args'
+import { defaultBounds, describeCounterexample, explore } from './explore'
+import { repairLeakedDrafts } from './leak-repair'
+import { mutants, type Mutant, type MutantName } from './mutants'
+import { realStep } from './stepper'
+
+const main = (): number => {
+  const args = parseArgs(process.argv.slice(2))
+  const mutantName = args.string('mutant') as MutantName | undefined
+  const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
+  if (mutantName !== undefined && mutant === undefined) {
+    console.error(`unknown mutant ${mutantName}; known: ${Object.keys(mutants).join(', ')}`)
+    return 2
+  }
+  let step = mutant?.step ?? realStep
+  if (args.flag('repair-leaks')) step = repairLeakedDrafts(step)
+  const bounds = {
+    replicas: args.int('replicas', defaultBounds.replicas),
+    maxDepth: args.int('bound', defaultBounds.maxDepth),
+    maxTerm: args.int('terms', defaultBounds.maxTerm),
+    maxLogLength: args.int('log', defaultBounds.maxLogLength),
+    maxInFlight: args.int('in-flight', defaultBounds.maxInFlight),
+    maxStates: args.int('states', 200_000),
+    maxTimerFirings: args.int('timeouts', defaultBounds.maxTimerFirings),
+    drops: !args.flag('no-drops'),
+    requests: defaultBounds.requests,
+    duplicates: args.flag('duplicates'),
+  }
+  console.log(`bounds: ${JSON.stringify(bounds)}`)
+  const began = performance.now()
+  const result = explore({ step, bounds, ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}) })
+  const seconds = (performance.now() - began) / 1000
+  if (result.counterexample !== undefined) console.log(describeCounterexample(result.counterexample))
+  console.log(
+    `${result.counterexample === undefined ? 'ok' : 'FAILED'}: ${result.statesExplored} states, ${result.transitions} transitions, depth ${result.depthReached}${result.complete ? ' (complete)' : ' (state bound hit)'} in ${seconds.toFixed(2)} s` +
+      `\nthroughput: ${(result.statesExplored / seconds).toFixed(0)} states/s, ${(result.transitions / seconds).toFixed(0)} transitions/s`,
+  )
+  return result.counterexample === undefined ? 0 : 1
+}
+
+process.exitCode = main()

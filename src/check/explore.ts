@@ -1,0 +1,331 @@
+/**
+ * Bounded exhaustive exploration over the reducer: a few replicas (3 by default), every
+ * interleaving of deliveries, drops, duplicate deliveries, timer firings and a few scripted client
+ * requests, breadth first up to a bound (depth, terms, log length, messages in flight, states).
+ * States are deduplicated by a canonical hash (times taken relative to now; the replicas' random
+ * generators and delivery counters left out). The Raft invariants and the client checks run in
+ * every state reached; linearizability runs on every state's client history.
+ *
+ * Time: a delivery happens at the current instant; a timer firing moves the clock to its deadline
+ * (or leaves it, if that is past), so that elections and leases behave as they would.
+ */
+import type { Effect, TimerName } from '../effects/effect'
+import { received, started, timerFired, type Event } from '../domain/events'
+import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import type { ClientReply, Message, NodeId } from '../domain/wire'
+import { Clients, type Route } from './clients'
+import { clientIds, replicaIds } from './ids'
+import { checkLinearizable } from './linearizability'
+import { RaftInvariants, type Violation } from './raft-invariants'
+import { realStep, type Stepper } from './stepper'
+import { formatEffect, formatMessage } from './trace'
+
+export interface ExploreBounds {
+  readonly replicas: number
+  readonly maxDepth: number
+  readonly maxTerm: number
+  readonly maxLogLength: number
+  readonly maxInFlight: number
+  readonly maxStates: number
+  /** The most timer firings (election timeouts and heartbeat ticks) along one path. */
+  readonly maxTimerFirings: number
+  /** Scripted client requests: each may be sent, in order, to any replica. */
+  readonly requests: readonly { readonly kind: 'get' | 'put'; readonly key: string; readonly value?: string }[]
+  readonly drops: boolean
+  readonly duplicates: boolean
+}
+
+export const defaultBounds: ExploreBounds = {
+  replicas: 3,
+  maxDepth: 14,
+  maxTerm: 2,
+  maxLogLength: 3,
+  maxInFlight: 6,
+  maxStates: 20_000,
+  maxTimerFirings: 4,
+  requests: [{ kind: 'put', key: 'k', value: 'v1' }, { kind: 'get', key: 'k' }],
+  drops: true,
+  duplicates: false,
+}
+
+export interface ExploreOptions {
+  readonly bounds: ExploreBounds
+  /** Persistent states the replicas start from (as if restarted), e.g. a known scenario's prefix. */
+  readonly initialPersistent: readonly (PersistentState | undefined)[]
+  readonly step: Stepper
+  readonly timing: Timing
+}
+
+export interface ExploreResult {
+  readonly statesExplored: number
+  readonly transitions: number
+  readonly depthReached: number
+  /** Whether every state within the depth bound was explored (false when maxStates cut it short). */
+  readonly complete: boolean
+  readonly counterexample: { readonly violation: Violation; readonly path: readonly string[] } | undefined
+}
+
+interface Timers {
+  election: number | undefined
+  heartbeat: number | undefined
+}
+
+interface World {
+  readonly now: number
+  readonly replicas: readonly ReplicaState[]
+  readonly timers: readonly Timers[]
+  /** Messages between replicas, and client requests, in flight. */
+  readonly network: readonly Message[]
+  readonly nextRequest: number
+  readonly timerFirings: number
+  readonly clients: Clients
+  readonly invariants: RaftInvariants
+  readonly depth: number
+  readonly path: readonly string[]
+}
+
+type Action =
+  | { readonly kind: 'deliver'; readonly index: number; readonly keepCopy: boolean }
+  | { readonly kind: 'drop'; readonly index: number }
+  | { readonly kind: 'timer'; readonly replica: number; readonly timer: TimerName }
+  | { readonly kind: 'request'; readonly replica: number }
+
+class Counterexample {
+  constructor(
+    readonly violation: Violation,
+    readonly path: readonly string[],
+  ) {}
+}
+
+const TIME_FIELDS = new Set(['lastLeaderContact', 'leaderSince', 'ackedSentAt', 'lastSentAt', 'sentAt', 'at', 'forwardedAt'])
+const IGNORED_FIELDS = new Set(['random', 'sent', 'answered', 'timing', 'peers'])
+
+export class Explorer {
+  private readonly ids: NodeId[]
+  private readonly clientId: NodeId
+  private readonly bounds: ExploreBounds
+  private transitions = 0
+
+  constructor(private readonly options: ExploreOptions) {
+    this.bounds = options.bounds
+    this.ids = replicaIds(this.bounds.replicas)
+    this.clientId = clientIds(this.bounds.replicas, 1)[0]!
+  }
+
+  run(): ExploreResult {
+    const visited = new Set<string>()
+    let frontier: World[] = []
+    let depthReached = 0
+    let complete = true
+    try {
+      const initial = this.initialWorld()
+      visited.add(this.canonical(initial))
+      frontier.push(initial)
+      while (frontier.length > 0 && depthReached < this.bounds.maxDepth) {
+        const next: World[] = []
+        for (const world of frontier) {
+          for (const action of this.actions(world)) {
+            const successor = this.apply(world, action)
+            if (successor === undefined) continue
+            const key = this.canonical(successor)
+            if (visited.has(key)) continue
+            visited.add(key)
+            this.checkClients(successor)
+            next.push(successor)
+            if (visited.size >= this.bounds.maxStates) {
+              complete = false
+              break
+            }
+          }
+          if (!complete) break
+        }
+        if (next.length === 0) break
+        depthReached++
+        frontier = next
+        if (!complete) break
+      }
+    } catch (e) {
+      if (!(e instanceof Counterexample)) throw e
+      return this.result(visited.size, depthReached, false, { violation: e.violation, path: e.path })
+    }
+    return this.result(visited.size, depthReached, complete, undefined)
+  }
+
+  private result(states: number, depth: number, complete: boolean, counterexample: ExploreResult['counterexample']): ExploreResult {
+    return { statesExplored: states, transitions: this.transitions, depthReached: depth, complete, counterexample }
+  }
+
+  // ---- the initial world and the actions ---------------------------------------------------
+
+  private initialWorld(): World {
+    let world: World = {
+      now: 0,
+      replicas: [],
+      timers: [],
+      network: [],
+      nextRequest: 0,
+      timerFirings: 0,
+      clients: new Clients([this.clientId]),
+      invariants: new RaftInvariants(),
+      depth: 0,
+      path: [],
+    }
+    const replicas: ReplicaState[] = []
+    const timers: Timers[] = []
+    for (let i = 0; i < this.ids.length; i++) {
+      const config = { id: this.ids[i]!, peers: this.ids, seed: 1000 + i, timing: this.options.timing }
+      replicas.push(initialState(config, this.options.initialPersistent[i]))
+      timers.push({ election: undefined, heartbeat: undefined })
+    }
+    world = { ...world, replicas, timers }
+    for (let i = 0; i < this.ids.length; i++) world = this.stepIn(world, i, started(0), `${this.ids[i]} started`, true)
+    return { ...world, path: [] }
+  }
+
+  private actions(world: World): Action[] {
+    const actions: Action[] = []
+    const seen = new Set<string>()
+    world.network.forEach((message, index) => {
+      const key = JSON.stringify(message)
+      if (seen.has(key)) return
+      seen.add(key)
+      const isRaft = message.type !== 'get' && message.type !== 'put'
+      actions.push({ kind: 'deliver', index, keepCopy: false })
+      if (isRaft && this.bounds.duplicates) actions.push({ kind: 'deliver', index, keepCopy: true })
+      if (isRaft && this.bounds.drops) actions.push({ kind: 'drop', index })
+    })
+    if (world.timerFirings < this.bounds.maxTimerFirings) world.timers.forEach((t, replica) => {
+      if (t.election !== undefined) actions.push({ kind: 'timer', replica, timer: 'election' })
+      if (t.heartbeat !== undefined) actions.push({ kind: 'timer', replica, timer: 'heartbeat' })
+    })
+    if (world.nextRequest < this.bounds.requests.length) {
+      for (let replica = 0; replica < this.ids.length; replica++) actions.push({ kind: 'request', replica })
+    }
+    return actions
+  }
+
+  /** The successor world, or undefined when it leaves the bounds. */
+  private apply(world: World, action: Action): World | undefined {
+    this.transitions++
+    let next: World
+    switch (action.kind) {
+      case 'drop': {
+        const network = world.network.filter((_, i) => i !== action.index)
+        next = { ...world, network, depth: world.depth + 1, path: [...world.path, `drop ${formatMessage(world.network[action.index]!)}`] }
+        break
+      }
+      case 'deliver': {
+        const message = world.network[action.index]!
+        const network = action.keepCopy ? world.network : world.network.filter((_, i) => i !== action.index)
+        const to = this.ids.indexOf(message.dst)
+        const label = `${action.keepCopy ? 'deliver a copy of' : 'deliver'} ${formatMessage(message)}`
+        next = this.stepIn({ ...world, network }, to, received(world.now, message), label)
+        break
+      }
+      case 'timer': {
+        const deadline = world.timers[action.replica]![action.timer]!
+        const now = Math.max(world.now, deadline)
+        const timers = world.timers.map((t, i) => (i === action.replica ? { ...t, [action.timer]: undefined } : t))
+        next = this.stepIn({ ...world, now, timers, timerFirings: world.timerFirings + 1 }, action.replica, timerFired(now, action.timer), `${this.ids[action.replica]} timer ${action.timer} at ${now}`)
+        break
+      }
+      case 'request': {
+        const spec = this.bounds.requests[world.nextRequest]!
+        const clients = world.clients.clone()
+        const dst = this.ids[action.replica]!
+        const request = clients.invoke(world.now, this.clientId, spec.kind, spec.key, spec.value, () => dst)
+        next = {
+          ...world,
+          clients,
+          nextRequest: world.nextRequest + 1,
+          network: [...world.network, request],
+          depth: world.depth + 1,
+          path: [...world.path, `client sends ${formatMessage(request)}`],
+        }
+        break
+      }
+    }
+    return this.withinBounds(next) ? next : undefined
+  }
+
+  private withinBounds(world: World): boolean {
+    const b = this.bounds
+    if (world.network.length > b.maxInFlight) return false
+    return world.replicas.every((r) => r.persistent.currentTerm <= b.maxTerm && r.persistent.log.length - 1 <= b.maxLogLength)
+  }
+
+  /** One replica steps; its effects go into the world; every invariant is checked. */
+  private stepIn(world: World, index: number, event: Event, label: string, boot = false): World {
+    const before = world.replicas[index]!
+    const [after, effects] = this.options.step(before, event)
+    const replicas = world.replicas.map((r, i) => (i === index ? after : r))
+    const path = [...world.path, `${label}${describeEffects(effects)}`]
+    const invariants = world.invariants.clone()
+    const violation = invariants.observe(boot ? undefined : before, after, replicas)
+    if (violation !== undefined) throw new Counterexample(violation, path)
+    let clients = world.clients
+    const network = [...world.network]
+    const timers = world.timers.map((t, i) => (i === index ? { ...t } : t))
+    const own = timers[index]!
+    for (const effect of effects) {
+      if (effect.kind === 'setTimer') own[effect.timer] = world.now + effect.afterMs
+      else if (effect.kind === 'cancelTimer') own[effect.timer] = undefined
+      else if (effect.kind === 'send') {
+        const m = effect.message
+        if (m.type === 'hello') continue
+        if (m.dst === 'FFFF') {
+          for (const id of this.ids) if (id !== m.src) network.push({ ...m, dst: id } as Message)
+        } else if (this.ids.includes(m.dst)) network.push(m)
+        else {
+          if (clients === world.clients) clients = clients.clone()
+          const route: Route = (remembered) => remembered ?? this.ids[0]!
+          const outcome = clients.reply(world.now, m as ClientReply, route)
+          if (outcome.violation !== undefined) throw new Counterexample(outcome.violation, path)
+          if (outcome.retry !== undefined) network.push(outcome.retry)
+        }
+      }
+    }
+    return { ...world, replicas, timers, network, clients, invariants, depth: world.depth + 1, path }
+  }
+
+  private checkClients(world: World): void {
+    const result = checkLinearizable(world.clients.history())
+    if (!result.ok) throw new Counterexample({ invariant: 'Linearizability', detail: `key ${result.key}: ${result.reason}` }, world.path)
+  }
+
+  // ---- the canonical hash --------------------------------------------------------------------
+
+  private canonical(world: World): string {
+    const now = world.now
+    const horizon = this.options.timing.electionTimeoutMaxMs + this.options.timing.heartbeatMs
+    const relative = (t: number): number | string => (t === Number.NEGATIVE_INFINITY || now - t > horizon ? 'old' : t - now)
+    const replacer = (key: string, value: unknown): unknown => {
+      if (IGNORED_FIELDS.has(key)) return undefined
+      if (TIME_FIELDS.has(key) && typeof value === 'number') return relative(value)
+      return value
+    }
+    const network = world.network.map((m) => JSON.stringify(m, replacer)).sort()
+    const timers = world.timers.map((t) => [t.election === undefined ? '-' : t.election - now, t.heartbeat === undefined ? '-' : t.heartbeat - now])
+    const clientView = world.clients.history().map((op) => [op.kind, op.value, op.completedAt === undefined])
+    return JSON.stringify([world.replicas, network, timers, world.nextRequest, world.timerFirings, clientView], replacer)
+  }
+}
+
+const describeEffects = (effects: readonly Effect[]): string => {
+  const shown = effects.filter((e) => e.kind !== 'log')
+  return shown.length === 0 ? '' : `\n      -> ${shown.map(formatEffect).join('\n      -> ')}`
+}
+
+export const explore = (
+  options: { step?: Stepper; timing?: Timing; bounds?: Partial<ExploreBounds>; initialPersistent?: readonly (PersistentState | undefined)[] } = {},
+): ExploreResult =>
+  new Explorer({
+    initialPersistent: options.initialPersistent ?? [],
+    step: options.step ?? realStep,
+    timing: options.timing ?? defaultTiming,
+    bounds: { ...defaultBounds, ...options.bounds },
+  }).run()
+
+export const describeCounterexample = (c: NonNullable<ExploreResult['counterexample']>): string =>
+  `${c.violation.invariant} violated: ${c.violation.detail}\npath (${c.path.length} steps):\n${c.path.map((p, i) => `${String(i + 1).padStart(3)}. ${p}`).join('\n')}`
+
