@@ -1,13 +1,12 @@
 /**
  * `npm run check:model -- [--bound DEPTH] [--terms T] [--log L] [--in-flight M] [--states S] [--timeouts N]
- *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--repair-leaks]`
+ *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME]`
  *
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
 import { parseArgs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
-import { repairLeakedDrafts } from './leak-repair'
 import { mutants, type Mutant, type MutantName } from './mutants'
 import { realStep } from './stepper'
 
@@ -19,8 +18,7 @@ const main = (): number => {
     console.error(`unknown mutant ${mutantName}; known: ${Object.keys(mutants).join(', ')}`)
     return 2
   }
-  let step = mutant?.step ?? realStep
-  if (args.flag('repair-leaks')) step = repairLeakedDrafts(step)
+  const step = mutant?.step ?? realStep
   const bounds = {
     replicas: args.int('replicas', defaultBounds.replicas),
     maxDepth: args.int('bound', defaultBounds.maxDepth),

@@ -1,5 +1,5 @@
 /**
- * `npm run check:sim -- --seeds N [--start S] [--replicas R] [--seconds T] [--mutant NAME] [--repair-leaks] [--verbose]`
+ * `npm run check:sim -- --seeds N [--start S] [--replicas R] [--seconds T] [--mutant NAME] [--verbose]`
  *
  * Runs N seeds of the deterministic cluster simulation (each seed with its own network and fault
  * mix), stops at the first failure and prints its seed and trace; prints the throughput.
@@ -7,8 +7,6 @@
 import { describeFailure, simulate, sweepOptions, type SimOptions } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { parseArgs } from './args'
-import { repairLeakedDrafts } from './leak-repair'
-import { realStep } from './stepper'
 
 const main = (): number => {
   const args = parseArgs(process.argv.slice(2))
@@ -18,7 +16,6 @@ const main = (): number => {
   const replicas = args.optionalInt('replicas')
   const mutant = args.string('mutant') as MutantName | undefined
   const verbose = args.flag('verbose')
-  const repairLeaks = args.flag('repair-leaks')
   const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: seconds * 1000 }
   if (replicas !== undefined) Object.assign(base, { replicas })
   if (mutant !== undefined) {
@@ -29,7 +26,6 @@ const main = (): number => {
     }
     Object.assign(base, make.options, { step: make.step })
   }
-  if (repairLeaks) base.step = repairLeakedDrafts(base.step ?? realStep)
 
   const began = performance.now()
   let steps = 0

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { simulate, sweepOptions, type SimResult } from '../../src/check/cluster'
-import { repairLeakedDrafts } from '../../src/check/leak-repair'
 import { mutants, type MutantName } from '../../src/check/mutants'
 
 /** Runs seeds of the simulation against a mutant until one fails. */
 const firstFailure = (name: MutantName, seeds: number, faultPhaseMs: number): SimResult | undefined => {
   const mutant = mutants[name]
   for (let seed = 1; seed <= seeds; seed++) {
-    const result = simulate(sweepOptions(seed, { faultPhaseMs, ...mutant.options, step: repairLeakedDrafts(mutant.step) }))
+    const result = simulate(sweepOptions(seed, { faultPhaseMs, ...mutant.options, step: mutant.step }))
     if (result.failure !== undefined) return result
   }
   return undefined
