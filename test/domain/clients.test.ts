@@ -141,7 +141,7 @@ describe('puts lost to a new leader, and puts whose leader died', () => {
     const forwards = ofType(sent, 'forward')
     expect(forwards).toHaveLength(1)
     expect(forwards[0]).toMatchObject({ src: ME, dst: B, leader: B, type: 'forward' })
-    expect(forwards[0]!.puts).toHaveLength(1)
+    expect(forwards[0]!.puts).toEqual([putCmd('k', 'v1', 'p1')])
     expect(repliesTo(sent, 'p1')).toEqual([])
   })
 
@@ -281,5 +281,31 @@ describe('exactly one reply per MID: a scripted scenario', () => {
       expect(replies[0]!.dst).toBe(request.src)
     }
     expect(cluster.toClients).toHaveLength(cluster.requests.length)
+  })
+  it('a put truncated at a partitioned, deposed leader is forwarded, and answered once by the new leader', () => {
+    const [R0, R1] = [ME, A]
+    const cluster = new Cluster(R).startAll()
+    cluster.at(2000).fire(R0, 'election').flush()
+    cluster.drop = (m, to) => m.src === R0 || to === R0
+    cluster.at(2100).request(put({ dst: R0, MID: 'p1', key: 'k', value: 'v1' })).flush()
+    cluster.at(2200).request(put({ dst: R0, MID: 'p2', key: 'k', value: 'v2', src: CLIENT2 })).flush()
+    expect(cluster.toClients).toEqual([])
+    // R1 is elected without R0, whose puts never left it; then the partition heals.
+    cluster.at(4000).fire(R1, 'election').flush()
+    expect(cluster.leaders()).toEqual([R0, R1])
+    cluster.drop = () => false
+    cluster.at(4300).fire(R1, 'heartbeat').flush()
+    expect(cluster.leaders()).toEqual([R1])
+    expect(cluster.repliesTo('p1')).toEqual([{ src: R1, dst: CLIENT, leader: R1, type: 'ok', MID: 'p1' }])
+    expect(cluster.repliesTo('p2')).toEqual([{ src: R1, dst: CLIENT2, leader: R1, type: 'ok', MID: 'p2' }])
+    // Everyone converges on one log holding each put once.
+    // Followers learn the commitment from the next AppendEntries each gets (after at most a heartbeat interval).
+    cluster.at(4800).fire(R1, 'heartbeat').flush()
+    cluster.at(4300 + 2 * HB).fire(R1, 'heartbeat').flush()
+    for (const r of R) {
+      expect(cluster.state(r).persistent.log.filter((e) => e.command.op === 'put')).toHaveLength(2)
+      expect(cluster.state(r).kv.values).toEqual({ k: cluster.state(R1).kv.values.k })
+    }
+    expect(cluster.toClients).toHaveLength(2)
   })
 })

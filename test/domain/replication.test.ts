@@ -77,7 +77,7 @@ describe('§5.3, leaders: sending entries', () => {
     // They lack the first put, so the AppendEntries starts after the no-op.
     for (const m of ofType(second.sent, 'append')) {
       expect(m).toMatchObject({ prevLogIndex: 1, leaderCommit: 2 })
-      expect(m.entries).toHaveLength(2)
+      expect(m.entries).toEqual([putEntry(1, 'k', 'v1', 'm1'), putEntry(1, 'k', 'v2', 'm2')])
     }
   })
 
@@ -150,8 +150,8 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
     const retry = ofType(sent, 'append')
     expect(retry).toHaveLength(1)
     expect(retry[0]).toMatchObject({ dst: A, prevLogIndex: 4, prevLogTerm: 4, leaderCommit: 0 })
-    // Indexes 5 to 11 (see bug report: the entries themselves are not inspected here).
-    expect(retry[0]!.entries).toHaveLength(7)
+    // Indexes 5 to 11 of the leader's log.
+    expect(retry[0]!.entries.map((e) => e.term)).toEqual([4, 5, 5, 6, 6, 6, 8])
     expect(state.progress[A]?.nextIndex).toBe(12)
   })
 
@@ -171,6 +171,29 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
       appendReply({ src: A, dst: ME, term: 8, success: false, conflictIndex: 4, conflictTerm: 4, sentAt: L }),
     )
     expect(ofType(sent, 'append')[0]).toMatchObject({ dst: A, prevLogIndex: 5, prevLogTerm: 4 })
+  })
+
+  it('the hints a follower sends make the leader converge in two round trips (Figure 7, follower f)', () => {
+    // Follower (f) of Figure 7: 1 1 1 2 2 2 3 3 3 3 3; the leader has no entry of term 3 or 2.
+    const follower0 = start(replica(A, { term: 3, log: logOfTerms(1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3) })).state
+    const leader0 = leaderOf(8, { log: logOfTerms(1, 1, 1, 4, 4, 5, 5, 6, 6, 6) })
+    const first = ofType(leader0.sent, 'append').find((m) => m.dst === A)!
+    const f1 = deliver(follower0, L + 1, first)
+    const reply1 = ofType(f1.sent, 'appendReply')[0]!
+    expect(reply1).toMatchObject({ success: false, conflictTerm: 3, conflictIndex: 7 })
+    const l1 = deliver(leader0.state, L + 2, reply1)
+    const retry1 = ofType(l1.sent, 'append')[0]!
+    expect(retry1).toMatchObject({ prevLogIndex: 6, prevLogTerm: 5 })
+    const f2 = deliver(f1.state, L + 3, retry1)
+    const reply2 = ofType(f2.sent, 'appendReply')[0]!
+    expect(reply2).toMatchObject({ success: false, conflictTerm: 2, conflictIndex: 4 })
+    const l2 = deliver(l1.state, L + 4, reply2)
+    const retry2 = ofType(l2.sent, 'append')[0]!
+    expect(retry2).toMatchObject({ prevLogIndex: 3, prevLogTerm: 1 })
+    const f3 = deliver(f2.state, L + 5, retry2)
+    expect(ofType(f3.sent, 'appendReply')[0]).toMatchObject({ success: true, matchIndex: 11 })
+    expect(terms(f3.state.persistent.log)).toEqual([1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 8])
+    expect(deliver(l2.state, L + 6, ...ofType(f3.sent, 'appendReply')).state.progress[A]).toMatchObject({ matchIndex: 11, nextIndex: 12 })
   })
 
   it('a rejection never moves nextIndex below matchIndex + 1, and a stale one sends nothing', () => {
@@ -204,7 +227,9 @@ describe('§5.2, leaders: heartbeats and check-quorum', () => {
     // carried it heard from us 200 ms ago: nothing for them.
     const tick1 = fire(acked, L + HB, 'heartbeat')
     expect(ofType(tick1.sent, 'append').map((m) => m.dst).sort()).toEqual([...others].sort())
-    for (const m of ofType(tick1.sent, 'append')) expect(m).toMatchObject({ prevLogIndex: 1, leaderCommit: 2 })
+    for (const m of ofType(tick1.sent, 'append')) {
+      expect(m).toMatchObject({ prevLogIndex: 1, leaderCommit: 2, entries: [putEntry(1, 'k', 'v', 'm1')] })
+    }
     const caughtUp = deliver(tick1.state, L + 510, ...acks(tick1.state, others, 2, L + HB)).state
     // At L + 800 the first two have been idle for a heartbeat interval: an empty AppendEntries each.
     const tick2 = fire(caughtUp, L + 300 + HB, 'heartbeat')
@@ -220,8 +245,7 @@ describe('§5.2, leaders: heartbeats and check-quorum', () => {
     const appends = ofType(sent, 'append')
     expect(appends.map((m) => m.dst).sort()).toEqual([...PEERS].sort())
     for (const m of appends) {
-      expect(m).toMatchObject({ prevLogIndex: 0, prevLogTerm: 0, term: 1 })
-      expect(m.entries).toHaveLength(1)
+      expect(m).toMatchObject({ prevLogIndex: 0, prevLogTerm: 0, term: 1, entries: [noop(1)] })
     }
   })
 
