@@ -11,7 +11,8 @@ import { applyCommand, emptyKv } from '../../src/domain/kv'
 import type { Log } from '../../src/domain/log'
 import type { ReplicaState } from '../../src/domain/state'
 import { step } from '../../src/domain/step'
-import { decodeMessage, type AppendEntries, type Entry, type Message, type NodeId } from '../../src/domain/wire'
+import { sentMessages, type Effect } from '../../src/effects/effect'
+import { decodeMessage, encodeMessage, type AppendEntries, type Entry, type Message, type NodeId } from '../../src/domain/wire'
 import {
   acks,
   append,
@@ -161,7 +162,12 @@ const events = fc.array(
   { maxLength: 25 },
 )
 
-describe('property: no datagram makes step throw', () => {
+/** Effects outlive `step`: what they carry must be plain data the runtime can encode (no revoked drafts). */
+const expectSendable = (effects: readonly Effect[]): void => {
+  for (const m of sentMessages(effects)) encodeMessage(m)
+}
+
+describe('property: no datagram makes step throw, and what it sends can be encoded', () => {
   for (const [role, make] of roles) {
     const base = make()
     it(`for a ${role}, with decoded random and malformed datagrams`, () => {
@@ -174,7 +180,8 @@ describe('property: no datagram makes step throw', () => {
             now += gap
             const event = eventFrom(now, item)
             if (event === undefined) continue
-            const [next] = step(state, event)
+            const [next, effects] = step(state, event)
+            expectSendable(effects)
             state = next
           }
         }),
@@ -189,7 +196,9 @@ describe('property: no datagram makes step throw', () => {
           let now = 20_000
           for (const m of messages) {
             now += 37
-            state = step(state, received(now, m))[0]
+            const [next, effects] = step(state, received(now, m))
+            expectSendable(effects)
+            state = next
           }
           // Whatever arrived, the log keeps its sentinel.
           expect(state.persistent.log[0]?.term).toBe(0)
