@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkLinearizable, Operation } from '../../src/check/linearizability'
 
@@ -99,5 +100,54 @@ describe('checkLinearizable', () => {
     for (let i = 0; i < 300; i++) history.push(put('k', `v${i}`, i * 10, i * 10 + 5))
     history.push(get('k', 'v10', 5000, 5001))
     expect(checkLinearizable(history).ok).toBe(false)
+  })
+})
+
+describe('checkLinearizable on generated histories', () => {
+  // Histories made from a real sequential execution: each operation takes effect at a point inside
+  // its [invokedAt, completedAt] window, so they are linearizable by construction.
+  const executions = fc.array(
+    fc.record({
+      kind: fc.constantFrom<'get' | 'put'>('get', 'put'),
+      key: fc.constantFrom('a', 'b'),
+      before: fc.integer({ min: 0, max: 30 }),
+      after: fc.integer({ min: 0, max: 30 }),
+      completes: fc.boolean(),
+    }),
+    { maxLength: 40 },
+  )
+
+  it('accepts every history produced by a sequential execution', () => {
+    fc.assert(
+      fc.property(executions, (steps) => {
+        const register = new Map<string, string | undefined>()
+        const history: Operation[] = steps.map((step, i) => {
+          const at = i * 10 // the linearization point
+          const completedAt = step.completes || step.kind === 'get' ? at + step.after : undefined
+          if (step.kind === 'put') register.set(step.key, `v${i}`)
+          return {
+            id: `s${i}`, client: 'C', key: step.key, kind: step.kind,
+            value: step.kind === 'put' ? `v${i}` : register.get(step.key),
+            invokedAt: at - step.before, completedAt,
+          }
+        })
+        expect(checkLinearizable(history)).toEqual({ ok: true })
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('rejects those histories once a completed get reads a value written strictly after it', () => {
+    fc.assert(
+      fc.property(executions, (steps) => {
+        const history: Operation[] = steps.map((step, i) => ({
+          id: `s${i}`, client: 'C', key: 'k', kind: 'put', value: `v${i}`, invokedAt: i * 10, completedAt: i * 10 + 1,
+        }))
+        history.push({ id: 'late', client: 'C', key: 'k', kind: 'put', value: 'future', invokedAt: 10_000, completedAt: 10_001 })
+        history.push({ id: 'early', client: 'C', key: 'k', kind: 'get', value: 'future', invokedAt: 0, completedAt: 5_000 })
+        expect(checkLinearizable(history).ok).toBe(false)
+      }),
+      { numRuns: 100 },
+    )
   })
 })
