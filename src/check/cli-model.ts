@@ -1,13 +1,15 @@
 /**
  * `npm run check:model -- [--bound DEPTH] [--terms T] [--log L] [--in-flight M] [--states S] [--timeouts N]
- *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME]`
+ *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--figure8]`
+ *
+ * `--figure8` runs the targeted Figure 8 search (mutants.figure8Search) instead of the bounds given.
  *
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
 import { parseArgs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
-import { mutants, type Mutant, type MutantName } from './mutants'
+import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
 import { realStep } from './stepper'
 
 const main = (): number => {
@@ -31,13 +33,16 @@ const main = (): number => {
     requests: defaultBounds.requests,
     duplicates: args.flag('duplicates'),
   }
-  console.log(`bounds: ${JSON.stringify(bounds)}`)
+  const search = args.flag('figure8')
+    ? figure8Search()
+    : { bounds, ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}) }
+  console.log(`bounds: ${JSON.stringify(search.bounds)}`)
   const began = performance.now()
-  const result = explore({ step, bounds, ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}) })
+  const result = explore({ step, ...search })
   const seconds = (performance.now() - began) / 1000
   if (result.counterexample !== undefined) console.log(describeCounterexample(result.counterexample))
   console.log(
-    `${result.counterexample === undefined ? 'ok' : 'FAILED'}: ${result.statesExplored} states, ${result.transitions} transitions, depth ${result.depthReached}${result.complete ? ' (complete)' : ' (state bound hit)'} in ${seconds.toFixed(2)} s` +
+    `${result.counterexample === undefined ? 'ok' : 'FAILED'}: ${result.statesExplored} states, ${result.transitions} transitions, depth ${result.depthReached}${result.counterexample !== undefined ? '' : result.complete ? ' (complete)' : ' (state bound hit)'} in ${seconds.toFixed(2)} s` +
       `\nthroughput: ${(result.statesExplored / seconds).toFixed(0)} states/s, ${(result.transitions / seconds).toFixed(0)} transitions/s`,
   )
   return result.counterexample === undefined ? 0 : 1

@@ -33,6 +33,16 @@ export interface ExploreBounds {
   readonly requests: readonly { readonly kind: 'get' | 'put'; readonly key: string; readonly value?: string }[]
   readonly drops: boolean
   readonly duplicates: boolean
+  /** The timers that may fire (a fault schedule may leave heartbeat ticks out, say). */
+  readonly timers: readonly TimerName[]
+  /** The replicas (by position) whose timers may fire; the others only ever react to messages. */
+  readonly timersOf: readonly number[] | 'all'
+  /**
+   * Pairs of replicas (by position) that cannot reach each other for the whole search: a
+   * partition as a fixed part of the fault schedule. Their datagrams are lost when sent, so they
+   * cost neither a drop action nor room in flight.
+   */
+  readonly cut: readonly (readonly [number, number])[]
 }
 
 export const defaultBounds: ExploreBounds = {
@@ -46,6 +56,9 @@ export const defaultBounds: ExploreBounds = {
   requests: [{ kind: 'put', key: 'k', value: 'v1' }, { kind: 'get', key: 'k' }],
   drops: true,
   duplicates: false,
+  timers: ['election', 'heartbeat'],
+  timersOf: 'all',
+  cut: [],
 }
 
 export interface ExploreOptions {
@@ -195,8 +208,8 @@ export class Explorer {
       if (isRaft && this.bounds.drops) actions.push({ kind: 'drop', index })
     })
     if (world.timerFirings < this.bounds.maxTimerFirings) world.timers.forEach((t, replica) => {
-      if (t.election !== undefined) actions.push({ kind: 'timer', replica, timer: 'election' })
-      if (t.heartbeat !== undefined) actions.push({ kind: 'timer', replica, timer: 'heartbeat' })
+      if (this.bounds.timersOf !== 'all' && !this.bounds.timersOf.includes(replica)) return
+      for (const timer of this.bounds.timers) if (t[timer] !== undefined) actions.push({ kind: 'timer', replica, timer })
     })
     if (world.nextRequest < this.bounds.requests.length) {
       for (let replica = 0; replica < this.ids.length; replica++) actions.push({ kind: 'request', replica })
@@ -274,8 +287,10 @@ export class Explorer {
         const m = effect.message
         if (m.type === 'hello') continue
         if (m.dst === 'FFFF') {
-          for (const id of this.ids) if (id !== m.src) network.push({ ...m, dst: id } as Message)
-        } else if (this.ids.includes(m.dst)) network.push(m)
+          for (const id of this.ids) if (id !== m.src && !this.isCut(index, id)) network.push({ ...m, dst: id } as Message)
+        } else if (this.ids.includes(m.dst)) {
+          if (!this.isCut(index, m.dst)) network.push(m)
+        }
         else {
           if (clients === world.clients) clients = clients.clone()
           const route: Route = (remembered) => remembered ?? this.ids[0]!
@@ -286,6 +301,11 @@ export class Explorer {
       }
     }
     return { ...world, replicas, timers, network, clients, invariants, depth: world.depth + 1, path }
+  }
+
+  private isCut(from: number, to: NodeId): boolean {
+    const j = this.ids.indexOf(to)
+    return this.bounds.cut.some(([a, b]) => (a === from && b === j) || (a === j && b === from))
   }
 
   private checkClients(world: World): void {

@@ -3,6 +3,7 @@
  * tests can show that the simulation and the explorer find each one. Each mutant changes exactly
  * the rule it is named after and leaves the rest of `step` as it is.
  */
+import { updatePersistent } from '../domain/state'
 import { produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
@@ -12,6 +13,7 @@ import { quorumValue } from '../domain/quorum'
 import { defaultTiming, type PersistentState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
+import type { ExploreBounds } from './explore'
 import { realStep, type Stepper } from './stepper'
 
 export interface Mutant {
@@ -72,8 +74,7 @@ const noStepDownOnHigherTerm: Stepper = (state, event) => {
   if (m.type !== 'append' && m.type !== 'appendReply' && m.type !== 'voteReply') return realStep(state, event)
   if (m.term <= state.persistent.currentTerm || (m.type === 'voteReply' && m.pre)) return realStep(state, event)
   const next = produce(state, (s) => {
-    s.persistent.currentTerm = m.term
-    s.persistent.votedFor = O.none
+    updatePersistent(s, { currentTerm: m.term, votedFor: O.none })
   })
   return [next, []]
 }
@@ -99,6 +100,59 @@ export const figure8Prefix = (): PersistentState[] => {
     { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: [...emptyLog, noop(3)] },
     { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog },
   ]
+}
+
+/**
+ * A targeted search for Figure 8 (§5.4.2), for the explorer. The fault schedule, fixed for the
+ * whole search:
+ *
+ * - the replicas start from a Figure-8-like persistent state: 0000 led term 2 and holds its
+ *   unreplicated no-op (it has since heard of term 3, in which it voted for nobody); 0001 led
+ *   term 3 with 0002's vote and holds its own unreplicated no-op; 0002 holds nothing;
+ * - 0000 and 0001 cannot reach each other (a partition); 0002 reaches both;
+ * - only election timers fire, only 0000's and 0001's, at most three times in all: no heartbeat
+ *   ticks, so a leader's entries travel only in the AppendEntries it sends on taking office and in
+ *   its answers to rejections (one entry each: `maxEntriesPerAppend` 1);
+ * - no drops, no duplicates, no client requests; every interleaving of the deliveries and the
+ *   timer firings is explored, breadth first, to exhaustion.
+ *
+ * In this schedule 0000 can win term 4 with 0002's vote and copy its term-2 entry to 0002 before
+ * its term-4 no-op (which 0002 rejects first, having no entry 1); 0001 can then win term 5 with
+ * 0002's vote, since 0002's log (term 2) is behind 0001's (term 3). A reducer that counted the
+ * term-2 entry as committed once 0000 and 0002 stored it has committed an entry that the leader
+ * of term 5 lacks: Leader Completeness (and, once 0001 replicates, State Machine Safety). The real
+ * reducer never commits it (the term-4 no-op, which would commit it, never reaches a majority
+ * here), so the same search ends with no violation.
+ */
+export const figure8Search = (): {
+  readonly bounds: Partial<ExploreBounds>
+  readonly initialPersistent: PersistentState[]
+  readonly timing: typeof defaultTiming
+} => {
+  const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
+  return {
+    initialPersistent: [
+      { currentTerm: 3, votedFor: O.none, log: [...emptyLog, noop(2)] },
+      { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: [...emptyLog, noop(3)] },
+      { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog },
+    ],
+    timing: { ...defaultTiming, maxEntriesPerAppend: 1 },
+    bounds: {
+      replicas: 3,
+      maxDepth: 40,
+      maxTerm: 5,
+      maxLogLength: 3,
+      maxInFlight: 6,
+      maxStates: 100_000,
+      maxTimerFirings: 3,
+      requests: [],
+      drops: false,
+      duplicates: false,
+      timers: ['election'],
+      timersOf: [0, 1],
+      cut: [[0, 1]],
+    },
+  }
 }
 
 export const mutants = {
