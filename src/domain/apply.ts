@@ -5,7 +5,7 @@
  */
 import { replyOk } from './clients'
 import type { StepContext } from './context'
-import { applyCommand, takesEffect } from './kv'
+import { applyToDraft } from './kv'
 import type { MutableState } from './state'
 
 export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
@@ -13,8 +13,7 @@ export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
     s.lastApplied += 1
     const command = s.persistent.log[s.lastApplied]!.command
     if (command.op !== 'put') continue
-    const firstTime = takesEffect(s.kv, command)
-    s.kv = applyCommand(s.kv, command)
+    const firstTime = applyToDraft(s.kv, command)
     delete s.ownPuts[command.MID]
     if (firstTime && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
   }

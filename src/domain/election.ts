@@ -10,7 +10,7 @@ import { envelope, type StepContext } from './context'
 import { isUpToDate, lastIndex, lastTerm } from './log'
 import { isMajority } from './quorum'
 import { randomIntBetween } from './random'
-import { clusterSize, type MutableState } from './state'
+import { clusterSize, updatePersistent, type MutableState } from './state'
 import { BROADCAST, type NodeId, type RequestVote } from './wire'
 
 /** §5.2: "election timeouts are chosen randomly from a fixed interval". */
@@ -28,8 +28,7 @@ export const withinLeaderLease = (s: MutableState, now: number): boolean =>
 /** Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower". */
 export const becomeFollower = (s: MutableState, ctx: StepContext, term: number, leader: O.Option<NodeId>): void => {
   if (term > s.persistent.currentTerm) {
-    s.persistent.currentTerm = term
-    s.persistent.votedFor = O.none
+    updatePersistent(s, { currentTerm: term, votedFor: O.none })
   }
   if (s.role === 'leader') {
     ctx.effects.push(cancelTimer('heartbeat'))
@@ -72,8 +71,7 @@ export const startPreVote = (s: MutableState, ctx: StepContext): void => {
 
 /** §5.2: "a follower increments its current term and transitions to candidate state ... votes for itself". */
 export const startElection = (s: MutableState, ctx: StepContext): void => {
-  s.persistent.currentTerm += 1
-  s.persistent.votedFor = O.some(s.id)
+  updatePersistent(s, { currentTerm: s.persistent.currentTerm + 1, votedFor: O.some(s.id) })
   s.role = 'candidate'
   s.leader = O.none
   s.votesGranted = [s.id]
@@ -108,7 +106,7 @@ export const onRequestVote = (s: MutableState, ctx: StepContext, m: RequestVote)
   const granted =
     m.term === s.persistent.currentTerm && (O.isNone(votedFor) || votedFor.value === m.src) && upToDate
   if (granted) {
-    s.persistent.votedFor = O.some(m.src)
+    updatePersistent(s, { votedFor: O.some(m.src) })
     resetElectionTimer(s, ctx)
   }
   reply(s.persistent.currentTerm, granted)

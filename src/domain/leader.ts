@@ -7,12 +7,13 @@ import { cancelTimer, log, setTimer } from '../effects/effect'
 import { answerGet, putCommand } from './clients'
 import { plain, type StepContext } from './context'
 import { becomeFollower } from './election'
-import { lastIndex } from './log'
+import { hasApplied } from './kv'
+import { appendToLog, lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
 import { onAppendEntriesReply, sendAppend, heartbeatOrRetransmit, isStillInLog } from './replication'
-import { clusterSize, type MutableState } from './state'
+import { clusterSize, updatePersistent, type MutableState } from './state'
 import type { RaftOrClientMessage } from './messages'
 import type { ClientRequest, Forward, PutCommand } from './wire'
 
@@ -27,7 +28,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   s.unreachableLeader = O.none
   s.leaderSince = ctx.now
   s.votesGranted = []
-  s.persistent.log.push({ term: s.persistent.currentTerm, command: { op: 'noop' } })
+  updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: { op: 'noop' } }]) })
   s.progress = Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))]))
   ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
   ctx.effects.push(cancelTimer('election'))
@@ -60,8 +61,8 @@ export const onForward = (s: MutableState, ctx: StepContext, m: Forward): void =
 const appendPuts = (s: MutableState, ctx: StepContext, puts: readonly PutCommand[]): number => {
   let appended = 0
   for (const put of puts) {
-    if (s.kv.appliedMids[put.MID] !== undefined || isInUncommittedLog(s, put.MID)) continue
-    s.persistent.log.push({ term: s.persistent.currentTerm, command: put })
+    if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID)) continue
+    updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: put }]) })
     s.ownPuts[put.MID] = { put, index: lastIndex(s.persistent.log), forwardedAt: 0 }
     appended++
   }

@@ -6,7 +6,10 @@ import type { Entry } from './wire'
 
 export type Log = readonly Entry[]
 
-export const emptyLog: Log = [{ term: 0, command: { op: 'noop' } }]
+export const emptyLog: Log = Object.freeze([{ term: 0, command: { op: 'noop' } }])
+
+/** A new log with `entries` after the last one. */
+export const appendToLog = (log: Log, entries: readonly Entry[]): Log => Object.freeze([...log, ...entries])
 
 export const lastIndex = (log: Log): number => log.length - 1
 
@@ -63,10 +66,10 @@ export const mergeEntries = (log: Log, prevLogIndex: number, entries: readonly E
     const index = prevLogIndex + 1 + k
     const existing = termAt(log, index)
     if (existing === undefined) {
-      return { log: [...log, ...entries.slice(k)], removed: [] }
+      return { log: appendToLog(log, entries.slice(k)), removed: [] }
     }
     if (existing !== entries[k]!.term) {
-      return { log: [...log.slice(0, index), ...entries.slice(k)], removed: log.slice(index) }
+      return { log: appendToLog(log.slice(0, index), entries.slice(k)), removed: log.slice(index) }
     }
   }
   return { log, removed: [] }

@@ -8,8 +8,8 @@ import { envelope, plain, type StepContext } from './context'
 import { becomeFollower, resetElectionTimer } from './election'
 import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { quorumValue } from './quorum'
-import type { MutableState } from './state'
-import type { AppendEntries, AppendEntriesReply, Entry, NodeId, PutCommand } from './wire'
+import { updatePersistent, type MutableState } from './state'
+import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
 
 /** Sends `peer` everything from its nextIndex on (at most a batch), and assumes it will arrive. */
 export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): void => {
@@ -17,7 +17,7 @@ export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): voi
   if (p === undefined) return
   const log = s.persistent.log
   const prevLogIndex = p.nextIndex - 1
-  const entries = entriesFrom(log, p.nextIndex, s.timing.maxEntriesPerAppend).map(plain)
+  const entries = entriesFrom(log, p.nextIndex, s.timing.maxEntriesPerAppend)
   ctx.effects.push(
     send({
       ...envelope(s, peer),
@@ -95,7 +95,7 @@ export const onAppendEntries = (s: MutableState, ctx: StepContext, m: AppendEntr
   }
   // 3 and 4: drop conflicting entries, append new ones.
   const merged = mergeEntries(log, m.prevLogIndex, m.entries)
-  if (merged.log !== log) s.persistent.log = merged.log as Entry[]
+  if (merged.log !== log) updatePersistent(s, { log: merged.log })
   const matchIndex = m.prevLogIndex + m.entries.length
   // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
   s.commitIndex = Math.max(s.commitIndex, Math.min(m.leaderCommit, matchIndex))

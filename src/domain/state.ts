@@ -3,8 +3,8 @@
  * rest. Immutable: `step` produces a new state with immer.
  */
 import * as O from 'fp-ts/Option'
-import type { Draft } from 'immer'
-import { emptyKv, type KvStore } from './kv'
+import { castDraft, type Draft } from 'immer'
+import { emptyKv, emptyTable, type KvStore } from './kv'
 import { emptyLog, type Log } from './log'
 import type { RandomState } from './random'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
@@ -97,6 +97,36 @@ export interface ReplicaState {
 
 export type MutableState = Draft<ReplicaState>
 
+/**
+ * The persistent state as a frozen record that immer does not draft (it is no plain object): the
+ * log grows long, and drafting it would make every step walk it. A step replaces it whole.
+ */
+class PersistentRecord implements PersistentState {
+  constructor(
+    readonly currentTerm: number,
+    readonly votedFor: O.Option<NodeId>,
+    readonly log: Log,
+  ) {
+    Object.freeze(this)
+  }
+}
+
+export const persistentState = (fields: PersistentState): PersistentState =>
+  fields instanceof PersistentRecord
+    ? fields
+    : new PersistentRecord(fields.currentTerm, fields.votedFor, Object.isFrozen(fields.log) ? fields.log : Object.freeze([...fields.log]))
+
+/** Replaces the persistent state with one that differs in `changes` (Figure 2: term, vote, log). */
+export const updatePersistent = (s: MutableState, changes: Partial<PersistentState>): void => {
+  s.persistent = castDraft(
+    new PersistentRecord(
+      changes.currentTerm ?? s.persistent.currentTerm,
+      (changes.votedFor ?? s.persistent.votedFor) as O.Option<NodeId>,
+      changes.log ?? s.persistent.log,
+    ),
+  )
+}
+
 export interface ReplicaConfig {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
@@ -108,7 +138,7 @@ export const initialState = (config: ReplicaConfig, persistent?: PersistentState
   id: config.id,
   peers: config.peers.filter((peer) => peer !== config.id),
   timing: config.timing ?? defaultTiming,
-  persistent: persistent ?? { currentTerm: 0, votedFor: O.none, log: emptyLog },
+  persistent: persistentState(persistent ?? { currentTerm: 0, votedFor: O.none, log: emptyLog }),
   role: 'follower',
   leader: O.none,
   commitIndex: 0,
@@ -120,8 +150,8 @@ export const initialState = (config: ReplicaConfig, persistent?: PersistentState
   leaderSince: 0,
   held: [],
   pendingReads: [],
-  ownPuts: {},
-  lastRedirect: {},
+  ownPuts: emptyTable(),
+  lastRedirect: emptyTable(),
   unreachableLeader: O.none,
   random: config.seed,
 })

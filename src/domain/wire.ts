@@ -154,8 +154,35 @@ export const Message = t.union([
 ])
 export type Message = t.TypeOf<typeof Message>
 
+/** The codec for each `type`, so that a datagram is checked against its own kind only. */
+const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message>>> = {
+  hello: Hello,
+  get: GetRequest,
+  put: PutRequest,
+  ok: OkReply,
+  redirect: RedirectReply,
+  fail: FailReply,
+  vote: RequestVote,
+  voteReply: RequestVoteReply,
+  append: AppendEntries,
+  appendReply: AppendEntriesReply,
+  forward: Forward,
+}
+
 /** Why a datagram was not accepted, in words fit for a log line. */
 export type DecodeError = string
+
+const describeErrors = (errors: t.Errors): string =>
+  errors
+    .slice(0, 3)
+    .map((error) => {
+      const path = error.context
+        .map((entry) => entry.key)
+        .filter((key) => key !== '')
+        .join('.')
+      return `${path || 'datagram'}: expected ${error.context[error.context.length - 1]?.type.name ?? 'something else'}`
+    })
+    .join('; ')
 
 /** Decodes one datagram's text. Never throws. */
 export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
@@ -164,12 +191,12 @@ export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
       () => JSON.parse(text) as unknown,
       () => 'not JSON',
     ),
-    E.chain((json) =>
-      pipe(
-        Message.decode(json),
-        E.mapLeft(() => `not a datagram of the protocol: ${text.slice(0, 120)}`),
-      ),
-    ),
+    E.chain((json) => {
+      const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined
+      const codec = typeof type === 'string' && Object.hasOwn(codecByType, type) ? codecByType[type as Message['type']] : undefined
+      if (codec === undefined) return E.left(`unknown or missing type: ${text.slice(0, 120)}`)
+      return pipe(codec.decode(json), E.mapLeft(describeErrors))
+    }),
   )
 
 export const encodeMessage = (message: Message): string => JSON.stringify(message)

@@ -6,12 +6,16 @@
 import * as dgram from 'node:dgram'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
+import { setAutoFreeze } from 'immer'
 import { seedFrom } from '../domain/random'
 import { initialState } from '../domain/state'
 import { parseArgs, USAGE } from './argv'
 import { ReplicaRuntime } from './replica'
+import { StepTimings } from './step-timing'
+import { warmUp } from './warmup'
 
 const LOCALHOST = '127.0.0.1'
+const WARMUP_EVENTS = 4000
 
 const main = (): void => {
   const args = parseArgs(process.argv.slice(2))
@@ -24,6 +28,11 @@ const main = (): void => {
     ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
     : undefined
 
+  const statsFile = process.env.RAFTKV_STEP_STATS
+  const timings = statsFile ? new StepTimings(statsFile, id) : undefined
+
+  // Freezing every new state is a safety net for tests; the running replica keeps old states nowhere.
+  setAutoFreeze(false)
   const socket = dgram.createSocket('udp4')
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed: seedFrom(id, (Date.now() ^ process.pid) >>> 0) }),
@@ -31,11 +40,13 @@ const main = (): void => {
       now: () => performance.now(),
       send: (bytes) => socket.send(bytes, port, LOCALHOST),
       trace,
+      timings,
     },
   )
 
   const shutdown = (): void => {
     runtime.stop()
+    timings?.flush()
     try {
       socket.close()
     } catch {
@@ -48,7 +59,12 @@ const main = (): void => {
 
   socket.on('message', (bytes) => runtime.onDatagram(bytes))
   socket.on('error', (error) => trace?.(`socket error: ${error.message}`))
-  socket.bind(0, LOCALHOST, () => runtime.start())
+  socket.bind(0, LOCALHOST, () => {
+    runtime.start()
+    // After the hello: datagrams that arrive meanwhile wait in the socket's buffer, and nobody sends
+    // us Raft traffic within the first election timeout.
+    if (process.env.RAFTKV_WARMUP !== '0') warmUp(WARMUP_EVENTS)
+  })
 }
 
 main()

@@ -2,12 +2,14 @@
  * The imperative shell around `step`: it keeps the current state, turns datagrams and timers into
  * events, and performs the effects that come back. It decides nothing about Raft.
  */
+import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
 import type { Effect, TimerName } from '../effects/effect'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
+import type { StepTimings } from './step-timing'
 
 /** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
 export const MAX_DATAGRAM_BYTES = 60_000
@@ -17,6 +19,8 @@ export interface ReplicaIO {
   readonly now: () => number
   readonly send: (bytes: Buffer) => void
   readonly trace: ((line: string) => void) | undefined
+  /** Where to record how long each step takes, if anywhere. */
+  readonly timings?: StepTimings
 }
 
 export class ReplicaRuntime {
@@ -58,8 +62,10 @@ export class ReplicaRuntime {
   private dispatch(event: Event): void {
     if (this.stopped) return
     let result: ReturnType<typeof step>
+    const started = this.io.timings === undefined ? 0 : performance.now()
     try {
       result = step(this.state, event)
+      if (this.io.timings !== undefined) this.io.timings.record(event, (performance.now() - started) * 1000)
     } catch (error) {
       // A defect in the reducer must not take the replica down: keep the state from before the event.
       this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)

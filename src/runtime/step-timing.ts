@@ -1,0 +1,29 @@
+/**
+ * Optional measurement of how long `step` takes, by event kind (RAFTKV_STEP_STATS=FILE): the
+ * percentiles are appended to FILE when the process exits. A benchmark aid; off by default.
+ */
+import * as fs from 'node:fs'
+import type { Event } from '../domain/events'
+
+export class StepTimings {
+  private readonly samples = new Map<string, number[]>()
+
+  constructor(private readonly file: string, private readonly label: string) {}
+
+  record(event: Event, micros: number): void {
+    const kind = event.kind === 'received' ? `received ${event.message.type}` : event.kind
+    const list = this.samples.get(kind) ?? []
+    list.push(micros)
+    this.samples.set(kind, list)
+  }
+
+  /** Appends one line per event kind: count, median and 90th percentile in microseconds. */
+  flush(): void {
+    const lines = [...this.samples].map(([kind, list]) => {
+      const sorted = [...list].sort((a, b) => a - b)
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!.toFixed(0)
+      return `${this.label} ${kind.padEnd(20)} n=${sorted.length} p50=${at(0.5)}us p90=${at(0.9)}us\n`
+    })
+    fs.appendFileSync(this.file, lines.join(''))
+  }
+}
