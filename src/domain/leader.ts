@@ -3,6 +3,7 @@
  * the heartbeat tick with check-quorum.
  */
 import * as O from 'fp-ts/Option'
+import { castDraft } from 'immer'
 import { cancelTimer, log, setTimer } from '../effects/effect'
 import { answerGet, putCommand } from './clients'
 import { plain, type StepContext } from './context'
@@ -29,7 +30,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   s.leaderSince = ctx.now
   s.votesGranted = []
   updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: { op: 'noop' } }]) })
-  s.progress = Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))]))
+  s.progress = castDraft(Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))])))
   ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
   ctx.effects.push(cancelTimer('election'))
   ctx.effects.push(setTimer('heartbeat', s.timing.heartbeatMs / 2))

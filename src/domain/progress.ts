@@ -6,6 +6,7 @@
  * first round trip, so the leader widens the fan-out until the chance of a first-round commit is
  * high, estimating the round-trip delivery rate from the replies it gets.
  */
+import type { Draft } from 'immer'
 import type { Progress, Timing } from './state'
 import type { NodeId } from './wire'
 
@@ -14,13 +15,49 @@ export const freshProgress = (nextIndex: number): Progress => ({
   matchIndex: 0,
   ackedSentAt: Number.NEGATIVE_INFINITY,
   lastSentAt: Number.NEGATIVE_INFINITY,
-  sent: 0,
+  inFlight: [],
   answered: 0,
+  lost: 0,
 })
+
+/** At most this many unanswered sends are remembered per follower; older ones count as lost. */
+const MAX_IN_FLIGHT = 16
+
+/** Records an AppendEntries sent at `now`. */
+export const recordSend = (p: Draft<Progress>, now: number): void => {
+  p.lastSentAt = now
+  p.inFlight.push(now)
+  if (p.inFlight.length > MAX_IN_FLIGHT) {
+    p.inFlight.shift()
+    p.lost += 1
+  }
+}
+
+/**
+ * Records the answer to the AppendEntries sent at `sentAt`. The simulator delivers in order, so
+ * whatever was sent before it and is still unanswered was lost; what was sent after it is still
+ * in flight, neither answered nor lost.
+ */
+export const recordAnswer = (p: Draft<Progress>, sentAt: number): void => {
+  const at = p.inFlight.indexOf(sentAt)
+  if (at < 0) return
+  p.answered += 1
+  p.lost += at
+  p.inFlight.splice(0, at + 1)
+}
+
+/** Sends unanswered for longer than `ageMs` count as lost. */
+export const expireInFlight = (p: Draft<Progress>, now: number, ageMs: number): void => {
+  let expired = 0
+  while (expired < p.inFlight.length && now - p.inFlight[expired]! > ageMs) expired++
+  if (expired === 0) return
+  p.lost += expired
+  p.inFlight.splice(0, expired)
+}
 
 /** A follower that answered something we sent shortly before our latest send is alive and reachable. */
 export const isResponsive = (p: Progress, timing: Timing): boolean =>
-  p.sent === 0 || p.ackedSentAt >= p.lastSentAt - 2 * timing.heartbeatMs
+  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * timing.heartbeatMs
 
 /** The chance that at least `need` of `k` independent round trips succeed, each with probability `q`. */
 export const chanceOfAtLeast = (need: number, k: number, q: number): number => {
@@ -53,14 +90,14 @@ export const chooseFanout = (
   const peers = Object.keys(progress) as NodeId[]
   const responsive = peers.filter((peer) => isResponsive(progress[peer]!, timing))
   if (responsive.length <= need) return peers
-  let sent = 0
   let answered = 0
+  let lost = 0
   for (const peer of responsive) {
-    sent += progress[peer]!.sent
     answered += progress[peer]!.answered
+    lost += progress[peer]!.lost
   }
   // A prior of a few clean round trips keeps a young estimate from swinging wildly.
-  const deliveryRate = Math.min(1, (answered + 4) / (sent + 4))
+  const deliveryRate = (answered + 4) / (answered + lost + 4)
   const byOldestContact = [...responsive].sort((a, b) => progress[a]!.lastSentAt - progress[b]!.lastSentAt)
   let k = need
   while (k < byOldestContact.length && chanceOfAtLeast(need, k, deliveryRate) < FIRST_ROUND_COMMIT_TARGET) k++

@@ -7,6 +7,7 @@ import { send } from '../effects/effect'
 import { envelope, plain, type StepContext } from './context'
 import { becomeFollower, resetElectionTimer } from './election'
 import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
+import { expireInFlight, recordAnswer, recordSend } from './progress'
 import { quorumValue } from './quorum'
 import { updatePersistent, type MutableState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
@@ -32,8 +33,7 @@ export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): voi
   )
   // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
   p.nextIndex = prevLogIndex + entries.length + 1
-  p.lastSentAt = ctx.now
-  p.sent += 1
+  recordSend(p, ctx.now)
 }
 
 /**
@@ -45,6 +45,7 @@ export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void =
   for (const peer of s.peers) {
     const p = s.progress[peer]
     if (p === undefined) continue
+    expireInFlight(p, ctx.now, s.timing.heartbeatMs)
     const idle = ctx.now - p.lastSentAt
     const lagging = p.matchIndex < last
     if (lagging && idle >= s.timing.heartbeatMs / 2) {
@@ -130,7 +131,7 @@ export const isStillInLog = (s: MutableState, index: number, mid: string): boole
 export const onAppendEntriesReply = (s: MutableState, ctx: StepContext, m: AppendEntriesReply): void => {
   const p = s.progress[m.src]
   if (p === undefined || m.term < s.persistent.currentTerm) return
-  p.answered += 1
+  recordAnswer(p, m.sentAt)
   p.ackedSentAt = Math.max(p.ackedSentAt, m.sentAt)
   if (m.success) {
     p.matchIndex = Math.max(p.matchIndex, m.matchIndex)

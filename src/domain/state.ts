@@ -47,9 +47,11 @@ export interface Progress {
   readonly ackedSentAt: number
   /** When the leader last sent this follower an AppendEntries (heartbeat suppression). */
   readonly lastSentAt: number
-  /** AppendEntries sent and answered: their ratio estimates the round-trip delivery rate. */
-  readonly sent: number
+  /** When the AppendEntries still awaiting an answer were sent, oldest first. */
+  readonly inFlight: readonly number[]
+  /** Round trips completed and lost: their ratio estimates the delivery rate. */
   readonly answered: number
+  readonly lost: number
 }
 
 /** A put this replica appended as leader and has not seen applied yet. */

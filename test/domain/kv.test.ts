@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyCommand, emptyKv, read } from '../../src/domain/kv'
+import { applyCommand, emptyKv, hasApplied, read } from '../../src/domain/kv'
 import type { NodeId } from '../../src/domain/wire'
 
 const put = (key: string, value: string, MID: string) =>
@@ -18,5 +18,15 @@ describe('the key-value state machine', () => {
 
   it('leaves the store alone on a no-op', () => {
     expect(applyCommand(emptyKv, { op: 'noop' })).toBe(emptyKv)
+  })
+
+  it('treats keys and MIDs named like built-in properties as ordinary strings', () => {
+    expect(read(emptyKv, 'constructor')).toBeUndefined()
+    expect(hasApplied(emptyKv, 'toString')).toBe(false)
+    const kv = [put('__proto__', 'a', 'constructor'), put('constructor', 'b', '__proto__')].reduce(applyCommand, emptyKv)
+    expect(read(kv, '__proto__')).toBe('a')
+    expect(read(kv, 'constructor')).toBe('b')
+    expect(hasApplied(kv, 'constructor') && hasApplied(kv, '__proto__')).toBe(true)
+    expect(Object.getPrototypeOf(emptyKv.values)).toBeNull()
   })
 })

@@ -4,7 +4,16 @@
  */
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
-import { chanceOfAtLeast, chooseFanout, freshProgress, isResponsive } from '../../src/domain/progress'
+import { produce } from 'immer'
+import {
+  chanceOfAtLeast,
+  chooseFanout,
+  expireInFlight,
+  freshProgress,
+  isResponsive,
+  recordAnswer,
+  recordSend,
+} from '../../src/domain/progress'
 import type { Progress } from '../../src/domain/state'
 import {
   acks,
@@ -62,6 +71,26 @@ describe('§5.3, leaders: sending entries', () => {
     }
     // No answer before the entry commits.
     expect(sent.filter((m) => m.dst === 'FFFF' || m.type === 'ok')).toEqual([])
+  })
+
+  it('does not count an AppendEntries still in flight as lost: the next put still goes to 2 of 4', () => {
+    const leader = settledLeader()
+    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    // The first put's AppendEntries are unanswered yet when the second put arrives.
+    const second = deliver(first.state, L + 101, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }))
+    expect(ofType(second.sent, 'append')).toHaveLength(2)
+  })
+
+  it('counts an AppendEntries as lost once a later one to the same follower is answered, or once it is old', () => {
+    const sends = produce(freshProgress(1), (p) => {
+      recordSend(p, 100)
+      recordSend(p, 200)
+      recordSend(p, 300)
+      recordAnswer(p, 200)
+    })
+    expect(sends).toMatchObject({ answered: 1, lost: 1, inFlight: [300], lastSentAt: 300 })
+    const expired = produce(sends, (p) => expireInFlight(p, 300 + HB + 1, HB))
+    expect(expired).toMatchObject({ answered: 1, lost: 2, inFlight: [] })
   })
 
   it('sends the next put to the followers contacted least recently', () => {
@@ -289,27 +318,27 @@ describe('chooseFanout (progress.ts)', () => {
   })
 
   it('picks the followers contacted least recently', () => {
-    const healthy = (lastSentAt: number) => p({ lastSentAt, ackedSentAt: lastSentAt, sent: 10, answered: 10 })
+    const healthy = (lastSentAt: number) => p({ lastSentAt, ackedSentAt: lastSentAt, answered: 10 })
     const progress = { [A]: healthy(400), [B]: healthy(100), [C]: healthy(300), [D]: healthy(200) }
     expect(chooseFanout(progress, need, timing)).toEqual([B, D])
   })
 
   it('widens the fan-out as the delivery rate falls', () => {
     const rated = (answered: number) => ({
-      [A]: p({ sent: 10, answered, lastSentAt: 1000, ackedSentAt: 1000 }),
-      [B]: p({ sent: 10, answered, lastSentAt: 1000, ackedSentAt: 1000 }),
-      [C]: p({ sent: 10, answered, lastSentAt: 1000, ackedSentAt: 1000 }),
-      [D]: p({ sent: 10, answered, lastSentAt: 1000, ackedSentAt: 1000 }),
+      [A]: p({ answered, lost: 10 - answered, lastSentAt: 1000, ackedSentAt: 1000 }),
+      [B]: p({ answered, lost: 10 - answered, lastSentAt: 1000, ackedSentAt: 1000 }),
+      [C]: p({ answered, lost: 10 - answered, lastSentAt: 1000, ackedSentAt: 1000 }),
+      [D]: p({ answered, lost: 10 - answered, lastSentAt: 1000, ackedSentAt: 1000 }),
     })
-    // Rates (answered + 4) / (sent + 4) per follower: 40/44, 36/44, 24/44.
+    // Rates (answered + 4) / (answered + lost + 4) per follower: 40/44, 36/44, 24/44.
     expect(chooseFanout(rated(9), need, timing)).toHaveLength(2)
     expect(chooseFanout(rated(8), need, timing)).toHaveLength(3)
     expect(chooseFanout(rated(5), need, timing)).toHaveLength(4)
   })
 
   it('skips followers that stopped answering', () => {
-    const alive = p({ sent: 10, answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
-    const silent = p({ sent: 10, answered: 3, lastSentAt: 5000, ackedSentAt: 5000 - 2 * timing.heartbeatMs - 1 })
+    const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
+    const silent = p({ answered: 3, lost: 7, lastSentAt: 5000, ackedSentAt: 5000 - 2 * timing.heartbeatMs - 1 })
     expect(isResponsive(silent, timing)).toBe(false)
     expect(isResponsive(alive, timing)).toBe(true)
     const progress = { [A]: silent, [B]: alive, [C]: alive, [D]: alive }
@@ -319,8 +348,8 @@ describe('chooseFanout (progress.ts)', () => {
   })
 
   it('when too few followers are responsive, sends to all of them', () => {
-    const alive = p({ sent: 10, answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
-    const silent = p({ sent: 10, answered: 0, lastSentAt: 5000 })
+    const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
+    const silent = p({ answered: 0, lost: 10, lastSentAt: 5000 })
     const chosen = chooseFanout({ [A]: silent, [B]: alive, [C]: silent, [D]: alive }, need, timing)
     expect([...chosen].sort()).toEqual([A, B, C, D])
   })
