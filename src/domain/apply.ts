@@ -1,7 +1,10 @@
 /**
  * Figure 2, all servers: "If commitIndex > lastApplied: increment lastApplied, apply
- * log[lastApplied] to state machine". The leader that applies a put answers it: it committed the
- * entry, or learned of its commitment only now, in office, so nobody else may have answered it.
+ * log[lastApplied] to state machine". The leader that applies a put answers it. Usually it is the
+ * leader that committed it; a new leader also answers the earlier terms' puts it learns are
+ * committed only in office, because their leader may have died before answering. When that leader
+ * had answered, the client sees a duplicate ok, which the protocol counts but allows; a put left
+ * unanswered would be a failure.
  */
 import { replyOk } from './clients'
 import type { StepContext } from './context'
