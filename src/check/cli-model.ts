@@ -1,7 +1,8 @@
 /**
  * `npm run check:model -- [--bound DEPTH] [--terms T] [--log L] [--in-flight M] [--states S] [--timeouts N]
- *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--freeze] [--figure8]`
+ *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--freeze] [--figure8] [--from-leader]`
  *
+ * `--from-leader` starts the search once 0000 has won the first election (explore.ts, electLeader).
  * `--figure8` runs the targeted Figure 8 search (mutants.figure8Search) instead of the bounds given.
  *
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
@@ -39,7 +40,11 @@ const main = (): number => {
   }
   const search = args.flag('figure8')
     ? figure8Search()
-    : { bounds, ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}) }
+    : {
+        bounds,
+        start: args.flag('from-leader') ? ('leader' as const) : ('boot' as const),
+        ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}),
+      }
   console.log(`bounds: ${JSON.stringify(search.bounds)}`)
   const began = performance.now()
   const result = explore({ step, ...search })

@@ -67,6 +67,13 @@ export interface ExploreOptions {
   readonly initialPersistent: readonly (PersistentState | undefined)[]
   readonly step: Stepper
   readonly timing: Timing
+  /**
+   * Where the search starts. `boot`: every replica just started. `leader`: after a fixed prefix of
+   * the model's own transitions in which 0000's election timer fires and every message is then
+   * delivered, oldest first, until none is in flight: 0000 leads term 1 (of its log, the no-op
+   * is committed) and the others follow it. See `Explorer.electLeader` for why this is sound.
+   */
+  readonly start: 'boot' | 'leader'
 }
 
 export interface ExploreResult {
@@ -94,7 +101,25 @@ interface World {
   readonly clients: Clients
   readonly invariants: RaftInvariants
   readonly depth: number
-  readonly path: readonly string[]
+  readonly path: PathStep | undefined
+}
+
+/**
+ * The path to a world, newest step first, sharing its prefix with its siblings' paths. Labels are
+ * formatted only when a counterexample is printed (formatting every transition cost more than
+ * stepping the reducer).
+ */
+interface PathStep {
+  readonly previous: PathStep | undefined
+  readonly label: () => string
+}
+
+const extend = (path: PathStep | undefined, label: () => string): PathStep => ({ previous: path, label })
+
+const pathText = (path: PathStep | undefined): string[] => {
+  const out: string[] = []
+  for (let p = path; p !== undefined; p = p.previous) out.push(p.label())
+  return out.reverse()
 }
 
 type Action =
@@ -106,7 +131,7 @@ type Action =
 class Counterexample {
   constructor(
     readonly violation: Violation,
-    readonly path: readonly string[],
+    readonly path: PathStep | undefined,
   ) {}
 }
 
@@ -118,6 +143,7 @@ export class Explorer {
   private readonly clientId: NodeId
   private readonly bounds: ExploreBounds
   private transitions = 0
+  private readonly texts = new WeakMap<object, { readonly now: number; readonly text: string }>()
 
   constructor(private readonly options: ExploreOptions) {
     this.bounds = options.bounds
@@ -131,7 +157,8 @@ export class Explorer {
     let depthReached = 0
     let complete = true
     try {
-      const initial = this.initialWorld()
+      const booted = this.initialWorld()
+      const initial = this.options.start === 'leader' ? this.electLeader(booted) : booted
       visited.add(this.canonical(initial))
       frontier.push(initial)
       while (frontier.length > 0 && depthReached < this.bounds.maxDepth) {
@@ -159,7 +186,7 @@ export class Explorer {
       }
     } catch (e) {
       if (!(e instanceof Counterexample)) throw e
-      return this.result(visited.size, depthReached, false, { violation: e.violation, path: e.path })
+      return this.result(visited.size, depthReached, false, { violation: e.violation, path: pathText(e.path) })
     }
     return this.result(visited.size, depthReached, complete, undefined)
   }
@@ -181,7 +208,7 @@ export class Explorer {
       clients: new Clients([this.clientId]),
       invariants: new RaftInvariants(),
       depth: 0,
-      path: [],
+      path: undefined,
     }
     const replicas: ReplicaState[] = []
     const timers: Timers[] = []
@@ -191,8 +218,41 @@ export class Explorer {
       timers.push({ election: undefined, heartbeat: undefined })
     }
     world = { ...world, replicas, timers }
-    for (let i = 0; i < this.ids.length; i++) world = this.stepIn(world, i, started(0), `${this.ids[i]} started`, true)
-    return { ...world, path: [] }
+    for (let i = 0; i < this.ids.length; i++) world = this.stepIn(world, i, started(0), () => `${this.ids[i]} started`, true)
+    return { ...world, path: undefined }
+  }
+
+  /**
+   * The warm start: a depth budget spent on the first election (about twelve steps with three
+   * replicas) is not spent on replication, commitment, client requests and the next leader change.
+   *
+   * Soundness: the prefix is made of the model's own actions (a timer firing, then deliveries),
+   * each one a step of the reducer with every invariant and client check run on it, so every
+   * world explored from the warm start is reachable from the boot world, and a counterexample
+   * from it is a real one (its path includes the prefix). It is a slice, not a reduction of the
+   * whole space: what it leaves out are the interleavings of the first election, which the
+   * boot-started search covers. Within the slice nothing is pruned, and the bounds on depth and
+   * timer firings count from the warm start.
+   */
+  private electLeader(booted: World): World {
+    const timers = booted.timers.map((t, i) => (i === 0 ? { ...t, election: undefined } : t))
+    const deadline = booted.timers[0]!.election!
+    let world = this.stepIn({ ...booted, now: deadline, timers }, 0, timerFired(deadline, 'election'), () => `${this.ids[0]} timer election at ${deadline} (warm start)`)
+    for (let guard = 0; world.network.length > 0; guard++) {
+      if (guard > 1_000) throw new Error('warm start: the first election did not settle')
+      const message = world.network[0]!
+      world = this.stepIn(
+        { ...world, network: world.network.slice(1) },
+        this.ids.indexOf(message.dst),
+        received(world.now, message),
+        () => `deliver ${formatMessage(message)} (warm start)`,
+      )
+    }
+    const leader = world.replicas[0]!
+    if (leader.role !== 'leader' || world.replicas.some((r, i) => i !== 0 && r.role !== 'follower')) {
+      throw new Error(`warm start: expected ${this.ids[0]} to lead and the others to follow, got ${world.replicas.map((r) => r.role).join(', ')}`)
+    }
+    return { ...world, depth: 0, timerFirings: 0 }
   }
 
   private actions(world: World): Action[] {
@@ -223,15 +283,16 @@ export class Explorer {
     let next: World
     switch (action.kind) {
       case 'drop': {
+        const message = world.network[action.index]!
         const network = world.network.filter((_, i) => i !== action.index)
-        next = { ...world, network, depth: world.depth + 1, path: [...world.path, `drop ${formatMessage(world.network[action.index]!)}`] }
+        next = { ...world, network, depth: world.depth + 1, path: extend(world.path, () => `drop ${formatMessage(message)}`) }
         break
       }
       case 'deliver': {
         const message = world.network[action.index]!
         const network = action.keepCopy ? world.network : world.network.filter((_, i) => i !== action.index)
         const to = this.ids.indexOf(message.dst)
-        const label = `${action.keepCopy ? 'deliver a copy of' : 'deliver'} ${formatMessage(message)}`
+        const label = () => `${action.keepCopy ? 'deliver a copy of' : 'deliver'} ${formatMessage(message)}`
         next = this.stepIn({ ...world, network }, to, received(world.now, message), label)
         break
       }
@@ -239,7 +300,7 @@ export class Explorer {
         const deadline = world.timers[action.replica]![action.timer]!
         const now = Math.max(world.now, deadline)
         const timers = world.timers.map((t, i) => (i === action.replica ? { ...t, [action.timer]: undefined } : t))
-        next = this.stepIn({ ...world, now, timers, timerFirings: world.timerFirings + 1 }, action.replica, timerFired(now, action.timer), `${this.ids[action.replica]} timer ${action.timer} at ${now}`)
+        next = this.stepIn({ ...world, now, timers, timerFirings: world.timerFirings + 1 }, action.replica, timerFired(now, action.timer), () => `${this.ids[action.replica]} timer ${action.timer} at ${now}`)
         break
       }
       case 'request': {
@@ -253,7 +314,7 @@ export class Explorer {
           nextRequest: world.nextRequest + 1,
           network: [...world.network, request],
           depth: world.depth + 1,
-          path: [...world.path, `client sends ${formatMessage(request)}`],
+          path: extend(world.path, () => `client sends ${formatMessage(request)}`),
         }
         break
       }
@@ -268,11 +329,11 @@ export class Explorer {
   }
 
   /** One replica steps; its effects go into the world; every invariant is checked. */
-  private stepIn(world: World, index: number, event: Event, label: string, boot = false): World {
+  private stepIn(world: World, index: number, event: Event, label: () => string, boot = false): World {
     const before = world.replicas[index]!
     const [after, effects] = this.options.step(before, event)
     const replicas = world.replicas.map((r, i) => (i === index ? after : r))
-    const path = [...world.path, `${label}${describeEffects(effects)}`]
+    const path = extend(world.path, () => `${label()}${describeEffects(effects)}`)
     const invariants = world.invariants.clone()
     const violation = invariants.observe(boot ? undefined : before, after, replicas)
     if (violation !== undefined) throw new Counterexample(violation, path)
@@ -324,10 +385,25 @@ export class Explorer {
       if (TIME_FIELDS.has(key) && typeof value === 'number') return relative(value)
       return value
     }
-    const network = world.network.map((m) => JSON.stringify(m, replacer)).sort()
+    const replicas = world.replicas.map((r) => this.textOf(r, now, replacer))
+    const network = world.network.map((m) => this.textOf(m, now, replacer)).sort()
     const timers = world.timers.map((t) => [t.election === undefined ? '-' : t.election - now, t.heartbeat === undefined ? '-' : t.heartbeat - now])
     const clientView = world.clients.history().map((op) => [op.kind, op.value, op.completedAt === undefined])
-    return JSON.stringify([world.replicas, network, timers, world.nextRequest, world.timerFirings, clientView], replacer)
+    // JSON texts hold no raw line feed and no raw U+0001 (JSON escapes control characters in
+    // strings), so these separators keep the key injective.
+    return `${replicas.join('\n')}\u0001${network.join('\n')}\u0001${JSON.stringify([timers, world.nextRequest, world.timerFirings, clientView])}`
+  }
+
+  /**
+   * An immutable object's canonical text at `now`, cached: replica states and messages are shared
+   * by many worlds (a step changes one replica), and most of those worlds have the same clock.
+   */
+  private textOf(value: object, now: number, replacer: (key: string, value: unknown) => unknown): string {
+    const cached = this.texts.get(value)
+    if (cached !== undefined && cached.now === now) return cached.text
+    const text = JSON.stringify(value, replacer)
+    this.texts.set(value, { now, text })
+    return text
   }
 }
 
@@ -337,9 +413,16 @@ const describeEffects = (effects: readonly Effect[]): string => {
 }
 
 export const explore = (
-  options: { step?: Stepper; timing?: Timing; bounds?: Partial<ExploreBounds>; initialPersistent?: readonly (PersistentState | undefined)[] } = {},
+  options: {
+    step?: Stepper
+    timing?: Timing
+    bounds?: Partial<ExploreBounds>
+    initialPersistent?: readonly (PersistentState | undefined)[]
+    start?: ExploreOptions['start']
+  } = {},
 ): ExploreResult =>
   new Explorer({
+    start: options.start ?? 'boot',
     initialPersistent: options.initialPersistent ?? [],
     step: options.step ?? realStep,
     timing: options.timing ?? defaultTiming,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { describeCounterexample, explore } from '../../src/check/explore'
+import { mutants } from '../../src/check/mutants'
 import { realStep } from '../../src/check/stepper'
 
 describe('bounded exhaustive exploration', () => {
@@ -8,5 +9,20 @@ describe('bounded exhaustive exploration', () => {
     if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))
     expect(result.statesExplored).toBeGreaterThan(100)
     expect(result.depthReached).toBeGreaterThan(3)
+  })
+
+  it('from an elected leader: no counterexample among replication, client requests and the next elections', () => {
+    const result = explore({ step: realStep, start: 'leader', bounds: { maxDepth: 6, maxStates: 8_000 } })
+    if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))
+    expect(result.depthReached).toBeGreaterThanOrEqual(5)
+  })
+
+  it('from an elected leader, it finds a leader that does not step down on a higher term', () => {
+    const result = explore({ step: mutants['no-step-down'].step, start: 'leader', bounds: { maxDepth: 8, maxStates: 40_000 } })
+    const found = result.counterexample
+    expect(found, 'the mutant went unnoticed').toBeDefined()
+    expect(found!.violation.invariant).toMatch(/Election Safety|Leader Append-Only|Log Matching/)
+    // The counterexample starts with the warm start's first election.
+    expect(found!.path[0]).toMatch(/0000 timer election .*\(warm start\)/)
   })
 })
