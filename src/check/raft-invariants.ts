@@ -59,6 +59,23 @@ export class RaftInvariants {
     return copy
   }
 
+  /**
+   * The history the checks remember, as text: two worlds of the explorer with the same replicas but
+   * different histories are different states (a leader of a term seen earlier, an entry committed
+   * in an earlier term, a log entry that a replica has since dropped all make later checks stricter).
+   */
+  digest(): string {
+    const leaders = [...this.leaders].sort((a, b) => a[0] - b[0]).map(([term, id]) => `${term}:${id}`)
+    const records = this.logRecords.map((rs) =>
+      rs
+        .map((r) => `${r.term}/${r.prevTerm}/${JSON.stringify(r.entry)}`)
+        .sort()
+        .join(','),
+    )
+    const committed = this.committed.map((c) => (c === undefined ? '' : `${c.commitTerm}/${JSON.stringify(c.entry)}`))
+    return JSON.stringify([leaders, records, committed])
+  }
+
   get committedLength(): number {
     return this.committed.length
   }
