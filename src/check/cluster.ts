@@ -211,7 +211,7 @@ export class ClusterSimulation {
       id,
       state: undefined,
       persistent: this.options.initialPersistent[i],
-      generation: { election: 0, heartbeat: 0 },
+      generation: { election: 0, heartbeat: 0, voteRetry: 0 },
     }))
     this.states = this.ids.map(() => undefined)
     this.trace = new Trace(this.options.traceCapacity)

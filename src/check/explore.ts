@@ -104,6 +104,7 @@ export interface ExploreResult {
 interface Timers {
   election: number | undefined
   heartbeat: number | undefined
+  voteRetry: number | undefined
 }
 
 interface World {
@@ -231,7 +232,7 @@ export class Explorer {
     for (let i = 0; i < this.ids.length; i++) {
       const config = { id: this.ids[i]!, peers: this.ids, seed: 1000 + i, timing: this.options.timing }
       replicas.push(initialState(config, this.options.initialPersistent[i]))
-      timers.push({ election: undefined, heartbeat: undefined })
+      timers.push({ election: undefined, heartbeat: undefined, voteRetry: undefined })
     }
     world = { ...world, replicas, timers }
     for (let i = 0; i < this.ids.length; i++) world = this.stepIn(world, i, started(0), () => `${this.ids[i]} started`, true)

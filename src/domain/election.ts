@@ -40,23 +40,44 @@ export const becomeFollower = (s: MutableState, ctx: StepContext, term: number, 
   if (s.role !== 'follower' || !O.getEq({ equals: (a: NodeId, b: NodeId) => a === b }).equals(s.leader, leader)) {
     ctx.effects.push(log(`follower in term ${s.persistent.currentTerm}, leader ${O.getOrElse(() => 'unknown')(leader)}`))
   }
+  if (s.role === 'preCandidate' || s.role === 'candidate') ctx.effects.push(cancelTimer('voteRetry'))
   s.role = 'follower'
   s.leader = leader
   s.votesGranted = []
   resetElectionTimer(s, ctx)
 }
 
-const requestVotes = (s: MutableState, ctx: StepContext, term: number, pre: boolean): void => {
-  ctx.effects.push(
-    send({
-      ...envelope(s, BROADCAST),
-      type: 'vote',
-      term,
-      lastLogIndex: lastIndex(s.persistent.log),
-      lastLogTerm: lastTerm(s.persistent.log),
-      pre,
-    }),
-  )
+const voteRequest = (s: MutableState, dst: NodeId, pre: boolean) =>
+  send({
+    ...envelope(s, dst),
+    type: 'vote',
+    term: pre ? s.persistent.currentTerm + 1 : s.persistent.currentTerm,
+    lastLogIndex: lastIndex(s.persistent.log),
+    lastLogTerm: lastTerm(s.persistent.log),
+    pre,
+  })
+
+/** Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer. */
+const requestVotes = (s: MutableState, ctx: StepContext, pre: boolean): void => {
+  ctx.effects.push(voteRequest(s, BROADCAST, pre))
+  s.voteRetriesDone = 0
+  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs))
+}
+
+/**
+ * A lost request or reply would cost a whole election timeout, and when only a bare majority is
+ * alive every voter counts: ask again the peers that have not granted, a few times, backing off.
+ * Repeating a request is harmless: a pre-vote changes nothing, and a voter grants again the
+ * candidate it voted for in that term.
+ */
+export const onVoteRetryTimer = (s: MutableState, ctx: StepContext): void => {
+  if (s.role !== 'preCandidate' && s.role !== 'candidate') return
+  if (s.voteRetriesDone >= s.timing.voteRetries) return
+  for (const peer of s.peers) {
+    if (!s.votesGranted.includes(peer)) ctx.effects.push(voteRequest(s, peer, s.role === 'preCandidate'))
+  }
+  s.voteRetriesDone += 1
+  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs * 2 ** s.voteRetriesDone))
 }
 
 /** Thesis §9.6: before disturbing anyone, ask whether a majority would vote for us in the next term. */
@@ -65,7 +86,7 @@ export const startPreVote = (s: MutableState, ctx: StepContext): void => {
   s.leader = O.none
   s.votesGranted = [s.id]
   ctx.effects.push(log(`pre-vote for term ${s.persistent.currentTerm + 1}`))
-  requestVotes(s, ctx, s.persistent.currentTerm + 1, true)
+  requestVotes(s, ctx, true)
   resetElectionTimer(s, ctx)
 }
 
@@ -76,7 +97,7 @@ export const startElection = (s: MutableState, ctx: StepContext): void => {
   s.leader = O.none
   s.votesGranted = [s.id]
   ctx.effects.push(log(`candidate in term ${s.persistent.currentTerm}`))
-  requestVotes(s, ctx, s.persistent.currentTerm, false)
+  requestVotes(s, ctx, false)
   resetElectionTimer(s, ctx)
 }
 

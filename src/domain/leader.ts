@@ -32,7 +32,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: { op: 'noop' } }]) })
   s.progress = castDraft(Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))])))
   ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
-  ctx.effects.push(cancelTimer('election'))
+  ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
   ctx.effects.push(setTimer('heartbeat', s.timing.heartbeatMs / 2))
   const lost = Object.values(s.ownPuts).filter((own) => !isStillInLog(s, own.index, own.put.MID))
   appendPuts(

@@ -16,6 +16,10 @@ export interface Timing {
   /** Election timeouts are drawn uniformly from [min, max] (§5.2). */
   readonly electionTimeoutMinMs: number
   readonly electionTimeoutMaxMs: number
+  /** A campaign asks again the peers that have not answered after this long, then twice as long, and so on. */
+  readonly voteRetryMs: number
+  /** How many times a campaign asks again. */
+  readonly voteRetries: number
   /** Safety margin taken off the read lease. */
   readonly leaseMarginMs: number
   /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
@@ -26,6 +30,8 @@ export const defaultTiming: Timing = {
   heartbeatMs: 500,
   electionTimeoutMinMs: 1500,
   electionTimeoutMaxMs: 2500,
+  voteRetryMs: 100,
+  voteRetries: 3,
   leaseMarginMs: 100,
   maxEntriesPerAppend: 64,
 }
@@ -78,6 +84,8 @@ export interface ReplicaState {
   readonly lastLeaderContact: number
   /** Votes (or pre-votes) granted to us in the current campaign. */
   readonly votesGranted: readonly NodeId[]
+  /** How many times the current campaign has asked again. */
+  readonly voteRetriesDone: number
   /** Leader only: one entry per peer. */
   readonly progress: Readonly<Record<string, Progress>>
   /** Leader only: when it took office (check-quorum gives it one election timeout to hear back). */
@@ -148,6 +156,7 @@ export const initialState = (config: ReplicaConfig, persistent?: PersistentState
   kv: emptyKv,
   lastLeaderContact: Number.NEGATIVE_INFINITY,
   votesGranted: [],
+  voteRetriesDone: 0,
   progress: {},
   leaderSince: 0,
   held: [],

@@ -9,7 +9,7 @@ import { log, send, type Effect } from '../effects/effect'
 import { applyCommitted } from './apply'
 import { answerGet, reachableLeader, redirect } from './clients'
 import type { StepContext } from './context'
-import { becomeFollower, onRequestVote, resetElectionTimer, startPreVote } from './election'
+import { becomeFollower, onRequestVote, onVoteRetryTimer, resetElectionTimer, startPreVote } from './election'
 import type { Event } from './events'
 import { onHeartbeatTick, onRequestAsLeader, stepLeader } from './leader'
 import { stepCandidate } from './candidate'
@@ -32,6 +32,7 @@ export const step = (state: ReplicaState, event: Event): StepResult => {
       case 'timerFired':
         if (event.timer === 'election' && draft.role !== 'leader') startPreVote(draft, ctx)
         if (event.timer === 'heartbeat' && draft.role === 'leader') onHeartbeatTick(draft, ctx)
+        if (event.timer === 'voteRetry') onVoteRetryTimer(draft, ctx)
         break
       case 'received':
         onMessage(draft, ctx, event.message)

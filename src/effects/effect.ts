@@ -5,7 +5,7 @@
 import type { Message } from '../domain/wire'
 
 /** The replica's named timers. Setting a timer that is already set moves it. */
-export type TimerName = 'election' | 'heartbeat'
+export type TimerName = 'election' | 'heartbeat' | 'voteRetry'
 
 export type Effect =
   | { readonly kind: 'send'; readonly message: Message }

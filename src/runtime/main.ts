@@ -34,11 +34,21 @@ const main = (): void => {
   // Freezing every new state is a safety net for tests; the running replica keeps old states nowhere.
   setAutoFreeze(false)
   const socket = dgram.createSocket('udp4')
+  // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
+  // traffic within their first election timeout.
+  let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS)
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed: seedFrom(id, (Date.now() ^ process.pid) >>> 0) }),
     {
       now: () => performance.now(),
-      send: (bytes) => socket.send(bytes, port, LOCALHOST),
+      send: (bytes) =>
+        socket.send(bytes, port, LOCALHOST, () => {
+          // The first datagram is the hello: warm up only once it has left, so that nobody's
+          // traffic reaches the simulator for us before it.
+          const afterHello = onFirstSent
+          onFirstSent = undefined
+          afterHello?.()
+        }),
       trace,
       timings,
     },
@@ -59,12 +69,7 @@ const main = (): void => {
 
   socket.on('message', (bytes) => runtime.onDatagram(bytes))
   socket.on('error', (error) => trace?.(`socket error: ${error.message}`))
-  socket.bind(0, LOCALHOST, () => {
-    runtime.start()
-    // After the hello: datagrams that arrive meanwhile wait in the socket's buffer, and nobody sends
-    // us Raft traffic within the first election timeout.
-    if (process.env.RAFTKV_WARMUP !== '0') warmUp(WARMUP_EVENTS)
-  })
+  socket.bind(0, LOCALHOST, () => runtime.start())
 }
 
 main()

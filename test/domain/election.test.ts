@@ -513,3 +513,42 @@ describe('§5.2/§8, a new leader', () => {
     expect(timersSet(after, 'election')).toEqual([])
   })
 })
+
+describe('asking again for votes that did not come (lossy networks)', () => {
+  const [ME, A, B, C, D] = R
+
+  it('a pre-candidate asks again, one by one, the peers that have not granted, backing off, a bounded number of times', () => {
+    const boot = start(replica(ME)).state
+    const campaign = fire(boot, MAX + 1, 'election')
+    expect(timersSet(campaign.effects, 'voteRetry')).toEqual([timing.voteRetryMs])
+    const oneGrant = deliver(campaign.state, MAX + 2, voteReply({ src: A, dst: ME, term: 1, granted: true, pre: true })).state
+
+    let state = oneGrant
+    let now = MAX + 1
+    for (let retry = 1; retry <= timing.voteRetries; retry++) {
+      now += timing.voteRetryMs * 2 ** (retry - 1)
+      const again = fire(state, now, 'voteRetry')
+      const asked = ofType(again.sent, 'vote')
+      expect(asked.map((m) => m.dst).sort()).toEqual([B, C, D])
+      expect(asked.every((m) => m.pre && m.term === 1)).toBe(true)
+      expect(timersSet(again.effects, 'voteRetry')).toEqual([timing.voteRetryMs * 2 ** retry])
+      state = again.state
+    }
+    const done = fire(state, now + 10_000, 'voteRetry')
+    expect(done.sent).toEqual([])
+    expect(timersSet(done.effects, 'voteRetry')).toEqual([])
+  })
+
+  it('a voter asked again grants again the candidate it voted for in that term', () => {
+    const voter = start(replica(A)).state
+    const request = vote({ src: ME, dst: A, term: 1, lastLogIndex: 0, lastLogTerm: 0 })
+    const first = deliver(voter, MAX + 1, request)
+    const second = deliver(first.state, MAX + 2, request)
+    expect(ofType(second.sent, 'voteReply')).toEqual([expect.objectContaining({ dst: ME, term: 1, granted: true })])
+  })
+
+  it('a campaign that ends stops asking: the new leader and the follower cancel the retry timer', () => {
+    const { effects } = leaderOf(1)
+    expect(timersCancelled(effects, 'voteRetry')).toBeGreaterThan(0)
+  })
+})

@@ -3,7 +3,7 @@
  * `step` (an election, acknowledgements) so that tests set up states the way a real run would.
  */
 import * as O from 'fp-ts/Option'
-import { sentMessages, type Effect } from '../../src/effects/effect'
+import { sentMessages, type Effect, type TimerName } from '../../src/effects/effect'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { emptyLog, type Log } from '../../src/domain/log'
 import { majority } from '../../src/domain/quorum'
@@ -105,7 +105,7 @@ export const run = (state: ReplicaState, ...events: Event[]): Run => {
 export const deliver = (state: ReplicaState, now: number, ...messages: Message[]): Run =>
   run(state, ...messages.map((m) => received(now, m)))
 
-export const fire = (state: ReplicaState, now: number, timer: 'election' | 'heartbeat'): Run =>
+export const fire = (state: ReplicaState, now: number, timer: TimerName): Run =>
   run(state, timerFired(now, timer))
 
 export const start = (state: ReplicaState, now = 0): Run => run(state, started(now))
@@ -266,10 +266,10 @@ export const ofType = <T extends Message['type']>(messages: readonly Message[], 
 export const repliesTo = (messages: readonly Message[], MID: string): Message[] =>
   messages.filter((m) => (m.type === 'ok' || m.type === 'redirect' || m.type === 'fail') && m.MID === MID)
 
-export const timersSet = (effects: readonly Effect[], timer: 'election' | 'heartbeat'): number[] =>
+export const timersSet = (effects: readonly Effect[], timer: TimerName): number[] =>
   effects.flatMap((e) => (e.kind === 'setTimer' && e.timer === timer ? [e.afterMs] : []))
 
-export const timersCancelled = (effects: readonly Effect[], timer: 'election' | 'heartbeat'): number =>
+export const timersCancelled = (effects: readonly Effect[], timer: TimerName): number =>
   effects.filter((e) => e.kind === 'cancelTimer' && e.timer === timer).length
 
 export const terms = (log: Log): number[] => log.slice(1).map((e) => e.term)
