@@ -13,7 +13,7 @@ import { appendToLog, lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
-import { onAppendEntriesReply, sendAppend, heartbeatOrRetransmit, isStillInLog } from './replication'
+import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppend } from './replication'
 import { clusterSize, updatePersistent, type MutableState } from './state'
 import type { RaftOrClientMessage } from './messages'
 import type { ClientRequest, Forward, PutCommand } from './wire'
@@ -33,7 +33,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   s.progress = castDraft(Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))])))
   ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
-  ctx.effects.push(setTimer('heartbeat', s.timing.heartbeatMs / 2))
+  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
   const lost = Object.values(s.ownPuts).filter((own) => !isStillInLog(s, own.index, own.put.MID))
   appendPuts(
     s,
@@ -84,6 +84,7 @@ const isInUncommittedLog = (s: MutableState, mid: string): boolean => {
 const replicate = (s: MutableState, ctx: StepContext): void => {
   const need = majority(clusterSize(s)) - 1
   for (const peer of chooseFanout(s.progress, need, s.timing)) sendAppend(s, ctx, peer)
+  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
 }
 
 /** The leader's step function. */
@@ -113,5 +114,5 @@ export const onHeartbeatTick = (s: MutableState, ctx: StepContext): void => {
     return
   }
   heartbeatOrRetransmit(s, ctx)
-  ctx.effects.push(setTimer('heartbeat', s.timing.heartbeatMs / 2))
+  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
 }

@@ -7,7 +7,7 @@ import { send } from '../effects/effect'
 import { envelope, plain, type StepContext } from './context'
 import { becomeFollower, resetElectionTimer } from './election'
 import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
-import { expireInFlight, recordAnswer, recordSend } from './progress'
+import { expireInFlight, isResponsive, recordAnswer, recordSend } from './progress'
 import { quorumValue } from './quorum'
 import { updatePersistent, type MutableState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
@@ -48,7 +48,11 @@ export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void =
     expireInFlight(p, ctx.now, s.timing.heartbeatMs)
     const idle = ctx.now - p.lastSentAt
     const lagging = p.matchIndex < last
-    if (lagging && idle >= s.timing.heartbeatMs / 2) {
+    // Fast repair only for a follower that answers at all and has few sends unanswered: one cut
+    // off by a partition falls back to the heartbeat's pace instead of drawing a stream of resends.
+    const repairFast = awaitingCommit(s) && isResponsive(p, s.timing) && p.inFlight.length < MAX_FAST_RESENDS
+    const retransmitAfter = repairFast ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
+    if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
       p.nextIndex = p.matchIndex + 1
       sendAppend(s, ctx, peer)
@@ -57,6 +61,16 @@ export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void =
     }
   }
 }
+
+/** How many unanswered sends a follower may have and still get fast resends. */
+const MAX_FAST_RESENDS = 3
+
+/** Whether the leader has entries that a majority has not stored yet. */
+export const awaitingCommit = (s: MutableState): boolean => s.commitIndex < lastIndex(s.persistent.log)
+
+/** The leader's tick comes sooner while an entry waits to commit, so that losses are repaired fast. */
+export const nextTickMs = (s: MutableState): number =>
+  awaitingCommit(s) ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
 
 /** Figure 2, AppendEntries receiver implementation (the term rule has been applied by the caller). */
 export const onAppendEntries = (s: MutableState, ctx: StepContext, m: AppendEntries): void => {

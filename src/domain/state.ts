@@ -16,6 +16,11 @@ export interface Timing {
   /** Election timeouts are drawn uniformly from [min, max] (§5.2). */
   readonly electionTimeoutMinMs: number
   readonly electionTimeoutMaxMs: number
+  /**
+   * While an entry waits to commit, the leader resends it to lagging followers this often: on a
+   * lossy network a lost AppendEntries or reply would otherwise cost half a heartbeat interval.
+   */
+  readonly retransmitMs: number
   /** A campaign asks again the peers that have not answered after this long, then twice as long, and so on. */
   readonly voteRetryMs: number
   /** How many times a campaign asks again. */
@@ -30,6 +35,7 @@ export const defaultTiming: Timing = {
   heartbeatMs: 500,
   electionTimeoutMinMs: 1500,
   electionTimeoutMaxMs: 2500,
+  retransmitMs: 30,
   voteRetryMs: 100,
   voteRetries: 3,
   leaseMarginMs: 100,

@@ -93,6 +93,28 @@ describe('§5.3, leaders: sending entries', () => {
     expect(expired).toMatchObject({ answered: 1, lost: 2, inFlight: [] })
   })
 
+  it('while an entry waits to commit, resends it to lagging followers after retransmitMs, not half a heartbeat', () => {
+    const leader = settledLeader()
+    const withPut = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
+    // The AppendEntries or their replies were lost: nothing committed when the tick comes.
+    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    const resent = ofType(tick.sent, 'append')
+    expect(resent.map((m) => m.dst).sort()).toEqual([...PEERS].sort())
+    for (const m of resent) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
+  })
+
+  it('once the entry is committed, lagging followers wait for the ordinary pace', () => {
+    const leader = settledLeader()
+    const withPut = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    const carried = ofType(withPut.sent, 'append').map((m) => m.dst)
+    const committed = deliver(withPut.state, L + 101, ...acks(withPut.state, carried, 2, L + 100))
+    expect(committed.state.commitIndex).toBe(2)
+    const tick = fire(committed.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    expect(ofType(tick.sent, 'append')).toEqual([])
+    expect(timersSet(tick.effects, 'heartbeat')).toEqual([HB / 2])
+  })
+
   it('sends the next put to the followers contacted least recently', () => {
     const leader = settledLeader()
     const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
