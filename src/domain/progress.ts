@@ -77,6 +77,35 @@ const binomial = (n: number, k: number): number => {
 /** How sure the leader wants to be that the first round trip commits a new entry. */
 export const FIRST_ROUND_COMMIT_TARGET = 0.8
 
+/** The round-trip delivery rate seen from the responsive followers, with a prior of clean trips. */
+const deliveryRateOf = (progress: Readonly<Record<string, Progress>>, responsive: readonly NodeId[]): number => {
+  let answered = 0
+  let lost = 0
+  for (const peer of responsive) {
+    answered += progress[peer]!.answered
+    lost += progress[peer]!.lost
+  }
+  // A prior of a few clean round trips keeps a young estimate from swinging wildly.
+  return (answered + 4) / (answered + lost + 4)
+}
+
+const responsivePeers = (progress: Readonly<Record<string, Progress>>, timing: Timing): NodeId[] =>
+  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, timing))
+
+/**
+ * Whether even sending a new entry to every responsive follower leaves a first-round commit
+ * unlikely: then many puts wait for a repair, and how fast lost datagrams are resent decides the
+ * typical latency.
+ */
+export const firstRoundCommitUnlikely = (
+  progress: Readonly<Record<string, Progress>>,
+  need: number,
+  timing: Timing,
+): boolean => {
+  const responsive = responsivePeers(progress, timing)
+  return chanceOfAtLeast(need, responsive.length, deliveryRateOf(progress, responsive)) < FIRST_ROUND_COMMIT_TARGET
+}
+
 /**
  * The followers a new entry goes to at once: the responsive ones, least recently contacted first
  * (so that a steady stream of puts doubles as everyone's heartbeat), as few as reach the target
@@ -88,16 +117,9 @@ export const chooseFanout = (
   timing: Timing,
 ): NodeId[] => {
   const peers = Object.keys(progress) as NodeId[]
-  const responsive = peers.filter((peer) => isResponsive(progress[peer]!, timing))
+  const responsive = responsivePeers(progress, timing)
   if (responsive.length <= need) return peers
-  let answered = 0
-  let lost = 0
-  for (const peer of responsive) {
-    answered += progress[peer]!.answered
-    lost += progress[peer]!.lost
-  }
-  // A prior of a few clean round trips keeps a young estimate from swinging wildly.
-  const deliveryRate = (answered + 4) / (answered + lost + 4)
+  const deliveryRate = deliveryRateOf(progress, responsive)
   const byOldestContact = [...responsive].sort((a, b) => progress[a]!.lastSentAt - progress[b]!.lastSentAt)
   let k = need
   while (k < byOldestContact.length && chanceOfAtLeast(need, k, deliveryRate) < FIRST_ROUND_COMMIT_TARGET) k++

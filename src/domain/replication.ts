@@ -7,9 +7,9 @@ import { send } from '../effects/effect'
 import { envelope, plain, type StepContext } from './context'
 import { becomeFollower, resetElectionTimer } from './election'
 import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
-import { expireInFlight, isResponsive, recordAnswer, recordSend } from './progress'
-import { quorumValue } from './quorum'
-import { updatePersistent, type MutableState } from './state'
+import { expireInFlight, firstRoundCommitUnlikely, isResponsive, recordAnswer, recordSend } from './progress'
+import { majority, quorumValue } from './quorum'
+import { clusterSize, updatePersistent, type MutableState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
 
 /** Sends `peer` everything from its nextIndex on (at most a batch), and assumes it will arrive. */
@@ -42,6 +42,7 @@ export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): voi
  */
 export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void => {
   const last = lastIndex(s.persistent.log)
+  const repairNow = repairFast(s)
   for (const peer of s.peers) {
     const p = s.progress[peer]
     if (p === undefined) continue
@@ -50,8 +51,8 @@ export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void =
     const lagging = p.matchIndex < last
     // Fast repair only for a follower that answers at all and has few sends unanswered: one cut
     // off by a partition falls back to the heartbeat's pace instead of drawing a stream of resends.
-    const repairFast = awaitingCommit(s) && isResponsive(p, s.timing) && p.inFlight.length < MAX_FAST_RESENDS
-    const retransmitAfter = repairFast ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
+    const fast = repairNow && isResponsive(p, s.timing) && p.inFlight.length < MAX_FAST_RESENDS
+    const retransmitAfter = fast ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
     if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
       p.nextIndex = p.matchIndex + 1
@@ -65,12 +66,18 @@ export const heartbeatOrRetransmit = (s: MutableState, ctx: StepContext): void =
 /** How many unanswered sends a follower may have and still get fast resends. */
 const MAX_FAST_RESENDS = 3
 
-/** Whether the leader has entries that a majority has not stored yet. */
-export const awaitingCommit = (s: MutableState): boolean => s.commitIndex < lastIndex(s.persistent.log)
+/**
+ * Whether lost datagrams should be repaired fast: an entry waits to commit, and the network loses
+ * so much that a first-round commit is unlikely even with every responsive follower asked. On a
+ * network that loses little, the rare repair waits for the tick and costs no extra datagrams.
+ */
+export const repairFast = (s: MutableState): boolean =>
+  s.commitIndex < lastIndex(s.persistent.log) &&
+  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.timing)
 
-/** The leader's tick comes sooner while an entry waits to commit, so that losses are repaired fast. */
+/** The leader's tick comes sooner while lost entries are being repaired fast. */
 export const nextTickMs = (s: MutableState): number =>
-  awaitingCommit(s) ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
+  repairFast(s) ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
 
 /** Figure 2, AppendEntries receiver implementation (the term rule has been applied by the caller). */
 export const onAppendEntries = (s: MutableState, ctx: StepContext, m: AppendEntries): void => {

@@ -505,11 +505,11 @@ describe('§5.2/§8, a new leader', () => {
     }
   })
 
-  it('cancels its election timer and arms its heartbeat timer, soon while its no-op waits to commit', () => {
+  it('cancels its election timer and arms its heartbeat timer', () => {
     const { effects } = elect(start(replica(ME)).state, 2000)
     const after = effects.slice(effects.findIndex((e) => e.kind === 'cancelTimer' && e.timer === 'election'))
     expect(timersCancelled(after, 'election')).toBe(1)
-    expect(timersSet(after, 'heartbeat')).toEqual([timing.retransmitMs])
+    expect(timersSet(after, 'heartbeat')).toEqual([HB / 2])
     expect(timersSet(after, 'election')).toEqual([])
   })
 })

@@ -93,9 +93,15 @@ describe('§5.3, leaders: sending entries', () => {
     expect(expired).toMatchObject({ answered: 1, lost: 2, inFlight: [] })
   })
 
-  it('while an entry waits to commit, resends it to lagging followers after retransmitMs, not half a heartbeat', () => {
-    const leader = settledLeader()
-    const withPut = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+  /** A settled leader that has seen about half of its round trips fail. */
+  const lossyLeader = () =>
+    produce(settledLeader(), (s) => {
+      for (const peer of PEERS) Object.assign(s.progress[peer]!, { answered: 5, lost: 10 })
+    })
+
+  it('on a network so lossy that a first-round commit is unlikely, resends a waiting entry after retransmitMs', () => {
+    const withPut = deliver(lossyLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    expect(ofType(withPut.sent, 'append')).toHaveLength(4)
     expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
     // The AppendEntries or their replies were lost: nothing committed when the tick comes.
     const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
@@ -104,11 +110,20 @@ describe('§5.3, leaders: sending entries', () => {
     for (const m of resent) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
   })
 
+  it('on a network that loses little, a waiting entry is resent at the ordinary pace, costing no extra datagrams', () => {
+    const withPut = deliver(settledLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([HB / 2])
+    const early = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    expect(ofType(early.sent, 'append')).toEqual([])
+    const due = fire(early.state, L + 100 + HB / 2, 'heartbeat')
+    expect(ofType(due.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
+  })
+
   it('once the entry is committed, lagging followers wait for the ordinary pace', () => {
-    const leader = settledLeader()
+    const leader = lossyLeader()
     const withPut = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     const carried = ofType(withPut.sent, 'append').map((m) => m.dst)
-    const committed = deliver(withPut.state, L + 101, ...acks(withPut.state, carried, 2, L + 100))
+    const committed = deliver(withPut.state, L + 101, ...acks(withPut.state, carried.slice(0, 2), 2, L + 100))
     expect(committed.state.commitIndex).toBe(2)
     const tick = fire(committed.state, L + 100 + timing.retransmitMs, 'heartbeat')
     expect(ofType(tick.sent, 'append')).toEqual([])
