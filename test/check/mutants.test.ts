@@ -26,7 +26,7 @@ describe('the simulation finds known bugs', () => {
   })
 
   it('gets answered by a deposed leader', () => {
-    const found = firstFailure('get-from-deposed-leader', 60, 20_000)
+    const found = firstFailure('get-from-deposed-leader', 150, 20_000)
     expect(found?.failure?.invariant).toMatch(/Get returns the latest acknowledged put|Linearizability/)
   })
 })
