@@ -11,12 +11,17 @@ import { termAt } from './log'
 import { quorumValue } from './quorum'
 import type { ReplicaState } from './state'
 
+/** The leader's own clock, and the newest `sentAt` each follower answered: one value per member. */
+const contactTimes = (s: ReplicaState, now: number): number[] => [
+  now,
+  ...s.peers.map((peer) => s.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY),
+]
+
 /** Until when this leader may answer gets locally; -Infinity when it may not. */
 export const leaseExpiry = (s: ReplicaState, now: number): number => {
   if (s.role !== 'leader') return Number.NEGATIVE_INFINITY
   if (termAt(s.persistent.log, s.commitIndex) !== s.persistent.currentTerm) return Number.NEGATIVE_INFINITY
-  const acked = [now, ...s.peers.map((peer) => s.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY)]
-  return quorumValue(acked) + s.timing.electionTimeoutMinMs - s.timing.leaseMarginMs
+  return quorumValue(contactTimes(s, now)) + s.timing.electionTimeoutMinMs - s.timing.leaseMarginMs
 }
 
 export const canServeReads = (s: ReplicaState, now: number): boolean => now < leaseExpiry(s, now)
@@ -27,6 +32,5 @@ export const canServeReads = (s: ReplicaState, now: number): boolean => now < le
  * timeout steps down rather than hold clients' requests.
  */
 export const lastQuorumContact = (s: ReplicaState, now: number): number => {
-  const acked = [now, ...s.peers.map((peer) => s.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY)]
-  return Math.max(s.leaderSince, quorumValue(acked))
+  return Math.max(s.leaderSince, quorumValue(contactTimes(s, now)))
 }
