@@ -33,7 +33,7 @@ export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
   s.progress = castDraft(Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))])))
   ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
-  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
+  armTick(s, ctx, nextTickMs(s))
   const lost = Object.values(s.ownPuts).filter((own) => !isStillInLog(s, own.index, own.put.MID))
   appendPuts(
     s,
@@ -84,7 +84,14 @@ const isInUncommittedLog = (s: MutableState, mid: string): boolean => {
 const replicate = (s: MutableState, ctx: StepContext): void => {
   const need = majority(clusterSize(s)) - 1
   for (const peer of chooseFanout(s.progress, need, s.timing)) sendAppend(s, ctx, peer)
-  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
+  // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
+  // postpone heartbeats and check-quorum.
+  if (ctx.now + nextTickMs(s) < s.tickDueAt) armTick(s, ctx, nextTickMs(s))
+}
+
+const armTick = (s: MutableState, ctx: StepContext, afterMs: number): void => {
+  s.tickDueAt = ctx.now + afterMs
+  ctx.effects.push(setTimer('heartbeat', afterMs))
 }
 
 /** The leader's step function. */
@@ -114,5 +121,5 @@ export const onHeartbeatTick = (s: MutableState, ctx: StepContext): void => {
     return
   }
   heartbeatOrRetransmit(s, ctx)
-  ctx.effects.push(setTimer('heartbeat', nextTickMs(s)))
+  armTick(s, ctx, nextTickMs(s))
 }

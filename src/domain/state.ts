@@ -96,6 +96,8 @@ export interface ReplicaState {
   readonly progress: Readonly<Record<string, Progress>>
   /** Leader only: when it took office (check-quorum gives it one election timeout to hear back). */
   readonly leaderSince: number
+  /** Leader only: when its heartbeat tick is due. */
+  readonly tickDueAt: number
 
   /** Requests held until a leader is known: nothing is dropped. */
   readonly held: readonly ClientRequest[]
@@ -165,6 +167,7 @@ export const initialState = (config: ReplicaConfig, persistent?: PersistentState
   voteRetriesDone: 0,
   progress: {},
   leaderSince: 0,
+  tickDueAt: 0,
   held: [],
   pendingReads: [],
   ownPuts: emptyTable(),
