@@ -25,7 +25,10 @@ export interface Timing {
   readonly voteRetryMs: number
   /** How many times a campaign asks again. */
   readonly voteRetries: number
-  /** Safety margin taken off the read lease. */
+  /**
+   * Safety margin taken off the read lease. The clock is shared, but a reply can sit behind a
+   * backlog on a loaded machine; the client's check compares the order in which replies arrive.
+   */
   readonly leaseMarginMs: number
   /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
   readonly maxEntriesPerAppend: number
@@ -38,7 +41,7 @@ export const defaultTiming: Timing = {
   retransmitMs: 30,
   voteRetryMs: 100,
   voteRetries: 3,
-  leaseMarginMs: 100,
+  leaseMarginMs: 300,
   maxEntriesPerAppend: 64,
 }
 

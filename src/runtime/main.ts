@@ -16,6 +16,7 @@ import { warmUp } from './warmup'
 
 const LOCALHOST = '127.0.0.1'
 const WARMUP_EVENTS = 4000
+const WARMUP_BUDGET_MS = 400
 
 const main = (): void => {
   const args = parseArgs(process.argv.slice(2))
@@ -36,7 +37,7 @@ const main = (): void => {
   const socket = dgram.createSocket('udp4')
   // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
   // traffic within their first election timeout.
-  let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS)
+  let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed: seedFrom(id, (Date.now() ^ process.pid) >>> 0) }),
     {

@@ -14,8 +14,13 @@ import { BROADCAST, type Message, type NodeId } from '../domain/wire'
 const REPLICAS = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
 const CLIENT = '0015' as NodeId
 
-/** Runs about `events` events through an in-memory cluster; returns how many ran. */
-export const warmUp = (events: number): number => {
+/**
+ * Runs about `events` events through an in-memory cluster, or fewer if `budgetMs` of wall time runs
+ * out first (on a loaded machine a long warm-up would hold every replica's timers back until they
+ * all fire at once); returns how many ran.
+ */
+export const warmUp = (events: number, budgetMs: number, clock: () => number): number => {
+  const deadline = clock() + budgetMs
   const states = new Map<NodeId, ReplicaState>(
     REPLICAS.map((id, i) => [id, initialState({ id, peers: REPLICAS, seed: i + 1 })]),
   )
@@ -43,7 +48,7 @@ export const warmUp = (events: number): number => {
   }
 
   for (const id of REPLICAS) run(id, started(now))
-  while (ran < events) {
+  while (ran < events && clock() < deadline) {
     const message = inFlight.shift()
     if (message !== undefined) {
       const targets = message.dst === BROADCAST ? REPLICAS.filter((id) => id !== message.src) : [message.dst]
