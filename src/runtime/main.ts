@@ -17,6 +17,12 @@ import { warmUp } from './warmup'
 const LOCALHOST = '127.0.0.1'
 const WARMUP_EVENTS = 4000
 const WARMUP_BUDGET_MS = 400
+/**
+ * Linux's default receive buffer holds a few hundred datagrams; a replica that falls behind on a
+ * loaded machine would lose clients' requests beyond that. Asking for more costs nothing until
+ * used (the kernel caps it at net.core.rmem_max).
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
 const main = (): void => {
   const args = parseArgs(process.argv.slice(2))
@@ -34,7 +40,7 @@ const main = (): void => {
 
   // Freezing every new state is a safety net for tests; the running replica keeps old states nowhere.
   setAutoFreeze(false)
-  const socket = dgram.createSocket('udp4')
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES })
   // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
   // traffic within their first election timeout.
   let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())

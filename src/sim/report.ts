@@ -30,6 +30,9 @@ export function formatRun(result: RunResult): string {
   lines.push(`  Acknowledged keys: ${stats.acknowledgedKeys}; latency samples: ${stats.latencySamples}, median ${formatMetric('median_latency', stats.medianLatency)}`)
   for (const died of result.died) lines.push(`  ! ${died.replica} died at ${died.at.toFixed(2)} s: ${died.reason}`)
   for (const exit of result.unexpectedExits) lines.push(`  ! replica ${exit} exited without being killed (the course's simulator would not notice)`)
+  if (result.harnessDrops !== undefined && result.harnessDrops > 0) {
+    lines.push(`  ! kvsim's own sockets dropped ${result.harnessDrops} datagrams (receive buffers full): client traffic the protocol never loses was lost, so this run cannot judge the replica`)
+  }
   for (const slow of result.slowExits) lines.push(`  ! replica ${slow.replica} took ${slow.seconds.toFixed(1)} s to exit after SIGTERM`)
   if (result.incorrect.length > 0) {
     lines.push(`Incorrect (first ${Math.min(10, result.incorrect.length)} of ${result.incorrect.length}):`)

@@ -11,6 +11,7 @@ import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processe
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation } from './simulation'
+import { createUdpSocket, receiveDrops } from './socket-buffers'
 
 export interface RunOptions {
   /** The replica program to start. */
@@ -49,6 +50,11 @@ export interface RunResult {
   /** Kill events whose replica took long to exit after SIGTERM. */
   slowExits: { replica: string; seconds: number }[]
   history: Simulation['clients']['history']
+  /**
+   * Datagrams the kernel dropped on their way into kvsim's own sockets (receive buffer full), which
+   * breaks the protocol's promise that client traffic is never lost; undefined where not measurable.
+   */
+  harnessDrops: number | undefined
 }
 
 interface Endpoint {
@@ -73,10 +79,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     finish = resolve
   })
 
+  let harnessDrops: number | undefined = 0
   const closeEndpoint = (id: string): void => {
     const endpoint = endpoints.get(id)
     if (!endpoint || !endpoint.open) return
     endpoint.open = false
+    // The kernel's count goes with the socket: read it first.
+    const drops = receiveDrops(new Set([(endpoint.socket.address() as AddressInfo).port]))
+    harnessDrops = drops === undefined || harnessDrops === undefined ? undefined : harnessDrops + drops
     endpoint.socket.close()
   }
 
@@ -185,6 +195,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       unexpectedExits,
       slowExits,
       history: sim.clients.history,
+      harnessDrops,
     }
   } finally {
     for (const timer of timers) clearTimeout(timer)
@@ -197,7 +208,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 function openEndpoint(): Promise<Endpoint> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4')
+    const socket = createUdpSocket()
     socket.once('error', reject)
     socket.bind(0, '127.0.0.1', () => {
       socket.off('error', reject)

@@ -1,6 +1,8 @@
 /**
  * Short real runs (sockets and processes) against the tiny fake replicas in fixtures/.
- * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 5 s.
+ * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 7 s. The fake leader
+ * sends replication chatter with its first put, so start_wait must cover every fake's start-up
+ * (a datagram routed before a replica's hello counts it as died): 3 s, for a loaded machine.
  */
 import * as fs from 'fs'
 import * as os from 'os'
@@ -14,7 +16,7 @@ const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}-repl
 async function run(behaviour: string, overrides: Record<string, unknown> = {}) {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-test-'))
   try {
-    return await runScenario(shortScenario({ lifetime: 5, start_wait: 1, end_wait: 1, requests: 60, ...overrides }), {
+    return await runScenario(shortScenario({ lifetime: 5, start_wait: 3, end_wait: 1, requests: 60, ...overrides }), {
       replica: fixture(behaviour),
       seed: 7,
       silent: true,

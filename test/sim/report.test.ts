@@ -7,7 +7,7 @@ import { Simulation } from '../../src/sim/simulation'
 import { bytes, shortScenario } from './helpers'
 
 /** A finished run, played on the pure core: one put answered ok, then a stale get. */
-function fakeRun(stale: boolean): RunResult {
+function fakeRun(stale: boolean, harnessDrops: number | undefined = 0): RunResult {
   const scenario = shortScenario({ requests: 2, mix: 0 })
   const sim = new Simulation(scenario, randomStreams(3))
   for (const id of sim.replicas) sim.onDatagram(id, bytes({ src: id, dst: 'FFFF', leader: 'FFFF', type: 'hello' }), 0)
@@ -25,6 +25,7 @@ function fakeRun(stale: boolean): RunResult {
   return {
     scenario, seed: 3, replica: 'fake', score: score(sim), elapsedSeconds: 8, stopReason: 'time is up',
     events: sim.firedEvents, died: sim.died, incorrect: sim.incorrect, unexpectedExits: [], slowExits: [], history: sim.clients.history,
+    harnessDrops,
   }
 }
 
@@ -34,6 +35,12 @@ describe('reports', () => {
     expect(text).toMatch(/\[FAIL\] linearizable/)
     expect(text).toMatch(/get\(\w+\) read nope/)
     expect(text).toMatch(/Result: FAIL/)
+  })
+
+  it('say when kvsim itself lost datagrams, and stay quiet when it did not or cannot tell', () => {
+    expect(formatRun(fakeRun(false, 12))).toMatch(/kvsim's own sockets dropped 12 datagrams/)
+    expect(formatRun(fakeRun(false, 0))).not.toMatch(/own sockets dropped/)
+    expect(formatRun(fakeRun(false, undefined))).not.toMatch(/own sockets dropped/)
   })
 
   it('print the all table with one row per run and a summary line', () => {

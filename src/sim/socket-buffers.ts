@@ -1,0 +1,55 @@
+/**
+ * kvsim's sockets and their kernel buffers. The protocol never loses client traffic, but a UDP
+ * socket whose receive buffer is full drops what arrives, silently. On a loaded machine kvsim can
+ * fall far enough behind for Linux's default buffer (about 200 KB, a few hundred datagrams) to
+ * fill: a put's `ok` is then lost while the AppendEntries that tells followers it committed gets
+ * through, and a later get that sees the put is counted incorrect. So the sockets ask for large
+ * buffers, and the run counts what the kernel dropped anyway, from `/proc/net/udp` where it can.
+ */
+import * as dgram from 'dgram'
+import * as fs from 'fs'
+
+/** What kvsim asks for; Linux caps it at `net.core.rmem_max` / `wmem_max` (and then doubles it). */
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+
+export const createUdpSocket = (): dgram.Socket =>
+  dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES })
+
+/**
+ * The `drops` column of `/proc/net/udp` (or `udp6`) for each socket bound to one of `ports`: how
+ * many datagrams the kernel dropped on their way into it. A port without a socket is absent.
+ */
+export const parseUdpDrops = (table: string, ports: ReadonlySet<number>): Map<number, number> => {
+  const drops = new Map<number, number>()
+  const [header, ...rows] = table.split('\n')
+  const columns = (header ?? '').trim().split(/\s+/)
+  // The header names `tx_queue rx_queue` and `tr tm->when` as single columns but the rows split
+  // them, so `drops` is counted from the end: it is the last field of a row.
+  if (columns[columns.length - 1] !== 'drops') return drops
+  for (const row of rows) {
+    const fields = row.trim().split(/\s+/)
+    const local = fields[1]
+    const last = fields[fields.length - 1]
+    if (local === undefined || last === undefined) continue
+    const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16)
+    const count = Number(last)
+    if (ports.has(port) && Number.isInteger(count)) drops.set(port, (drops.get(port) ?? 0) + count)
+  }
+  return drops
+}
+
+/**
+ * Datagrams dropped so far on their way into the sockets bound to `ports`, or undefined where the
+ * kernel does not say (no `/proc/net/udp`: not Linux).
+ */
+export const receiveDrops = (ports: ReadonlySet<number>): number | undefined => {
+  let table: string
+  try {
+    table = fs.readFileSync('/proc/net/udp', 'utf8')
+  } catch {
+    return undefined
+  }
+  let total = 0
+  for (const count of parseUdpDrops(table, ports).values()) total += count
+  return total
+}

@@ -1,0 +1,50 @@
+import * as dgram from 'dgram'
+import { AddressInfo } from 'net'
+import { describe, expect, it } from 'vitest'
+import { createUdpSocket, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
+
+// Three sockets as Linux prints them: ports 0x97F1 (38897), 0xE6DA (59098) and 0x0035 (53).
+const TABLE = [
+  '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            ',
+  '  107: 0100007F:97F1 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 198913 2 00000000a0c2393f 17       ',
+  ' 3924: 0100007F:E6DA 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 200022 2 00000000c6ab6932 0        ',
+  ' 5230: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 200023 2 000000004740b1ff 4        ',
+  '',
+].join('\n')
+
+describe("kvsim's socket buffers", () => {
+  it('read the drops column of /proc/net/udp for the given ports only', () => {
+    const drops = parseUdpDrops(TABLE, new Set([38897, 59098, 1234]))
+    expect([...drops.entries()]).toEqual([
+      [38897, 17],
+      [59098, 0],
+    ])
+  })
+
+  it('find nothing in a table whose last column is not drops', () => {
+    const header = TABLE.split('\n')[0]!.replace('drops', 'other')
+    expect(parseUdpDrops([header, ...TABLE.split('\n').slice(1)].join('\n'), new Set([38897])).size).toBe(0)
+  })
+
+  it('ask the kernel for large buffers, and count no drops on a socket that keeps up', async () => {
+    const receiver = createUdpSocket()
+    const sender = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve))
+    try {
+      // Linux grants at most net.core.rmem_max; it is never below its default of about 200 KB.
+      expect(receiver.getRecvBufferSize()).toBeGreaterThan(200 * 1024)
+      expect(receiver.getRecvBufferSize()).toBeLessThanOrEqual(2 * SOCKET_BUFFER_BYTES)
+      const port = (receiver.address() as AddressInfo).port
+      let received = 0
+      const all = new Promise<void>((resolve) => receiver.on('message', () => ++received === 10 && resolve()))
+      for (let i = 0; i < 10; i++) sender.send(`datagram ${i}`, port, '127.0.0.1')
+      await all
+      const drops = receiveDrops(new Set([port]))
+      if (process.platform === 'linux') expect(drops).toBe(0)
+      else expect(drops).toBeUndefined()
+    } finally {
+      receiver.close()
+      sender.close()
+    }
+  })
+})
