@@ -11,7 +11,7 @@ import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processe
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation } from './simulation'
-import { createUdpSocket, receiveDrops } from './socket-buffers'
+import { enlargeBuffers, receiveDrops } from './socket-buffers'
 
 export interface RunOptions {
   /** The replica program to start. */
@@ -208,10 +208,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 function openEndpoint(): Promise<Endpoint> {
   return new Promise((resolve, reject) => {
-    const socket = createUdpSocket()
+    const socket = dgram.createSocket('udp4')
     socket.once('error', reject)
     socket.bind(0, '127.0.0.1', () => {
       socket.off('error', reject)
+      enlargeBuffers(socket)
       socket.on('error', () => undefined) // send errors are reported through the send callback
       resolve({ socket, open: true })
     })

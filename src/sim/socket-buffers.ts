@@ -12,8 +12,15 @@ import * as fs from 'fs'
 /** What kvsim asks for; Linux caps it at `net.core.rmem_max` / `wmem_max` (and then doubles it). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 
-export const createUdpSocket = (): dgram.Socket =>
-  dgram.createSocket({ type: 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES })
+/** Asks for large buffers on a bound socket; a system that refuses keeps its defaults. */
+export const enlargeBuffers = (socket: dgram.Socket): void => {
+  try {
+    socket.setRecvBufferSize(SOCKET_BUFFER_BYTES)
+    socket.setSendBufferSize(SOCKET_BUFFER_BYTES)
+  } catch {
+    // The drop count says whether the defaults were enough.
+  }
+}
 
 /**
  * The `drops` column of `/proc/net/udp` (or `udp6`) for each socket bound to one of `ports`: how
