@@ -4,7 +4,7 @@
  * the rule it is named after and leaves the rest of `step` as it is.
  */
 import { updatePersistent } from '../domain/state'
-import { produce } from 'immer'
+import { castDraft, produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
 import { applyCommand, read, takesEffect } from '../domain/kv'
@@ -43,7 +43,7 @@ const commitPreviousTermByCounting: Stepper = (state, event) => {
       const command = s.persistent.log[s.lastApplied]!.command
       if (command.op !== 'put') continue
       const firstTime = takesEffect(s.kv, command)
-      s.kv = applyCommand(s.kv, command)
+      s.kv = castDraft(applyCommand(s.kv, command))
       delete s.ownPuts[command.MID]
       if (firstTime) extra.push(send({ src: s.id, dst: command.client, leader: s.id, type: 'ok', MID: command.MID }))
     }

@@ -13,6 +13,7 @@
  * "Committed" is what some replica's commitIndex covers; its commit term is that replica's current
  * term when it first did (never earlier than the real commit term, so the check stays sound).
  */
+import { read } from '../domain/kv'
 import type { ReplicaState } from '../domain/state'
 import type { Entry, PutCommand } from '../domain/wire'
 
@@ -242,7 +243,7 @@ export class RaftInvariants {
     }
     for (const key of touched) {
       const expected = this.valueAt(key, after.lastApplied)
-      const actual = after.kv.values[key]
+      const actual = read(after.kv, key)
       if (expected !== actual) {
         return {
           invariant: 'State Machine Safety',

@@ -6,9 +6,10 @@
  * had answered, the client sees a duplicate ok, which the protocol counts but allows; a put left
  * unanswered would be a failure.
  */
+import { castDraft } from 'immer'
 import { replyOk } from './clients'
 import type { StepContext } from './context'
-import { applyToDraft } from './kv'
+import { applyCommand, takesEffect } from './kv'
 import type { MutableState } from './state'
 
 export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
@@ -16,7 +17,8 @@ export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
     s.lastApplied += 1
     const command = s.persistent.log[s.lastApplied]!.command
     if (command.op !== 'put') continue
-    const firstTime = applyToDraft(s.kv, command)
+    const firstTime = takesEffect(s.kv, command)
+    s.kv = castDraft(applyCommand(s.kv, command))
     delete s.ownPuts[command.MID]
     if (firstTime && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
   }

@@ -3,40 +3,45 @@
  * already (a forwarded copy of a put that also survived in another log) changes nothing, so every
  * client put takes effect at most once.
  *
- * Keys and MIDs are whatever clients send, `__proto__` and `constructor` included: the tables have
- * no prototype and are read with `Object.hasOwn` only.
+ * Keys and MIDs are whatever clients send, `__proto__` and `constructor` included: both tables are
+ * persistent maps (./persistent-map), which never use a key as a property name. The store is a
+ * frozen class instance, so immer does not draft it: applying a put builds a new store sharing
+ * almost everything with the old one, instead of immer copying both tables whole.
  */
-import { produce, type Draft } from 'immer'
+import { PersistentMap } from './persistent-map'
 import type { Command } from './wire'
 
-export interface KvStore {
-  readonly values: Readonly<Record<string, string>>
-  readonly appliedMids: Readonly<Record<string, true>>
+export class KvStore {
+  constructor(
+    readonly values: PersistentMap<string>,
+    readonly appliedMids: PersistentMap<true>,
+  ) {
+    Object.freeze(this)
+  }
 }
 
 /** A table with no prototype, so that any string is an ordinary key. */
 export const emptyTable = <V>(): Record<string, V> => Object.create(null) as Record<string, V>
 
-export const emptyKv: KvStore = { values: emptyTable(), appliedMids: emptyTable() }
+export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap.empty())
 
-export const hasApplied = (kv: KvStore, mid: string): boolean => Object.hasOwn(kv.appliedMids, mid)
+export const hasApplied = (kv: KvStore, mid: string): boolean => kv.appliedMids.has(mid)
 
 /** Whether applying `command` to `kv` changes it (false for no-ops and repeated MIDs). */
 export const takesEffect = (kv: KvStore, command: Command): boolean =>
   command.op === 'put' && !hasApplied(kv, command.MID)
 
-/** Applies `command` to a draft of the store; true when it took effect. */
-export const applyToDraft = (kv: Draft<KvStore>, command: Command): boolean => {
-  if (command.op !== 'put' || !takesEffect(kv, command)) return false
-  kv.values[command.key] = command.value
-  kv.appliedMids[command.MID] = true
-  return true
-}
-
+/** The store after `command`: the same store when it takes no effect. */
 export const applyCommand = (kv: KvStore, command: Command): KvStore =>
-  produce(kv, (draft) => {
-    applyToDraft(draft, command)
-  })
+  command.op === 'put' && takesEffect(kv, command)
+    ? new KvStore(kv.values.set(command.key, command.value), kv.appliedMids.set(command.MID, true))
+    : kv
 
-export const read = (kv: KvStore, key: string): string | undefined =>
-  Object.hasOwn(kv.values, key) ? kv.values[key] : undefined
+export const read = (kv: KvStore, key: string): string | undefined => kv.values.get(key)
+
+/** Every key with its value, as a table with no prototype (for tests and reports). */
+export const valuesOf = (kv: KvStore): Record<string, string> => {
+  const table = emptyTable<string>()
+  for (const [key, value] of kv.values.entries()) table[key] = value
+  return table
+}

@@ -5,6 +5,7 @@
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import { QUICK_RETRY_MS } from '../../src/domain/clients'
+import { read, valuesOf } from '../../src/domain/kv'
 import type { Forward } from '../../src/domain/wire'
 import { Cluster } from './cluster'
 import {
@@ -158,7 +159,7 @@ describe('puts lost to a new leader, and puts whose leader died', () => {
       L + 100 + 2 * HB + 1,
       append({ src: B, dst: ME, term: 2, prevLogIndex: 2, prevLogTerm: 2, entries: [putEntry(2, 'k', 'v1', 'p1')], leaderCommit: 3 }),
     )
-    expect(applied.state.kv.values).toEqual({ k: 'v1' })
+    expect(valuesOf(applied.state.kv)).toEqual({ k: 'v1' })
     expect(applied.state.ownPuts).toEqual({})
     const after = deliver(applied.state, L + 100 + 10 * HB, append({ src: B, dst: ME, term: 2, prevLogIndex: 3, prevLogTerm: 2, leaderCommit: 3 }))
     expect(ofType(after.sent, 'forward')).toEqual([])
@@ -190,7 +191,7 @@ describe('puts lost to a new leader, and puts whose leader died', () => {
     expect(twice.state.persistent.log).toHaveLength(4)
     const { state, sent } = deliver(twice.state, L + 30, ...acks(leader, carriers, 3, L + 20))
     expect(repliesTo(sent, 'p1')).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
-    expect(state.kv.values).toEqual({ k: 'v1' })
+    expect(valuesOf(state.kv)).toEqual({ k: 'v1' })
     // Forwarded once more after it was applied: nothing is appended or answered.
     const late = deliver(state, L + 40, forward([putCmd('k', 'v1', 'p1')]))
     expect(late.state.persistent.log).toHaveLength(4)
@@ -304,7 +305,7 @@ describe('exactly one reply per MID: a scripted scenario', () => {
     cluster.at(4300 + 2 * HB).fire(R1, 'heartbeat').flush()
     for (const r of R) {
       expect(cluster.state(r).persistent.log.filter((e) => e.command.op === 'put')).toHaveLength(2)
-      expect(cluster.state(r).kv.values).toEqual({ k: cluster.state(R1).kv.values.k })
+      expect(valuesOf(cluster.state(r).kv)).toEqual({ k: read(cluster.state(R1).kv, 'k') })
     }
     expect(cluster.toClients).toHaveLength(2)
   })

@@ -2,7 +2,7 @@
  * Commitment (§5.3, §5.4.2) and applying to the state machine (Figure 2, all servers).
  */
 import { describe, expect, it } from 'vitest'
-import { read } from '../../src/domain/kv'
+import { read, valuesOf } from '../../src/domain/kv'
 import {
   acks,
   append,
@@ -66,7 +66,7 @@ describe('§5.3, leaders: commitment by counting replicas', () => {
     const all = deliver(leader, L + 10, ...acks(leader, [A, B, C, D], 2, L)).state
     expect(all.commitIndex).toBe(0)
     expect(all.lastApplied).toBe(0)
-    expect(all.kv.values).toEqual({})
+    expect(valuesOf(all.kv)).toEqual({})
   })
 
   it('commits the earlier-term entries indirectly once an entry of its own term is on a majority', () => {
@@ -95,12 +95,12 @@ describe('§5.3, leaders: commitment by counting replicas', () => {
     const follower = start(replica(ME)).state
     const stored = deliver(follower, 100, append({ src: A, dst: ME, term: 1, entries }))
     expect(stored.state.commitIndex).toBe(0)
-    expect(stored.state.kv.values).toEqual({})
+    expect(valuesOf(stored.state.kv)).toEqual({})
     const partly = deliver(stored.state, 200, append({ src: A, dst: ME, term: 1, prevLogIndex: 4, prevLogTerm: 1, leaderCommit: 3 }))
     expect(partly.state.lastApplied).toBe(3)
-    expect(partly.state.kv.values).toEqual({ k: 'b', j: 'x' })
+    expect(valuesOf(partly.state.kv)).toEqual({ k: 'b', j: 'x' })
     const all = deliver(partly.state, 300, append({ src: A, dst: ME, term: 1, prevLogIndex: 4, prevLogTerm: 1, leaderCommit: 4 }))
-    expect(all.state.kv.values).toEqual({ k: 'c', j: 'x' })
+    expect(valuesOf(all.state.kv)).toEqual({ k: 'c', j: 'x' })
     // A follower does not answer clients for what it applies.
     expect(all.sent.filter((m) => m.type === 'ok')).toEqual([])
   })
@@ -112,7 +112,7 @@ describe('state machine: applying committed puts', () => {
     const entries = [putEntry(1, 'k', 'a', 'm1'), putEntry(1, 'k', 'b', 'm2'), putEntry(2, 'k', 'a', 'm1')]
     const { state } = deliver(start(replica(ME)).state, 100, append({ src: A, dst: ME, term: 2, entries, leaderCommit: 3 }))
     expect(state.lastApplied).toBe(3)
-    expect(state.kv.values).toEqual({ k: 'b' })
+    expect(valuesOf(state.kv)).toEqual({ k: 'b' })
   })
 
   it('a leader applying a MID twice answers it once', () => {
@@ -120,7 +120,7 @@ describe('state machine: applying committed puts', () => {
     const leader = leaderOf(2, { log }).state
     const { state, sent } = deliver(leader, L + 10, ...acks(leader, [A, B], 4, L))
     expect(state.commitIndex).toBe(4)
-    expect(state.kv.values).toEqual({ k: 'b' })
+    expect(valuesOf(state.kv)).toEqual({ k: 'b' })
     expect(repliesTo(sent, 'm1')).toHaveLength(1)
     expect(repliesTo(sent, 'm2')).toHaveLength(1)
   })

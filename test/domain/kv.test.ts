@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyCommand, emptyKv, hasApplied, read } from '../../src/domain/kv'
+import { applyCommand, emptyKv, hasApplied, read, valuesOf } from '../../src/domain/kv'
 import type { NodeId } from '../../src/domain/wire'
 
 const put = (key: string, value: string, MID: string) =>
@@ -20,6 +20,15 @@ describe('the key-value state machine', () => {
     expect(applyCommand(emptyKv, { op: 'noop' })).toBe(emptyKv)
   })
 
+  it('leaves the stores it was applied to unchanged', () => {
+    const first = applyCommand(emptyKv, put('k', 'a', 'm1'))
+    const second = applyCommand(first, put('k', 'b', 'm2'))
+    expect(read(first, 'k')).toBe('a')
+    expect(hasApplied(first, 'm2')).toBe(false)
+    expect(read(second, 'k')).toBe('b')
+    expect(read(emptyKv, 'k')).toBeUndefined()
+  })
+
   it('treats keys and MIDs named like built-in properties as ordinary strings', () => {
     expect(read(emptyKv, 'constructor')).toBeUndefined()
     expect(hasApplied(emptyKv, 'toString')).toBe(false)
@@ -27,6 +36,8 @@ describe('the key-value state machine', () => {
     expect(read(kv, '__proto__')).toBe('a')
     expect(read(kv, 'constructor')).toBe('b')
     expect(hasApplied(kv, 'constructor') && hasApplied(kv, '__proto__')).toBe(true)
-    expect(Object.getPrototypeOf(emptyKv.values)).toBeNull()
+    expect(read(kv, 'toString')).toBeUndefined()
+    expect(hasApplied(kv, 'hasOwnProperty')).toBe(false)
+    expect(valuesOf(kv)).toEqual({ ['__proto__']: 'a', constructor: 'b' })
   })
 })

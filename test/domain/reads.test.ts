@@ -5,6 +5,7 @@
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import { canServeReads, leaseExpiry } from '../../src/domain/reads'
+import { valuesOf } from '../../src/domain/kv'
 import {
   acks,
   append,
@@ -153,7 +154,7 @@ describe('a deposed leader never answers a get from its stale state', () => {
       L + 1,
       append({ src: B, dst: A, term: 2, entries: [putEntry(2, 'k', 'v', 'm1')], leaderCommit: 1 }),
     ).state
-    expect(follower.kv.values).toEqual({ k: 'v' })
+    expect(valuesOf(follower.kv)).toEqual({ k: 'v' })
     const { sent } = deliver(follower, L + 2, get({ dst: A, MID: 'g1', key: 'k' }))
     expect(ofType(sent, 'ok')).toEqual([])
     expect(repliesTo(sent, 'g1')).toEqual([{ src: A, dst: CLIENT, leader: B, type: 'redirect', MID: 'g1' }])

@@ -14,6 +14,7 @@ import {
   recordAnswer,
   recordSend,
 } from '../../src/domain/progress'
+import { valuesOf } from '../../src/domain/kv'
 import type { Progress } from '../../src/domain/state'
 import {
   acks,
@@ -501,7 +502,7 @@ describe('§5.3, AppendEntries receiver', () => {
     const log = logOf(...['a', 'b', 'c', 'd', 'e'].map((v, i) => putEntry(1, 'k', v, `m${i + 1}`)))
     const heartbeat = deliver(follower(1, log), 5000, append({ src: A, dst: ME, term: 2, prevLogIndex: 1, prevLogTerm: 1, leaderCommit: 5 }))
     expect(heartbeat.state.commitIndex).toBe(1)
-    expect(heartbeat.state.kv.values).toEqual({ k: 'a' })
+    expect(valuesOf(heartbeat.state.kv)).toEqual({ k: 'a' })
     const more = deliver(
       heartbeat.state,
       5001,
@@ -509,7 +510,7 @@ describe('§5.3, AppendEntries receiver', () => {
     )
     expect(more.state.commitIndex).toBe(2)
     expect(more.state.lastApplied).toBe(2)
-    expect(more.state.kv.values).toEqual({ k: 'b' })
+    expect(valuesOf(more.state.kv)).toEqual({ k: 'b' })
   })
 
   it('commitIndex follows leaderCommit when it is lower than the last new entry, and never goes back', () => {
