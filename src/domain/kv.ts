@@ -5,7 +5,7 @@
  *
  * Keys and MIDs are whatever clients send, `__proto__` and `constructor` included: both tables are
  * persistent maps (./persistent-map), which never use a key as a property name. The store is a
- * frozen class instance, so immer does not draft it: applying a put builds a new store sharing
+ * class instance, which immer does not draft: applying a put builds a new store sharing
  * almost everything with the old one, instead of immer copying both tables whole.
  */
 import { PersistentMap } from './persistent-map'

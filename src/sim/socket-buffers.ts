@@ -5,6 +5,7 @@
  * fill: a put's `ok` is then lost while the AppendEntries that tells followers it committed gets
  * through, and a later get that sees the put is counted incorrect. So the sockets ask for large
  * buffers, and the run counts what the kernel dropped anyway, from `/proc/net/udp` where it can.
+ * Only kvsim's own sockets are counted: what a replica's socket drops is that replica's business.
  */
 import * as dgram from 'dgram'
 import * as fs from 'fs'
@@ -23,15 +24,15 @@ export const enlargeBuffers = (socket: dgram.Socket): void => {
 }
 
 /**
- * The `drops` column of `/proc/net/udp` (or `udp6`) for each socket bound to one of `ports`: how
- * many datagrams the kernel dropped on their way into it. A port without a socket is absent.
+ * The `drops` column of `/proc/net/udp` for each socket bound to one of `ports`: how many
+ * datagrams the kernel dropped on their way into it. A port without a socket is absent.
  */
 export const parseUdpDrops = (table: string, ports: ReadonlySet<number>): Map<number, number> => {
   const drops = new Map<number, number>()
   const [header, ...rows] = table.split('\n')
   const columns = (header ?? '').trim().split(/\s+/)
-  // The header names `tx_queue rx_queue` and `tr tm->when` as single columns but the rows split
-  // them, so `drops` is counted from the end: it is the last field of a row.
+  // The header has more words than a row has fields (a row joins `tx_queue:rx_queue` and
+  // `tr:tm->when` into one field each), so `drops` is taken from the end: the last field.
   if (columns[columns.length - 1] !== 'drops') return drops
   for (const row of rows) {
     const fields = row.trim().split(/\s+/)
@@ -47,7 +48,7 @@ export const parseUdpDrops = (table: string, ports: ReadonlySet<number>): Map<nu
 
 /**
  * Datagrams dropped so far on their way into the sockets bound to `ports`, or undefined where the
- * kernel does not say (no `/proc/net/udp`: not Linux).
+ * kernel does not say: no `/proc/net/udp` (not Linux), or a port missing from it.
  */
 export const receiveDrops = (ports: ReadonlySet<number>): number | undefined => {
   let table: string
@@ -56,7 +57,9 @@ export const receiveDrops = (ports: ReadonlySet<number>): number | undefined => 
   } catch {
     return undefined
   }
+  const drops = parseUdpDrops(table, ports)
+  if (drops.size < ports.size) return undefined
   let total = 0
-  for (const count of parseUdpDrops(table, ports).values()) total += count
+  for (const count of drops.values()) total += count
   return total
 }

@@ -111,6 +111,19 @@ describe('§5.3, leaders: sending entries', () => {
     for (const m of resent) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
   })
 
+  it('at about half the round trips delivered (30% loss each way), still resends a waiting entry fast', () => {
+    // Delivery rate (40 + 4) / (80 + 4) = 0.52: two of four followers answer with 0.72, enough for
+    // the fan-out target (all four are asked) but below the fast-repair threshold.
+    const halfLossy = produce(settledLeader(), (s) => {
+      for (const peer of PEERS) Object.assign(s.progress[peer]!, { answered: 10, lost: 10 })
+    })
+    const withPut = deliver(halfLossy, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    expect(ofType(withPut.sent, 'append')).toHaveLength(4)
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
+    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    expect(ofType(tick.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
+  })
+
   it('on a network that loses little, a waiting entry is resent at the ordinary pace, costing no extra datagrams', () => {
     const withPut = deliver(settledLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     // The put leaves the tick where it was: a stream of puts must not postpone heartbeats and check-quorum.

@@ -48,8 +48,9 @@ describe('kvsim command line', () => {
   })
 
   it('runs a short scenario, prints the verdict and writes JSON; exit code 1 when incorrect', () => {
+    // start_wait 2 s: a request routed to a fake still starting on a loaded machine would count it as died.
     const file = scenarioFile({
-      lifetime: 5, replicas: 3, requests: 20, start_wait: 1, end_wait: 0.5,
+      lifetime: 5, replicas: 3, requests: 20, start_wait: 2, end_wait: 0.5,
       tests: { benchmarks: { total_msgs: [1, 2, 3], failures: [1, 2, 3], duplicates: [1, 2, 3], median_latency: [1, 2, 3] } },
     })
     const json = path.join(path.dirname(file), 'out.json')

@@ -1,6 +1,6 @@
 /**
  * Short real runs (sockets and processes) against the tiny fake replicas in fixtures/.
- * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 7 s. The fake leader
+ * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 9 s. The fake leader
  * sends replication chatter with its first put, so start_wait must cover every fake's start-up
  * (a datagram routed before a replica's hello counts it as died): 3 s, for a loaded machine.
  */

@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process'
 import * as dgram from 'dgram'
 import { AddressInfo } from 'net'
 import { describe, expect, it } from 'vitest'
@@ -40,6 +41,7 @@ describe("kvsim's socket buffers", () => {
       const all = new Promise<void>((resolve) => receiver.on('message', () => ++received === 10 && resolve()))
       for (let i = 0; i < 10; i++) sender.send(`datagram ${i}`, port, '127.0.0.1')
       await all
+      // On Linux the socket is found in /proc/net/udp (else the count would be undefined).
       const drops = receiveDrops(new Set([port]))
       if (process.platform === 'linux') expect(drops).toBe(0)
       else expect(drops).toBeUndefined()
@@ -47,5 +49,31 @@ describe("kvsim's socket buffers", () => {
       receiver.close()
       sender.close()
     }
+  })
+
+  it.runIf(process.platform === 'linux')('count the datagrams the kernel drops into a socket whose buffer is full', async () => {
+    const receiver = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve))
+    try {
+      receiver.setRecvBufferSize(4096)
+      const port = (receiver.address() as AddressInfo).port
+      expect(receiveDrops(new Set([port]))).toBe(0)
+      // This process cannot read while execFileSync blocks it: a child sends 300 datagrams into a
+      // buffer that holds a handful.
+      const sendMany = `const s = require('dgram').createSocket('udp4'); let n = 0;
+        const next = () => (n++ < 300 ? s.send('x'.repeat(200), ${port}, '127.0.0.1', next) : s.close()); next()`
+      execFileSync(process.execPath, ['-e', sendMany])
+      expect(receiveDrops(new Set([port]))).toBeGreaterThan(0)
+    } finally {
+      receiver.close()
+    }
+  })
+
+  it('cannot say for a socket that is gone', async () => {
+    const socket = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+    const port = (socket.address() as AddressInfo).port
+    await new Promise<void>((resolve) => socket.close(resolve))
+    expect(receiveDrops(new Set([port]))).toBeUndefined()
   })
 })
