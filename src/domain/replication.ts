@@ -16,6 +16,10 @@ import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wi
 export const sendAppend = (s: MutableState, ctx: StepContext, peer: NodeId): void => {
   const p = s.progress[peer]
   if (p === undefined) return
+  // An earlier send still unanswered after a retransmission interval was most likely lost (answers
+  // take milliseconds): start from the last entry known to match, or the follower would have to
+  // reject this one for the gap and wait a round trip for the entries it lacks.
+  if (p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.timing.retransmitMs) p.nextIndex = p.matchIndex + 1
   const log = s.persistent.log
   const prevLogIndex = p.nextIndex - 1
   const entries = entriesFrom(log, p.nextIndex, s.timing.maxEntriesPerAppend)

@@ -145,6 +145,36 @@ describe('§5.3, leaders: sending entries', () => {
     expect(timersSet(tick.effects, 'heartbeat')).toEqual([HB / 2])
   })
 
+  // §5.3: "If followers crash or run slowly, or if network packets are lost, the leader retries
+  // AppendEntries RPCs indefinitely"; here the retry rides on the next AppendEntries it sends.
+  it('sends a follower whose last AppendEntries went unanswered everything from its matchIndex on', () => {
+    const leader = settledLeader()
+    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    const firstDsts = ofType(first.sent, 'append').map((m) => m.dst)
+    // The second put goes to the other two followers; nobody answers anything.
+    const second = deliver(first.state, L + 200, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }))
+    const third = deliver(second.state, L + 300, put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }))
+    const thirdAppends = ofType(third.sent, 'append')
+    expect(thirdAppends.map((m) => m.dst).sort()).toEqual([...firstDsts].sort())
+    for (const m of thirdAppends) {
+      // Not prevLogIndex 2 (after m1, sent 200 ms ago and unanswered), which the follower would
+      // have to reject if m1 was lost.
+      expect(m).toMatchObject({ prevLogIndex: 1 })
+      expect(m.entries).toEqual([putEntry(1, 'k', 'v1', 'm1'), putEntry(1, 'k', 'v2', 'm2'), putEntry(1, 'k', 'v3', 'm3')])
+    }
+  })
+
+  it('keeps pipelining while its last AppendEntries may still be on its way (under retransmitMs)', () => {
+    const leader = settledLeader()
+    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    const firstDsts = ofType(first.sent, 'append').map((m) => m.dst)
+    const second = deliver(first.state, L + 101, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }))
+    const third = deliver(second.state, L + 102, put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }))
+    const toFirst = ofType(third.sent, 'append').filter((a) => firstDsts.includes(a.dst))
+    expect(toFirst).toHaveLength(2)
+    for (const m of toFirst) expect(m).toMatchObject({ prevLogIndex: 2 })
+  })
+
   it('sends the next put to the followers contacted least recently', () => {
     const leader = settledLeader()
     const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
