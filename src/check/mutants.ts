@@ -4,10 +4,11 @@
  * the rule it is named after and leaves the rest of `step` as it is.
  */
 import { updatePersistent } from '../domain/state'
-import { castDraft, produce } from 'immer'
+import { produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
-import { applyCommand, read, takesEffect } from '../domain/kv'
+import { applyCommitted } from '../domain/apply'
+import { read } from '../domain/kv'
 import { emptyLog, lastIndex, lastTerm } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
 import { defaultTiming, type PersistentState } from '../domain/state'
@@ -38,15 +39,7 @@ const commitPreviousTermByCounting: Stepper = (state, event) => {
   const next = produce(after, (s) => {
     s.commitIndex = counted
     // The reducer's own apply rule: apply in order, the leader answers each put it applies first.
-    while (s.lastApplied < s.commitIndex) {
-      s.lastApplied += 1
-      const command = s.persistent.log[s.lastApplied]!.command
-      if (command.op !== 'put') continue
-      const firstTime = takesEffect(s.kv, command)
-      s.kv = castDraft(applyCommand(s.kv, command))
-      delete s.ownPuts[command.MID]
-      if (firstTime) extra.push(send({ src: s.id, dst: command.client, leader: s.id, type: 'ok', MID: command.MID }))
-    }
+    applyCommitted(s, { now: event.now, effects: extra })
   })
   return [next, [...effects, ...extra]]
 }

@@ -9,7 +9,7 @@
 import { castDraft } from 'immer'
 import { replyOk } from './clients'
 import type { StepContext } from './context'
-import { applyCommand, takesEffect } from './kv'
+import { applyCommand } from './kv'
 import type { MutableState } from './state'
 
 export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
@@ -17,9 +17,10 @@ export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
     s.lastApplied += 1
     const command = s.persistent.log[s.lastApplied]!.command
     if (command.op !== 'put') continue
-    const firstTime = takesEffect(s.kv, command)
-    s.kv = castDraft(applyCommand(s.kv, command))
+    const before = s.kv
+    s.kv = castDraft(applyCommand(before, command))
     delete s.ownPuts[command.MID]
-    if (firstTime && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
+    // applyCommand returns the same store for a MID applied before: answered then already.
+    if (s.kv !== before && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
   }
 }

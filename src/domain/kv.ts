@@ -27,13 +27,9 @@ export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap
 
 export const hasApplied = (kv: KvStore, mid: string): boolean => kv.appliedMids.has(mid)
 
-/** Whether applying `command` to `kv` changes it (false for no-ops and repeated MIDs). */
-export const takesEffect = (kv: KvStore, command: Command): boolean =>
-  command.op === 'put' && !hasApplied(kv, command.MID)
-
-/** The store after `command`: the same store when it takes no effect. */
+/** The store after `command`: the same store when it takes no effect (a no-op, or a MID applied before). */
 export const applyCommand = (kv: KvStore, command: Command): KvStore =>
-  command.op === 'put' && takesEffect(kv, command)
+  command.op === 'put' && !hasApplied(kv, command.MID)
     ? new KvStore(kv.values.set(command.key, command.value), kv.appliedMids.set(command.MID, true))
     : kv
 
