@@ -242,6 +242,9 @@ describe('§5.3, leaders: nextIndex and matchIndex', () => {
 describe('§5.3, leaders: backtracking after a rejection', () => {
   // A leader of term 8 whose log is Figure 7's: terms 1 1 1 4 4 5 5 6 6 6, then its no-op of term 8 at 11.
   const figure7Leader = () => leaderOf(8, { log: logOfTerms(1, 1, 1, 4, 4, 5, 5, 6, 6, 6) }).state
+  /** The Figure 7 leader after A rejected its AppendEntries with these hints. */
+  const rejectedByA = (hint: { conflictIndex: number; conflictTerm: number }) =>
+    deliver(figure7Leader(), L + 10, appendReply({ src: A, dst: ME, term: 8, success: false, sentAt: L, ...hint }))
 
   it('starts from its own log: the first AppendEntries holds only the new no-op', () => {
     const { sent } = leaderOf(8, { log: logOfTerms(1, 1, 1, 4, 4, 5, 5, 6, 6, 6) })
@@ -253,11 +256,7 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
   // conflict hints "the follower can include the term of the conflicting entry and the first index it stores
   // for that term", the leader skips whole terms at once.
   it('a follower whose log is too short: resumes at the end of the follower log (conflictIndex)', () => {
-    const { state, sent } = deliver(
-      figure7Leader(),
-      L + 10,
-      appendReply({ src: A, dst: ME, term: 8, success: false, conflictIndex: 5, conflictTerm: 0, sentAt: L }),
-    )
+    const { state, sent } = rejectedByA({ conflictIndex: 5, conflictTerm: 0 })
     const retry = ofType(sent, 'append')
     expect(retry).toHaveLength(1)
     expect(retry[0]).toMatchObject({ dst: A, prevLogIndex: 4, prevLogTerm: 4, leaderCommit: 0 })
@@ -267,20 +266,12 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
   })
 
   it('a conflicting term the leader does not have: resumes at the follower\'s first index of that term', () => {
-    const { sent } = deliver(
-      figure7Leader(),
-      L + 10,
-      appendReply({ src: A, dst: ME, term: 8, success: false, conflictIndex: 4, conflictTerm: 2, sentAt: L }),
-    )
+    const { sent } = rejectedByA({ conflictIndex: 4, conflictTerm: 2 })
     expect(ofType(sent, 'append')[0]).toMatchObject({ dst: A, prevLogIndex: 3, prevLogTerm: 1 })
   })
 
   it('a conflicting term the leader has: resumes just after the leader\'s last entry of that term', () => {
-    const { sent } = deliver(
-      figure7Leader(),
-      L + 10,
-      appendReply({ src: A, dst: ME, term: 8, success: false, conflictIndex: 4, conflictTerm: 4, sentAt: L }),
-    )
+    const { sent } = rejectedByA({ conflictIndex: 4, conflictTerm: 4 })
     expect(ofType(sent, 'append')[0]).toMatchObject({ dst: A, prevLogIndex: 5, prevLogTerm: 4 })
   })
 
