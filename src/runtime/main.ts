@@ -11,6 +11,7 @@ import { seedFrom } from '../domain/random'
 import { initialState } from '../domain/state'
 import { parseArgs, USAGE } from './argv'
 import { ReplicaRuntime } from './replica'
+import { EventRecorder } from './event-recorder'
 import { StepTimings } from './step-timing'
 import { warmUp } from './warmup'
 
@@ -38,6 +39,10 @@ const main = (): void => {
   const statsFile = process.env.RAFTKV_STEP_STATS
   const timings = statsFile ? new StepTimings(statsFile, id) : undefined
 
+  const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
+  const recordDir = process.env.RAFTKV_RECORD
+  const recorder = recordDir ? new EventRecorder(recordDir, { id, peers, seed }) : undefined
+
   // Freezing every new state is a safety net for tests; the running replica keeps old states nowhere.
   setAutoFreeze(false)
   const socket = dgram.createSocket('udp4')
@@ -45,7 +50,7 @@ const main = (): void => {
   // traffic within their first election timeout.
   let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
   const runtime = new ReplicaRuntime(
-    initialState({ id, peers, seed: seedFrom(id, (Date.now() ^ process.pid) >>> 0) }),
+    initialState({ id, peers, seed }),
     {
       now: () => performance.now(),
       send: (bytes) =>
@@ -58,12 +63,14 @@ const main = (): void => {
         }),
       trace,
       timings,
+      recorder,
     },
   )
 
   const shutdown = (): void => {
     runtime.stop()
     timings?.flush()
+    recorder?.flush()
     try {
       socket.close()
     } catch {

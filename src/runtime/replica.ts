@@ -9,6 +9,7 @@ import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
+import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
 
 /** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
@@ -21,6 +22,8 @@ export interface ReplicaIO {
   readonly trace: ((line: string) => void) | undefined
   /** Where to record how long each step takes, if anywhere. */
   readonly timings?: StepTimings
+  /** Where to record every event handed to the replica, if anywhere (RAFTKV_RECORD). */
+  readonly recorder?: EventRecorder
 }
 
 export class ReplicaRuntime {
@@ -36,17 +39,29 @@ export class ReplicaRuntime {
   }
 
   start(): void {
-    this.dispatch(started(this.io.now()))
+    const now = this.io.now()
+    this.io.recorder?.started(now)
+    this.dispatch(started(now))
   }
 
   /** One datagram from the network; anything that does not decode is logged and dropped. */
   onDatagram(bytes: Buffer): void {
-    const decoded = decodeMessage(bytes.toString('utf8'))
+    const now = this.io.now()
+    const text = bytes.toString('utf8')
+    this.io.recorder?.datagram(now, text)
+    const decoded = decodeMessage(text)
     if (E.isLeft(decoded)) {
       this.io.trace?.(`dropped a datagram: ${decoded.left}`)
       return
     }
-    this.dispatch(received(this.io.now(), decoded.right))
+    this.dispatch(received(now, decoded.right))
+  }
+
+  /** A named timer fired. */
+  onTimer(timer: TimerName): void {
+    const now = this.io.now()
+    this.io.recorder?.timer(now, timer)
+    this.dispatch(timerFired(now, timer))
   }
 
   stop(): void {
@@ -84,7 +99,7 @@ export class ReplicaRuntime {
         this.cancel(effect.timer)
         const handle = setTimeout(() => {
           this.timers.delete(effect.timer)
-          this.dispatch(timerFired(this.io.now(), effect.timer))
+          this.onTimer(effect.timer)
         }, effect.afterMs)
         this.timers.set(effect.timer, handle)
         return

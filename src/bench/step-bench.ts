@@ -1,0 +1,270 @@
+/**
+ * `npm run bench:step`: the cost of one replica event, measured by replaying recorded event streams
+ * (`RAFTKV_RECORD=DIR`, see runtime/event-recorder.ts) from the same initial state.
+ *
+ * Two figures per event kind, after warm-up rounds that are not counted:
+ * - `step` alone: the reducer on an already decoded event;
+ * - the runtime's datagram path: `ReplicaRuntime.onDatagram` on the raw bytes (decode, step, perform
+ *   the effects: set timers, encode, hand the bytes to a socket stub).
+ *
+ *   node dist/src/bench/step-bench.js [--recordings DIR] [--rounds N] [--warmup N] [--json FILE]
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import * as E from 'fp-ts/Either'
+import { setAutoFreeze } from 'immer'
+import { received, started, timerFired, type Event } from '../domain/events'
+import { initialState, type ReplicaState } from '../domain/state'
+import { step } from '../domain/step'
+import { decodeMessage, type Message } from '../domain/wire'
+import { readRecording, type Recording } from '../runtime/event-recorder'
+import { ReplicaRuntime } from '../runtime/replica'
+import { repoRoot } from '../sim/paths'
+
+export const DEFAULT_RECORDINGS = path.join('bench', 'recordings', 'simple-2')
+
+export interface StepBenchOptions {
+  readonly recordings: string
+  readonly rounds: number
+  readonly warmup: number
+  readonly json: string | undefined
+}
+
+export const USAGE = 'usage: bench:step [--recordings DIR] [--rounds N] [--warmup N] [--json FILE]'
+
+export const parseStepBenchArgs = (argv: readonly string[]): E.Either<string, StepBenchOptions> => {
+  let recordings = path.join(repoRoot(), DEFAULT_RECORDINGS)
+  let rounds = 20
+  let warmup = 5
+  let json: string | undefined
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!
+    const value = argv[i + 1]
+    if (value === undefined) return E.left(`${flag} needs a value`)
+    const count = Number(value)
+    switch (flag) {
+      case '--recordings':
+        recordings = path.resolve(value)
+        break
+      case '--rounds':
+        if (!Number.isInteger(count) || count < 1) return E.left(`--rounds needs a positive integer, not ${value}`)
+        rounds = count
+        break
+      case '--warmup':
+        if (!Number.isInteger(count) || count < 0) return E.left(`--warmup needs a whole number, not ${value}`)
+        warmup = count
+        break
+      case '--json':
+        json = path.resolve(value)
+        break
+      default:
+        return E.left(`unknown option ${flag}`)
+    }
+  }
+  return E.right({ recordings, rounds, warmup, json })
+}
+
+/**
+ * The kind of an event as the bench reports it: the replica's role when the event arrives, and what
+ * the event is. An AppendEntries without entries is a heartbeat.
+ */
+export const eventKind = (state: ReplicaState, event: Event): string => {
+  const role = state.role === 'preCandidate' ? 'candidate' : state.role
+  if (event.kind === 'started') return 'started'
+  if (event.kind === 'timerFired') return `${role}: ${event.timer === 'heartbeat' ? 'tick' : `${event.timer} timer`}`
+  const m = event.message
+  if (m.type === 'append') return `${role}: ${m.entries.length === 0 ? 'heartbeat' : 'append'}`
+  return `${role}: ${m.type}`
+}
+
+/** The event kinds that lie on a request's path, in the order the bench prints them. */
+export const HOT_KINDS = [
+  'leader: put',
+  'leader: get',
+  'leader: appendReply',
+  'leader: tick',
+  'follower: append',
+  'follower: heartbeat',
+  'candidate: voteReply',
+] as const
+
+interface Replayable {
+  readonly recording: Recording
+  /** The recording's events, decoded once; datagrams that do not decode are kept as text only. */
+  readonly events: readonly { readonly event: Event | undefined; readonly bytes: Buffer | undefined }[]
+}
+
+const prepare = (recording: Recording): Replayable => ({
+  recording,
+  events: recording.events.map((recorded) => {
+    if ('started' in recorded) return { event: started(recorded.at), bytes: undefined }
+    if ('timer' in recorded) return { event: timerFired(recorded.at, recorded.timer), bytes: undefined }
+    const decoded = decodeMessage(recorded.datagram)
+    return {
+      event: E.isRight(decoded) ? received(recorded.at, decoded.right as Message) : undefined,
+      bytes: Buffer.from(recorded.datagram, 'utf8'),
+    }
+  }),
+})
+
+const startState = (recording: Recording): ReplicaState =>
+  initialState({ id: recording.header.id, peers: recording.header.peers, seed: recording.header.seed })
+
+export type Samples = Map<string, number[]>
+
+const add = (samples: Samples, kind: string, micros: number): void => {
+  const list = samples.get(kind)
+  if (list === undefined) samples.set(kind, [micros])
+  else list.push(micros)
+}
+
+/** One replay of a recording through `step` alone; records each event's cost when `samples` is given. */
+export const replaySteps = (replayable: Replayable, samples: Samples | undefined): ReplicaState => {
+  let state = startState(replayable.recording)
+  for (const { event } of replayable.events) {
+    if (event === undefined) continue
+    const kind = samples === undefined ? '' : eventKind(state, event)
+    const before = performance.now()
+    state = step(state, event)[0]
+    const micros = (performance.now() - before) * 1000
+    if (samples !== undefined) add(samples, kind, micros)
+  }
+  return state
+}
+
+/** One replay through the runtime: datagrams go in as bytes, timers through `onTimer`, sends to a stub. */
+export const replayRuntime = (replayable: Replayable, samples: Samples | undefined): number => {
+  let now = 0
+  let sent = 0
+  const runtime = new ReplicaRuntime(startState(replayable.recording), {
+    now: () => now,
+    send: () => {
+      sent++
+    },
+    trace: undefined,
+  })
+  for (const [i, recorded] of replayable.recording.events.entries()) {
+    now = recorded.at
+    if ('started' in recorded) {
+      runtime.start()
+      continue
+    }
+    if ('timer' in recorded) {
+      runtime.onTimer(recorded.timer)
+      continue
+    }
+    const { event, bytes } = replayable.events[i]!
+    const kind = samples === undefined || event === undefined ? '' : eventKind(runtime.current, event)
+    const before = performance.now()
+    runtime.onDatagram(bytes!)
+    const micros = (performance.now() - before) * 1000
+    if (samples !== undefined && event !== undefined) add(samples, kind, micros)
+  }
+  runtime.stop()
+  return sent
+}
+
+export interface KindFigures {
+  readonly kind: string
+  readonly count: number
+  readonly medianUs: number
+  readonly p99Us: number
+}
+
+const percentile = (sorted: readonly number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!
+
+export const summarize = (samples: Samples): KindFigures[] => {
+  const order = (kind: string): number => {
+    const at = (HOT_KINDS as readonly string[]).indexOf(kind)
+    return at < 0 ? HOT_KINDS.length : at
+  }
+  return [...samples.entries()]
+    .map(([kind, list]) => {
+      const sorted = [...list].sort((a, b) => a - b)
+      return { kind, count: sorted.length, medianUs: percentile(sorted, 0.5), p99Us: percentile(sorted, 0.99) }
+    })
+    .sort((a, b) => order(a.kind) - order(b.kind) || a.kind.localeCompare(b.kind))
+}
+
+export interface StepBenchResult {
+  readonly replicas: number
+  readonly events: number
+  readonly rounds: number
+  readonly step: readonly KindFigures[]
+  readonly datagramPath: readonly KindFigures[]
+  /** Every datagram handled by the runtime, whatever its kind. */
+  readonly datagramPathAll: KindFigures
+}
+
+export const runStepBench = (recordings: readonly Recording[], rounds: number, warmup: number): StepBenchResult => {
+  const replayables = recordings.map(prepare)
+  const stepSamples: Samples = new Map()
+  const pathSamples: Samples = new Map()
+  for (let round = 0; round < warmup + rounds; round++) {
+    const counted = round >= warmup
+    for (const replayable of replayables) replaySteps(replayable, counted ? stepSamples : undefined)
+    for (const replayable of replayables) replayRuntime(replayable, counted ? pathSamples : undefined)
+  }
+  const all: number[] = [...pathSamples.values()].flat()
+  const [datagramPathAll] = summarize(new Map([['every datagram', all]]))
+  return {
+    replicas: recordings.length,
+    events: recordings.reduce((total, r) => total + r.events.length, 0),
+    rounds,
+    step: summarize(stepSamples),
+    datagramPath: summarize(pathSamples),
+    datagramPathAll: datagramPathAll!,
+  }
+}
+
+export const loadRecordings = (directory: string): Recording[] => {
+  const files = fs
+    .readdirSync(directory)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+  if (files.length === 0) throw new Error(`no recordings (*.jsonl) in ${directory}`)
+  return files.map((name) => readRecording(path.join(directory, name)))
+}
+
+const fmt = (us: number): string => us.toFixed(1).padStart(8)
+
+export const formatStepBench = (result: StepBenchResult): string => {
+  const table = (title: string, rows: readonly KindFigures[]) => [
+    title,
+    `  ${'event'.padEnd(26)}${'count'.padStart(8)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}`,
+    ...rows.map((row) => `  ${row.kind.padEnd(26)}${String(row.count).padStart(8)}${fmt(row.medianUs)} ${fmt(row.p99Us)}`),
+  ]
+  return [
+    `${result.replicas} recorded replicas, ${result.events} events each round, ${result.rounds} rounds counted`,
+    ...table('step alone (decoded event in, state and effects out):', result.step),
+    ...table('runtime datagram path (bytes in: decode, step, timers, encode, send):', [
+      ...result.datagramPath,
+      result.datagramPathAll,
+    ]),
+  ].join('\n')
+}
+
+const main = (): void => {
+  const options = parseStepBenchArgs(process.argv.slice(2))
+  if (E.isLeft(options)) {
+    process.stderr.write(`bench:step: ${options.left}\n${USAGE}\n`)
+    process.exit(2)
+  }
+  const { recordings, rounds, warmup, json } = options.right
+  // As in the replica (runtime/main.ts): freezing is the tests' safety net, not the running replica's.
+  setAutoFreeze(false)
+  let loaded: Recording[]
+  try {
+    loaded = loadRecordings(recordings)
+  } catch (error) {
+    process.stderr.write(`bench:step: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(2)
+  }
+  const result = runStepBench(loaded, rounds, warmup)
+  process.stdout.write(`${formatStepBench(result)}\n`)
+  if (json !== undefined) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`)
+}
+
+if (require.main === module) main()
