@@ -9,19 +9,48 @@
  * throughput, or a counterexample path.
  */
 import { setAutoFreeze } from 'immer'
-import { parseArgs } from './args'
+import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
 import { realStep } from './stepper'
 
+const options = {
+  bound: { kind: 'int', min: 0, help: `depth bound (default ${defaultBounds.maxDepth})` },
+  terms: { kind: 'int', min: 0, help: `highest term explored (default ${defaultBounds.maxTerm})` },
+  log: { kind: 'int', min: 0, help: `longest log explored (default ${defaultBounds.maxLogLength})` },
+  'in-flight': { kind: 'int', min: 0, help: `most messages in flight (default ${defaultBounds.maxInFlight})` },
+  states: { kind: 'int', min: 1, help: 'stop after this many states (default 200000)' },
+  timeouts: { kind: 'int', min: 0, help: `most timer firings along a path (default ${defaultBounds.maxTimerFirings})` },
+  replicas: { kind: 'int', min: 1, max: 21, help: `replicas (default ${defaultBounds.replicas})` },
+  'no-drops': { kind: 'flag', help: 'never drop a message' },
+  duplicates: { kind: 'flag', help: 'also deliver copies of messages' },
+  mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'explore an injected bug instead of the real reducer' },
+  freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
+  figure8: { kind: 'flag', help: 'the targeted Figure 8 search instead of the bounds given' },
+  'from-leader': { kind: 'flag', help: 'start once 0000 has won the first election' },
+} satisfies OptionSpecs
+
+const USAGE = usage(
+  'npm run check:model -- [options]',
+  options,
+  'Exit code: 0 when no counterexample is found, 1 when one is (its path is printed), 2 for bad arguments.',
+)
+
 const main = (): number => {
-  const args = parseArgs(process.argv.slice(2))
-  const mutantName = args.string('mutant') as MutantName | undefined
-  const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
-  if (mutantName !== undefined && mutant === undefined) {
-    console.error(`unknown mutant ${mutantName}; known: ${Object.keys(mutants).join(', ')}`)
+  let args: Args
+  try {
+    args = parseArgs(process.argv.slice(2), options)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    console.error(`check:model: ${error.message}\n${USAGE}`)
     return 2
   }
+  if (args.help) {
+    console.log(USAGE)
+    return 0
+  }
+  const mutantName = args.string('mutant') as MutantName | undefined
+  const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
   const step = mutant?.step ?? realStep
   // A driver's choice: the reducer's semantics do not depend on immer freezing the states it
   // returns, and freezing costs about a tenth of every step. `--freeze` keeps immer's default.

@@ -1,60 +1,93 @@
 /**
- * `npm run check:sim -- --seeds N [--start S] [--replicas R] [--seconds T] [--mutant NAME] [--freeze] [--verbose]`
+ * `npm run check:sim -- [--seeds N] [--start S] [--replicas R] [--seconds T] [--mutant NAME] [--workers W] [--freeze] [--verbose]`
  *
  * Runs N seeds of the deterministic cluster simulation (each seed with its own network and fault
- * mix), stops at the first failure and prints its seed and trace; prints the throughput.
+ * mix), stops at the first failure in seed order and prints its seed and trace; prints the
+ * throughput. `--workers W` spreads the seeds over W worker threads (sweep.ts) with the same report.
  */
-import { describeFailure, simulate, sweepOptions, type SimOptions } from './cluster'
+import { availableParallelism } from 'node:os'
+import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
-import { setAutoFreeze } from 'immer'
-import { parseArgs } from './args'
+import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
+import { localRunner, runSeedsInOrder, workerRunner, type SeedRunner, type SweepParams } from './sweep'
 
-const main = (): number => {
-  const args = parseArgs(process.argv.slice(2))
+const options = {
+  seeds: { kind: 'int', min: 1, help: 'how many seeds (default 100)' },
+  start: { kind: 'int', help: 'the first seed (default 1)' },
+  replicas: { kind: 'int', min: 1, max: 21, help: 'replicas in every seed (default: 3 or 5, by seed)' },
+  seconds: { kind: 'int', min: 1, help: 'simulated seconds of requests and faults before the heal (default 20)' },
+  mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'run an injected bug instead of the real reducer' },
+  workers: { kind: 'int', min: 1, max: 256, help: `worker threads sharing the seeds (default: the available cores, ${availableParallelism()} here; 1 runs in this thread)` },
+  freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
+  verbose: { kind: 'flag', help: "print every seed's figures" },
+} satisfies OptionSpecs
+
+const USAGE = usage(
+  'npm run check:sim -- [options]',
+  options,
+  'Exit code: 0 when every seed passes, 1 at the first failing seed (its trace is printed), 2 for bad arguments.',
+)
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  let args: Args
+  try {
+    args = parseArgs(argv, options)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    console.error(`check:sim: ${error.message}\n${USAGE}`)
+    return 2
+  }
+  if (args.help) {
+    console.log(USAGE)
+    return 0
+  }
   const seeds = args.int('seeds', 100)
   const start = args.int('start', 1)
-  const seconds = args.int('seconds', 20)
-  const replicas = args.optionalInt('replicas')
-  const mutant = args.string('mutant') as MutantName | undefined
   const verbose = args.flag('verbose')
-  // A driver's choice: the reducer's semantics do not depend on immer freezing the states it
-  // returns, and freezing costs about a tenth of every step. `--freeze` keeps immer's default.
-  if (!args.flag('freeze')) setAutoFreeze(false)
-  const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: seconds * 1000 }
-  if (replicas !== undefined) Object.assign(base, { replicas })
-  if (mutant !== undefined) {
-    const make = mutants[mutant]
-    if (make === undefined) {
-      console.error(`unknown mutant ${mutant}; known: ${Object.keys(mutants).join(', ')}`)
-      return 2
-    }
-    Object.assign(base, make.options, { step: make.step })
+  const params: SweepParams = {
+    seconds: args.int('seconds', 20),
+    replicas: args.optionalInt('replicas'),
+    mutant: args.string('mutant') as MutantName | undefined,
+    freeze: args.flag('freeze'),
   }
+  const workers = Math.min(args.int('workers', availableParallelism()), seeds)
 
   const began = performance.now()
+  const runners: SeedRunner[] = workers === 1 ? [localRunner(params)] : Array.from({ length: workers }, () => workerRunner(params))
   let steps = 0
   let simulatedMs = 0
   let operations = 0
   let failures = 0
-  for (let seed = start; seed < start + seeds; seed++) {
-    const result = simulate(sweepOptions(seed, base))
-    steps += result.stats.steps
-    simulatedMs += result.stats.simulatedMs
-    operations += result.stats.operations
-    if (verbose) console.log(`seed ${seed}: ${JSON.stringify(result.stats)}`)
-    if (result.failure !== undefined) {
-      failures++
-      console.log(describeFailure(result.failure))
-      break
-    }
+  try {
+    await runSeedsInOrder(start, seeds, runners, (result) => {
+      steps += result.stats.steps
+      simulatedMs += result.stats.simulatedMs
+      operations += result.stats.operations
+      if (verbose) console.log(`seed ${result.seed}: ${JSON.stringify(result.stats)}`)
+      if (result.failure !== undefined) {
+        failures++
+        console.log(describeFailure(result.failure))
+      }
+    })
+  } finally {
+    await Promise.all(runners.map((r) => r.close()))
   }
   const realSeconds = (performance.now() - began) / 1000
   console.log(
     `${failures === 0 ? 'ok' : 'FAILED'}: seeds ${start}..${start + seeds - 1}` +
       `, ${(simulatedMs / 1000).toFixed(0)} simulated s, ${steps} steps, ${operations} client requests in ${realSeconds.toFixed(2)} s` +
-      `\nthroughput: ${(simulatedMs / 1000 / realSeconds).toFixed(0)} simulated s per real s, ${(steps / realSeconds).toFixed(0)} steps/s`,
+      `\nthroughput: ${(simulatedMs / 1000 / realSeconds).toFixed(0)} simulated s per real s, ${(steps / realSeconds).toFixed(0)} steps/s` +
+      ` (${workers === 1 ? 'this thread' : `${workers} worker threads`})`,
   )
   return failures === 0 ? 0 : 1
 }
 
-process.exitCode = main()
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,124 @@
+/**
+ * A sweep of seeds for `check:sim`, in this thread or spread over worker threads.
+ *
+ * Whatever the number of workers, the outcome is the one a single thread running the seeds in
+ * order would report: results are taken in seed order, the sweep stops at the first failing seed
+ * in that order, and a seed past it that a worker happened to run is not counted. Each seed's run
+ * depends on its seed alone, so the report does not depend on which worker ran what, or when.
+ */
+import { Worker } from 'node:worker_threads'
+import * as path from 'node:path'
+import { setAutoFreeze } from 'immer'
+import { simulate, sweepOptions, type SimOptions, type SimResult } from './cluster'
+import { mutants, type MutantName } from './mutants'
+
+/** What a seed's options are made from: plain data, so that it can be sent to a worker. */
+export interface SweepParams {
+  readonly seconds: number
+  readonly replicas: number | undefined
+  readonly mutant: MutantName | undefined
+  /** Keep immer's auto-freeze (off otherwise: the reducer's semantics do not depend on it). */
+  readonly freeze: boolean
+}
+
+export const sweepBase = (params: SweepParams): Partial<SimOptions> => {
+  const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: params.seconds * 1000 }
+  if (params.replicas !== undefined) base.replicas = params.replicas
+  if (params.mutant !== undefined) {
+    const mutant = mutants[params.mutant]
+    Object.assign(base, mutant.options, { step: mutant.step })
+  }
+  return base
+}
+
+/** Runs one seed at a time. */
+export interface SeedRunner {
+  run(seed: number): Promise<SimResult>
+  close(): Promise<void>
+}
+
+/**
+ * Runs seeds `first`, `first + 1`, ... (`count` of them) on the runners, each runner taking the
+ * next seed as soon as it is free, and hands the results to `onResult` in seed order, up to and
+ * including the first failure. Returns those results.
+ */
+export const runSeedsInOrder = async (
+  first: number,
+  count: number,
+  runners: readonly SeedRunner[],
+  onResult: (result: SimResult) => void = () => {},
+): Promise<SimResult[]> => {
+  const end = first + count
+  let next = first
+  let firstFailing = Number.POSITIVE_INFINITY
+  let reportFrom = first
+  let stopped = false
+  const waiting = new Map<number, SimResult>()
+  const reported: SimResult[] = []
+  const flush = (): void => {
+    for (let r = waiting.get(reportFrom); !stopped && r !== undefined; r = waiting.get(reportFrom)) {
+      waiting.delete(reportFrom)
+      reportFrom++
+      reported.push(r)
+      onResult(r)
+      if (r.failure !== undefined) stopped = true
+    }
+  }
+  const drive = async (runner: SeedRunner): Promise<void> => {
+    while (!stopped && next < end && next < firstFailing) {
+      const seed = next++
+      const result = await runner.run(seed)
+      if (result.seed !== seed) throw new Error(`asked for seed ${seed}, got the result of seed ${result.seed}`)
+      if (result.failure !== undefined && seed < firstFailing) firstFailing = seed
+      waiting.set(seed, result)
+      flush()
+    }
+  }
+  await Promise.all(runners.map(drive))
+  return reported
+}
+
+/** A runner in this thread. */
+export const localRunner = (params: SweepParams): SeedRunner => {
+  if (!params.freeze) setAutoFreeze(false)
+  const base = sweepBase(params)
+  return {
+    run: async (seed) => simulate(sweepOptions(seed, base)),
+    close: async () => {},
+  }
+}
+
+/** Messages between the sweep and a worker (sweep-worker.ts). */
+export type ToWorker = { readonly seed: number }
+export type FromWorker = { readonly result: SimResult } | { readonly error: string }
+
+/** A runner on a worker thread of its own; `workerFile` is the compiled sweep-worker.js. */
+export const workerRunner = (params: SweepParams, workerFile = path.join(__dirname, 'sweep-worker.js')): SeedRunner => {
+  const worker = new Worker(workerFile, { workerData: params })
+  let pending: { resolve: (r: SimResult) => void; reject: (e: Error) => void } | undefined
+  const fail = (error: Error): void => {
+    const p = pending
+    pending = undefined
+    p?.reject(error)
+  }
+  worker.on('message', (message: FromWorker) => {
+    const p = pending
+    pending = undefined
+    if (p === undefined) return
+    if ('error' in message) p.reject(new Error(message.error))
+    else p.resolve(message.result)
+  })
+  worker.on('error', fail)
+  worker.on('exit', (code) => fail(new Error(`a sweep worker exited (code ${code}) with a seed unfinished`)))
+  return {
+    run: (seed) =>
+      new Promise<SimResult>((resolve, reject) => {
+        if (pending !== undefined) throw new Error('a worker runs one seed at a time')
+        pending = { resolve, reject }
+        worker.postMessage({ seed } satisfies ToWorker)
+      }),
+    close: async () => {
+      await worker.terminate()
+    },
+  }
+}

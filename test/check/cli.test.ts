@@ -1,0 +1,74 @@
+/** The check commands, through the compiled dist/src/check/*.js (`npm test` builds first). */
+import { spawnSync } from 'child_process'
+import * as path from 'path'
+import { describe, expect, it } from 'vitest'
+
+const root = path.resolve(__dirname, '../..')
+const run = (command: 'cli-sim' | 'cli-model', args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'dist/src/check', `${command}.js`), ...args], { encoding: 'utf8', timeout: 60_000 })
+
+/** The report without the lines that carry wall-clock time. */
+const withoutTimes = (stdout: string): string =>
+  stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('throughput:'))
+    .map((line) => line.replace(/ in [\d.]+ s$/, ''))
+    .join('\n')
+
+describe('check:sim and check:model reject what they do not understand', () => {
+  const cases: [command: 'cli-sim' | 'cli-model', args: string[], message: RegExp][] = [
+    ['cli-sim', ['--seeds', '2', '--bogus', '1'], /unknown option --bogus/],
+    ['cli-sim', ['--seeds', 'many'], /--seeds needs an integer, got "many"/],
+    ['cli-sim', ['--seeds', '0'], /--seeds must be at least 1/],
+    ['cli-sim', ['--workers', '0'], /--workers must be at least 1/],
+    ['cli-sim', ['--mutant', 'nope'], /--mutant must be one of commit-previous-term, /],
+    ['cli-sim', ['--seeds'], /--seeds needs a value/],
+    ['cli-sim', ['2'], /unexpected argument "2"/],
+    ['cli-model', ['--bogus'], /unknown option --bogus/],
+    ['cli-model', ['--bound', '-1'], /--bound must be at least 0/],
+    ['cli-model', ['--states', '1.5'], /--states needs an integer/],
+    ['cli-model', ['--figure8', 'yes'], /unexpected argument "yes"/],
+  ]
+  for (const [command, args, message] of cases) {
+    it(`${command} ${args.join(' ')}: usage and exit code 2, nothing run`, () => {
+      const result = run(command, args)
+      expect(result.status).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expect(result.stderr).toMatch(/Usage: npm run check:(sim|model) -- \[options\]/)
+      expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace
+      expect(result.stdout).toBe('')
+    })
+  }
+
+  it('--help prints the usage and exits 0', () => {
+    for (const command of ['cli-sim', 'cli-model'] as const) {
+      const result = run(command, ['--help'])
+      expect(result.status).toBe(0)
+      expect(result.stdout).toMatch(/^Usage: npm run check:/)
+    }
+  })
+})
+
+describe('check:sim --workers', () => {
+  it('reports the same first failing seed, trace and totals as one thread', () => {
+    const args = ['--seeds', '30', '--seconds', '10', '--mutant', 'no-step-down']
+    const one = run('cli-sim', [...args, '--workers', '1'])
+    const three = run('cli-sim', [...args, '--workers', '3'])
+    expect(one.status).toBe(1)
+    expect(three.status).toBe(1)
+    expect(one.stdout).toMatch(/^seed \d+: Election Safety violated/)
+    expect(one.stdout).toMatch(/\(this thread\)/)
+    expect(three.stdout).toMatch(/\(3 worker threads\)/)
+    expect(withoutTimes(three.stdout)).toBe(withoutTimes(one.stdout))
+  })
+
+  it('passes a clean sweep with the same totals as one thread', () => {
+    const args = ['--seeds', '6', '--seconds', '3', '--verbose']
+    const one = run('cli-sim', [...args, '--workers', '1'])
+    const two = run('cli-sim', [...args, '--workers', '2'])
+    expect(one.status).toBe(0)
+    expect(two.status).toBe(0)
+    expect(one.stdout).toMatch(/^seed 1: .*\nseed 2: /)
+    expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout))
+  })
+})
