@@ -160,7 +160,9 @@ export class Explorer {
   private readonly clientId: NodeId
   private readonly bounds: ExploreBounds
   private transitions = 0
-  private readonly texts = new WeakMap<object, { readonly now: number; readonly text: string }>()
+  private readonly texts = new WeakMap<object, { readonly now: number; readonly id: number }>()
+  /** Canonical texts of replica states, messages and the checks' history, numbered. */
+  private readonly interned = new Map<string, number>()
 
   constructor(private readonly options: ExploreOptions) {
     this.bounds = options.bounds
@@ -402,25 +404,36 @@ export class Explorer {
       if (TIME_FIELDS.has(key) && typeof value === 'number') return relative(value)
       return value
     }
-    const replicas = world.replicas.map((r) => this.textOf(r, now, replacer))
-    const network = world.network.map((m) => this.textOf(m, now, replacer)).sort()
+    // Each part's canonical text stands in the key as its number in `interned` (one text, one
+    // number), so the key is exactly as discriminating as the texts themselves, and short.
+    const replicas = world.replicas.map((r) => this.textId(r, now, replacer))
+    const network = world.network.map((m) => this.textId(m, now, replacer)).sort((a, b) => a - b)
     const timers = world.timers.map((t) => [t.election === undefined ? '-' : t.election - now, t.heartbeat === undefined ? '-' : t.heartbeat - now])
     const clientView = world.clients.history().map((op) => [op.kind, op.value, op.completedAt === undefined])
-    // JSON texts hold no raw line feed and no raw U+0001 (JSON escapes control characters in
-    // strings), so these separators keep the key injective.
-    return `${replicas.join('\n')}\u0001${network.join('\n')}\u0001${JSON.stringify([timers, world.nextRequest, world.timerFirings, clientView])}\u0001${world.invariants.digest()}`
+    const history = this.intern(world.invariants.digest())
+    return `${replicas.join(',')}|${network.join(',')}|${history}|${JSON.stringify([timers, world.nextRequest, world.timerFirings, clientView])}`
+  }
+
+  private intern(text: string): number {
+    let id = this.interned.get(text)
+    if (id === undefined) {
+      id = this.interned.size
+      this.interned.set(text, id)
+    }
+    return id
   }
 
   /**
-   * An immutable object's canonical text at `now`, cached: replica states and messages are shared
-   * by many worlds (a step changes one replica), and most of those worlds have the same clock.
+   * The number of an immutable object's canonical text at `now`, cached: replica states and
+   * messages are shared by many worlds (a step changes one replica), and most of those worlds
+   * have the same clock.
    */
-  private textOf(value: object, now: number, replacer: (key: string, value: unknown) => unknown): string {
+  private textId(value: object, now: number, replacer: (key: string, value: unknown) => unknown): number {
     const cached = this.texts.get(value)
-    if (cached !== undefined && cached.now === now) return cached.text
-    const text = JSON.stringify(value, replacer)
-    this.texts.set(value, { now, text })
-    return text
+    if (cached !== undefined && cached.now === now) return cached.id
+    const id = this.intern(JSON.stringify(value, replacer))
+    this.texts.set(value, { now, id })
+    return id
   }
 }
 

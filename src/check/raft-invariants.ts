@@ -49,6 +49,8 @@ export class RaftInvariants {
   /** key -> the committed indexes of puts to that key that take effect, ascending. */
   private effectivePuts = new Map<string, number[]>()
   private appliedMids = new Set<string>()
+  /** `digest()` as last computed; reset by every change to what it covers. */
+  private digestText: string | undefined
 
   clone(): RaftInvariants {
     const copy = new RaftInvariants()
@@ -57,6 +59,7 @@ export class RaftInvariants {
     copy.committed = [...this.committed]
     copy.effectivePuts = new Map([...this.effectivePuts].map(([k, v]) => [k, [...v]]))
     copy.appliedMids = new Set(this.appliedMids)
+    copy.digestText = this.digestText
     return copy
   }
 
@@ -66,14 +69,20 @@ export class RaftInvariants {
    * in an earlier term, a log entry that a replica has since dropped all make later checks stricter).
    */
   digest(): string {
+    return (this.digestText ??= this.computeDigest())
+  }
+
+  private computeDigest(): string {
     const leaders = [...this.leaders].sort((a, b) => a[0] - b[0]).map(([term, id]) => `${term}:${id}`)
-    const records = this.logRecords.map((rs) =>
-      rs
+    // Array.from, not map: a hole and an undefined element (what a clone's spread makes of a
+    // hole) must give the same text.
+    const records = Array.from(this.logRecords, (rs) =>
+      (rs ?? [])
         .map((r) => `${r.term}/${r.prevTerm}/${JSON.stringify(r.entry)}`)
         .sort()
         .join(','),
     )
-    const committed = this.committed.map((c) => (c === undefined ? '' : `${c.commitTerm}/${JSON.stringify(c.entry)}`))
+    const committed = Array.from(this.committed, (c) => (c === undefined ? '' : `${c.commitTerm}/${JSON.stringify(c.entry)}`))
     return JSON.stringify([leaders, records, committed])
   }
 
@@ -104,7 +113,10 @@ export class RaftInvariants {
     if (s.role !== 'leader') return undefined
     const term = s.persistent.currentTerm
     const known = this.leaders.get(term)
-    if (known === undefined) this.leaders.set(term, s.id)
+    if (known === undefined) {
+      this.leaders.set(term, s.id)
+      this.digestText = undefined
+    }
     else if (known !== s.id) {
       return { invariant: 'Election Safety', detail: `${known} and ${s.id} are both leaders of term ${term}` }
     }
@@ -153,6 +165,7 @@ export class RaftInvariants {
       const known = records.find((r) => r.term === entry.term)
       if (known === undefined) {
         records.push({ term: entry.term, prevTerm, entry })
+        this.digestText = undefined
       } else if (known.prevTerm !== prevTerm || !sameEntry(known.entry, entry)) {
         return {
           invariant: 'Log Matching',
@@ -187,6 +200,7 @@ export class RaftInvariants {
       }
       const commitTerm = after.persistent.currentTerm
       this.committed[i] = { entry, commitTerm }
+      this.digestText = undefined
       this.recordEffect(i, entry)
       for (const leader of all) {
         if (leader === undefined || leader.role !== 'leader' || leader.persistent.currentTerm <= commitTerm) continue

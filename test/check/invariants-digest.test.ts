@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { initialState, type ReplicaState } from '../../src/domain/state'
+import type { Entry, NodeId } from '../../src/domain/wire'
+import { RaftInvariants } from '../../src/check/raft-invariants'
+
+const ids = ['0000', '0001', '0002'] as NodeId[]
+const follower = initialState({ id: ids[0]!, peers: ids, seed: 1 })
+const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
+
+/** 0000 leads `term` with a log of `terms` (one no-op per term given), committed up to `commitIndex`. */
+const leading = (term: number, terms: number[], commitIndex: number): ReplicaState =>
+  ({
+    ...follower,
+    role: 'leader',
+    persistent: { ...follower.persistent, currentTerm: term, log: [...follower.persistent.log, ...terms.map(noop)] },
+    commitIndex,
+  }) as ReplicaState
+
+describe("the invariants' digest (the explorer's record of what the checks remember)", () => {
+  it('changes with what the checks record, and a clone keeps its own', () => {
+    const invariants = new RaftInvariants()
+    expect(invariants.observe(undefined, follower, [follower])).toBeUndefined()
+    const empty = invariants.digest()
+
+    const copy = invariants.clone()
+    expect(copy.digest()).toBe(empty)
+    const leader = leading(1, [1], 0)
+    expect(copy.observe(follower, leader, [leader])).toBeUndefined()
+    const withLeader = copy.digest()
+    expect(withLeader).not.toBe(empty)
+    expect(withLeader).toContain('1:0000')
+    expect(invariants.digest()).toBe(empty) // the original is untouched
+
+    const committed = leading(1, [1], 1)
+    expect(copy.observe(leader, committed, [committed])).toBeUndefined()
+    expect(copy.digest()).not.toBe(withLeader) // the commit is recorded, the cached text is not reused
+    const again = copy.clone()
+    expect(again.observe(committed, committed, [committed])).toBeUndefined()
+    expect(again.digest()).toBe(copy.digest()) // nothing new recorded
+  })
+
+  it('is the same for a clone and its original, computed in either order', () => {
+    const original = new RaftInvariants()
+    const leader = leading(1, [1, 1], 2)
+    expect(original.observe(follower, leader, [leader])).toBeUndefined()
+    const clone = original.clone()
+    const cloneFirst = clone.digest()
+    expect(original.digest()).toBe(cloneFirst)
+
+    // The same observations, one object cloned between them and one not, give the same digest.
+    const direct = new RaftInvariants()
+    const stepped = new RaftInvariants()
+    const one = leading(1, [1], 1)
+    const two = leading(1, [1, 1], 2)
+    direct.observe(follower, one, [one])
+    direct.observe(one, two, [two])
+    stepped.observe(follower, one, [one])
+    const later = stepped.clone()
+    later.observe(one, two, [two])
+    expect(later.digest()).toBe(direct.digest())
+  })
+})
