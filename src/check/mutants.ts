@@ -3,15 +3,13 @@
  * tests can show that the simulation and the explorer find each one. Each mutant changes exactly
  * the rule it is named after and leaves the rest of `step` as it is.
  */
-import { updatePersistent } from '../domain/state'
-import { produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
 import { applyCommitted } from '../domain/apply'
 import { read } from '../domain/kv'
 import { emptyLog, lastIndex, lastTerm } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTiming, type PersistentState } from '../domain/state'
+import { defaultTiming, withPersistent, type PersistentState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import type { ExploreBounds } from './explore'
@@ -36,11 +34,8 @@ const commitPreviousTermByCounting: Stepper = (state, event) => {
   const counted = quorumValue(matched)
   if (counted <= after.commitIndex) return [after, effects]
   const extra: Effect[] = []
-  const next = produce(after, (s) => {
-    s.commitIndex = counted
-    // The reducer's own apply rule: apply in order, the leader answers each put it applies first.
-    applyCommitted(s, { now: event.now, effects: extra })
-  })
+  // The reducer's own apply rule: apply in order, the leader answers each put it applies first.
+  const next = applyCommitted({ ...after, commitIndex: counted }, { now: event.now, effects: extra })
   return [next, [...effects, ...extra]]
 }
 
@@ -66,9 +61,7 @@ const noStepDownOnHigherTerm: Stepper = (state, event) => {
   const m = event.message
   if (m.type !== 'append' && m.type !== 'appendReply' && m.type !== 'voteReply') return realStep(state, event)
   if (m.term <= state.persistent.currentTerm || (m.type === 'voteReply' && m.pre)) return realStep(state, event)
-  const next = produce(state, (s) => {
-    updatePersistent(s, { currentTerm: m.term, votedFor: O.none })
-  })
+  const next = { ...state, persistent: withPersistent(state.persistent, { currentTerm: m.term, votedFor: O.none }) }
   return [next, []]
 }
 

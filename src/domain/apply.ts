@@ -6,21 +6,24 @@
  * had answered, the client sees a duplicate ok, which the protocol counts but allows; a put left
  * unanswered would be a failure.
  */
-import { castDraft } from 'immer'
 import { replyOk } from './clients'
 import type { StepContext } from './context'
 import { applyCommand } from './kv'
-import type { MutableState } from './state'
+import type { ReplicaState } from './state'
+import { withoutEntry } from './tables'
 
-export const applyCommitted = (s: MutableState, ctx: StepContext): void => {
-  while (s.lastApplied < s.commitIndex) {
-    s.lastApplied += 1
-    const command = s.persistent.log[s.lastApplied]!.command
+export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.lastApplied >= s.commitIndex) return s
+  let kv = s.kv
+  let ownPuts = s.ownPuts
+  for (let index = s.lastApplied + 1; index <= s.commitIndex; index++) {
+    const command = s.persistent.log[index]!.command
     if (command.op !== 'put') continue
-    const before = s.kv
-    s.kv = castDraft(applyCommand(before, command))
-    delete s.ownPuts[command.MID]
+    const before = kv
+    kv = applyCommand(before, command)
+    ownPuts = withoutEntry(ownPuts, command.MID)
     // applyCommand returns the same store for a MID applied before: answered then already.
-    if (s.kv !== before && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
+    if (kv !== before && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
   }
+  return { ...s, lastApplied: s.commitIndex, kv, ownPuts }
 }

@@ -5,10 +5,10 @@ import { becomeFollower, startElection, tallyVote } from './election'
 import { becomeLeader } from './leader'
 import type { RaftOrClientMessage } from './messages'
 import { onAppendEntries } from './replication'
-import type { MutableState } from './state'
+import type { ReplicaState } from './state'
 import type { RequestVoteReply } from './wire'
 
-export const stepCandidate = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): void => {
+export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (m.type) {
     case 'append':
       return onAppendEntries(s, ctx, m)
@@ -18,24 +18,20 @@ export const stepCandidate = (s: MutableState, ctx: StepContext, m: RaftOrClient
     case 'put':
       return onRequestAsFollower(s, ctx, m)
     default:
-      return
+      return s
   }
 }
 
-const onVoteReply = (s: MutableState, ctx: StepContext, m: RequestVoteReply): void => {
+const onVoteReply = (s: ReplicaState, ctx: StepContext, m: RequestVoteReply): ReplicaState => {
   if (m.pre) {
-    if (m.granted) {
-      // A pre-vote is granted for the term we would campaign in.
-      if (s.role === 'preCandidate' && m.term === s.persistent.currentTerm + 1 && tallyVote(s, m.src)) {
-        startElection(s, ctx)
-      }
-    } else if (m.term > s.persistent.currentTerm) {
-      becomeFollower(s, ctx, m.term, s.leader)
-    }
-    return
+    if (!m.granted) return m.term > s.persistent.currentTerm ? becomeFollower(s, ctx, m.term, s.leader) : s
+    // A pre-vote is granted for the term we would campaign in.
+    if (s.role !== 'preCandidate' || m.term !== s.persistent.currentTerm + 1) return s
+    const [counted, won] = tallyVote(s, m.src)
+    return won ? startElection(counted, ctx) : counted
   }
   // §5.2: "A candidate wins an election if it receives votes from a majority of the servers in the full cluster for the same term".
-  if (s.role === 'candidate' && m.term === s.persistent.currentTerm && m.granted && tallyVote(s, m.src)) {
-    becomeLeader(s, ctx)
-  }
+  if (s.role !== 'candidate' || m.term !== s.persistent.currentTerm || !m.granted) return s
+  const [counted, won] = tallyVote(s, m.src)
+  return won ? becomeLeader(counted, ctx) : counted
 }

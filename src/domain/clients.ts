@@ -6,29 +6,31 @@
  */
 import * as O from 'fp-ts/Option'
 import { send } from '../effects/effect'
-import { envelope, type StepContext } from './context'
+import { leaderField, type StepContext } from './context'
 import { read } from './kv'
-import type { MutableState } from './state'
+import type { ReplicaState } from './state'
 import { UNKNOWN_LEADER, type ClientRequest, type GetRequest, type NodeId, type PutCommand } from './wire'
 
 /** How soon after our redirect a retry that went elsewhere shows clients cannot reach that leader. */
 export const QUICK_RETRY_MS = 100
 
-export const replyOk = (s: MutableState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
-  ctx.effects.push(send({ ...envelope(s, client), type: 'ok', MID, ...(value === undefined ? {} : { value }) }))
+export const replyOk = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
+  const src = s.id
+  const leader = leaderField(s)
+  ctx.effects.push(send(value === undefined ? { src, dst: client, leader, type: 'ok', MID } : { src, dst: client, leader, type: 'ok', MID, value }))
 }
 
-export const redirect = (s: MutableState, ctx: StepContext, request: ClientRequest, leader: NodeId): void => {
-  ctx.effects.push(send({ ...envelope(s, request.src), leader, type: 'redirect', MID: request.MID }))
-  s.lastRedirect[request.src] = { leader, at: ctx.now }
+export const redirect = (s: ReplicaState, ctx: StepContext, request: ClientRequest, leader: NodeId): ReplicaState => {
+  ctx.effects.push(send({ src: s.id, dst: request.src, leader, type: 'redirect', MID: request.MID }))
+  return { ...s, lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } }
 }
 
-export const answerGet = (s: MutableState, ctx: StepContext, request: GetRequest): void => {
+export const answerGet = (s: ReplicaState, ctx: StepContext, request: GetRequest): void => {
   replyOk(s, ctx, request.src, request.MID, read(s.kv, request.key) ?? '')
 }
 
 /** The leader clients should go to, if we know one they can reach. */
-export const reachableLeader = (s: MutableState): O.Option<NodeId> =>
+export const reachableLeader = (s: ReplicaState): O.Option<NodeId> =>
   O.isSome(s.leader) && O.isSome(s.unreachableLeader) && s.unreachableLeader.value === s.leader.value
     ? O.none
     : s.leader
@@ -39,12 +41,9 @@ export const reachableLeader = (s: MutableState): O.Option<NodeId> =>
  * that comes back to us with no leader means the leader is gone: hold instead of sending the client
  * round in circles.
  */
-export const onRequestAsFollower = (s: MutableState, ctx: StepContext, request: ClientRequest): void => {
+export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
   const leader = reachableLeader(s)
-  if (O.isNone(leader)) {
-    s.held.push(request)
-    return
-  }
+  if (O.isNone(leader)) return { ...s, held: [...s.held, request] }
   const previous = s.lastRedirect[request.src]
   if (
     request.leader === UNKNOWN_LEADER &&
@@ -52,11 +51,9 @@ export const onRequestAsFollower = (s: MutableState, ctx: StepContext, request: 
     previous.leader === leader.value &&
     ctx.now - previous.at < QUICK_RETRY_MS
   ) {
-    s.unreachableLeader = leader
-    s.held.push(request)
-    return
+    return { ...s, unreachableLeader: leader, held: [...s.held, request] }
   }
-  redirect(s, ctx, request, leader.value)
+  return redirect(s, ctx, request, leader.value)
 }
 
 /** A put as a log command. */

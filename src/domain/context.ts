@@ -1,9 +1,8 @@
 /**
- * What a handler works with while `step` runs: the draft of the next state is passed separately;
- * this holds the event's time and the effects collected so far, in order.
+ * What a handler works with besides the state it is given: the event's time and the effects
+ * collected so far, in order. A handler returns the next state and pushes its effects here.
  */
 import * as O from 'fp-ts/Option'
-import { current, isDraft, type Draft } from 'immer'
 import type { Effect } from '../effects/effect'
 import type { ReplicaState } from './state'
 import { UNKNOWN_LEADER, type NodeId } from './wire'
@@ -13,15 +12,5 @@ export interface StepContext {
   readonly effects: Effect[]
 }
 
-/** The fields every datagram from this replica carries. */
-export const envelope = (state: ReplicaState, dst: NodeId) => ({
-  src: state.id,
-  dst,
-  leader: O.getOrElse(() => UNKNOWN_LEADER)(state.leader),
-})
-
-/**
- * A plain copy of a value read through the draft state. Effects outlive `step`, and the draft's
- * proxies are revoked when it returns: whatever an effect carries from the state goes through this.
- */
-export const plain = <T>(value: T): T => (isDraft(value) ? (current(value as Draft<T>) as T) : value)
+/** The `leader` field of every datagram this replica sends: the leader it knows, or `FFFF`. */
+export const leaderField = (state: ReplicaState): NodeId => (O.isSome(state.leader) ? state.leader.value : UNKNOWN_LEADER)

@@ -6,50 +6,61 @@
  */
 import * as O from 'fp-ts/Option'
 import { cancelTimer, log, send, setTimer } from '../effects/effect'
-import { envelope, type StepContext } from './context'
+import { leaderField, type StepContext } from './context'
 import { isUpToDate, lastIndex, lastTerm } from './log'
 import { isMajority } from './quorum'
-import { randomIntBetween } from './random'
-import { clusterSize, updatePersistent, type MutableState } from './state'
+import { randomIntBetween, type RandomState } from './random'
+import { clusterSize, withPersistent, type ReplicaState } from './state'
 import { BROADCAST, type NodeId, type RequestVote } from './wire'
 
-/** §5.2: "election timeouts are chosen randomly from a fixed interval". */
-export const resetElectionTimer = (s: MutableState, ctx: StepContext): void => {
+/**
+ * §5.2: "election timeouts are chosen randomly from a fixed interval". Arms the election timer;
+ * returns the random generator's next state.
+ */
+export const armElectionTimer = (s: ReplicaState, ctx: StepContext): RandomState => {
   const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.timing
   const [afterMs, random] = randomIntBetween(s.random, electionTimeoutMinMs, electionTimeoutMaxMs)
-  s.random = random
   ctx.effects.push(setTimer('election', afterMs))
+  return random
 }
+
+/** The state after arming the election timer (see armElectionTimer). */
+export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({ ...s, random: armElectionTimer(s, ctx) })
 
 /** Whether this replica still trusts a leader it heard from too recently to vote for anyone else. */
-export const withinLeaderLease = (s: MutableState, now: number): boolean =>
+export const withinLeaderLease = (s: ReplicaState, now: number): boolean =>
   s.role === 'leader' || now - s.lastLeaderContact < s.timing.electionTimeoutMinMs
 
+const sameLeader = (a: O.Option<NodeId>, b: O.Option<NodeId>): boolean =>
+  O.isNone(a) ? O.isNone(b) : O.isSome(b) && a.value === b.value
+
 /** Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower". */
-export const becomeFollower = (s: MutableState, ctx: StepContext, term: number, leader: O.Option<NodeId>): void => {
-  if (term > s.persistent.currentTerm) {
-    updatePersistent(s, { currentTerm: term, votedFor: O.none })
-  }
-  if (s.role === 'leader') {
-    ctx.effects.push(cancelTimer('heartbeat'))
-    s.progress = {}
-    // Gets never touched the log, so another leader may answer them: hold them for it.
-    s.held.push(...s.pendingReads)
-    s.pendingReads = []
-  }
-  if (s.role !== 'follower' || !O.getEq({ equals: (a: NodeId, b: NodeId) => a === b }).equals(s.leader, leader)) {
-    ctx.effects.push(log(`follower in term ${s.persistent.currentTerm}, leader ${O.getOrElse(() => 'unknown')(leader)}`))
+export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, leader: O.Option<NodeId>): ReplicaState => {
+  const persistent = term > s.persistent.currentTerm ? withPersistent(s.persistent, { currentTerm: term, votedFor: O.none }) : s.persistent
+  if (s.role === 'leader') ctx.effects.push(cancelTimer('heartbeat'))
+  if (s.role !== 'follower' || !sameLeader(s.leader, leader)) {
+    ctx.effects.push(log(`follower in term ${persistent.currentTerm}, leader ${O.isSome(leader) ? leader.value : 'unknown'}`))
   }
   if (s.role === 'preCandidate' || s.role === 'candidate') ctx.effects.push(cancelTimer('voteRetry'))
-  s.role = 'follower'
-  s.leader = leader
-  s.votesGranted = []
-  resetElectionTimer(s, ctx)
+  return resetElectionTimer(
+    {
+      ...s,
+      persistent,
+      role: 'follower',
+      leader,
+      votesGranted: [],
+      // Gets never touched the log, so another leader may answer them: a deposed leader holds them for it.
+      ...(s.role === 'leader' ? { progress: {}, held: [...s.held, ...s.pendingReads], pendingReads: [] } : {}),
+    },
+    ctx,
+  )
 }
 
-const voteRequest = (s: MutableState, dst: NodeId, pre: boolean) =>
+const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean) =>
   send({
-    ...envelope(s, dst),
+    src: s.id,
+    dst,
+    leader: leaderField(s),
     type: 'vote',
     term: pre ? s.persistent.currentTerm + 1 : s.persistent.currentTerm,
     lastLogIndex: lastIndex(s.persistent.log),
@@ -58,10 +69,10 @@ const voteRequest = (s: MutableState, dst: NodeId, pre: boolean) =>
   })
 
 /** Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer. */
-const requestVotes = (s: MutableState, ctx: StepContext, pre: boolean): void => {
+const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaState => {
   ctx.effects.push(voteRequest(s, BROADCAST, pre))
-  s.voteRetriesDone = 0
   ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs))
+  return { ...s, voteRetriesDone: 0 }
 }
 
 /**
@@ -70,71 +81,60 @@ const requestVotes = (s: MutableState, ctx: StepContext, pre: boolean): void => 
  * Repeating a request is harmless: a pre-vote changes nothing, and a voter grants again the
  * candidate it voted for in that term.
  */
-export const onVoteRetryTimer = (s: MutableState, ctx: StepContext): void => {
-  if (s.role !== 'preCandidate' && s.role !== 'candidate') return
-  if (s.voteRetriesDone >= s.timing.voteRetries) return
+export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.role !== 'preCandidate' && s.role !== 'candidate') return s
+  if (s.voteRetriesDone >= s.timing.voteRetries) return s
   for (const peer of s.peers) {
     if (!s.votesGranted.includes(peer)) ctx.effects.push(voteRequest(s, peer, s.role === 'preCandidate'))
   }
-  s.voteRetriesDone += 1
-  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs * 2 ** s.voteRetriesDone))
+  const voteRetriesDone = s.voteRetriesDone + 1
+  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs * 2 ** voteRetriesDone))
+  return { ...s, voteRetriesDone }
 }
 
 /** Thesis §9.6: before disturbing anyone, ask whether a majority would vote for us in the next term. */
-export const startPreVote = (s: MutableState, ctx: StepContext): void => {
-  s.role = 'preCandidate'
-  s.leader = O.none
-  s.votesGranted = [s.id]
+export const startPreVote = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   ctx.effects.push(log(`pre-vote for term ${s.persistent.currentTerm + 1}`))
-  requestVotes(s, ctx, true)
-  resetElectionTimer(s, ctx)
+  const asking = requestVotes({ ...s, role: 'preCandidate', leader: O.none, votesGranted: [s.id] }, ctx, true)
+  return resetElectionTimer(asking, ctx)
 }
 
 /** §5.2: "a follower increments its current term and transitions to candidate state ... votes for itself". */
-export const startElection = (s: MutableState, ctx: StepContext): void => {
-  updatePersistent(s, { currentTerm: s.persistent.currentTerm + 1, votedFor: O.some(s.id) })
-  s.role = 'candidate'
-  s.leader = O.none
-  s.votesGranted = [s.id]
-  ctx.effects.push(log(`candidate in term ${s.persistent.currentTerm}`))
-  requestVotes(s, ctx, false)
-  resetElectionTimer(s, ctx)
+export const startElection = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  const persistent = withPersistent(s.persistent, { currentTerm: s.persistent.currentTerm + 1, votedFor: O.some(s.id) })
+  ctx.effects.push(log(`candidate in term ${persistent.currentTerm}`))
+  const asking = requestVotes({ ...s, persistent, role: 'candidate', leader: O.none, votesGranted: [s.id] }, ctx, false)
+  return resetElectionTimer(asking, ctx)
 }
 
 /** Figure 2, RequestVote receiver implementation, for both the pre-vote and the real vote. */
-export const onRequestVote = (s: MutableState, ctx: StepContext, m: RequestVote): void => {
-  const reply = (term: number, granted: boolean) =>
-    ctx.effects.push(send({ ...envelope(s, m.src), type: 'voteReply', term, granted, pre: m.pre }))
-  const upToDate = isUpToDate(s.persistent.log, m.lastLogIndex, m.lastLogTerm)
-  const inLease = withinLeaderLease(s, ctx.now)
+export const onRequestVote = (before: ReplicaState, ctx: StepContext, m: RequestVote): ReplicaState => {
+  const reply = (s: ReplicaState, term: number, granted: boolean): ReplicaState => {
+    ctx.effects.push(send({ src: s.id, dst: m.src, leader: leaderField(s), type: 'voteReply', term, granted, pre: m.pre }))
+    return s
+  }
+  const upToDate = isUpToDate(before.persistent.log, m.lastLogIndex, m.lastLogTerm)
+  const inLease = withinLeaderLease(before, ctx.now)
 
   if (m.pre) {
     // A pre-vote changes nothing here: it only says whether a real vote would be granted.
-    const granted = m.term > s.persistent.currentTerm && upToDate && !inLease
-    reply(granted ? m.term : s.persistent.currentTerm, granted)
-    return
+    const granted = m.term > before.persistent.currentTerm && upToDate && !inLease
+    return reply(before, granted ? m.term : before.persistent.currentTerm, granted)
   }
-  if (m.term > s.persistent.currentTerm) {
-    if (inLease) {
-      reply(s.persistent.currentTerm, false)
-      return
-    }
-    becomeFollower(s, ctx, m.term, O.none)
-  }
+  if (m.term > before.persistent.currentTerm && inLease) return reply(before, before.persistent.currentTerm, false)
+  const s = m.term > before.persistent.currentTerm ? becomeFollower(before, ctx, m.term, O.none) : before
   // §5.2: "each server will vote for at most one candidate in a given term, on a first-come-first-served basis";
   // §5.4.1: "the voter denies its vote if its own log is more up-to-date than that of the candidate".
   const votedFor = s.persistent.votedFor
   const granted =
     m.term === s.persistent.currentTerm && (O.isNone(votedFor) || votedFor.value === m.src) && upToDate
-  if (granted) {
-    updatePersistent(s, { votedFor: O.some(m.src) })
-    resetElectionTimer(s, ctx)
-  }
-  reply(s.persistent.currentTerm, granted)
+  if (!granted) return reply(s, s.persistent.currentTerm, false)
+  const voted = resetElectionTimer({ ...s, persistent: withPersistent(s.persistent, { votedFor: O.some(m.src) }) }, ctx)
+  return reply(voted, voted.persistent.currentTerm, true)
 }
 
-/** Records a granted vote; true when the votes now make a majority (§5.2). */
-export const tallyVote = (s: MutableState, voter: NodeId): boolean => {
-  if (!s.votesGranted.includes(voter)) s.votesGranted.push(voter)
-  return isMajority(s.votesGranted.length, clusterSize(s))
+/** Records a granted vote: the state with it counted, and whether the votes now make a majority (§5.2). */
+export const tallyVote = (s: ReplicaState, voter: NodeId): readonly [ReplicaState, boolean] => {
+  const votesGranted = s.votesGranted.includes(voter) ? s.votesGranted : [...s.votesGranted, voter]
+  return [{ ...s, votesGranted }, isMajority(votesGranted.length, clusterSize(s))]
 }

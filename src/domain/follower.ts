@@ -2,10 +2,10 @@
 import { onRequestAsFollower } from './clients'
 import type { StepContext } from './context'
 import { onAppendEntries } from './replication'
-import type { MutableState } from './state'
+import type { ReplicaState } from './state'
 import type { RaftOrClientMessage } from './messages'
 
-export const stepFollower = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): void => {
+export const stepFollower = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (m.type) {
     case 'append':
       return onAppendEntries(s, ctx, m)
@@ -14,6 +14,6 @@ export const stepFollower = (s: MutableState, ctx: StepContext, m: RaftOrClientM
       return onRequestAsFollower(s, ctx, m)
     default:
       // Replies to a campaign or a leadership we no longer have, and puts forwarded to a leader we are not.
-      return
+      return s
   }
 }

@@ -4,11 +4,11 @@
  * client put takes effect at most once.
  *
  * Keys and MIDs are whatever clients send, `__proto__` and `constructor` included: both tables are
- * persistent maps (./persistent-map), which never use a key as a property name. The store is a
- * class instance, which immer does not draft: applying a put builds a new store sharing
- * almost everything with the old one, instead of immer copying both tables whole.
+ * persistent maps (./persistent-map), which never use a key as a property name: applying a put
+ * builds a new store sharing almost everything with the old one.
  */
 import { PersistentMap } from './persistent-map'
+import { newTable } from './tables'
 import type { Command } from './wire'
 
 export class KvStore {
@@ -19,9 +19,6 @@ export class KvStore {
     Object.freeze(this)
   }
 }
-
-/** A table with no prototype, so that any string is an ordinary key. */
-export const emptyTable = <V>(): Record<string, V> => Object.create(null) as Record<string, V>
 
 export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap.empty())
 
@@ -37,7 +34,7 @@ export const read = (kv: KvStore, key: string): string | undefined => kv.values.
 
 /** Every key with its value, as a table with no prototype (for tests and reports). */
 export const valuesOf = (kv: KvStore): Record<string, string> => {
-  const table = emptyTable<string>()
+  const table = newTable<string>()
   for (const [key, value] of kv.values.entries()) table[key] = value
   return table
 }

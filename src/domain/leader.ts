@@ -3,99 +3,111 @@
  * the heartbeat tick with check-quorum.
  */
 import * as O from 'fp-ts/Option'
-import { castDraft } from 'immer'
 import { cancelTimer, log, setTimer } from '../effects/effect'
 import { answerGet, putCommand } from './clients'
-import { plain, type StepContext } from './context'
+import type { StepContext } from './context'
 import { becomeFollower } from './election'
 import { hasApplied } from './kv'
 import { appendToLog, lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
-import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppend } from './replication'
-import { clusterSize, updatePersistent, type MutableState } from './state'
+import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppends } from './replication'
+import { clusterSize, withPersistent, type OwnPut, type Progress, type ReplicaState } from './state'
+import { withEntry, type Table } from './tables'
 import type { RaftOrClientMessage } from './messages'
-import type { ClientRequest, Forward, PutCommand } from './wire'
+import type { ClientRequest, Entry, Forward, PutCommand } from './wire'
 
 /**
  * §5.2/§5.3: the new leader sets every nextIndex just past its log and every matchIndex to 0; §8:
  * it appends a no-op of its term, which goes out at once as its first heartbeat. Puts it had
  * appended in an earlier term and lost since are appended again.
  */
-export const becomeLeader = (s: MutableState, ctx: StepContext): void => {
-  s.role = 'leader'
-  s.leader = O.some(s.id)
-  s.unreachableLeader = O.none
-  s.leaderSince = ctx.now
-  s.votesGranted = []
-  updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: { op: 'noop' } }]) })
-  s.progress = castDraft(Object.fromEntries(s.peers.map((peer) => [peer, freshProgress(lastIndex(s.persistent.log))])))
-  ctx.effects.push(log(`leader in term ${s.persistent.currentTerm}`))
+export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): ReplicaState => {
+  const term = candidate.persistent.currentTerm
+  const withNoop = appendToLog(candidate.persistent.log, [{ term, command: { op: 'noop' } }])
+  const progress: Record<string, Progress> = {}
+  for (const peer of candidate.peers) progress[peer] = freshProgress(lastIndex(withNoop))
+  const s: ReplicaState = {
+    ...candidate,
+    role: 'leader',
+    leader: O.some(candidate.id),
+    unreachableLeader: O.none,
+    leaderSince: ctx.now,
+    votesGranted: [],
+    persistent: withPersistent(candidate.persistent, { log: withNoop }),
+    progress,
+  }
+  ctx.effects.push(log(`leader in term ${term}`))
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
-  armTick(s, ctx, nextTickMs(s))
-  const lost = Object.values(s.ownPuts).filter((own) => !isStillInLog(s, own.index, own.put.MID))
-  appendPuts(
-    s,
-    ctx,
-    lost.map((own) => plain(own.put)),
-  )
-  for (const peer of s.peers) sendAppend(s, ctx, peer)
+  const ticking = armTick(s, ctx, nextTickMs(s))
+  const lost: PutCommand[] = []
+  for (const mid in s.ownPuts) {
+    const own = s.ownPuts[mid]!
+    if (!isStillInLog(s, own.index, own.put.MID)) lost.push(own.put)
+  }
+  const withLost = appendPuts(ticking, ctx, lost)
+  return { ...withLost, progress: sendAppends(withLost, ctx, withLost.peers) }
 }
 
 /** A client request at the leader: a put enters the log; a get is answered under the lease or waits for it. */
-export const onRequestAsLeader = (s: MutableState, ctx: StepContext, request: ClientRequest): void => {
+export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
   if (request.type === 'get') {
-    if (canServeReads(s, ctx.now)) answerGet(s, ctx, request)
-    else s.pendingReads.push(request)
-    return
+    if (!canServeReads(s, ctx.now)) return { ...s, pendingReads: [...s.pendingReads, request] }
+    answerGet(s, ctx, request)
+    return s
   }
-  if (appendPuts(s, ctx, [putCommand(request)]) > 0) replicate(s, ctx)
+  return replicateNew(s, ctx, appendPuts(s, ctx, [putCommand(request)]))
 }
 
 /** Puts handed over by a deposed leader that lost them (see replication.forwardLostPuts). */
-export const onForward = (s: MutableState, ctx: StepContext, m: Forward): void => {
-  if (appendPuts(s, ctx, m.puts) > 0) replicate(s, ctx)
-}
+export const onForward = (s: ReplicaState, ctx: StepContext, m: Forward): ReplicaState =>
+  replicateNew(s, ctx, appendPuts(s, ctx, m.puts))
 
-/** Appends the puts that are neither applied nor waiting in the log already; returns how many. */
-const appendPuts = (s: MutableState, ctx: StepContext, puts: readonly PutCommand[]): number => {
-  let appended = 0
+/** Appends the puts that are neither applied nor waiting in the log already. */
+const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand[]): ReplicaState => {
+  const term = s.persistent.currentTerm
+  const entries: Entry[] = []
+  let ownPuts: Table<OwnPut> = s.ownPuts
   for (const put of puts) {
-    if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID)) continue
-    updatePersistent(s, { log: appendToLog(s.persistent.log, [{ term: s.persistent.currentTerm, command: put }]) })
-    s.ownPuts[put.MID] = { put, index: lastIndex(s.persistent.log), forwardedAt: 0 }
-    appended++
+    if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID) || entries.some((e) => isPut(e, put.MID))) continue
+    entries.push({ term, command: put })
+    ownPuts = withEntry(ownPuts, put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
   }
-  if (appended > 0) ctx.effects.push(log(`appended ${appended} put(s) up to ${lastIndex(s.persistent.log)}`))
-  return appended
+  if (entries.length === 0) return s
+  const appended = appendToLog(s.persistent.log, entries)
+  ctx.effects.push(log(`appended ${entries.length} put(s) up to ${lastIndex(appended)}`))
+  return { ...s, persistent: withPersistent(s.persistent, { log: appended }), ownPuts }
 }
 
-const isInUncommittedLog = (s: MutableState, mid: string): boolean => {
+const isPut = (entry: Entry, mid: string): boolean => entry.command.op === 'put' && entry.command.MID === mid
+
+const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
   const log = s.persistent.log
   for (let i = log.length - 1; i > s.commitIndex; i--) {
-    const command = log[i]!.command
-    if (command.op === 'put' && command.MID === mid) return true
+    if (isPut(log[i]!, mid)) return true
   }
   return false
 }
 
-/** New entries go at once to as many followers as a likely first-round commit needs. */
-const replicate = (s: MutableState, ctx: StepContext): void => {
+/** New entries (if `s` has any that `before` had not) go at once to as many followers as a likely first-round commit needs. */
+const replicateNew = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
+  if (s === before) return s
   const need = majority(clusterSize(s)) - 1
-  for (const peer of chooseFanout(s.progress, need, s.timing)) sendAppend(s, ctx, peer)
+  const sent: ReplicaState = { ...s, progress: sendAppends(s, ctx, chooseFanout(s.progress, need, s.timing)) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
-  if (ctx.now + nextTickMs(s) < s.tickDueAt) armTick(s, ctx, nextTickMs(s))
+  const tickMs = nextTickMs(sent)
+  return ctx.now + tickMs < sent.tickDueAt ? armTick(sent, ctx, tickMs) : sent
 }
 
-const armTick = (s: MutableState, ctx: StepContext, afterMs: number): void => {
-  s.tickDueAt = ctx.now + afterMs
+const armTick = (s: ReplicaState, ctx: StepContext, afterMs: number): ReplicaState => {
   ctx.effects.push(setTimer('heartbeat', afterMs))
+  return { ...s, tickDueAt: ctx.now + afterMs }
 }
 
 /** The leader's step function. */
-export const stepLeader = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): void => {
+export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (m.type) {
     case 'get':
     case 'put':
@@ -106,7 +118,7 @@ export const stepLeader = (s: MutableState, ctx: StepContext, m: RaftOrClientMes
       return onForward(s, ctx, m)
     default:
       // Votes of a campaign we won already, and AppendEntries of our own term from nobody (Election Safety).
-      return
+      return s
   }
 }
 
@@ -114,12 +126,11 @@ export const stepLeader = (s: MutableState, ctx: StepContext, m: RaftOrClientMes
  * Every half heartbeat interval: step down if a majority has not been heard from for a maximum
  * election timeout (check-quorum), else heartbeat idle followers and retransmit to lagging ones.
  */
-export const onHeartbeatTick = (s: MutableState, ctx: StepContext): void => {
+export const onHeartbeatTick = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (ctx.now - lastQuorumContact(s, ctx.now) > s.timing.electionTimeoutMaxMs) {
     ctx.effects.push(log('check-quorum: no majority heard from, stepping down'))
-    becomeFollower(s, ctx, s.persistent.currentTerm, O.none)
-    return
+    return becomeFollower(s, ctx, s.persistent.currentTerm, O.none)
   }
-  heartbeatOrRetransmit(s, ctx)
-  armTick(s, ctx, nextTickMs(s))
+  const sent = heartbeatOrRetransmit(s, ctx)
+  return armTick(sent, ctx, nextTickMs(sent))
 }

@@ -6,8 +6,7 @@
  * first round trip, so the leader widens the fan-out until the chance of a first-round commit is
  * high, estimating the round-trip delivery rate from the replies it gets.
  */
-import type { Draft } from 'immer'
-import type { Progress, Timing } from './state'
+import type { Progress, ProgressTable, Timing } from './state'
 import type { NodeId } from './wire'
 
 export const freshProgress = (nextIndex: number): Progress => ({
@@ -23,36 +22,36 @@ export const freshProgress = (nextIndex: number): Progress => ({
 /** At most this many unanswered sends are remembered per follower; older ones count as lost. */
 const MAX_IN_FLIGHT = 16
 
-/** Records an AppendEntries sent at `now`. */
-export const recordSend = (p: Draft<Progress>, now: number): void => {
-  p.lastSentAt = now
-  p.inFlight.push(now)
-  if (p.inFlight.length > MAX_IN_FLIGHT) {
-    p.inFlight.shift()
-    p.lost += 1
+/** After an AppendEntries sent at `now` whose entries end at `lastSent`. */
+export const recordSend = (p: Progress, now: number, lastSent: number): Progress => {
+  const full = p.inFlight.length >= MAX_IN_FLIGHT
+  return {
+    ...p,
+    // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
+    nextIndex: lastSent + 1,
+    lastSentAt: now,
+    inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
+    lost: full ? p.lost + 1 : p.lost,
   }
 }
 
 /**
- * Records the answer to the AppendEntries sent at `sentAt`. The simulator delivers in order, so
+ * After the answer to the AppendEntries sent at `sentAt`. The simulator delivers in order, so
  * whatever was sent before it and is still unanswered was lost; what was sent after it is still
  * in flight, neither answered nor lost.
  */
-export const recordAnswer = (p: Draft<Progress>, sentAt: number): void => {
+export const recordAnswer = (p: Progress, sentAt: number): Progress => {
   const at = p.inFlight.indexOf(sentAt)
-  if (at < 0) return
-  p.answered += 1
-  p.lost += at
-  p.inFlight.splice(0, at + 1)
+  if (at < 0) return p
+  return { ...p, answered: p.answered + 1, lost: p.lost + at, inFlight: p.inFlight.slice(at + 1) }
 }
 
 /** Sends unanswered for longer than `ageMs` count as lost. */
-export const expireInFlight = (p: Draft<Progress>, now: number, ageMs: number): void => {
+export const expireInFlight = (p: Progress, now: number, ageMs: number): Progress => {
   let expired = 0
   while (expired < p.inFlight.length && now - p.inFlight[expired]! > ageMs) expired++
-  if (expired === 0) return
-  p.lost += expired
-  p.inFlight.splice(0, expired)
+  if (expired === 0) return p
+  return { ...p, lost: p.lost + expired, inFlight: p.inFlight.slice(expired) }
 }
 
 /** A follower that answered something we sent shortly before our latest send is alive and reachable. */
@@ -91,7 +90,7 @@ export const FIRST_ROUND_COMMIT_TARGET = 0.6
 export const FAST_REPAIR_BELOW = 0.8
 
 /** The round-trip delivery rate seen from the responsive followers, with a prior of clean trips. */
-const deliveryRateOf = (progress: Readonly<Record<string, Progress>>, responsive: readonly NodeId[]): number => {
+const deliveryRateOf = (progress: ProgressTable, responsive: readonly NodeId[]): number => {
   let answered = 0
   let lost = 0
   for (const peer of responsive) {
@@ -102,7 +101,7 @@ const deliveryRateOf = (progress: Readonly<Record<string, Progress>>, responsive
   return (answered + 4) / (answered + lost + 4)
 }
 
-const responsivePeers = (progress: Readonly<Record<string, Progress>>, timing: Timing): NodeId[] =>
+const responsivePeers = (progress: ProgressTable, timing: Timing): NodeId[] =>
   (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, timing))
 
 /**
@@ -111,7 +110,7 @@ const responsivePeers = (progress: Readonly<Record<string, Progress>>, timing: T
  * typical latency.
  */
 export const firstRoundCommitUnlikely = (
-  progress: Readonly<Record<string, Progress>>,
+  progress: ProgressTable,
   need: number,
   timing: Timing,
 ): boolean => {
@@ -125,7 +124,7 @@ export const firstRoundCommitUnlikely = (
  * chance of a first-round commit. Unresponsive followers hear of it with their next heartbeat.
  */
 export const chooseFanout = (
-  progress: Readonly<Record<string, Progress>>,
+  progress: ProgressTable,
   need: number,
   timing: Timing,
 ): NodeId[] => {

@@ -1,12 +1,13 @@
 /**
  * The replica's state: the persistent part of Figure 2 (term, vote, log) apart from the volatile
- * rest. Immutable: `step` produces a new state with immer.
+ * rest. Immutable all the way down (every field is readonly, and the tests freeze every state `step`
+ * returns): a handler builds the next state from the one it was given, sharing what did not change.
  */
 import * as O from 'fp-ts/Option'
-import { castDraft, type Draft } from 'immer'
-import { emptyKv, emptyTable, type KvStore } from './kv'
+import { emptyKv, type KvStore } from './kv'
 import { emptyLog, type Log } from './log'
 import type { RandomState } from './random'
+import { emptyTable, type Table } from './tables'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
 
 /** Durations in milliseconds. */
@@ -69,6 +70,9 @@ export interface Progress {
   readonly lost: number
 }
 
+/** The leader's Progress of each follower, by replica ID (IDs are four hex digits: ordinary keys). */
+export type ProgressTable = Readonly<Record<string, Progress>>
+
 /** A put this replica appended as leader and has not seen applied yet. */
 export interface OwnPut {
   readonly put: PutCommand
@@ -96,7 +100,7 @@ export interface ReplicaState {
   /** How many times the current campaign has asked again. */
   readonly voteRetriesDone: number
   /** Leader only: one entry per peer. */
-  readonly progress: Readonly<Record<string, Progress>>
+  readonly progress: ProgressTable
   /** Leader only: when it took office (check-quorum gives it one election timeout to hear back). */
   readonly leaderSince: number
   /** Leader only: when its heartbeat tick is due. */
@@ -107,7 +111,7 @@ export interface ReplicaState {
   /** Leader only: gets waiting for the read lease. */
   readonly pendingReads: readonly GetRequest[]
   /** Puts we appended as leader, by MID, until they are applied. */
-  readonly ownPuts: Readonly<Record<string, OwnPut>>
+  readonly ownPuts: Table<OwnPut>
   /** Clients we redirected, with where and when: a quick retry that avoids that leader means it is gone. */
   readonly lastRedirect: Readonly<Record<string, { readonly leader: NodeId; readonly at: number }>>
   /** A leader that clients could not reach: requests are held rather than sent to it again. */
@@ -116,11 +120,9 @@ export interface ReplicaState {
   readonly random: RandomState
 }
 
-export type MutableState = Draft<ReplicaState>
-
 /**
- * The persistent state as a frozen record that immer does not draft (it is no plain object): the
- * log grows long, and drafting it would make every step walk it. A step replaces it whole.
+ * The persistent state as a frozen record: a step that changes the term, the vote or the log
+ * replaces it whole, and every other step shares it.
  */
 class PersistentRecord implements PersistentState {
   constructor(
@@ -137,16 +139,13 @@ export const persistentState = (fields: PersistentState): PersistentState =>
     ? fields
     : new PersistentRecord(fields.currentTerm, fields.votedFor, Object.isFrozen(fields.log) ? fields.log : Object.freeze([...fields.log]))
 
-/** Replaces the persistent state with one that differs in `changes` (Figure 2: term, vote, log). */
-export const updatePersistent = (s: MutableState, changes: Partial<PersistentState>): void => {
-  s.persistent = castDraft(
-    new PersistentRecord(
-      changes.currentTerm ?? s.persistent.currentTerm,
-      (changes.votedFor ?? s.persistent.votedFor) as O.Option<NodeId>,
-      changes.log ?? s.persistent.log,
-    ),
+/** The persistent state with `changes` (Figure 2: term, vote, log). */
+export const withPersistent = (persistent: PersistentState, changes: Partial<PersistentState>): PersistentState =>
+  new PersistentRecord(
+    changes.currentTerm ?? persistent.currentTerm,
+    changes.votedFor ?? persistent.votedFor,
+    changes.log ?? persistent.log,
   )
-}
 
 export interface ReplicaConfig {
   readonly id: NodeId
@@ -174,7 +173,7 @@ export const initialState = (config: ReplicaConfig, persistent?: PersistentState
   held: [],
   pendingReads: [],
   ownPuts: emptyTable(),
-  lastRedirect: emptyTable(),
+  lastRedirect: {},
   unreachableLeader: O.none,
   random: config.seed,
 })

@@ -3,7 +3,6 @@
  * perform, like etcd's Step and Ready in one call. Rules every role shares live here: the term
  * rule, vote requests, and what follows every event (apply what is committed, answer what waits).
  */
-import { produce } from 'immer'
 import * as O from 'fp-ts/Option'
 import { log, send, type Effect } from '../effects/effect'
 import { applyCommitted } from './apply'
@@ -16,31 +15,27 @@ import { stepCandidate } from './candidate'
 import { stepFollower } from './follower'
 import { isClientRequest, isRaftMessage, type RaftOrClientMessage } from './messages'
 import { canServeReads } from './reads'
-import type { MutableState, ReplicaState } from './state'
+import type { ReplicaState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Message } from './wire'
 
 export type StepResult = readonly [ReplicaState, readonly Effect[]]
 
 export const step = (state: ReplicaState, event: Event): StepResult => {
-  const effects: Effect[] = []
-  const next = produce(state, (draft) => {
-    const ctx: StepContext = { now: event.now, effects }
-    switch (event.kind) {
-      case 'started':
-        onStarted(draft, ctx)
-        break
-      case 'timerFired':
-        if (event.timer === 'election' && draft.role !== 'leader') startPreVote(draft, ctx)
-        if (event.timer === 'heartbeat' && draft.role === 'leader') onHeartbeatTick(draft, ctx)
-        if (event.timer === 'voteRetry') onVoteRetryTimer(draft, ctx)
-        break
-      case 'received':
-        onMessage(draft, ctx, event.message)
-        break
-    }
-    settle(draft, ctx)
-  })
-  return [next, effects]
+  const ctx: StepContext = { now: event.now, effects: [] }
+  return [settle(handle(state, ctx, event), ctx), ctx.effects]
+}
+
+const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState => {
+  switch (event.kind) {
+    case 'started':
+      return onStarted(s, ctx)
+    case 'timerFired':
+      if (event.timer === 'election') return s.role === 'leader' ? s : startPreVote(s, ctx)
+      if (event.timer === 'heartbeat') return s.role === 'leader' ? onHeartbeatTick(s, ctx) : s
+      return onVoteRetryTimer(s, ctx)
+    case 'received':
+      return onMessage(s, ctx, event.message)
+  }
 }
 
 /**
@@ -49,38 +44,38 @@ export const step = (state: ReplicaState, event: Event): StepResult => {
  * acknowledged a leader just before it went down, so start-up counts as contact with a leader:
  * it will not vote inside a lease it helped grant. A brand-new replica has acknowledged nobody.
  */
-const onStarted = (s: MutableState, ctx: StepContext): void => {
+const onStarted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: BROADCAST, leader: UNKNOWN_LEADER, type: 'hello' }))
-  if (s.persistent.currentTerm > 0) s.lastLeaderContact = ctx.now
-  resetElectionTimer(s, ctx)
+  return resetElectionTimer(s.persistent.currentTerm > 0 ? { ...s, lastLeaderContact: ctx.now } : s, ctx)
 }
 
-const onMessage = (s: MutableState, ctx: StepContext, m: Message): void => {
+const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState => {
   if (m.dst !== s.id && m.dst !== BROADCAST) {
     ctx.effects.push(log(`ignored a ${m.type} for ${m.dst}`))
-    return
+    return s
   }
   if (isRaftMessage(m)) {
     if (!s.peers.includes(m.src)) {
       ctx.effects.push(log(`ignored a ${m.type} from ${m.src}, not a peer`))
-      return
+      return s
     }
     if (m.type === 'vote') return onRequestVote(s, ctx, m)
     if (m.type !== 'forward' && m.term > s.persistent.currentTerm && !isGrantedPreVote(m)) {
       // Figure 2: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower".
-      becomeFollower(s, ctx, m.term, m.type === 'append' ? O.some(m.src) : O.none)
-      if (m.type !== 'append') return
+      const follower = becomeFollower(s, ctx, m.term, m.type === 'append' ? O.some(m.src) : O.none)
+      return m.type === 'append' ? stepByRole(follower, ctx, m) : follower
     }
     return stepByRole(s, ctx, m)
   }
   if (isClientRequest(m)) return stepByRole(s, ctx, m)
   ctx.effects.push(log(`ignored a ${m.type} from ${m.src}`))
+  return s
 }
 
 /** A granted pre-vote carries the term the candidate would campaign in, not a term anyone holds. */
 const isGrantedPreVote = (m: RaftOrClientMessage): boolean => m.type === 'voteReply' && m.pre && m.granted
 
-const stepByRole = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): void => {
+const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (s.role) {
     case 'leader':
       return stepLeader(s, ctx, m)
@@ -93,23 +88,23 @@ const stepByRole = (s: MutableState, ctx: StepContext, m: RaftOrClientMessage): 
 }
 
 /** After every event: apply what is committed, then answer whatever was waiting and now can be. */
-const settle = (s: MutableState, ctx: StepContext): void => {
-  applyCommitted(s, ctx)
+const settle = (before: ReplicaState, ctx: StepContext): ReplicaState => {
+  const s = applyCommitted(before, ctx)
   if (s.role === 'leader') {
-    const held = s.held
-    s.held = []
-    for (const request of held) onRequestAsLeader(s, ctx, request)
-    if (s.pendingReads.length > 0 && canServeReads(s, ctx.now)) {
-      const reads = s.pendingReads
-      s.pendingReads = []
-      for (const request of reads) answerGet(s, ctx, request)
+    let served = s
+    if (s.held.length > 0) {
+      served = { ...s, held: [] }
+      for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
     }
-    return
+    if (served.pendingReads.length > 0 && canServeReads(served, ctx.now)) {
+      for (const request of served.pendingReads) answerGet(served, ctx, request)
+      served = { ...served, pendingReads: [] }
+    }
+    return served
   }
   const leader = reachableLeader(s)
-  if (O.isSome(leader) && s.held.length > 0) {
-    const held = s.held
-    s.held = []
-    for (const request of held) redirect(s, ctx, request, leader.value)
-  }
+  if (O.isNone(leader) || s.held.length === 0) return s
+  let redirected: ReplicaState = { ...s, held: [] }
+  for (const request of s.held) redirected = redirect(redirected, ctx, request, leader.value)
+  return redirected
 }

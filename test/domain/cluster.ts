@@ -6,7 +6,7 @@
 import { sentMessages } from '../../src/effects/effect'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { initialState, type ReplicaState } from '../../src/domain/state'
-import { step } from '../../src/domain/step'
+import { frozenStep as step } from '../../src/check/stepper'
 import type { ClientRequest, Message, NodeId } from '../../src/domain/wire'
 import { timing } from './helpers'
 

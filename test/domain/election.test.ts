@@ -6,7 +6,7 @@ import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import { lastIndex } from '../../src/domain/log'
 import { initialState } from '../../src/domain/state'
-import { step } from '../../src/domain/step'
+import { frozenStep as step } from '../../src/check/stepper'
 import { timerFired } from '../../src/domain/events'
 import {
   append,

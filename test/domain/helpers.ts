@@ -8,7 +8,7 @@ import { received, started, timerFired, type Event } from '../../src/domain/even
 import { emptyLog, type Log } from '../../src/domain/log'
 import { majority } from '../../src/domain/quorum'
 import { defaultTiming, initialState, type ReplicaState, type Timing } from '../../src/domain/state'
-import { step } from '../../src/domain/step'
+import { frozenStep as step } from '../../src/check/stepper'
 import type {
   AppendEntries,
   AppendEntriesReply,

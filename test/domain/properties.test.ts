@@ -10,7 +10,7 @@ import { received, timerFired, type Event } from '../../src/domain/events'
 import { applyCommand, emptyKv } from '../../src/domain/kv'
 import type { Log } from '../../src/domain/log'
 import type { ReplicaState } from '../../src/domain/state'
-import { step } from '../../src/domain/step'
+import { frozenStep as step } from '../../src/check/stepper'
 import { sentMessages, type Effect } from '../../src/effects/effect'
 import { decodeMessage, encodeMessage, type AppendEntries, type Entry, type Message, type NodeId } from '../../src/domain/wire'
 import {

@@ -83,14 +83,9 @@ describe('§5.3, leaders: sending entries', () => {
   })
 
   it('counts an AppendEntries as lost once a later one to the same follower is answered, or once it is old', () => {
-    const sends = produce(freshProgress(1), (p) => {
-      recordSend(p, 100)
-      recordSend(p, 200)
-      recordSend(p, 300)
-      recordAnswer(p, 200)
-    })
+    const sends = recordAnswer(recordSend(recordSend(recordSend(freshProgress(1), 100, 1), 200, 1), 300, 1), 200)
     expect(sends).toMatchObject({ answered: 1, lost: 1, inFlight: [300], lastSentAt: 300 })
-    const expired = produce(sends, (p) => expireInFlight(p, 300 + HB + 1, HB))
+    const expired = expireInFlight(sends, 300 + HB + 1, HB)
     expect(expired).toMatchObject({ answered: 1, lost: 2, inFlight: [] })
   })
 
