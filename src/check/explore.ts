@@ -160,9 +160,17 @@ export class Explorer {
   private readonly clientId: NodeId
   private readonly bounds: ExploreBounds
   private transitions = 0
-  private readonly texts = new WeakMap<object, { readonly now: number; readonly id: number }>()
-  /** Canonical texts of replica states, messages and the checks' history, numbered. */
+  /** Canonical forms of replica states, messages, their parts and the checks' history, numbered. */
   private readonly interned = new Map<string, number>()
+  /** The number of an object's text at the clock reading it was last asked for. */
+  private readonly textIds = new WeakMap<object, { readonly now: number; readonly id: number }>()
+  /** Canonical forms' numbers of objects that hold no time. */
+  private readonly timeFree = new WeakMap<object, number>()
+  /** Canonical forms' numbers of objects that hold a time, by clock reading. */
+  private readonly timed = new WeakMap<object, Map<number, number>>()
+  /** Whether the text being built made a time relative to now. */
+  private sawTime = false
+  private replacerAt: { readonly now: number; readonly replacer: (key: string, value: unknown) => unknown } | undefined
 
   constructor(private readonly options: ExploreOptions) {
     this.bounds = options.bounds
@@ -397,17 +405,10 @@ export class Explorer {
 
   private canonical(world: World): string {
     const now = world.now
-    const horizon = this.options.timing.electionTimeoutMaxMs + this.options.timing.heartbeatMs
-    const relative = (t: number): number | string => (t === Number.NEGATIVE_INFINITY || now - t > horizon ? 'old' : t - now)
-    const replacer = (key: string, value: unknown): unknown => {
-      if (IGNORED_FIELDS.has(key)) return undefined
-      if (TIME_FIELDS.has(key) && typeof value === 'number') return relative(value)
-      return value
-    }
     // Each part's canonical text stands in the key as its number in `interned` (one text, one
     // number), so the key is exactly as discriminating as the texts themselves, and short.
-    const replicas = world.replicas.map((r) => this.textId(r, now, replacer))
-    const network = world.network.map((m) => this.textId(m, now, replacer)).sort((a, b) => a - b)
+    const replicas = world.replicas.map((r) => this.textId(r, now))
+    const network = world.network.map((m) => this.textId(m, now)).sort((a, b) => a - b)
     const timers = world.timers.map((t) => [t.election === undefined ? '-' : t.election - now, t.heartbeat === undefined ? '-' : t.heartbeat - now])
     const clientView = world.clients.history().map((op) => [op.kind, op.value, op.completedAt === undefined])
     const history = this.intern(world.invariants.digest())
@@ -423,17 +424,81 @@ export class Explorer {
     return id
   }
 
-  /**
-   * The number of an immutable object's canonical text at `now`, cached: replica states and
-   * messages are shared by many worlds (a step changes one replica), and most of those worlds
-   * have the same clock.
-   */
-  private textId(value: object, now: number, replacer: (key: string, value: unknown) => unknown): number {
-    const cached = this.texts.get(value)
-    if (cached !== undefined && cached.now === now) return cached.id
-    const id = this.intern(JSON.stringify(value, replacer))
-    this.texts.set(value, { now, id })
+  /** The number of a replica state's or a message's canonical form at `now`. */
+  private textId(value: object, now: number): number {
+    const known = this.textIds.get(value)
+    if (known !== undefined && known.now === now) return known.id
+    const id = this.formId(value, now)
+    this.textIds.set(value, { now, id })
     return id
+  }
+
+  /**
+   * The number of an immutable object's canonical form at `now`. The form stands for
+   * `JSON.stringify(value, replacer)`, where the replacer leaves out IGNORED_FIELDS and makes
+   * TIME_FIELDS relative to now, and two objects get the same number exactly when those texts
+   * are equal: an array (or an object with toJSON) is that text; a plain object is that text
+   * with each field's value written as `#` and the number of its own form. A field's value is
+   * shared by many states (a step changes few fields of one replica), so its form is computed
+   * once when it holds no time (the log, the store), once per clock reading when it does.
+   * Leaves `sawTime` telling whether the form depends on now.
+   */
+  private formId(value: object, now: number): number {
+    const free = this.timeFree.get(value)
+    if (free !== undefined) {
+      this.sawTime = false
+      return free
+    }
+    const perNow = this.timed.get(value)
+    const cached = perNow?.get(now)
+    if (cached !== undefined) {
+      this.sawTime = true
+      return cached
+    }
+    this.sawTime = false
+    let form: string
+    if (Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      form = JSON.stringify(value, this.replacer(now))
+    } else {
+      const replacer = this.replacer(now)
+      let timed = false
+      form = '{'
+      for (const key of Object.keys(value)) {
+        const field = replacer(key, (value as Record<string, unknown>)[key])
+        timed ||= this.sawTime
+        let fieldForm: string | undefined
+        if (typeof field === 'object' && field !== null) {
+          fieldForm = `#${this.formId(field, now)}`
+          timed ||= this.sawTime
+        } else {
+          fieldForm = JSON.stringify(field) as string | undefined
+        }
+        if (fieldForm === undefined) continue
+        form += `${form.length === 1 ? '' : ','}${JSON.stringify(key)}:${fieldForm}`
+      }
+      form += '}'
+      this.sawTime = timed
+    }
+    const id = this.intern(form)
+    if (!this.sawTime) this.timeFree.set(value, id)
+    else if (perNow !== undefined) perNow.set(now, id)
+    else this.timed.set(value, new Map([[now, id]]))
+    return id
+  }
+
+  private replacer(now: number): (key: string, value: unknown) => unknown {
+    if (this.replacerAt?.now === now) return this.replacerAt.replacer
+    const horizon = this.options.timing.electionTimeoutMaxMs + this.options.timing.heartbeatMs
+    const replacer = (key: string, value: unknown): unknown => {
+      if (IGNORED_FIELDS.has(key)) return undefined
+      if (TIME_FIELDS.has(key) && typeof value === 'number') {
+        this.sawTime = true
+        return value === Number.NEGATIVE_INFINITY || now - value > horizon ? 'old' : value - now
+      }
+      return value
+    }
+    this.replacerAt = { now, replacer }
+    return replacer
   }
 }
 
