@@ -13,7 +13,6 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import { setAutoFreeze } from 'immer'
 import { received, started, timerFired, type Event } from '../domain/events'
 import { initialState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
@@ -253,8 +252,6 @@ const main = (): void => {
     process.exit(2)
   }
   const { recordings, rounds, warmup, json } = options.right
-  // As in the replica (runtime/main.ts): freezing is the tests' safety net, not the running replica's.
-  setAutoFreeze(false)
   let loaded: Recording[]
   try {
     loaded = loadRecordings(recordings)

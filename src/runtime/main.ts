@@ -6,7 +6,6 @@
 import * as dgram from 'node:dgram'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import { setAutoFreeze } from 'immer'
 import { seedFrom } from '../domain/random'
 import { initialState } from '../domain/state'
 import { parseArgs, USAGE } from './argv'
@@ -43,8 +42,6 @@ const main = (): void => {
   const recordDir = process.env.RAFTKV_RECORD
   const recorder = recordDir ? new EventRecorder(recordDir, { id, peers, seed }) : undefined
 
-  // Freezing every new state is a safety net for tests; the running replica keeps old states nowhere.
-  setAutoFreeze(false)
   const socket = dgram.createSocket('udp4')
   // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
   // traffic within their first election timeout.
