@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: runs the public scenarios N times each against a replica and regenerates the
- * section of BENCHMARKS.md between the bench markers with the medians and the tier counts.
+ * `npm run bench`: runs the public scenarios and the cluster-size ones (configs/size-*.json) N
+ * times each against a replica and regenerates the section of BENCHMARKS.md between the bench
+ * markers with the medians and the tier counts.
  *   node dist/src/sim/bench.js [--runs N] [--replica PATH] [--scenarios a,b] [--seed N] [--out FILE]
  */
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { benchRouter } from './bench-router'
-import { defaultReplica, PUBLIC_SCENARIOS, repoRoot } from './paths'
+import { BENCH_SCENARIOS, defaultReplica, repoRoot } from './paths'
 import { formatMetric } from './report'
 import { RunResult, runScenario } from './runner'
 import { loadScenario, METRICS, MetricName } from './scenario'
@@ -28,7 +29,7 @@ function parse(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = {
     runs: 3,
     replica: defaultReplica(),
-    scenarios: [...PUBLIC_SCENARIOS],
+    scenarios: [...BENCH_SCENARIOS],
     seed: 1,
     out: path.join(repoRoot(), 'BENCHMARKS.md'),
   }
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   const cpus = os.cpus()
   const context = [
     `- Date: ${new Date().toISOString()}`,
-    `- Command: \`npm run bench -- --runs ${options.runs}${options.scenarios.length < PUBLIC_SCENARIOS.length ? ` --scenarios ${options.scenarios.join(',')}` : ''}\` (seeds ${options.seed}..${options.seed + options.runs - 1}), ${((Date.now() - started) / 60000).toFixed(1)} min`,
+    `- Command: \`npm run bench -- --runs ${options.runs}${options.scenarios.length < BENCH_SCENARIOS.length ? ` --scenarios ${options.scenarios.join(',')}` : ''}\` (seeds ${options.seed}..${options.seed + options.runs - 1}), ${((Date.now() - started) / 60000).toFixed(1)} min`,
     `- Replica: \`${path.relative(repoRoot(), options.replica) || options.replica}\``,
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
     `- Medians over the runs of each scenario; tiers 0 bonus, 1 full, 2 partial, 3 none (3 when any run was incorrect).`,

@@ -22,6 +22,15 @@ export const PUBLIC_SCENARIOS = [
   'advanced-1', 'advanced-2', 'advanced-3', 'advanced-4',
 ] as const
 
+/**
+ * The project's own scenarios for other cluster sizes (drops, a partition and a leader kill), which
+ * the bench runs after the public ones. The protocol allows 3 to 21 replicas.
+ */
+export const CLUSTER_SIZE_SCENARIOS = ['size-3', 'size-7', 'size-21'] as const
+
+/** Every scenario `npm run bench` runs by default. */
+export const BENCH_SCENARIOS = [...PUBLIC_SCENARIOS, ...CLUSTER_SIZE_SCENARIOS] as const
+
 export function publicScenarioFiles(): string[] {
   return PUBLIC_SCENARIOS.map((name) => path.join(repoRoot(), 'configs', `${name}.json`))
 }
