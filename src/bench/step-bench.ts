@@ -94,7 +94,7 @@ interface Replayable {
   readonly events: readonly { readonly event: Event | undefined; readonly bytes: Buffer | undefined }[]
 }
 
-const prepare = (recording: Recording): Replayable => ({
+export const prepareRecording = (recording: Recording): Replayable => ({
   recording,
   events: recording.events.map((recorded) => {
     if ('started' in recorded) return { event: started(recorded.at), bytes: undefined }
@@ -198,7 +198,7 @@ export interface StepBenchResult {
 }
 
 export const runStepBench = (recordings: readonly Recording[], rounds: number, warmup: number): StepBenchResult => {
-  const replayables = recordings.map(prepare)
+  const replayables = recordings.map(prepareRecording)
   const stepSamples: Samples = new Map()
   const pathSamples: Samples = new Map()
   for (let round = 0; round < warmup + rounds; round++) {

@@ -129,39 +129,40 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
     m.term > before.persistent.currentTerm || before.role !== 'follower' || !isLeader(before.leader, m.src)
       ? becomeFollower(before, ctx, m.term, O.some(m.src))
       : before
-  const heard: ReplicaState = {
-    ...following,
+  // What hearing from the leader changes, whatever the answer (one copy of the state per event).
+  const heard = {
     random: following === before ? armElectionTimer(before, ctx) : following.random,
     lastLeaderContact: ctx.now,
     unreachableLeader: isLeader(following.unreachableLeader, m.src) ? O.none : following.unreachableLeader,
   }
 
-  const log = heard.persistent.log
+  const log = following.persistent.log
   // 2. "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
   if (m.prevLogIndex > lastIndex(log)) {
-    reply(heard, { success: false, matchIndex: 0, conflictIndex: lastIndex(log) + 1, conflictTerm: 0 })
-    return heard
+    reply(following, { success: false, matchIndex: 0, conflictIndex: lastIndex(log) + 1, conflictTerm: 0 })
+    return { ...following, ...heard }
   }
   const termThere = termAt(log, m.prevLogIndex)!
   if (termThere !== m.prevLogTerm) {
-    reply(heard, {
+    reply(following, {
       success: false,
       matchIndex: 0,
       conflictIndex: firstIndexOfTermAt(log, m.prevLogIndex),
       conflictTerm: termThere,
     })
-    return heard
+    return { ...following, ...heard }
   }
   // 3 and 4: drop conflicting entries, append new ones.
   const merged = mergeEntries(log, m.prevLogIndex, m.entries)
   const matchIndex = m.prevLogIndex + m.entries.length
+  reply(following, { success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 })
   const after: ReplicaState = {
+    ...following,
     ...heard,
-    persistent: merged.log === log ? heard.persistent : withPersistent(heard.persistent, { log: merged.log }),
+    persistent: merged.log === log ? following.persistent : withPersistent(following.persistent, { log: merged.log }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
-    commitIndex: Math.max(heard.commitIndex, Math.min(m.leaderCommit, matchIndex)),
+    commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
   }
-  reply(after, { success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 })
   return forwardLostPuts(after, ctx, m.src)
 }
 
