@@ -52,42 +52,59 @@ function groupByKey(history: readonly Operation[]): Map<string, Operation[]> {
 /** The search over one key's operations, sorted by invocation time. */
 function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false; reason: string } {
   const count = operations.length
+  const invocation = operations.map((op) => op.invokedAt)
   const completion = operations.map((op) => op.completedAt ?? Number.POSITIVE_INFINITY)
   const mustComplete = operations.filter((op) => op.completedAt !== undefined).length
+  // When every operation completes no earlier than it was invoked (always, in a real history),
+  // an operation invoked after the earliest completion seen so far cannot complete earlier, nor
+  // can any later one: the scans below stop there instead of running to the end of the history.
+  const ordered = operations.every((op, i) => completion[i]! >= op.invokedAt)
   const linearized = new Uint8Array(count)
   const explored = new Set<string>()
   let linearizedCompleted = 0
+  let linearizedCount = 0
+  /** The first operation not linearized: every one before it is. */
+  let lo = 0
   let deepest = 0
 
+  /** The set of linearized operations (lo, then the bits from lo to the last one set) and the register. */
   const stateKey = (value: string | undefined): string => {
-    // Bytes of the set packed as characters, plus the register value.
     let bits = ''
-    for (let i = 0; i < count; i += 16) {
+    let ones = linearizedCount - lo
+    for (let i = lo; ones > 0; i += 16) {
       let word = 0
-      for (let j = i; j < Math.min(i + 16, count); j++) if (linearized[j]) word |= 1 << (j - i)
+      for (let j = i; j < Math.min(i + 16, count); j++) {
+        if (linearized[j]) {
+          word |= 1 << (j - i)
+          ones--
+        }
+      }
       bits += String.fromCharCode(word)
     }
-    return `${bits}|${value === undefined ? '\u0000' : value}`
+    return `${lo}:${bits.length}:${bits}${value === undefined ? 'u' : `v${value}`}`
   }
 
-  /** Indices of the operations that may take effect next. */
+  /** Indices of the operations that may take effect next: invoked before every other pending one's completion. */
   const candidates = (): number[] => {
     let earliestCompletion = Number.POSITIVE_INFINITY
-    for (let i = 0; i < count; i++) {
+    for (let i = lo; i < count; i++) {
+      if (ordered && invocation[i]! > earliestCompletion) break
       if (!linearized[i] && completion[i]! < earliestCompletion) earliestCompletion = completion[i]!
     }
     const result: number[] = []
-    for (let i = 0; i < count; i++) {
-      if (linearized[i]) continue
-      if (operations[i]!.invokedAt > earliestCompletion) break // sorted by invocation
-      result.push(i)
+    for (let i = lo; i < count; i++) {
+      if (invocation[i]! > earliestCompletion) break // sorted by invocation
+      if (!linearized[i]) result.push(i)
     }
     return result
   }
 
   const mark = (i: number, on: boolean): void => {
     linearized[i] = on ? 1 : 0
+    linearizedCount += on ? 1 : -1
     if (operations[i]!.completedAt !== undefined) linearizedCompleted += on ? 1 : -1
+    if (on) while (lo < count && linearized[lo]) lo++
+    else if (i < lo) lo = i
   }
 
   const search = (value: string | undefined): boolean => {
