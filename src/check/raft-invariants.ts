@@ -99,10 +99,19 @@ export class RaftInvariants {
     after: ReplicaState,
     all: readonly (ReplicaState | undefined)[],
   ): Violation | undefined {
+    // Where the log stopped being the same entry objects as before the step: both log checks
+    // start there (one scan of the shared prefix per step, not one per check).
+    const old = before?.persistent.log
+    const log = after.persistent.log
+    let firstChange = 1
+    if (old !== undefined && old !== log) {
+      const shared = Math.min(old.length, log.length)
+      while (firstChange < shared && old[firstChange] === log[firstChange]) firstChange++
+    }
     return (
       this.electionSafety(after) ??
-      this.leaderAppendOnly(before, after) ??
-      this.logMatching(before, after) ??
+      this.leaderAppendOnly(before, after, firstChange) ??
+      this.logMatching(before, after, firstChange) ??
       this.commits(before, after, all) ??
       this.leaderCompletenessOnElection(before, after) ??
       this.applied(before, after)
@@ -123,7 +132,8 @@ export class RaftInvariants {
     return undefined
   }
 
-  private leaderAppendOnly(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+  /** `firstChange`: the first index where the two logs hold different entry objects (or either ends). */
+  private leaderAppendOnly(before: ReplicaState | undefined, after: ReplicaState, firstChange: number): Violation | undefined {
     if (before === undefined || before.role !== 'leader' || after.role !== 'leader') return undefined
     if (before.persistent.currentTerm !== after.persistent.currentTerm) return undefined
     const was = before.persistent.log
@@ -132,7 +142,7 @@ export class RaftInvariants {
     if (now.length < was.length) {
       return { invariant: 'Leader Append-Only', detail: `leader ${after.id} shrank its log from ${was.length - 1} to ${now.length - 1}` }
     }
-    for (let i = 1; i < was.length; i++) {
+    for (let i = firstChange; i < was.length; i++) {
       if (!sameEntry(was[i]!, now[i]!)) {
         return {
           invariant: 'Leader Append-Only',
@@ -143,14 +153,12 @@ export class RaftInvariants {
     return undefined
   }
 
-  private logMatching(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+  private logMatching(before: ReplicaState | undefined, after: ReplicaState, firstChange: number): Violation | undefined {
     const log = after.persistent.log
     const old = before?.persistent.log
     if (old === log) return undefined
-    let from = 1
+    const from = firstChange
     if (old !== undefined) {
-      const shared = Math.min(old.length, log.length)
-      while (from < shared && old[from] === log[from]) from++
       if (before !== undefined && from <= before.commitIndex && from < old.length) {
         return {
           invariant: 'State Machine Safety',
