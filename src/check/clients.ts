@@ -205,6 +205,13 @@ export class Clients {
     return this.operations.filter((t) => t.op.completedAt !== undefined).length
   }
 
+  /** The operation the latest `invoke` started. */
+  latestOperation(): Operation {
+    const last = this.operations[this.operations.length - 1]
+    if (last === undefined) throw new Error('no operation yet')
+    return last.op
+  }
+
   history(): Operation[] {
     return this.operations.map((t) => t.op)
   }

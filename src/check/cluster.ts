@@ -16,7 +16,7 @@ import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
 import { clientIds, hexId, replicaIds } from './ids'
-import { checkLinearizable, describeOperation } from './linearizability'
+import { checkLinearizable, describeOperation, type Operation } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'
 import { realStep, type Stepper } from './stepper'
@@ -59,6 +59,31 @@ export interface SimOptions {
   readonly initialPersistent: readonly (PersistentState | undefined)[]
   /** Hash every event and effect (for determinism tests; slower). */
   readonly fingerprint: boolean
+  /** Told what happens, for a timeline of the run (src/timeline); it only watches. */
+  readonly observer: SimObserver | undefined
+}
+
+/**
+ * What a timeline needs to see of a run. Called synchronously; it must not change anything it is
+ * handed, and the run is the same with or without it (it draws no random numbers). Times in ms.
+ */
+export interface SimObserver {
+  /** A replica took a step (booting included); `state` is its state after it. */
+  stepped(at: number, replica: NodeId, state: ReplicaState): void
+  crashed(at: number, replica: NodeId): void
+  restarted(at: number, replica: NodeId): void
+  /** The replicas are split into these groups from now on; null: whole again. */
+  partitioned(at: number, groups: readonly (readonly NodeId[])[] | null): void
+  /** Every fault healed and losses stopped: the end phase. */
+  healedAll(at: number): void
+  /** A replica-to-replica copy, delivered or dropped (by the partition or at random). */
+  transmitted(at: number, from: NodeId, to: NodeId, fate: 'delivered' | 'partition' | 'random'): void
+  /** The first attempt of a new client request. */
+  requested(at: number, operation: Operation, request: ClientRequest): void
+  /** The client resends under a new MID after a redirect or fail reply to `previousMid`. */
+  retried(at: number, previousMid: string, request: ClientRequest): void
+  /** A reply reaches a client. */
+  replied(at: number, message: ClientReply): void
 }
 
 export const defaultSimOptions: SimOptions = {
@@ -78,6 +103,7 @@ export const defaultSimOptions: SimOptions = {
   maxSteps: 5_000_000,
   initialPersistent: [],
   fingerprint: false,
+  observer: undefined,
 }
 
 /**
@@ -297,6 +323,11 @@ export class ClusterSimulation {
     this.stepReplica(index, started(this.now), true)
   }
 
+  /** The history of client operations so far (each logical request once). */
+  history(): Operation[] {
+    return this.clients.history()
+  }
+
   private crash(index: number): void {
     const r = this.replicas[index]!
     if (r.state === undefined) return
@@ -308,6 +339,7 @@ export class ClusterSimulation {
     this.clients.orphanAttemptsTo(r.id)
     this.stats.crashes++
     this.note(`crash ${r.id}`)
+    this.options.observer?.crashed(this.now, r.id)
   }
 
   private deliver(index: number, message: Message): void {
@@ -329,6 +361,7 @@ export class ClusterSimulation {
     this.trace.add({ kind: 'step', at: this.now, replica: r.id, event, effects })
     if (this.options.fingerprint) this.mix(`${this.now}|${r.id}|${JSON.stringify(event)}|${JSON.stringify(effects)}`)
     if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
+    this.options.observer?.stepped(this.now, r.id, after)
     const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
     if (violation !== undefined) throw new FailureSignal(violation)
     for (const effect of effects) this.perform_effect(index, effect)
@@ -385,10 +418,13 @@ export class ClusterSimulation {
 
   private transmit(from: number, to: number, message: Message): void {
     this.stats.datagrams++
-    if (this.group[from] !== this.group[to] || this.rng.chance(this.network.dropRate)) {
+    const cut = this.group[from] !== this.group[to]
+    if (cut || this.rng.chance(this.network.dropRate)) {
       this.stats.dropped++
+      this.options.observer?.transmitted(this.now, this.ids[from]!, this.ids[to]!, cut ? 'partition' : 'random')
       return
     }
+    this.options.observer?.transmitted(this.now, this.ids[from]!, this.ids[to]!, 'delivered')
     this.agenda.push(this.now + this.delay(), { kind: 'deliver', to, message })
     if (this.rng.chance(this.network.duplicateRate)) this.agenda.push(this.now + this.delay(), { kind: 'deliver', to, message })
   }
@@ -420,6 +456,7 @@ export class ClusterSimulation {
       const value = (this.valueCounter++).toString(16).padStart(32, '0')
       request = this.clients.invoke(this.now, client, 'put', key, value, this.route)
     }
+    this.options.observer?.requested(this.now, this.clients.latestOperation(), request)
     this.sendToReplica(request)
   }
 
@@ -429,9 +466,13 @@ export class ClusterSimulation {
 
   private clientReceives(message: ClientReply): void {
     this.trace.add({ kind: 'note', at: this.now, text: `client ${message.dst} gets ${formatMessage(message)}` })
+    this.options.observer?.replied(this.now, message)
     const outcome = this.clients.reply(this.now, message, this.route)
     if (outcome.violation !== undefined) throw new FailureSignal(outcome.violation)
-    if (outcome.retry !== undefined) this.sendToReplica(outcome.retry)
+    if (outcome.retry !== undefined) {
+      this.options.observer?.retried(this.now, message.MID, outcome.retry)
+      this.sendToReplica(outcome.retry)
+    }
   }
 
   // ---- faults ------------------------------------------------------------------------------
@@ -467,6 +508,7 @@ export class ClusterSimulation {
 
   private restart(index: number): void {
     this.note(`restart ${this.ids[index]}`)
+    this.options.observer?.restarted(this.now, this.ids[index]!)
     this.boot(index)
   }
 
@@ -488,11 +530,15 @@ export class ClusterSimulation {
     for (let k = 0; k < cut; k++) this.group[order[k]!] = 0
     this.stats.partitions++
     if (this.rng.chance(0.5)) this.clients.forgetLeaders()
+    if (this.options.observer !== undefined) {
+      this.options.observer.partitioned(this.now, [0, 1].map((g) => this.ids.filter((_, i) => this.group[i] === g)))
+    }
     this.note(`partition ${order.slice(0, cut).map((i) => this.ids[i]).join(',')} | ${order.slice(cut).map((i) => this.ids[i]).join(',')}`)
   }
 
   private healPartition(): void {
     this.group = this.ids.map(() => 0)
+    this.options.observer?.partitioned(this.now, null)
     this.note('partition healed')
   }
 
@@ -501,6 +547,7 @@ export class ClusterSimulation {
     for (let i = 0; i < this.replicas.length; i++) if (this.replicas[i]!.state === undefined) this.restart(i)
     this.network = { ...this.network, dropRate: 0, duplicateRate: 0 }
     this.healedAt = this.now
+    this.options.observer?.healedAll(this.now)
     this.note('all faults healed')
     this.agenda.push(this.now + PROBE_INTERVAL_MS, { kind: 'probe' })
   }
