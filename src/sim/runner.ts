@@ -10,7 +10,7 @@ import { Prng, randomStreams } from './prng'
 import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processes'
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
-import { Effect, FiredEvent, Simulation } from './simulation'
+import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
 import { enlargeBuffers, receiveDrops } from './socket-buffers'
 
 export interface RunOptions {
@@ -25,6 +25,8 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void
   /** Where replica lines go when not silent. */
   log?: (line: string) => void
+  /** Watches the run (for a timeline page); it changes nothing. */
+  observer?: SimulationObserver
 }
 
 export interface Progress {
@@ -65,7 +67,7 @@ interface Endpoint {
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const random = randomStreams(options.seed)
-  const sim = new Simulation(scenario, random)
+  const sim = new Simulation(scenario, random, options.observer)
   const endpoints = new Map<string, Endpoint>()
   const processes = new Map<string, ReplicaProcess>()
   const killing: Promise<void>[] = []

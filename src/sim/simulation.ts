@@ -2,10 +2,11 @@
  * The simulator's whole decision logic, without sockets or processes: feed it datagrams, due
  * requests and due events; it answers with effects for the socket layer to carry out.
  */
-import { classifyDatagram, encode } from './datagram'
-import { ClientPool } from './clients'
+import type { Operation } from '../check/linearizability'
+import { classifyDatagram, encode, Message } from './datagram'
+import { ClientPool, ClientRequest, ReplyOutcome } from './clients'
 import { BROADCAST, clientIds, replicaIds } from './ids'
-import { Network } from './network'
+import { FanOut, Network } from './network'
 import { RandomStreams } from './prng'
 import { EventType, Scenario } from './scenario'
 
@@ -33,6 +34,26 @@ export interface FiredEvent {
   detail: string
 }
 
+/**
+ * Told what the simulation sees and does, for a timeline of the run (src/timeline). It only
+ * watches: nothing it does changes the run or its score. Times are the simulation's, in seconds.
+ */
+export interface SimulationObserver {
+  hello(at: number, replica: string): void
+  /** A replica-to-replica datagram (or broadcast) and what became of its copies. */
+  datagram(at: number, message: Message, fanOut: FanOut): void
+  /** The first attempt of a new client request. */
+  request(at: number, operation: Operation, request: ClientRequest): void
+  /** A client resends after a redirect or fail reply to `previousMid`. */
+  retry(at: number, previousMid: string, request: ClientRequest): void
+  /** A reply from a replica reached a client, and what the client made of it. */
+  reply(at: number, client: string, message: Message, outcome: ReplyOutcome): void
+  /** A scenario event fired; `majority` is the majority side of the partition in force after it. */
+  event(event: FiredEvent, majority: readonly string[] | null): void
+  killed(at: number, replica: string): void
+  died(at: number, replica: string, reason: string): void
+}
+
 export class Simulation {
   readonly replicas: readonly string[]
   readonly clients: ClientPool
@@ -47,7 +68,11 @@ export class Simulation {
   blocked = 0
   stopReason: string | undefined
 
-  constructor(readonly scenario: Scenario, private readonly random: RandomStreams) {
+  constructor(
+    readonly scenario: Scenario,
+    private readonly random: RandomStreams,
+    private readonly observer?: SimulationObserver,
+  ) {
     this.replicas = replicaIds(scenario.replicas)
     for (const id of this.replicas) this.status.set(id, { helloed: false, socketOpen: true, living: true })
     this.network = new Network(this.replicas, scenario.drops, random.network)
@@ -80,6 +105,7 @@ export class Simulation {
         return []
       case 'hello':
         this.status.get(socketOf)!.helloed = true
+        this.observer?.hello(now, socketOf)
         return [{ type: 'hello', replica: socketOf }]
       case 'message':
         break
@@ -96,6 +122,7 @@ export class Simulation {
 
     if (dst === BROADCAST || this.replicas.includes(dst)) {
       const fanOut = this.network.fanOut(src, dst)
+      this.observer?.datagram(now, classified.message, fanOut)
       const effects: Effect[] = []
       const payload = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)
       for (const target of fanOut.delivered) effects.push(...this.deliver(target, payload, now))
@@ -104,8 +131,10 @@ export class Simulation {
     }
     if (this.clients.isClient(dst)) {
       const outcome = this.clients.handleReply(dst, classified.message, now)
+      this.observer?.reply(now, dst, classified.message, outcome)
       if (outcome.kind === 'incorrect') this.markIncorrect(now, outcome.reason)
       if (outcome.kind === 'retry' && outcome.request) {
+        this.observer?.retry(now, String(classified.message['MID']), outcome.request)
         return this.deliver(outcome.request.to, encode(outcome.request.message), now)
       }
       return []
@@ -119,6 +148,7 @@ export class Simulation {
     if (this.stopped) return []
     const request = this.clients.newRequest(now)
     if (!request) return [this.stop('no replica alive')]
+    this.observer?.request(now, this.clients.history[this.clients.history.length - 1]!, request)
     return this.deliver(request.to, encode(request.message), now)
   }
 
@@ -131,7 +161,7 @@ export class Simulation {
     switch (type) {
       case 'kill_leader': {
         if (this.living().includes(leader)) {
-          effects.push(this.kill(leader))
+          effects.push(this.kill(leader, now))
           detail = `killed ${leader}`
         } else detail = `leader ${leader} is not a living replica: nobody killed`
         this.forgetLeader(now)
@@ -142,7 +172,7 @@ export class Simulation {
         const candidates = living.filter((id) => id !== leader)
         if (living.length > 1 && candidates.length > 0) {
           const victim = faults.pick(candidates)
-          effects.push(this.kill(victim))
+          effects.push(this.kill(victim, now))
           detail = `killed ${victim}`
         } else detail = 'only one replica lives: nobody killed'
         break
@@ -162,6 +192,8 @@ export class Simulation {
         break
     }
     this.firedEvents.push({ type, at: now, detail })
+    const majority = this.network.majoritySide()
+    this.observer?.event(this.firedEvents[this.firedEvents.length - 1]!, majority === null ? null : [...majority])
     if (this.living().length === 0) effects.push(this.stop('no replica alive'))
     return effects
   }
@@ -188,17 +220,19 @@ export class Simulation {
       if (status.living) {
         status.living = false
         this.died.push({ replica: to, at: now, reason: 'a datagram was routed to it before its hello' })
+        this.observer?.died(now, to, 'a datagram was routed to it before its hello')
       }
       return []
     }
     return [{ type: 'send', to, bytes }]
   }
 
-  private kill(replica: string): Effect {
+  private kill(replica: string, now: number): Effect {
     const status = this.status.get(replica)!
     status.living = false
     status.socketOpen = false
     this.killed.push(replica)
+    this.observer?.killed(now, replica)
     return { type: 'kill', replica }
   }
 
@@ -208,6 +242,7 @@ export class Simulation {
     if (status.living) {
       status.living = false
       this.died.push({ replica, at: now, reason })
+      this.observer?.died(now, replica, reason)
     }
     const effects: Effect[] = [{ type: 'close', replica }]
     if (this.living().length === 0) effects.push(this.stop('no replica alive'))
