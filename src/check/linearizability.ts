@@ -59,6 +59,10 @@ function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false;
   // an operation invoked after the earliest completion seen so far cannot complete earlier, nor
   // can any later one: the scans below stop there instead of running to the end of the history.
   const ordered = operations.every((op, i) => completion[i]! >= op.invokedAt)
+  // The register only ever holds a put's value (or nothing): each distinct value gets a number,
+  // so that the explored-state keys stay short.
+  const valueIds = new Map<string | undefined, number>([[undefined, 0]])
+  for (const op of operations) if (op.kind === 'put' && !valueIds.has(op.value)) valueIds.set(op.value, valueIds.size)
   const linearized = new Uint8Array(count)
   const explored = new Set<string>()
   let linearizedCompleted = 0
@@ -81,7 +85,7 @@ function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false;
       }
       bits += String.fromCharCode(word)
     }
-    return `${lo}:${bits.length}:${bits}${value === undefined ? 'u' : `v${value}`}`
+    return `${lo}:${bits.length}:${bits}${valueIds.get(value)!}`
   }
 
   /** Indices of the operations that may take effect next: invoked before every other pending one's completion. */
