@@ -10,6 +10,7 @@ export type OptionSpec =
   | { readonly kind: 'flag'; readonly help: string }
   | { readonly kind: 'int'; readonly help: string; readonly min?: number; readonly max?: number }
   | { readonly kind: 'choice'; readonly help: string; readonly choices: readonly string[] }
+  | { readonly kind: 'file'; readonly help: string }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
 
@@ -18,6 +19,8 @@ export interface Args {
   optionalInt(name: string): number | undefined
   string(name: string): string | undefined
   flag(name: string): boolean
+  /** A `file` option's path, as given. */
+  file(name: string): string | undefined
   /** `-h` or `--help` was given. */
   readonly help: boolean
 }
@@ -47,6 +50,8 @@ export const parseArgs = (argv: readonly string[], specs: OptionSpecs): Args => 
       if (!Number.isSafeInteger(n)) throw new UsageError(`${arg} needs an integer, got ${JSON.stringify(text)}`)
       if (spec.min !== undefined && n < spec.min) throw new UsageError(`${arg} must be at least ${spec.min}, got ${n}`)
       if (spec.max !== undefined && n > spec.max) throw new UsageError(`${arg} must be at most ${spec.max}, got ${n}`)
+    } else if (spec.kind === 'file') {
+      if (text === '') throw new UsageError(`${arg} needs a file name`)
     } else if (!spec.choices.includes(text)) {
       throw new UsageError(`${arg} must be one of ${spec.choices.join(', ')}; got ${JSON.stringify(text)}`)
     }
@@ -71,6 +76,10 @@ export const parseArgs = (argv: readonly string[], specs: OptionSpecs): Args => 
       declared(name, 'flag')
       return flags.has(name)
     },
+    file: (name) => {
+      declared(name, 'file')
+      return values.get(name)
+    },
     help,
   }
 }
@@ -78,7 +87,7 @@ export const parseArgs = (argv: readonly string[], specs: OptionSpecs): Args => 
 /** The usage text: the synopsis, then one line per option. */
 export const usage = (synopsis: string, specs: OptionSpecs, footer = ''): string => {
   const rows = Object.entries(specs).map(([name, spec]) => {
-    const value = spec.kind === 'flag' ? '' : spec.kind === 'int' ? ' N' : ` ${spec.choices.join('|')}`
+    const value = spec.kind === 'flag' ? '' : spec.kind === 'int' ? ' N' : spec.kind === 'file' ? ' FILE' : ` ${spec.choices.join('|')}`
     return [`  --${name}${value}`, spec.help] as [string, string]
   })
   rows.push(['  -h, --help', 'this text'])

@@ -6,10 +6,15 @@
  * throughput. `--workers W` spreads the seeds over W worker threads (sweep.ts) with the same report.
  */
 import { availableParallelism } from 'node:os'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { checkSimTimeline } from '../timeline/check-sim'
+import { writeTimeline } from '../timeline/page'
+import { sweepOptions } from './cluster'
 import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
-import { localRunner, runSeedsInOrder, workerRunner, type SeedRunner, type SweepParams } from './sweep'
+import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from './sweep'
 
 const options = {
   seeds: { kind: 'int', min: 1, help: 'how many seeds (default 100)' },
@@ -20,6 +25,10 @@ const options = {
   workers: { kind: 'int', min: 1, max: 256, help: `worker threads sharing the seeds (default: the available cores, ${availableParallelism()} here; 1 runs in this thread)` },
   freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
   verbose: { kind: 'flag', help: "print every seed's figures" },
+  timeline: {
+    kind: 'file',
+    help: `write a timeline page (HTML) of the first failing seed, or of the first seed if all pass; without it, a failing seed's page goes to ${path.join(os.tmpdir(), 'check-sim-seed-N.html')}`,
+  },
 } satisfies OptionSpecs
 
 const USAGE = usage(
@@ -58,6 +67,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   let simulatedMs = 0
   let operations = 0
   let failures = 0
+  let failingSeed: number | undefined
   try {
     await runSeedsInOrder(start, seeds, runners, (result) => {
       steps += result.stats.steps
@@ -66,6 +76,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       if (verbose) console.log(`seed ${result.seed}: ${JSON.stringify(result.stats)}`)
       if (result.failure !== undefined) {
         failures++
+        failingSeed ??= result.seed
         console.log(describeFailure(result.failure))
       }
     })
@@ -79,6 +90,15 @@ const main = async (argv: readonly string[]): Promise<number> => {
       `\nthroughput: ${(simulatedMs / 1000 / realSeconds).toFixed(0)} simulated s per real s, ${(steps / realSeconds).toFixed(0)} steps/s` +
       ` (${workers === 1 ? 'this thread' : `${workers} worker threads`})`,
   )
+  const timeline = args.file('timeline')
+  if (timeline !== undefined || failingSeed !== undefined) {
+    // The run again, watched: each seed's run depends on its seed alone, so it is the same run.
+    const seed = failingSeed ?? start
+    const file = timeline ?? path.join(os.tmpdir(), `check-sim-seed-${seed}.html`)
+    const { data } = checkSimTimeline(sweepOptions(seed, sweepBase(params)), params.mutant === undefined ? '' : `mutant ${params.mutant}`)
+    writeTimeline(file, data)
+    console.log(`Timeline of seed ${seed}: ${path.resolve(file)}`)
+  }
   return failures === 0 ? 0 : 1
 }
 

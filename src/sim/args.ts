@@ -6,6 +6,8 @@ export interface CliOptions {
   replica: string | undefined
   seed: number | undefined
   json: string | undefined
+  /** Where to write the timeline page (with `all`, one page per scenario named after it). */
+  timeline: string | undefined
   silent: boolean
   help: boolean
 }
@@ -18,13 +20,14 @@ Options:
   --replica PATH, -r PATH  the replica program to score (default: the repository's ./3700kvstore)
   --seed N                 seed for the workload and the fault schedule (default: the scenario's, else random)
   --json FILE              write the results as JSON
+  --timeline FILE.html     write a timeline page of the run (with all: FILE-<scenario>.html for each)
   -s, --silent             replicas' output to /dev/null (the default)
   -v, --verbose            print the replicas' output, each line with the time and the replica's ID
   -h, --help               this text
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, silent: true, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, silent: true, help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -43,6 +46,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break
       }
       case '--json': options.json = value(); break
+      case '--timeline': options.timeline = value(); break
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break
       case '-h': case '--help': options.help = true; break

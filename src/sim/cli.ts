@@ -9,6 +9,9 @@ import { defaultReplica, publicScenarioFiles, repoRoot } from './paths'
 import { formatRun, formatTable, resultToJson } from './report'
 import { Progress, RunResult, runScenario } from './runner'
 import { loadScenario, Scenario, ScenarioError } from './scenario'
+import { replicaIds } from './ids'
+import { KvsimTimeline } from '../timeline/kvsim'
+import { timelineFileFor, writeTimeline } from '../timeline/page'
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: CliOptions
@@ -51,7 +54,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: RunResult[] = []
   for (const scenario of scenarios) {
     const seed = options.seed ?? scenario.seed ?? randomInt(0, 2 ** 31)
+    const timeline = options.timeline === undefined ? undefined : new KvsimTimeline(replicaIds(scenario.replicas))
     const result = await runScenario(scenario, {
+      observer: timeline,
       replica,
       seed,
       silent: options.silent,
@@ -63,6 +68,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (scenarios.length === 1) console.log(formatRun(result))
     else if (!result.score.correct) console.log(formatRun(result))
     else console.log(`${scenario.name}: pass (seed ${seed})`)
+    if (timeline !== undefined && options.timeline !== undefined) {
+      const file = timelineFileFor(options.timeline, scenarios.length === 1 ? undefined : scenario.name)
+      writeTimeline(file, timeline.build(result))
+      console.log(`Timeline: ${path.resolve(file)}`)
+    }
   }
   if (scenarios.length > 1) console.log(`\n${formatTable(results)}`)
 

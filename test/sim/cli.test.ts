@@ -25,7 +25,8 @@ describe('parseArgs', () => {
     expect(parseArgs(['all', '--seed', '3', '--replica', 'x', '--json', 'out.json', '-v'])).toMatchObject({
       target: 'all', seed: 3, replica: 'x', json: 'out.json', silent: false,
     })
-    expect(parseArgs([])).toMatchObject({ target: '', silent: true })
+    expect(parseArgs([])).toMatchObject({ target: '', silent: true, timeline: undefined })
+    expect(parseArgs(['--timeline', 'run.html'])).toMatchObject({ timeline: 'run.html' })
     expect(() => parseArgs(['--seed', 'abc'])).toThrow(/integer/)
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/)
   })
@@ -54,12 +55,21 @@ describe('kvsim command line', () => {
       tests: { benchmarks: { total_msgs: [1, 2, 3], failures: [1, 2, 3], duplicates: [1, 2, 3], median_latency: [1, 2, 3] } },
     })
     const json = path.join(path.dirname(file), 'out.json')
-    const result = kvsim([file, '--replica', path.join(__dirname, 'fixtures/silent-replica.js'), '--seed', '5', '--json', json])
+    const page = path.join(path.dirname(file), 'pages', 'run.html')
+    const result = kvsim([file, '--replica', path.join(__dirname, 'fixtures/silent-replica.js'), '--seed', '5', '--json', json, '--timeline', page])
     expect(result.status).toBe(1)
     expect(result.stdout).toMatch(/Result: FAIL/)
     expect(result.stdout).toMatch(/seed 5/)
     const written = JSON.parse(fs.readFileSync(json, 'utf8'))
     expect(written.correct).toBe(false)
     expect(written.stats.unansweredPuts).toBe(20)
+    // The report says where the timeline page went; the page holds the run (20 puts, none answered).
+    expect(result.stdout).toContain(`Timeline: ${page}`)
+    const html = fs.readFileSync(page, 'utf8')
+    const data = JSON.parse(html.match(/<script type="application\/json" id="timeline-data">(.*?)<\/script>/s)![1]!)
+    expect(data.title).toMatch(/kvsim scenario seed 5: FAIL/)
+    expect(data.requests).toHaveLength(20)
+    expect(data.requests.every((r: unknown[]) => r[6] === null)).toBe(true)
+    expect(data.failure.title).toBe('Run not correct')
   })
 })
