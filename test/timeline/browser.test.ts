@@ -1,0 +1,164 @@
+/**
+ * Timeline pages in a real browser: headless Chromium (Debian's `chromium`), driven by
+ * puppeteer-core. Outside CI the test is skipped, saying so, when no Chromium is installed; in CI
+ * (CI=true) a missing Chromium fails it (.ci/run installs one).
+ */
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TimelineData } from '../../src/timeline/model'
+import { writeTimeline } from '../../src/timeline/page'
+import { TimelineRecorder } from '../../src/timeline/recorder'
+import { failingCheckSimRun, scriptedKvsimRun } from './fixtures'
+
+const chromium = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+  .find((p): p is string => p !== undefined && p !== '' && fs.existsSync(p))
+const inCi = process.env['CI'] === 'true'
+if (chromium === undefined && !inCi) {
+  console.warn('test/timeline/browser.test.ts: SKIPPED, no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)')
+}
+
+/** A large run: 21 replicas, 60 s, 30,000 requests, leaders changing every few seconds. */
+function largeRun(): TimelineData {
+  const ids = Array.from({ length: 21 }, (_, i) => i.toString(16).toUpperCase().padStart(4, '0'))
+  const r = new TimelineRecorder(ids)
+  let seed = 12345
+  const random = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed / 2 ** 32
+  }
+  for (const id of ids) r.setRole(300, id, 'follower', 1)
+  for (let term = 1; term <= 12; term++) {
+    const at = term * 5000
+    const leader = ids[Math.floor(random() * ids.length)]!
+    r.setRole(at - 200, leader, 'candidate', term)
+    r.setRole(at, leader, 'leader', term)
+    for (const id of ids) if (id !== leader) r.setRole(at + 10, id, 'follower', term)
+    if (term % 3 === 0) r.partition(at + 500, [ids.slice(0, 11), ids.slice(11)], 'part_hard', `partition ${term}`)
+    if (term % 3 === 1) r.partition(at + 500, null, '', '')
+  }
+  r.down(41_000, ids[5]!, 'killed', 'killed')
+  r.event(41_000, 'kill', 'kill_leader', 'killed 0005')
+  for (let i = 0; i < 30_000; i++) {
+    const at = 1000 + i * 1.9
+    const mid = `M${i.toString().padStart(15, '0')}`
+    r.request(at, { id: `op${i}`, client: `00${(21 + (i % 8)).toString(16).toUpperCase()}`, kind: i % 5 === 0 ? 'put' : 'get', key: `key${i % 500}`, value: 'v' }, mid, ids[i % 21]!)
+    if (i % 97 === 0) continue // unanswered
+    if (i % 13 === 0) {
+      r.reply(at + 1, mid, 'redirect', undefined)
+      r.retry(at + 1, mid, `${mid}r`, ids[0]!)
+      r.reply(at + 2 + random() * 40, `${mid}r`, 'ok', 'v')
+    } else r.reply(at + 0.5 + random() * random() * 300, mid, 'ok', 'v')
+  }
+  for (let t = 0; t < 60_000; t += 7) r.datagrams(t, 20, random() < 0.1 ? 1 : 0, 0)
+  return r.build(61_000, { title: 'large', subtitle: '', source: 'kvsim', rolesInferred: true, summary: [], failure: null })
+}
+
+describe.skipIf(chromium === undefined && !inCi)('timeline pages in headless Chromium', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-browser-'))
+  let browser: Browser
+
+  beforeAll(async () => {
+    if (chromium === undefined) throw new Error('CI=true but no Chromium is installed: .ci/run should have installed it')
+    browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  /** Opens a page, collecting console errors and uncaught exceptions, and waits for the drawing. */
+  async function open(name: string, data: TimelineData): Promise<{ page: Page; errors: string[] }> {
+    const file = path.join(dir, `${name}.html`)
+    writeTimeline(file, data)
+    const page = await browser.newPage()
+    await page.setViewport({ width: 1400, height: 900 })
+    const errors: string[] = []
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text())
+    })
+    page.on('pageerror', (error) => errors.push(String(error)))
+    page.on('request', (request) => {
+      if (!request.url().startsWith('file:')) errors.push(`network request: ${request.url()}`)
+    })
+    await page.goto(`file://${file}`)
+    try {
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 30_000 })
+    } catch (error) {
+      throw new Error(`the page did not finish drawing: ${errors.join('; ') || String(error)}`)
+    }
+    return { page, errors }
+  }
+
+  const count = (page: Page, selector: string): Promise<number> => page.$$eval(selector, (nodes) => nodes.length)
+
+  it('a kvsim run: a lane per replica, roles, the partition and kill bands, the wrong get highlighted', async () => {
+    const run = scriptedKvsimRun({ wrongGet: 20 })
+    const { page, errors } = await open('kvsim', run.data)
+    expect(await count(page, '#lanes .lane')).toBe(5)
+    expect(await count(page, '#lanes .span.role-leader')).toBe(2)
+    expect(await count(page, '#lanes .span.role-down')).toBe(1)
+    expect(await count(page, '#lanes .mark.killed')).toBe(1)
+    expect(await count(page, '#bands .band.partition')).toBe(1)
+    expect(await count(page, '#bands .band.kill')).toBe(1)
+    expect(await count(page, '#lanes .side')).toBe(5) // every replica is on one side of the partition
+    expect(await count(page, '#requests path.outcome-incorrect')).toBe(1)
+    expect(await count(page, '#requests .latency-line.median')).toBe(1)
+    expect(await count(page, '#requests .latency-line.p99')).toBe(1)
+    expect(await count(page, '#traffic path.delivered')).toBe(1)
+    expect(await count(page, '#traffic path.dropped')).toBe(1)
+    expect(await count(page, '#failure .op.offending')).toBe(1)
+    expect(await page.$eval('#failure-reason', (e) => (e as HTMLElement).hidden)).toBe(false)
+    expect(await page.$eval('#failure-reason', (e) => e.textContent)).toContain('returned "not-the-value"')
+    expect(await page.$eval('#failure .offending-label', (e) => e.textContent)).toContain('not-the-value')
+
+    // Hovering the wrong get's mark shows its MID; hovering the offending bar says why.
+    const point = await page.$eval('#requests path.outcome-incorrect', (p) => {
+      const [, x, y] = /^M([\d.]+) ([\d.]+)/.exec(p.getAttribute('d')!)!
+      const box = p.ownerSVGElement!.getBoundingClientRect()
+      return { x: box.left + Number(x) + 1, y: box.top + Number(y) }
+    })
+    await page.mouse.move(point.x, point.y)
+    expect(await page.$eval('#tooltip', (e) => ((e as HTMLElement).hidden ? '' : e.textContent))).toContain(`MID ${run.wrongMid}`)
+    const bar = (await (await page.$('#failure .op.offending'))!.boundingBox())!
+    await page.mouse.move(bar.x + bar.width / 2, bar.y + bar.height / 2)
+    expect(await page.$eval('#tooltip', (e) => e.textContent)).toMatch(/OFFENDING[\s\S]*returned "not-the-value"/)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('a failing check:sim seed: two leaders at once, and zooming to the failure keeps it highlighted', async () => {
+    const { data } = failingCheckSimRun()
+    const { page, errors } = await open('check-sim', data)
+    expect(await count(page, '#lanes .lane')).toBe(data.replicas.length)
+    expect(await count(page, '#bands .band.partition')).toBeGreaterThan(0)
+    expect(await count(page, '#failure .op.offending')).toBe(1)
+    const axisBefore = await page.$eval('#axis', (e) => e.textContent)
+    await page.click('#to-failure')
+    await page.waitForFunction((before) => document.querySelector('#axis')?.textContent !== before, {}, axisBefore)
+    expect(await count(page, '#failure .op.offending')).toBe(1)
+    // At the failure's moment the deposed leader and the new one both lead.
+    expect(await count(page, '#lanes .span.role-leader')).toBeGreaterThanOrEqual(2)
+    expect(await count(page, '#bands .failure-moment')).toBe(1)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('21 replicas, 60 s and 30,000 requests: draws, zooms and hovers without errors', async () => {
+    const data = largeRun()
+    const { page, errors } = await open('large', data)
+    expect(await count(page, '#lanes .lane')).toBe(21)
+    // One path per outcome however many requests there are.
+    expect(await count(page, '#requests path.requests')).toBe(3)
+    const segments = await page.$$eval('#requests path.requests', (paths) => paths.reduce((n, p) => n + (p.getAttribute('d')!.match(/M/g)?.length ?? 0), 0))
+    expect(segments).toBeGreaterThanOrEqual(30_000)
+    const box = (await (await page.$('#requests-hit'))!.boundingBox())!
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+    for (let i = 0; i < 5; i++) await page.mouse.wheel({ deltaY: -400 })
+    await page.waitForFunction(() => !document.querySelector('#axis')?.textContent?.includes('60 s'))
+    expect(await count(page, '#lanes .lane')).toBe(21)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
