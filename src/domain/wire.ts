@@ -155,7 +155,7 @@ export const Message = t.union([
 export type Message = t.TypeOf<typeof Message>
 
 /** The codec for each `type`, so that a datagram is checked against its own kind only. */
-const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message>>> = {
+const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message> & { readonly is: t.Is<Message> }>> = {
   hello: Hello,
   get: GetRequest,
   put: PutRequest,
@@ -184,7 +184,12 @@ const describeErrors = (errors: t.Errors): string =>
     })
     .join('; ')
 
-/** Decodes one datagram's text. Never throws. */
+/**
+ * Decodes one datagram's text. Never throws. Every codec here checks without transforming, so a
+ * value its type guard accepts is what `decode` would return: the guard runs first (it allocates
+ * nothing, and a datagram costs microseconds on a request's path), and `decode` only to say why a
+ * datagram was refused.
+ */
 export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
   pipe(
     E.tryCatch(
@@ -195,6 +200,7 @@ export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
       const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined
       const codec = typeof type === 'string' && Object.hasOwn(codecByType, type) ? codecByType[type as Message['type']] : undefined
       if (codec === undefined) return E.left(`unknown or missing type: ${text.slice(0, 120)}`)
+      if (codec.is(json)) return E.right(json)
       return pipe(codec.decode(json), E.mapLeft(describeErrors))
     }),
   )

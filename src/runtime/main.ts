@@ -45,19 +45,22 @@ const main = (): void => {
   const socket = dgram.createSocket('udp4')
   // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
   // traffic within their first election timeout.
-  let onFirstSent: (() => void) | undefined = process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
+  let afterHello: (() => void) | undefined =
+    process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed }),
     {
       now: () => performance.now(),
-      send: (bytes) =>
-        socket.send(bytes, port, LOCALHOST, () => {
-          // The first datagram is the hello: warm up only once it has left, so that nobody's
-          // traffic reaches the simulator for us before it.
-          const afterHello = onFirstSent
-          onFirstSent = undefined
-          afterHello?.()
-        }),
+      // The socket is connected to the simulator's port: no address to resolve per datagram. Only
+      // the hello asks to be told when it has left (to warm up after it, so that nobody's traffic
+      // reaches the simulator for us before it); a send without a callback completes synchronously
+      // when it can, with no second trip through the event loop.
+      send: (bytes) => {
+        const then = afterHello
+        if (then === undefined) return socket.send(bytes)
+        afterHello = undefined
+        socket.send(bytes, then)
+      },
       trace,
       timings,
       recorder,
@@ -86,7 +89,7 @@ const main = (): void => {
     } catch (error) {
       trace?.(`kept the default receive buffer: ${String(error)}`)
     }
-    runtime.start()
+    socket.connect(port, LOCALHOST, () => runtime.start())
   })
 }
 

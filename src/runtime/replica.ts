@@ -11,6 +11,7 @@ import { step } from '../domain/step'
 import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
 import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
+import { NamedTimers } from './timers'
 
 /** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
 export const MAX_DATAGRAM_BYTES = 60_000
@@ -28,7 +29,7 @@ export interface ReplicaIO {
 
 export class ReplicaRuntime {
   private state: ReplicaState
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>()
+  private readonly timers: NamedTimers
   private stopped = false
 
   constructor(
@@ -36,6 +37,7 @@ export class ReplicaRuntime {
     private readonly io: ReplicaIO,
   ) {
     this.state = initial
+    this.timers = new NamedTimers(io.now, (timer) => this.onTimer(timer))
   }
 
   start(): void {
@@ -46,6 +48,7 @@ export class ReplicaRuntime {
 
   /** One datagram from the network; anything that does not decode is logged and dropped. */
   onDatagram(bytes: Buffer): void {
+    const began = this.io.timings === undefined ? 0 : performance.now()
     const now = this.io.now()
     const text = bytes.toString('utf8')
     this.io.recorder?.datagram(now, text)
@@ -55,6 +58,7 @@ export class ReplicaRuntime {
       return
     }
     this.dispatch(received(now, decoded.right))
+    this.io.timings?.recordDatagram(decoded.right.type, (performance.now() - began) * 1000)
   }
 
   /** A named timer fired. */
@@ -66,8 +70,7 @@ export class ReplicaRuntime {
 
   stop(): void {
     this.stopped = true
-    for (const handle of this.timers.values()) clearTimeout(handle)
-    this.timers.clear()
+    this.timers.stop()
   }
 
   get current(): ReplicaState {
@@ -95,26 +98,13 @@ export class ReplicaRuntime {
     switch (effect.kind) {
       case 'send':
         return this.sendMessage(effect.message)
-      case 'setTimer': {
-        this.cancel(effect.timer)
-        const handle = setTimeout(() => {
-          this.timers.delete(effect.timer)
-          this.onTimer(effect.timer)
-        }, effect.afterMs)
-        this.timers.set(effect.timer, handle)
-        return
-      }
+      case 'setTimer':
+        return this.timers.set(effect.timer, effect.afterMs)
       case 'cancelTimer':
-        return this.cancel(effect.timer)
+        return this.timers.cancel(effect.timer)
       case 'log':
         return this.io.trace?.(effect.text)
     }
-  }
-
-  private cancel(timer: TimerName): void {
-    const handle = this.timers.get(timer)
-    if (handle !== undefined) clearTimeout(handle)
-    this.timers.delete(timer)
   }
 
   private sendMessage(message: Message): void {

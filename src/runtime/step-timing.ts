@@ -10,8 +10,17 @@ export class StepTimings {
 
   constructor(private readonly file: string, private readonly label: string) {}
 
+  /** How long `step` took on `event`. */
   record(event: Event, micros: number): void {
-    const kind = event.kind === 'received' ? `received ${event.message.type}` : event.kind
+    this.add(event.kind === 'received' ? `received ${event.message.type}` : event.kind, micros)
+  }
+
+  /** How long a whole datagram took, from its bytes to the last effect performed. */
+  recordDatagram(type: string, micros: number): void {
+    this.add(`datagram ${type}`, micros)
+  }
+
+  private add(kind: string, micros: number): void {
     const list = this.samples.get(kind) ?? []
     list.push(micros)
     this.samples.set(kind, list)
