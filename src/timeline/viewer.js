@@ -64,7 +64,9 @@
   }
   for (const role of ['follower', 'preCandidate', 'candidate', 'leader', 'down', 'starting']) swatch(ROLE_COLOR[role], ROLE_TEXT[role])
   for (const o of OUTCOMES) swatch(OUTCOME_COLOR[o], `request: ${OUTCOME_TEXT[o]}`)
-  swatch('rgba(255,160,0,0.35)', 'partition (lane strip: side)')
+  swatch('rgba(255,160,0,0.35)', 'partition')
+  swatch(SIDE_COLOR[0], 'majority side (lane strip)')
+  swatch(SIDE_COLOR[1], 'minority side')
   swatch('#6b8e23', 'datagrams delivered')
   swatch('#d9534f', 'datagrams dropped')
 
@@ -278,7 +280,10 @@
         tick.dataset.tip = `${mark.detail}\nat ${fmtT(mark.at)}`
         continue
       }
-      const t = el('text', { x: px - 5, y: laneY + 13, fill: color, class: `mark ${mark.kind}`, 'font-size': 13, 'font-weight': 700 }, lane, MARK_SYMBOL[mark.kind])
+      const t = el('text', {
+        x: px - 5, y: laneY + 13, fill: color, stroke: '#fff', 'stroke-width': 2.5, 'paint-order': 'stroke',
+        class: `mark ${mark.kind}`, 'font-size': 14, 'font-weight': 700,
+      }, lane, MARK_SYMBOL[mark.kind])
       t.dataset.tip = `${mark.detail}\nat ${fmtT(mark.at)}`
     }
   }
