@@ -24,7 +24,8 @@ export function checkSimTimeline(options: SimOptions, label = ''): CheckSimTimel
   if (result.failure?.invariant === 'Get returns the latest acknowledged put' && observer.lastReplyMid !== undefined) {
     recorder.flagIncorrect(observer.lastReplyMid)
   }
-  const end = Math.max(result.stats.simulatedMs, 1)
+  // A run stops at its failure: 10 ms more of the axis show the states the failing step left.
+  const end = Math.max(result.stats.simulatedMs + (result.failure === undefined ? 0 : 10), 1)
   const n = options.network
   const s = result.stats
   const data = recorder.build(end, {

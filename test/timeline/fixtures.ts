@@ -4,7 +4,8 @@
  *   partition, the leader killed, a candidate elected in term 2, and one get answered wrongly);
  * - a check:sim seed that fails (the deposed-leader mutant).
  */
-import { sweepOptions } from '../../src/check/cluster'
+import { simulate, sweepOptions } from '../../src/check/cluster'
+import type { MutantName } from '../../src/check/mutants'
 import { sweepBase } from '../../src/check/sweep'
 import { replicaIds } from '../../src/sim/ids'
 import { randomStreams } from '../../src/sim/prng'
@@ -115,10 +116,21 @@ export function scriptedKvsimRun(options: { wrongGet?: number; observe?: boolean
   return { sim, result, data, wrongMid }
 }
 
-/** check:sim seed 13 with the mutant whose deposed leader answers gets: it fails on a wrong read. */
-export function failingCheckSimRun(): CheckSimTimeline {
-  return checkSimTimeline(
-    sweepOptions(13, sweepBase({ seconds: 20, replicas: undefined, mutant: 'get-from-deposed-leader', freeze: false })),
-    'mutant get-from-deposed-leader',
-  )
+/**
+ * The first check:sim seed (from 1) that fails with this mutant, and its timeline. The seed is
+ * searched for rather than fixed, so that a change to the reducer that moves the bug to another
+ * seed does not break the timeline's tests.
+ */
+export function failingCheckSimRun(
+  mutant: MutantName = 'get-from-deposed-leader',
+  invariant: RegExp = /Get returns the latest acknowledged put/,
+): CheckSimTimeline & { seed: number } {
+  for (let seed = 1; seed <= 300; seed++) {
+    const options = sweepOptions(seed, sweepBase({ seconds: 20, replicas: undefined, mutant, freeze: false }))
+    const plain = simulate(options)
+    if (plain.failure !== undefined && invariant.test(plain.failure.invariant)) {
+      return { seed, ...checkSimTimeline(options, `mutant ${mutant}`) }
+    }
+  }
+  throw new Error(`no seed up to 300 fails ${invariant} with the mutant ${mutant}`)
 }

@@ -120,22 +120,24 @@ describe('a kvsim run\'s timeline', () => {
 })
 
 describe('a check:sim seed\'s timeline', () => {
-  const { result, data } = failingCheckSimRun()
+  const { result, data, seed } = failingCheckSimRun()
 
   it('is the same run as without the observer', () => {
-    const options = sweepOptions(13, sweepBase({ seconds: 20, replicas: undefined, mutant: 'get-from-deposed-leader', freeze: false }))
+    const options = sweepOptions(seed, sweepBase({ seconds: 20, replicas: undefined, mutant: 'get-from-deposed-leader', freeze: false }))
     const plain = simulate({ ...options, fingerprint: true })
     const watched = checkSimTimeline({ ...options, fingerprint: true }).result
     expect(watched.fingerprint).toBe(plain.fingerprint)
     expect(watched.failure?.at).toBe(plain.failure?.at)
   })
 
-  it('reads roles from the replicas: two leaders at the failure, the deposed one in an older term', () => {
+  it('reads roles from the replicas: the replica that answered the stale get (only a leader does) is drawn as leader then', () => {
     expect(result.failure?.invariant).toBe('Get returns the latest acknowledged put')
     const at = result.failure!.at
-    const leadersThen = data.spans.filter((s) => s.role === 'leader' && s.from <= at && s.to >= at)
-    expect(leadersThen.length).toBe(2)
-    expect(new Set(leadersThen.map((s) => s.term)).size).toBe(2)
+    const answeredBy = / by ([0-9A-F]{4});/.exec(result.failure!.detail)![1]!
+    const lane = data.replicas.indexOf(answeredBy)
+    const span = data.spans.find((s) => s.replica === lane && s.from <= at && s.to >= at && s.role === 'leader')
+    expect(span, `${answeredBy} is not drawn as leader at ${at}`).toBeDefined()
+    expect(span!.term).toBeGreaterThan(0)
   })
 
   it('highlights the get that read a stale value, among its key\'s operations', () => {
@@ -146,6 +148,17 @@ describe('a check:sim seed\'s timeline', () => {
     expect(offending.to).toBe(result.failure!.at)
     expect(failure.reason).toContain(failure.key!)
     expect(failure.operations.length).toBeGreaterThan(1)
+  })
+
+  it('a safety violation: the reason, the moment, and the state the failing step left (no operations to draw)', () => {
+    const run = failingCheckSimRun('vote-without-up-to-date-check', /Leader Completeness|State Machine Safety|Log Matching|Election Safety/)
+    const failure = run.data.failure!
+    expect(failure.title).toBe(run.result.failure!.invariant)
+    expect(failure.at).toBe(run.result.failure!.at)
+    expect(failure.operations).toEqual([])
+    expect(run.data.durationMs).toBeGreaterThan(failure.at!)
+    // The failing step itself is drawn: some replica's span starts at that moment.
+    expect(run.data.spans.some((s) => s.from === failure.at)).toBe(true)
   })
 
   it('a passing seed has lanes and partitions but no failure', () => {
