@@ -406,13 +406,18 @@ export class Explorer {
   private canonical(world: World): string {
     const now = world.now
     // Each part's canonical text stands in the key as its number in `interned` (one text, one
-    // number), so the key is exactly as discriminating as the texts themselves, and short.
-    const replicas = world.replicas.map((r) => this.textId(r, now))
+    // number), so the key is exactly as discriminating as the texts themselves, and short. The
+    // sections are separated by '|' and hold numbers, '-' and commas only, but for the last, JSON.
+    let key = ''
+    for (const r of world.replicas) key += `${this.textId(r, now)},`
     const network = world.network.map((m) => this.textId(m, now)).sort((a, b) => a - b)
-    const timers = world.timers.map((t) => [t.election === undefined ? '-' : t.election - now, t.heartbeat === undefined ? '-' : t.heartbeat - now])
-    const clientView = world.clients.history().map((op) => [op.kind, op.value, op.completedAt === undefined])
-    const history = this.intern(world.invariants.digest())
-    return `${replicas.join(',')}|${network.join(',')}|${history}|${JSON.stringify([timers, world.nextRequest, world.timerFirings, clientView])}`
+    key += `|${network.join(',')}|${this.intern(world.invariants.digest())}|`
+    for (const t of world.timers) {
+      key += `${t.election === undefined ? '-' : t.election - now},${t.heartbeat === undefined ? '-' : t.heartbeat - now},`
+    }
+    key += `|${world.nextRequest},${world.timerFirings}|`
+    for (const op of world.clients.history()) key += `${JSON.stringify([op.kind, op.value, op.completedAt === undefined])},`
+    return key
   }
 
   private intern(text: string): number {
@@ -471,10 +476,10 @@ export class Explorer {
           fieldForm = `#${this.formId(field, now)}`
           timed ||= this.sawTime
         } else {
-          fieldForm = JSON.stringify(field) as string | undefined
+          fieldForm = primitiveJson(field)
         }
         if (fieldForm === undefined) continue
-        form += `${form.length === 1 ? '' : ','}${JSON.stringify(key)}:${fieldForm}`
+        form += `${form.length === 1 ? '' : ','}${quotedKey(key)}:${fieldForm}`
       }
       form += '}'
       this.sawTime = timed
@@ -500,6 +505,30 @@ export class Explorer {
     this.replacerAt = { now, replacer }
     return replacer
   }
+}
+
+/** `JSON.stringify(value)` of a value that is not an object (undefined: left out). */
+const primitiveJson = (value: unknown): string | undefined => {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null'
+    case 'boolean':
+      return value ? 'true' : 'false'
+    default:
+      return value === null ? 'null' : (JSON.stringify(value) as string | undefined)
+  }
+}
+
+const quotedKeys = new Map<string, string>()
+
+/** `JSON.stringify(key)`, remembered (objects of one type share their few keys). */
+const quotedKey = (key: string): string => {
+  let quoted = quotedKeys.get(key)
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key)
+    quotedKeys.set(key, quoted)
+  }
+  return quoted
 }
 
 const describeEffects = (effects: readonly Effect[]): string => {
