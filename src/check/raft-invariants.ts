@@ -52,15 +52,32 @@ export class RaftInvariants {
   /** `digest()` as last computed; reset by every change to what it covers. */
   private digestText: string | undefined
 
+  /** Set by clone() on both objects: their containers are shared until one of them changes them. */
+  private shared = false
+
+  /** A copy that goes its own way; the containers are copied only when one side first records something. */
   clone(): RaftInvariants {
     const copy = new RaftInvariants()
-    copy.leaders = new Map(this.leaders)
-    copy.logRecords = this.logRecords.map((records) => [...records])
-    copy.committed = [...this.committed]
-    copy.effectivePuts = new Map([...this.effectivePuts].map(([k, v]) => [k, [...v]]))
-    copy.appliedMids = new Set(this.appliedMids)
+    copy.leaders = this.leaders
+    copy.logRecords = this.logRecords
+    copy.committed = this.committed
+    copy.effectivePuts = this.effectivePuts
+    copy.appliedMids = this.appliedMids
     copy.digestText = this.digestText
+    copy.shared = true
+    this.shared = true
     return copy
+  }
+
+  /** Called before any change: copies the containers this object may share with a clone. */
+  private own(): void {
+    if (!this.shared) return
+    this.shared = false
+    this.leaders = new Map(this.leaders)
+    this.logRecords = this.logRecords.map((records) => [...records])
+    this.committed = [...this.committed]
+    this.effectivePuts = new Map([...this.effectivePuts].map(([k, v]) => [k, [...v]]))
+    this.appliedMids = new Set(this.appliedMids)
   }
 
   /**
@@ -123,6 +140,7 @@ export class RaftInvariants {
     const term = s.persistent.currentTerm
     const known = this.leaders.get(term)
     if (known === undefined) {
+      this.own()
       this.leaders.set(term, s.id)
       this.digestText = undefined
     }
@@ -169,10 +187,10 @@ export class RaftInvariants {
     for (let i = from; i < log.length; i++) {
       const entry = log[i]!
       const prevTerm = log[i - 1]!.term
-      const records = (this.logRecords[i] ??= [])
-      const known = records.find((r) => r.term === entry.term)
+      const known = this.logRecords[i]?.find((r) => r.term === entry.term)
       if (known === undefined) {
-        records.push({ term: entry.term, prevTerm, entry })
+        this.own()
+        ;(this.logRecords[i] ??= []).push({ term: entry.term, prevTerm, entry })
         this.digestText = undefined
       } else if (known.prevTerm !== prevTerm || !sameEntry(known.entry, entry)) {
         return {
@@ -207,6 +225,7 @@ export class RaftInvariants {
         continue
       }
       const commitTerm = after.persistent.currentTerm
+      this.own()
       this.committed[i] = { entry, commitTerm }
       this.digestText = undefined
       this.recordEffect(i, entry)
@@ -227,6 +246,7 @@ export class RaftInvariants {
   private recordEffect(index: number, entry: Entry): void {
     const command = entry.command
     if (command.op !== 'put' || this.appliedMids.has(command.MID)) return
+    this.own()
     this.appliedMids.add(command.MID)
     const indexes = this.effectivePuts.get(command.key)
     if (indexes === undefined) this.effectivePuts.set(command.key, [index])

@@ -59,4 +59,28 @@ describe("the invariants' digest (the explorer's record of what the checks remem
     later.observe(one, two, [two])
     expect(later.digest()).toBe(direct.digest())
   })
+
+  it('a clone and its original do not see what the other records afterwards, either way', () => {
+    const other = initialState({ id: ids[1]!, peers: ids, seed: 2 })
+    const leaderOf = (s: ReplicaState, term: number): ReplicaState =>
+      ({ ...s, role: 'leader', persistent: { ...s.persistent, currentTerm: term } }) as ReplicaState
+
+    const original = new RaftInvariants()
+    const clone = original.clone()
+    // The original records 0000 as leader of term 1; the clone never saw it ...
+    expect(original.observe(follower, leaderOf(follower, 1), [])).toBeUndefined()
+    expect(clone.observe(other, leaderOf(other, 1), [])).toBeUndefined()
+    // ... and each now holds its own leader of term 1.
+    expect(original.observe(other, leaderOf(other, 1), [])?.invariant).toBe('Election Safety')
+    expect(clone.observe(follower, leaderOf(follower, 1), [])?.invariant).toBe('Election Safety')
+
+    // The same the other way round: the clone records first.
+    const first = new RaftInvariants()
+    const second = first.clone()
+    expect(second.observe(follower, leaderOf(follower, 2), [])).toBeUndefined()
+    expect(first.observe(other, leaderOf(other, 2), [])).toBeUndefined()
+    expect(first.digest()).toContain('2:0001')
+    expect(first.digest()).not.toContain('2:0000')
+    expect(second.digest()).toContain('2:0000')
+  })
 })
