@@ -465,7 +465,7 @@ export class ClusterSimulation {
   }
 
   private clientReceives(message: ClientReply): void {
-    this.trace.add({ kind: 'note', at: this.now, text: `client ${message.dst} gets ${formatMessage(message)}` })
+    this.trace.add({ kind: 'reply', at: this.now, message })
     this.options.observer?.replied(this.now, message)
     const outcome = this.clients.reply(this.now, message, this.route)
     if (outcome.violation !== undefined) throw new FailureSignal(outcome.violation)

@@ -9,6 +9,8 @@ import type { Message } from '../domain/wire'
 export type TraceItem =
   | { readonly kind: 'step'; readonly at: number; readonly replica: string; readonly event: Event; readonly effects: readonly Effect[] }
   | { readonly kind: 'note'; readonly at: number; readonly text: string }
+  /** A reply reaching its client (formatted only if the trace is printed). */
+  | { readonly kind: 'reply'; readonly at: number; readonly message: Message }
 
 export class Trace {
   private readonly items: (TraceItem | undefined)[]
@@ -42,6 +44,7 @@ export class Trace {
 export const formatItem = (item: TraceItem): string => {
   const at = `t=${item.at.toFixed(0).padStart(7)}`
   if (item.kind === 'note') return `${at} ** ${item.text}`
+  if (item.kind === 'reply') return `${at} ** client ${item.message.dst} gets ${formatMessage(item.message)}`
   const lines = [`${at} ${item.replica} ${formatEvent(item.event)}`]
   for (const effect of item.effects) lines.push(`${' '.repeat(15)}-> ${formatEffect(effect)}`)
   return lines.join('\n')
