@@ -16,13 +16,25 @@ import { mutants, type MutantName } from './mutants'
 import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from './sweep'
 
+/**
+ * Below this many seeds the default is one thread: each worker compiles the reducer and the checks
+ * afresh, and on this 2-core machine the first twenty or so seeds of a thread run at about half
+ * speed while it does, so 100 seeds took as long on two workers as on one (BENCHMARKS.md).
+ */
+const WORKERS_FROM_SEEDS = 200
+
 const options = {
   seeds: { kind: 'int', min: 1, help: 'how many seeds (default 100)' },
   start: { kind: 'int', help: 'the first seed (default 1)' },
   replicas: { kind: 'int', min: 1, max: 21, help: 'replicas in every seed (default: 3 or 5, by seed)' },
   seconds: { kind: 'int', min: 1, help: 'simulated seconds of requests and faults before the heal (default 20)' },
   mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'run an injected bug instead of the real reducer' },
-  workers: { kind: 'int', min: 1, max: 256, help: `worker threads sharing the seeds (default: the available cores, ${availableParallelism()} here; 1 runs in this thread)` },
+  workers: {
+    kind: 'int',
+    min: 1,
+    max: 256,
+    help: `worker threads sharing the seeds; 1 runs them in this thread (default: 1 below ${WORKERS_FROM_SEEDS} seeds, else the available cores, ${availableParallelism()} here)`,
+  },
   freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
   verbose: { kind: 'flag', help: "print every seed's figures" },
   timeline: {
@@ -59,7 +71,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     mutant: args.string('mutant') as MutantName | undefined,
     freeze: args.flag('freeze'),
   }
-  const workers = Math.min(args.int('workers', availableParallelism()), seeds)
+  const workers = Math.min(args.int('workers', seeds < WORKERS_FROM_SEEDS ? 1 : availableParallelism()), seeds)
 
   const began = performance.now()
   const runners: SeedRunner[] = workers === 1 ? [localRunner(params)] : Array.from({ length: workers }, () => workerRunner(params))

@@ -1,5 +1,6 @@
 /** The check commands, through the compiled dist/src/check/*.js (`npm test` builds first). */
 import { spawnSync } from 'child_process'
+import * as os from 'os'
 import * as path from 'path'
 import { describe, expect, it } from 'vitest'
 
@@ -70,5 +71,15 @@ describe('check:sim --workers', () => {
     expect(two.status).toBe(0)
     expect(one.stdout).toMatch(/^seed 1: .*\nseed 2: /)
     expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout))
+  })
+
+  it('runs in this thread by default below 200 seeds, on every core from 200', () => {
+    const few = run('cli-sim', ['--seeds', '3', '--seconds', '1'])
+    expect(few.status).toBe(0)
+    expect(few.stdout).toMatch(/\(this thread\)\n$/)
+    const many = run('cli-sim', ['--seeds', '200', '--seconds', '1'])
+    expect(many.status).toBe(0)
+    const cores = os.availableParallelism()
+    expect(many.stdout).toMatch(cores === 1 ? /\(this thread\)\n$/ : new RegExp(`\\(${cores} worker threads\\)\\n$`))
   })
 })
