@@ -46,7 +46,12 @@ const main = (): void => {
   // Datagrams that arrive during the warm-up wait in the socket's buffer; peers send no Raft
   // traffic within their first election timeout.
   let afterHello: (() => void) | undefined =
-    process.env.RAFTKV_WARMUP === '0' ? undefined : () => warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
+    process.env.RAFTKV_WARMUP === '0'
+      ? undefined
+      : () => {
+          const { events, applied } = warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
+          trace?.(`warm-up: ${events} events, ${applied} entries applied`)
+        }
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed }),
     {

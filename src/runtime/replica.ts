@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import type { Effect, TimerName } from '../effects/effect'
+import type { TimerName } from '../effects/effect'
+import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
@@ -91,20 +92,15 @@ export class ReplicaRuntime {
     }
     const [next, effects] = result
     this.state = next
-    for (const effect of effects) this.perform(effect)
+    perform(effects, this.handlers)
   }
 
-  private perform(effect: Effect): void {
-    switch (effect.kind) {
-      case 'send':
-        return this.sendMessage(effect.message)
-      case 'setTimer':
-        return this.timers.set(effect.timer, effect.afterMs)
-      case 'cancelTimer':
-        return this.timers.cancel(effect.timer)
-      case 'log':
-        return this.io.trace?.(effect.text)
-    }
+  /** How this runtime carries out effects: the socket, Node's timers, the trace. */
+  private readonly handlers: EffectHandlers = {
+    send: (message) => this.sendMessage(message),
+    setTimer: (timer, afterMs) => this.timers.set(timer, afterMs),
+    cancelTimer: (timer) => this.timers.cancel(timer),
+    log: (text) => this.io.trace?.(text),
   }
 
   private sendMessage(message: Message): void {

@@ -5,7 +5,7 @@
  * datagram is delivered at once, the earliest timer fires when none is in flight, and a client
  * sends gets and puts. It is generic: it knows the protocol's datagrams, not Raft.
  */
-import type { Effect, TimerName } from '../effects/effect'
+import { earliestTimer, recipients, withTimerEffects, noTimers, type TimerDeadlines } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import { initialState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
@@ -14,65 +14,74 @@ import { BROADCAST, type Message, type NodeId } from '../domain/wire'
 const REPLICAS = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
 const CLIENT = '0015' as NodeId
 
+export interface WarmUpSummary {
+  /** How many events ran through `step`. */
+  readonly events: number
+  /** The most entries any replica applied: the exchange reached elections, puts and commits. */
+  readonly applied: number
+}
+
 /**
  * Runs about `events` events through an in-memory cluster, or fewer if `budgetMs` of wall time runs
  * out first (on a loaded machine a long warm-up would hold every replica's timers back until they
- * all fire at once); returns how many ran.
+ * all fire at once).
  */
-export const warmUp = (events: number, budgetMs: number, clock: () => number): number => {
+export const warmUp = (events: number, budgetMs: number, clock: () => number): WarmUpSummary => {
   const deadline = clock() + budgetMs
   const states = new Map<NodeId, ReplicaState>(
     REPLICAS.map((id, i) => [id, initialState({ id, peers: REPLICAS, seed: i + 1 })]),
   )
-  const timers: Array<{ replica: NodeId; timer: TimerName; at: number }> = []
-  const inFlight: Message[] = []
+  const timers = new Map<NodeId, TimerDeadlines>(REPLICAS.map((id) => [id, noTimers]))
+  const inFlight: Array<{ readonly to: NodeId; readonly message: Message }> = []
   let now = 0
   let ran = 0
   let requests = 0
 
-  const perform = (replica: NodeId, effects: readonly Effect[]): void => {
-    for (const effect of effects) {
-      if (effect.kind === 'send' && effect.message.type !== 'hello') inFlight.push(effect.message)
-      if (effect.kind === 'setTimer' || effect.kind === 'cancelTimer') {
-        const at = timers.findIndex((t) => t.replica === replica && t.timer === effect.timer)
-        if (at >= 0) timers.splice(at, 1)
-        if (effect.kind === 'setTimer') timers.push({ replica, timer: effect.timer, at: now + effect.afterMs })
-      }
-    }
-  }
   const run = (replica: NodeId, event: Event): void => {
     const [next, effects] = step(states.get(replica)!, event)
     states.set(replica, next)
-    perform(replica, effects)
+    timers.set(replica, withTimerEffects(timers.get(replica)!, effects, now))
+    for (const effect of effects) {
+      if (effect.kind !== 'send') continue
+      for (const to of recipients(effect.message, REPLICAS)) inFlight.push({ to, message: effect.message })
+    }
     ran++
   }
 
   for (const id of REPLICAS) run(id, started(now))
   while (ran < events && clock() < deadline) {
-    const message = inFlight.shift()
-    if (message !== undefined) {
-      const targets = message.dst === BROADCAST ? REPLICAS.filter((id) => id !== message.src) : [message.dst]
-      for (const target of targets) if (states.has(target)) run(target, received(now, message))
+    const delivery = inFlight.shift()
+    if (delivery !== undefined) {
+      run(delivery.to, received(now, delivery.message))
       continue
     }
     // Nothing in flight: a client request every few milliseconds, or the earliest timer.
-    timers.sort((a, b) => a.at - b.at)
-    const next = timers[0]
-    if (next !== undefined && next.at <= now + 5) {
-      timers.shift()
-      now = Math.max(now, next.at)
-      run(next.replica, timerFired(now, next.timer))
+    const due = earliestAcross(timers)
+    if (due !== undefined && due.at <= now + 5) {
+      now = Math.max(now, due.at)
+      timers.set(due.replica, withTimerEffects(timers.get(due.replica)!, [{ kind: 'cancelTimer', timer: due.timer }], now))
+      run(due.replica, timerFired(now, due.timer))
       continue
     }
     now += 5
     requests++
     const key = `key${requests % 50}`.padEnd(32, '-')
     const MID = `warm${requests}`.padEnd(16, '-')
+    const dst = REPLICAS[requests % REPLICAS.length]!
     const request: Message =
       requests % 3 === 0
-        ? { src: CLIENT, dst: REPLICAS[requests % REPLICAS.length]!, leader: BROADCAST, type: 'get', MID, key }
-        : { src: CLIENT, dst: REPLICAS[requests % REPLICAS.length]!, leader: BROADCAST, type: 'put', MID, key, value: MID }
-    inFlight.push(request)
+        ? { src: CLIENT, dst, leader: BROADCAST, type: 'get', MID, key }
+        : { src: CLIENT, dst, leader: BROADCAST, type: 'put', MID, key, value: MID }
+    inFlight.push({ to: dst, message: request })
   }
-  return ran
+  return { events: ran, applied: Math.max(...[...states.values()].map((s) => s.lastApplied)) }
+}
+
+const earliestAcross = (timers: ReadonlyMap<NodeId, TimerDeadlines>) => {
+  let earliest: { replica: NodeId; timer: Parameters<typeof timerFired>[1]; at: number } | undefined
+  for (const [replica, deadlines] of timers) {
+    const due = earliestTimer(deadlines)
+    if (due !== undefined && (earliest === undefined || due.at < earliest.at)) earliest = { replica, ...due }
+  }
+  return earliest
 }

@@ -4,6 +4,7 @@
  * fires them; the clock moves only when the test moves it. Messages to clients are collected.
  */
 import { sentMessages } from '../../src/effects/effect'
+import { recipients } from '../../src/effects/perform'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
@@ -47,7 +48,7 @@ export class Cluster {
     this.states.set(id, next)
     for (const m of sentMessages(effects)) {
       if (m.type === 'hello') continue
-      if (m.dst === 'FFFF' || this.ids.includes(m.dst)) this.inflight.push(m)
+      if (recipients(m, this.ids).length > 0) this.inflight.push(m)
       else this.toClients.push(m)
     }
   }
@@ -73,8 +74,7 @@ export class Cluster {
     let deliveries = 0
     while (this.inflight.length > 0) {
       const m = this.inflight.shift()!
-      const targets = m.dst === 'FFFF' ? this.ids.filter((id) => id !== m.src) : [m.dst]
-      for (const to of targets) {
+      for (const to of recipients(m, this.ids)) {
         if (this.dead.has(to) || this.dead.has(m.src) || this.drop(m, to)) continue
         if (++deliveries > maxDeliveries) throw new Error('the cluster does not settle')
         this.apply(to, received(this.now, m))
