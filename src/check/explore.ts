@@ -162,12 +162,11 @@ export class Explorer {
   private transitions = 0
   /** Canonical forms of replica states, messages, their parts and the checks' history, numbered. */
   private readonly interned = new Map<string, number>()
-  /** The number of an object's text at the clock reading it was last asked for. */
-  private readonly textIds = new WeakMap<object, { readonly now: number; readonly id: number }>()
-  /** Canonical forms' numbers of objects that hold no time. */
-  private readonly timeFree = new WeakMap<object, number>()
-  /** Canonical forms' numbers of objects that hold a time, by clock reading. */
-  private readonly timed = new WeakMap<object, Map<number, number>>()
+  /**
+   * Each object's form numbers: `free` when its form holds no time, else one per clock reading
+   * (one WeakMap entry per object: a WeakMap's entries cost the garbage collector).
+   */
+  private readonly forms = new WeakMap<object, { free: number } | { free: undefined; readonly byNow: Map<number, number> }>()
   /** Whether the text being built made a time relative to now. */
   private sawTime = false
   private replacerAt: { readonly now: number; readonly replacer: (key: string, value: unknown) => unknown } | undefined
@@ -431,11 +430,7 @@ export class Explorer {
 
   /** The number of a replica state's or a message's canonical form at `now`. */
   private textId(value: object, now: number): number {
-    const known = this.textIds.get(value)
-    if (known !== undefined && known.now === now) return known.id
-    const id = this.formId(value, now)
-    this.textIds.set(value, { now, id })
-    return id
+    return this.formId(value, now)
   }
 
   /**
@@ -449,16 +444,17 @@ export class Explorer {
    * Leaves `sawTime` telling whether the form depends on now.
    */
   private formId(value: object, now: number): number {
-    const free = this.timeFree.get(value)
-    if (free !== undefined) {
-      this.sawTime = false
-      return free
-    }
-    const perNow = this.timed.get(value)
-    const cached = perNow?.get(now)
-    if (cached !== undefined) {
-      this.sawTime = true
-      return cached
+    const known = this.forms.get(value)
+    if (known !== undefined) {
+      if (known.free !== undefined) {
+        this.sawTime = false
+        return known.free
+      }
+      const cached = known.byNow.get(now)
+      if (cached !== undefined) {
+        this.sawTime = true
+        return cached
+      }
     }
     this.sawTime = false
     let form: string
@@ -485,9 +481,9 @@ export class Explorer {
       this.sawTime = timed
     }
     const id = this.intern(form)
-    if (!this.sawTime) this.timeFree.set(value, id)
-    else if (perNow !== undefined) perNow.set(now, id)
-    else this.timed.set(value, new Map([[now, id]]))
+    if (!this.sawTime) this.forms.set(value, { free: id })
+    else if (known !== undefined && known.free === undefined) known.byNow.set(now, id)
+    else this.forms.set(value, { free: undefined, byNow: new Map([[now, id]]) })
     return id
   }
 
