@@ -9,6 +9,8 @@ export interface CliOptions {
   /** Where to write the timeline page (with `all`, one page per scenario named after it). */
   timeline: string | undefined
   silent: boolean
+  /** Today's unpaced routing instead of the course simulator's pace. */
+  fast: boolean
   help: boolean
 }
 
@@ -21,13 +23,17 @@ Options:
   --seed N                 seed for the workload and the fault schedule (default: the scenario's, else random)
   --json FILE              write the results as JSON
   --timeline FILE.html     write a timeline page of the run (with all: FILE-<scenario>.html for each)
+  --fast                   route each datagram the moment it arrives, with no cost (the unpaced
+                           routing, for checks); by default kvsim routes at the course simulator's
+                           pace: one datagram per readable replica socket per round, in ID order,
+                           each datagram and copy costing CPU time, requests fired as a round ends
   -s, --silent             replicas' output to /dev/null (the default)
   -v, --verbose            print the replicas' output, each line with the time and the replica's ID
   -h, --help               this text
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, silent: true, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, silent: true, fast: false, help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -47,6 +53,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--json': options.json = value(); break
       case '--timeline': options.timeline = value(); break
+      case '--fast': options.fast = true; break
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break
       case '-h': case '--help': options.help = true; break

@@ -10,6 +10,7 @@ import { formatRun, formatTable, resultToJson } from './report'
 import { Progress, RunResult, runScenario } from './runner'
 import { loadScenario, Scenario, ScenarioError } from './scenario'
 import { replicaIds } from './ids'
+import { COURSE_PACING, PacingCosts } from './pacing'
 import { KvsimTimeline } from '../timeline/kvsim'
 import { timelineFileFor, writeTimeline } from '../timeline/page'
 
@@ -60,6 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
       replica,
       seed,
       silent: options.silent,
+      pacing: options.fast ? 'fast' : pacingFromEnv(),
       cwd: process.cwd(),
       onProgress: process.stderr.isTTY ? showProgress(scenario.name) : undefined,
     })
@@ -81,6 +83,17 @@ async function main(argv: readonly string[]): Promise<number> {
     fs.writeFileSync(options.json, `${JSON.stringify(scenarios.length === 1 ? json[0] : json, null, 2)}\n`)
   }
   return results.every((r) => r.score.correct) ? 0 : 1
+}
+
+/**
+ * KVSIM_PACING='{"datagramMicros": 40, ...}' overrides some of the pacing model's costs (for
+ * calibrating them; see BENCHMARKS.md); unset, kvsim uses COURSE_PACING.
+ */
+function pacingFromEnv(): PacingCosts | undefined {
+  const text = process.env['KVSIM_PACING']
+  if (text === undefined || text === '') return undefined
+  const overrides = JSON.parse(text) as Partial<PacingCosts>
+  return { ...COURSE_PACING, ...overrides }
 }
 
 function showProgress(name: string): (progress: Progress) => void {

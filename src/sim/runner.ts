@@ -12,6 +12,7 @@ import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
 import { enlargeBuffers, receiveDrops } from './socket-buffers'
+import { COURSE_PACING, Pacer, PacingCosts } from './pacing'
 
 export interface RunOptions {
   /** The replica program to start. */
@@ -27,6 +28,13 @@ export interface RunOptions {
   log?: (line: string) => void
   /** Watches the run (for a timeline page); it changes nothing. */
   observer?: SimulationObserver
+  /**
+   * How datagrams are routed: at the course simulator's pace (the default, COURSE_PACING: one
+   * datagram per readable socket per round, costs burnt as CPU time, requests and events fired
+   * when a round ends; see pacing.ts), with other costs, or 'fast': each datagram routed the
+   * moment Node reads it, and requests and events fired by their own timers.
+   */
+  pacing?: Readonly<PacingCosts> | 'fast'
 }
 
 export interface Progress {
@@ -44,6 +52,10 @@ export interface RunResult {
   score: Score
   elapsedSeconds: number
   stopReason: string
+  /** 'fast', or 'paced' (the course simulator's pace). */
+  pacing?: 'fast' | 'paced'
+  /** Routing rounds played when paced (idle ones included); 0 when fast. */
+  rounds?: number
   events: FiredEvent[]
   died: { replica: string; at: number; reason: string }[]
   incorrect: { at: number; reason: string }[]
@@ -65,6 +77,11 @@ interface Endpoint {
   address?: { address: string; port: number }
 }
 
+interface Arrival {
+  bytes: Buffer
+  from: dgram.RemoteInfo
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const random = randomStreams(options.seed)
   const sim = new Simulation(scenario, random, options.observer)
@@ -73,6 +90,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const killing: Promise<void>[] = []
   const slowExits: RunResult['slowExits'] = []
   const timers: NodeJS.Timeout[] = []
+  const costs = options.pacing === 'fast' ? undefined : options.pacing ?? COURSE_PACING
+  /** Paced: requests and events wait here, in time order, for the end of a round. */
+  const agenda: { at: number; action: () => void }[] = []
   let startedAt = 0
   const now = (): number => (performance.now() - startedAt) / 1000
 
@@ -81,6 +101,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     finish = resolve
   })
 
+  let pacer: Pacer<Arrival> | undefined
   let harnessDrops: number | undefined = 0
   const closeEndpoint = (id: string): void => {
     const endpoint = endpoints.get(id)
@@ -90,6 +111,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const drops = receiveDrops(new Set([(endpoint.socket.address() as AddressInfo).port]))
     harnessDrops = drops === undefined || harnessDrops === undefined ? undefined : harnessDrops + drops
     endpoint.socket.close()
+    pacer?.close(id)
   }
 
   const stopProcess = (id: string, measure: boolean): void => {
@@ -102,12 +124,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     )
   }
 
-  const apply = (effects: Effect[]): void => {
+  const apply = (effects: Effect[], created = false): void => {
     for (const effect of effects) {
       switch (effect.type) {
         case 'send': {
           const endpoint = endpoints.get(effect.to)
           if (!endpoint?.open || !endpoint.address) break
+          if (pacer) {
+            if (created) pacer.request()
+            pacer.copy()
+          }
           endpoint.socket.send(effect.bytes, endpoint.address.port, endpoint.address.address, (error) => {
             if (error) sim.noteBlocked()
           })
@@ -134,13 +160,33 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     deleteReplicaFiles(options.cwd, sim.replicas)
     for (const id of sim.replicas) endpoints.set(id, await openEndpoint())
 
+    const route = (id: string, { bytes, from }: Arrival): void => {
+      const endpoint = endpoints.get(id)!
+      if (!endpoint.open) return
+      const effects = sim.onDatagram(id, bytes, now())
+      if (effects.some((effect) => effect.type === 'hello')) endpoint.address = { address: from.address, port: from.port }
+      // A copy of a routed datagram carries the bytes received; other bytes are a client's retry,
+      // a request created now.
+      const copies = effects.filter((effect) => effect.type !== 'send' || effect.bytes === bytes)
+      const retries = effects.filter((effect) => effect.type === 'send' && effect.bytes !== bytes)
+      apply(copies)
+      apply(retries, true)
+    }
+    if (costs) {
+      pacer = new Pacer<Arrival>(sim.replicas, costs, {
+        route,
+        fireDue: () => {
+          const at = now()
+          while (agenda.length > 0 && agenda[0]!.at < at && !sim.stopped) agenda.shift()!.action()
+        },
+      })
+    }
     for (const id of sim.replicas) {
       const endpoint = endpoints.get(id)!
       endpoint.socket.on('message', (bytes, from) => {
         if (!endpoint.open) return
-        const effects = sim.onDatagram(id, bytes, now())
-        if (effects.some((effect) => effect.type === 'hello')) endpoint.address = { address: from.address, port: from.port }
-        apply(effects)
+        if (pacer) pacer.receive(id, { bytes, from })
+        else route(id, { bytes, from })
       })
     }
 
@@ -156,16 +202,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }))
     }
     startedAt = performance.now()
+    pacer?.start()
 
     const duration = runDuration(scenario)
-    const at = (seconds: number, action: () => void): void => {
+    const timer = (seconds: number, action: () => void): void => {
       timers.push(setTimeout(action, Math.max(0, seconds * 1000 - (performance.now() - startedAt))))
     }
+    // Fast: one timer per request is simple and cheap (a few hundred); each fires once at its time.
+    // Paced: they wait in the agenda for the end of a round (requests before events due at the
+    // same time).
+    const at = (seconds: number, action: () => void): void => {
+      if (pacer) agenda.push({ at: seconds, action })
+      else timer(seconds, action)
+    }
     const interval = scenario.lifetime / scenario.requests
-    // One timer per request is simple and cheap (a few hundred); each fires once at its time.
-    for (let i = 0; i < scenario.requests; i++) at(scenario.startWait + i * interval, () => apply(sim.onRequestDue(now())))
+    for (let i = 0; i < scenario.requests; i++) at(scenario.startWait + i * interval, () => apply(sim.onRequestDue(now()), true))
     for (const event of scenario.events) at(scenario.startWait + event.time, () => apply(sim.onEvent(event.type, now())))
-    at(duration, () => finish('time is up'))
+    agenda.sort((a, b) => a.at - b.at)
+    timer(duration, () => finish('time is up'))
     if (options.onProgress) {
       const report = options.onProgress
       const progress = setInterval(() => report({
@@ -175,6 +229,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
 
     const stopReason = await finished
+    pacer?.stop()
     if (sim.stopReason === undefined) sim.stopReason = stopReason
     const elapsedSeconds = now()
     for (const timer of timers) clearTimeout(timer)
@@ -191,6 +246,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       score: score(sim),
       elapsedSeconds,
       stopReason,
+      pacing: pacer ? 'paced' : 'fast',
+      rounds: pacer?.rounds ?? 0,
       events: sim.firedEvents,
       died: sim.died,
       incorrect: sim.incorrect,
@@ -200,6 +257,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       harnessDrops,
     }
   } finally {
+    pacer?.stop()
     for (const timer of timers) clearTimeout(timer)
     for (const id of endpoints.keys()) closeEndpoint(id)
     for (const id of processes.keys()) stopProcess(id, false)

@@ -3,6 +3,8 @@
  * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 9 s. The fake leader
  * sends replication chatter with its first put, so start_wait must cover every fake's start-up
  * (a datagram routed before a replica's hello counts it as died): 3 s, for a loaded machine.
+ * They share one process, so they route fast (unpaced): the pacing model's busy waits would hold
+ * up all four at once.
  */
 import * as fs from 'fs'
 import * as os from 'os'
@@ -21,6 +23,7 @@ async function run(behaviour: string, overrides: Record<string, unknown> = {}) {
       seed: 7,
       silent: true,
       cwd,
+      pacing: 'fast',
     })
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true })
