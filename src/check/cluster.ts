@@ -8,10 +8,10 @@
  *
  * The same options give the same run, byte for byte: all randomness comes from the seed.
  */
-import type { Effect } from '../effects/effect'
+import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { started, received, timerFired, type Event } from '../domain/events'
 import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
-import type { AppendEntries, ClientReply, ClientRequest, Entry, Message, NodeId } from '../domain/wire'
+import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
@@ -167,7 +167,8 @@ export interface SimResult {
 
 type Job =
   | { readonly kind: 'deliver'; readonly to: number; readonly message: Message }
-  | { readonly kind: 'timer'; readonly to: number; readonly timer: TimerName; readonly generation: number }
+  /** Stale unless the replica's timer is still set for `at` (setting a timer again moves it). */
+  | { readonly kind: 'timer'; readonly to: number; readonly timer: TimerName; readonly at: number }
   | { readonly kind: 'reply'; readonly message: ClientReply }
   | { readonly kind: 'request' }
   | { readonly kind: 'fault' }
@@ -179,8 +180,8 @@ interface Replica {
   /** Undefined while down. */
   state: ReplicaState | undefined
   persistent: PersistentState | undefined
-  /** Bumped by every set, cancel and crash: a timer job of an older generation is stale. */
-  generation: Record<TimerName, number>
+  /** When each of its timers that is set will fire; a crash clears them all. */
+  timers: TimerDeadlines
 }
 
 /** Client traffic is never lost, delayed by a constant: it stays in order. */
@@ -237,7 +238,7 @@ export class ClusterSimulation {
       id,
       state: undefined,
       persistent: this.options.initialPersistent[i],
-      generation: { election: 0, heartbeat: 0, voteRetry: 0 },
+      timers: noTimers,
     }))
     this.states = this.ids.map(() => undefined)
     this.trace = new Trace(this.options.traceCapacity)
@@ -295,7 +296,8 @@ export class ClusterSimulation {
         return job.message === BOOT ? this.boot(job.to) : this.deliver(job.to, job.message)
       case 'timer': {
         const r = this.replicas[job.to]!
-        if (r.state !== undefined && r.generation[job.timer] === job.generation) {
+        if (r.state !== undefined && r.timers[job.timer] === job.at) {
+          r.timers = withoutDeadline(r.timers, job.timer)
           this.stepReplica(job.to, timerFired(this.now, job.timer))
         }
         return
@@ -334,8 +336,7 @@ export class ClusterSimulation {
     r.persistent = r.state.persistent
     r.state = undefined
     this.states[index] = undefined
-    r.generation.election++
-    r.generation.heartbeat++
+    r.timers = noTimers
     this.clients.orphanAttemptsTo(r.id)
     this.stats.crashes++
     this.note(`crash ${r.id}`)
@@ -364,25 +365,18 @@ export class ClusterSimulation {
     this.options.observer?.stepped(this.now, r.id, after)
     const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
     if (violation !== undefined) throw new FailureSignal(violation)
-    for (const effect of effects) this.perform_effect(index, effect)
-  }
-
-  private perform_effect(index: number, effect: Effect): void {
-    const r = this.replicas[index]!
-    switch (effect.kind) {
-      case 'send':
-        return this.send(index, effect.message)
-      case 'setTimer': {
-        const generation = ++r.generation[effect.timer]
-        this.agenda.push(this.now + effect.afterMs, { kind: 'timer', to: index, timer: effect.timer, generation })
-        return
-      }
-      case 'cancelTimer':
-        r.generation[effect.timer]++
-        return
-      case 'log':
-        return
-    }
+    perform(effects, {
+      send: (message) => this.send(index, message),
+      setTimer: (timer, afterMs) => {
+        const at = this.now + afterMs
+        r.timers = withDeadline(r.timers, timer, at)
+        this.agenda.push(at, { kind: 'timer', to: index, timer, at })
+      },
+      cancelTimer: (timer) => {
+        r.timers = withoutDeadline(r.timers, timer)
+      },
+      log: () => undefined,
+    })
   }
 
   // ---- the network -------------------------------------------------------------------------
@@ -390,7 +384,7 @@ export class ClusterSimulation {
   private send(from: number, message: Message): void {
     const sender = this.ids[from]!
     if (message.src !== sender) this.fail('Well-formed datagrams', `${sender} sent a datagram with src ${message.src}`)
-    if (message.leader !== 'FFFF' && !this.ids.includes(message.leader)) {
+    if (message.leader !== UNKNOWN_LEADER && !this.ids.includes(message.leader)) {
       this.fail('Well-formed datagrams', `${sender} named ${message.leader} as leader: ${formatMessage(message)}`)
     }
     if (message.type === 'hello') return
@@ -400,12 +394,11 @@ export class ClusterSimulation {
     if (message.type === 'append' && message.entries.length > 16 && appendJsonLength(message) > 65_507) {
       this.fail('Well-formed datagrams', `${sender} sent an AppendEntries over 65,507 bytes`)
     }
-    if (message.dst === 'FFFF') {
-      for (let to = 0; to < this.ids.length; to++) if (to !== from) this.transmit(from, to, message)
+    const targets = recipients(message, this.ids)
+    if (targets.length > 0 || message.dst === BROADCAST) {
+      for (const to of targets) this.transmit(from, this.ids.indexOf(to), message)
       return
     }
-    const to = this.ids.indexOf(message.dst)
-    if (to >= 0) return this.transmit(from, to, message)
     if (this.clientIdList.includes(message.dst)) {
       if (message.type !== 'ok' && message.type !== 'redirect' && message.type !== 'fail') {
         this.fail('Well-formed datagrams', `${sender} sent a ${message.type} to client ${message.dst}`)

@@ -55,15 +55,22 @@ export type TimerDeadlines = Readonly<Partial<Record<TimerName, number>>>
 
 export const noTimers: TimerDeadlines = {}
 
+/** `timer` set to fire at `at`, wherever it was set before. */
+export const withDeadline = (deadlines: TimerDeadlines, timer: TimerName, at: number): TimerDeadlines => ({ ...deadlines, [timer]: at })
+
+/** `timer` not set (cancelled, or fired). */
+export const withoutDeadline = (deadlines: TimerDeadlines, timer: TimerName): TimerDeadlines => {
+  if (deadlines[timer] === undefined) return deadlines
+  const { [timer]: _gone, ...rest } = deadlines
+  return rest
+}
+
 /** The deadlines after a step's timer effects at `now` (other effects change nothing here). */
 export const withTimerEffects = (deadlines: TimerDeadlines, effects: readonly Effect[], now: number): TimerDeadlines => {
   let next = deadlines
   for (const effect of effects) {
-    if (effect.kind === 'setTimer') next = { ...next, [effect.timer]: now + effect.afterMs }
-    else if (effect.kind === 'cancelTimer' && next[effect.timer] !== undefined) {
-      const { [effect.timer]: _cancelled, ...rest } = next
-      next = rest
-    }
+    if (effect.kind === 'setTimer') next = withDeadline(next, effect.timer, now + effect.afterMs)
+    else if (effect.kind === 'cancelTimer') next = withoutDeadline(next, effect.timer)
   }
   return next
 }
