@@ -28,7 +28,8 @@
 import type { Effect, TimerName } from '../effects/effect'
 import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
-import type { ClientReply, Message, NodeId } from '../domain/wire'
+import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
+import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { Clients, type Route } from './clients'
 import { clientIds, replicaIds } from './ids'
 import { checkLinearizable } from './linearizability'
@@ -101,16 +102,10 @@ export interface ExploreResult {
   readonly counterexample: { readonly violation: Violation; readonly path: readonly string[] } | undefined
 }
 
-interface Timers {
-  election: number | undefined
-  heartbeat: number | undefined
-  voteRetry: number | undefined
-}
-
 interface World {
   readonly now: number
   readonly replicas: readonly ReplicaState[]
-  readonly timers: readonly Timers[]
+  readonly timers: readonly TimerDeadlines[]
   /** Messages between replicas, and client requests, in flight. */
   readonly network: readonly Message[]
   readonly nextRequest: number
@@ -237,11 +232,11 @@ export class Explorer {
       path: undefined,
     }
     const replicas: ReplicaState[] = []
-    const timers: Timers[] = []
+    const timers: TimerDeadlines[] = []
     for (let i = 0; i < this.ids.length; i++) {
       const config = { id: this.ids[i]!, peers: this.ids, seed: 1000 + i, timing: this.options.timing }
       replicas.push(initialState(config, this.options.initialPersistent[i]))
-      timers.push({ election: undefined, heartbeat: undefined, voteRetry: undefined })
+      timers.push(noTimers)
     }
     world = { ...world, replicas, timers }
     for (let i = 0; i < this.ids.length; i++) world = this.stepIn(world, i, started(0), () => `${this.ids[i]} started`, true)
@@ -261,7 +256,7 @@ export class Explorer {
    * timer firings count from the warm start.
    */
   private electLeader(booted: World): World {
-    const timers = booted.timers.map((t, i) => (i === 0 ? { ...t, election: undefined } : t))
+    const timers = booted.timers.map((t, i) => (i === 0 ? withoutDeadline(t, 'election') : t))
     const deadline = booted.timers[0]!.election!
     let world = this.stepIn({ ...booted, now: deadline, timers }, 0, timerFired(deadline, 'election'), () => `${this.ids[0]} timer election at ${deadline} (warm start)`)
     for (let guard = 0; world.network.length > 0; guard++) {
@@ -325,7 +320,7 @@ export class Explorer {
       case 'timer': {
         const deadline = world.timers[action.replica]![action.timer]!
         const now = Math.max(world.now, deadline)
-        const timers = world.timers.map((t, i) => (i === action.replica ? { ...t, [action.timer]: undefined } : t))
+        const timers = world.timers.map((t, i) => (i === action.replica ? withoutDeadline(t, action.timer) : t))
         next = this.stepIn({ ...world, now, timers, timerFirings: world.timerFirings + 1 }, action.replica, timerFired(now, action.timer), () => `${this.ids[action.replica]} timer ${action.timer} at ${now}`)
         break
       }
@@ -365,20 +360,16 @@ export class Explorer {
     if (violation !== undefined) throw new Counterexample(violation, path)
     let clients = world.clients
     const network = [...world.network]
-    const timers = world.timers.map((t, i) => (i === index ? { ...t } : t))
-    const own = timers[index]!
+    const timers = world.timers.map((t, i) => (i === index ? withTimerEffects(t, effects, world.now) : t))
     for (const effect of effects) {
-      if (effect.kind === 'setTimer') own[effect.timer] = world.now + effect.afterMs
-      else if (effect.kind === 'cancelTimer') own[effect.timer] = undefined
-      else if (effect.kind === 'send') {
+      if (effect.kind === 'send') {
         const m = effect.message
         if (m.type === 'hello') continue
-        if (m.dst === 'FFFF') {
-          for (const id of this.ids) if (id !== m.src && !this.isCut(index, id)) network.push({ ...m, dst: id } as Message)
-        } else if (this.ids.includes(m.dst)) {
-          if (!this.isCut(index, m.dst)) network.push(m)
-        }
-        else {
+        const targets = recipients(m, this.ids)
+        if (targets.length > 0 || m.dst === BROADCAST) {
+          // A broadcast travels as one copy per replica, each addressed to it.
+          for (const id of targets) if (!this.isCut(index, id)) network.push(m.dst === id ? m : ({ ...m, dst: id } as Message))
+        } else {
           if (clients === world.clients) clients = clients.clone()
           const route: Route = (remembered) => remembered ?? this.ids[0]!
           const outcome = clients.reply(world.now, m as ClientReply, route)
@@ -412,7 +403,10 @@ export class Explorer {
     const network = world.network.map((m) => this.textId(m, now)).sort((a, b) => a - b)
     key += `|${network.join(',')}|${this.intern(world.invariants.digest())}|`
     for (const t of world.timers) {
-      key += `${t.election === undefined ? '-' : t.election - now},${t.heartbeat === undefined ? '-' : t.heartbeat - now},`
+      for (const timer of TIMER_NAMES) {
+        const at = t[timer]
+        key += `${at === undefined ? '-' : at - now},`
+      }
     }
     key += `|${world.nextRequest},${world.timerFirings}|`
     for (const op of world.clients.history()) key += `${JSON.stringify([op.kind, op.value, op.completedAt === undefined])},`
