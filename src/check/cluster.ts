@@ -15,7 +15,7 @@ import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type C
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
-import { clientIds, hexId, replicaIds } from './ids'
+import { clientIds, hexId, replicaIds } from '../domain/ids'
 import { checkLinearizable, describeOperation, type Operation } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'

@@ -31,7 +31,7 @@ import { defaultTiming, initialState, type PersistentState, type ReplicaState, t
 import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { Clients, type Route } from './clients'
-import { clientIds, replicaIds } from './ids'
+import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { realStep, type Stepper } from './stepper'

@@ -1,22 +1,13 @@
-/** Node IDs as the protocol writes them: four upper-case hex digits. */
-export const BROADCAST = 'FFFF'
-export const CLIENT_COUNT = 8
+/** Node IDs as the protocol writes them (one definition: src/domain/ids.ts), and kvsim's own check of a datagram's ID fields. */
+import { BROADCAST as WIRE_BROADCAST } from '../domain/wire'
 
-export function formatId(n: number): string {
-  return n.toString(16).toUpperCase().padStart(4, '0')
-}
-
-export function replicaIds(replicas: number): string[] {
-  return Array.from({ length: replicas }, (_, i) => formatId(i))
-}
-
-/** The 8 clients are numbered on from `replicas + 16`. */
-export function clientIds(replicas: number): string[] {
-  return Array.from({ length: CLIENT_COUNT }, (_, i) => formatId(replicas + 16 + i))
-}
+/** `FFFF`, as a plain string: kvsim handles datagrams before knowing their fields are IDs. */
+export const BROADCAST: string = WIRE_BROADCAST
+export { CLIENT_COUNT, clientIds, replicaIds } from '../domain/ids'
 
 const FOUR_HEX = /^[0-9A-Fa-f]{4}$/
 
+/** The course's simulator accepts any four hex digits in `src`, `dst` and `leader`, either case. */
 export function isFourHex(value: unknown): value is string {
   return typeof value === 'string' && FOUR_HEX.test(value)
 }

@@ -4,7 +4,7 @@
  */
 import { ClusterSimulation, type SimFailure, type SimObserver, type SimOptions, type SimResult } from '../check/cluster'
 import { checkLinearizable, type Operation } from '../check/linearizability'
-import { replicaIds } from '../check/ids'
+import { replicaIds } from '../domain/ids'
 import type { ReplicaState } from '../domain/state'
 import { offendingOperation, toFailureOperation } from './blame'
 import type { Failure, LaneRole, TimelineData } from './model'

@@ -11,6 +11,7 @@
  *
  * Unknown types and fields are ignored: the inference only ever refines what is drawn.
  */
+import { BROADCAST } from '../domain/wire'
 import type { LaneRole } from './model'
 
 export interface RoleGuess {
@@ -18,7 +19,6 @@ export interface RoleGuess {
   readonly term: number | null
 }
 
-const BROADCAST = 'FFFF'
 
 export function inferRole(previous: RoleGuess, message: Readonly<Record<string, unknown>>): RoleGuess {
   const src = message['src']
