@@ -1,7 +1,7 @@
 /** The step function of a pre-candidate or candidate: counting votes, yielding to a leader. */
 import { onRequestAsFollower } from './clients'
 import type { StepContext } from './context'
-import { becomeFollower, startElection, tallyVote } from './election'
+import { startElection, tallyVote } from './election'
 import { becomeLeader } from './leader'
 import type { RaftOrClientMessage } from './messages'
 import { onAppendEntries } from './replication'
@@ -24,7 +24,8 @@ export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClient
 
 const onVoteReply = (s: ReplicaState, ctx: StepContext, m: RequestVoteReply): ReplicaState => {
   if (m.pre) {
-    if (!m.granted) return m.term > s.persistent.currentTerm ? becomeFollower(s, ctx, m.term, s.leader) : s
+    // A refusal with a newer term has made us a follower already (step.ts applies the term rule).
+    if (!m.granted) return s
     // A pre-vote is granted for the term we would campaign in.
     if (s.role !== 'preCandidate' || m.term !== s.persistent.currentTerm + 1) return s
     const [counted, won] = tallyVote(s, m.src)

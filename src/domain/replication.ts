@@ -124,9 +124,10 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
     reply(before, { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0 })
     return before
   }
-  // §5.2: a candidate that hears from a leader of its term (or newer) returns to follower.
+  // §5.2: a candidate that hears from a leader of its term returns to follower (a newer term has
+  // made us a follower of the sender already: step.ts applies the term rule to every RPC).
   const following =
-    m.term > before.persistent.currentTerm || before.role !== 'follower' || !isLeader(before.leader, m.src)
+    before.role !== 'follower' || !isLeader(before.leader, m.src)
       ? becomeFollower(before, ctx, m.term, O.some(m.src))
       : before
   // What hearing from the leader changes, whatever the answer (one copy of the state per event).
