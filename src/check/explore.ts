@@ -97,6 +97,10 @@ export interface ExploreResult {
   readonly statesExplored: number
   readonly transitions: number
   readonly depthReached: number
+  /** How many replies to clients the explored transitions carried: whether client operations were reached at all. */
+  readonly clientReplies: number
+  /** How many explored transitions made a replica leader. */
+  readonly elections: number
   /** Whether every state within the depth bound was explored (false when maxStates cut it short). */
   readonly complete: boolean
   readonly counterexample: { readonly violation: Violation; readonly path: readonly string[] } | undefined
@@ -155,6 +159,8 @@ export class Explorer {
   private readonly clientId: NodeId
   private readonly bounds: ExploreBounds
   private transitions = 0
+  private clientReplies = 0
+  private elections = 0
   /** Canonical forms of replica states, messages, their parts and the checks' history, numbered. */
   private readonly interned = new Map<string, number>()
   /**
@@ -213,7 +219,15 @@ export class Explorer {
   }
 
   private result(states: number, depth: number, complete: boolean, counterexample: ExploreResult['counterexample']): ExploreResult {
-    return { statesExplored: states, transitions: this.transitions, depthReached: depth, complete, counterexample }
+    return {
+      statesExplored: states,
+      transitions: this.transitions,
+      depthReached: depth,
+      clientReplies: this.clientReplies,
+      elections: this.elections,
+      complete,
+      counterexample,
+    }
   }
 
   // ---- the initial world and the actions ---------------------------------------------------
@@ -353,6 +367,7 @@ export class Explorer {
   private stepIn(world: World, index: number, event: Event, label: () => string, boot = false): World {
     const before = world.replicas[index]!
     const [after, effects] = this.options.step(before, event)
+    if (after.role === 'leader' && before.role !== 'leader') this.elections++
     const replicas = world.replicas.map((r, i) => (i === index ? after : r))
     const path = extend(world.path, () => `${label()}${describeEffects(effects)}`)
     const invariants = world.invariants.clone()
@@ -372,6 +387,7 @@ export class Explorer {
         } else {
           if (clients === world.clients) clients = clients.clone()
           const route: Route = (remembered) => remembered ?? this.ids[0]!
+          this.clientReplies++
           const outcome = clients.reply(world.now, m as ClientReply, route)
           if (outcome.violation !== undefined) throw new Counterexample(outcome.violation, path)
           if (outcome.retry !== undefined) network.push(outcome.retry)

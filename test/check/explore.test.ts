@@ -4,17 +4,19 @@ import { mutants } from '../../src/check/mutants'
 import { realStep } from '../../src/check/stepper'
 
 describe('bounded exhaustive exploration', () => {
-  it('finds no counterexample within a small bound and reports its reach', () => {
-    const result = explore({ step: realStep, bounds: { maxDepth: 7, maxStates: 4_000 } })
+  it('from boot: no counterexample through the first elections, and leaders are elected within the bound', () => {
+    const result = explore({ step: realStep, bounds: { maxDepth: 12, maxStates: 6_000 } })
     if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))
     expect(result.statesExplored).toBeGreaterThan(100)
-    expect(result.depthReached).toBeGreaterThan(3)
+    expect(result.elections).toBeGreaterThan(0)
   })
 
   it('from an elected leader: no counterexample among replication, client requests and the next elections', () => {
     const result = explore({ step: realStep, start: 'leader', bounds: { maxDepth: 6, maxStates: 8_000 } })
     if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))
     expect(result.depthReached).toBeGreaterThanOrEqual(5)
+    // The search reached client operations: replies were sent to the client and checked.
+    expect(result.clientReplies).toBeGreaterThan(0)
   })
 
   it('from an elected leader, it finds a leader that does not step down on a higher term', () => {

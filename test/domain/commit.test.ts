@@ -81,6 +81,7 @@ describe('§5.3, leaders: commitment by counting replicas', () => {
   it('tells followers its commitIndex in the next AppendEntries (leaderCommit)', () => {
     const leader = leaderOf(1).state
     const before = fire(leader, L + HB / 2, 'heartbeat')
+    expect(ofType(before.sent, 'append').length).toBeGreaterThan(0)
     for (const m of ofType(before.sent, 'append')) expect(m.leaderCommit).toBe(0)
     const committed = deliver(before.state, L + 260, ...acks(leader, [A, B], 1, L + HB / 2)).state
     expect(committed.commitIndex).toBe(1)
