@@ -35,6 +35,7 @@ import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { realStep, type Stepper } from './stepper'
+import { IGNORED_FIELDS, TIME_FIELDS, TIME_LIST_FIELDS } from './state-key'
 import { formatEffect, formatMessage } from './trace'
 
 export interface ExploreBounds {
@@ -151,8 +152,6 @@ class Counterexample {
   ) {}
 }
 
-const TIME_FIELDS = new Set(['lastLeaderContact', 'leaderSince', 'ackedSentAt', 'lastSentAt', 'sentAt', 'at', 'forwardedAt'])
-const IGNORED_FIELDS = new Set(['random', 'sent', 'answered', 'timing', 'peers'])
 
 export class Explorer {
   private readonly ids: NodeId[]
@@ -446,7 +445,7 @@ export class Explorer {
   /**
    * The number of an immutable object's canonical form at `now`. The form stands for
    * `JSON.stringify(value, replacer)`, where the replacer leaves out IGNORED_FIELDS and makes
-   * TIME_FIELDS relative to now, and two objects get the same number exactly when those texts
+   * TIME_FIELDS and TIME_LIST_FIELDS relative to now (./state-key says which field is which), and two objects get the same number exactly when those texts
    * are equal: an array (or an object with toJSON) is that text; a plain object is that text
    * with each field's value written as `#` and the number of its own form. A field's value is
    * shared by many states (a step changes few fields of one replica), so its form is computed
@@ -502,9 +501,15 @@ export class Explorer {
     const horizon = this.options.timing.electionTimeoutMaxMs + this.options.timing.heartbeatMs
     const replacer = (key: string, value: unknown): unknown => {
       if (IGNORED_FIELDS.has(key)) return undefined
+      const relative = (time: number): number | 'old' =>
+        time === Number.NEGATIVE_INFINITY || now - time > horizon ? 'old' : time - now
       if (TIME_FIELDS.has(key) && typeof value === 'number') {
         this.sawTime = true
-        return value === Number.NEGATIVE_INFINITY || now - value > horizon ? 'old' : value - now
+        return relative(value)
+      }
+      if (TIME_LIST_FIELDS.has(key) && Array.isArray(value)) {
+        this.sawTime = true
+        return value.map((time: number) => relative(time))
       }
       return value
     }

@@ -48,7 +48,8 @@ describe("the explorer's canonical forms", () => {
     const p = probe()
     const heard = { ...base, lastLeaderContact: 900, leaderSince: 500 } as ReplicaState
     expect(p.id(heard, 1_000)).not.toBe(p.id(heard, 1_100))
-    const shifted = { ...base, lastLeaderContact: 1_000, leaderSince: 600 } as ReplicaState
+    // Every time shifted by the same 100 ms (the leader's tick, due at 0 in `base`, included).
+    const shifted = { ...base, lastLeaderContact: 1_000, leaderSince: 600, tickDueAt: base.tickDueAt + 100 } as ReplicaState
     expect(p.id(shifted, 1_100)).toBe(p.id(heard, 1_000))
     // A time older than the horizon reads as 'old' whatever its value.
     const horizon = defaultTiming.electionTimeoutMaxMs + defaultTiming.heartbeatMs
