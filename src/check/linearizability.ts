@@ -111,33 +111,55 @@ function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false;
     else if (i < lo) lo = i
   }
 
-  const search = (value: string | undefined): boolean => {
-    if (linearizedCompleted === mustComplete) return true
-    deepest = Math.max(deepest, linearizedCompleted)
-    const key = stateKey(value)
-    if (explored.has(key)) return false
-    explored.add(key)
-
-    const next = candidates()
-    // A get that reads the current value changes nothing, so taking it now is never worse.
-    const freeRead = next.find((i) => operations[i]!.kind === 'get' && operations[i]!.value === value)
-    if (freeRead !== undefined) {
-      mark(freeRead, true)
-      if (search(value)) return true
-      mark(freeRead, false)
-      return false
-    }
-    for (const i of next) {
-      const op = operations[i]!
-      if (op.kind === 'get') continue // its value differs from the register's
+  /**
+   * The depth-first search, with its own stack (a history of thousands of operations on one key
+   * would overflow the call stack): a frame is a state entered with the register holding `value`,
+   * the operations it may take next, and the one taken now (undone when its subtree fails).
+   */
+  interface Frame {
+    readonly value: string | undefined
+    options: number[] | undefined
+    next: number
+    taken: number
+  }
+  const search = (): boolean => {
+    const stack: Frame[] = [{ value: undefined, options: undefined, next: 0, taken: -1 }]
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!
+      if (frame.options === undefined) {
+        if (linearizedCompleted === mustComplete) return true
+        deepest = Math.max(deepest, linearizedCompleted)
+        const key = stateKey(frame.value)
+        if (explored.has(key)) {
+          stack.pop()
+          continue
+        }
+        explored.add(key)
+        const next = candidates()
+        // A get that reads the current value changes nothing, so taking it now is never worse:
+        // it is then the only option. Otherwise only puts can move the search on (a get whose
+        // value differs from the register's cannot take effect here).
+        const freeRead = next.find((i) => operations[i]!.kind === 'get' && operations[i]!.value === frame.value)
+        frame.options = freeRead !== undefined ? [freeRead] : next.filter((i) => operations[i]!.kind === 'put')
+      }
+      if (frame.taken >= 0) {
+        mark(frame.taken, false)
+        frame.taken = -1
+      }
+      if (frame.next >= frame.options.length) {
+        stack.pop()
+        continue
+      }
+      const i = frame.options[frame.next++]!
       mark(i, true)
-      if (search(op.value)) return true
-      mark(i, false)
+      frame.taken = i
+      const op = operations[i]!
+      stack.push({ value: op.kind === 'put' ? op.value : frame.value, options: undefined, next: 0, taken: -1 })
     }
     return false
   }
 
-  if (search(undefined)) return { ok: true }
+  if (search()) return { ok: true }
   return {
     ok: false,
     reason:

@@ -151,3 +151,28 @@ describe('checkLinearizable on generated histories', () => {
     )
   })
 })
+
+describe('a long history on one key', () => {
+  /** One client: put v0, get v0, put v1, get v1, ... each finishing before the next starts. */
+  const sequential = (operations: number): Operation[] =>
+    Array.from({ length: operations }, (_, i) => {
+      const n = Math.floor(i / 2)
+      return {
+        id: `op${i}`,
+        client: 'c',
+        key: 'k',
+        kind: i % 2 === 0 ? 'put' : 'get',
+        value: `v${n}`,
+        invokedAt: 2 * i,
+        completedAt: 2 * i + 1,
+      } satisfies Operation
+    })
+
+  it('checks 10,000 operations without running out of stack, both verdicts', () => {
+    const history = sequential(10_000)
+    expect(checkLinearizable(history)).toEqual({ ok: true })
+    // The last get reads the value of the put before the last one: stale.
+    const stale = history.map((op, i) => (i === history.length - 1 ? { ...op, value: `v${4_998}` } : op))
+    expect(checkLinearizable(stale)).toMatchObject({ ok: false, key: 'k' })
+  })
+})
