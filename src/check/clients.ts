@@ -66,6 +66,8 @@ export class Clients {
   private readonly mids = new Map<string, MidRecord>()
   private readonly operations: TrackedOperation[] = []
   duplicates = 0
+  /** Every invocation and completion in the order the simulation handled them (see Operation.invokedSeq). */
+  private sequence = 0
   redirects = 0
   fails = 0
 
@@ -84,6 +86,7 @@ export class Clients {
     }
     for (const [mid, r] of this.mids) copy.mids.set(mid, { ...r, tracked: trackedCopies.get(r.tracked)! })
     copy.duplicates = this.duplicates
+    copy.sequence = this.sequence
     copy.redirects = this.redirects
     copy.fails = this.fails
     return copy
@@ -113,6 +116,7 @@ export class Clients {
       value: kind === 'put' ? value : undefined,
       invokedAt: now,
       completedAt: undefined,
+      invokedSeq: ++this.sequence,
     }
     const request =
       kind === 'put' ? { src: client, type: 'put' as const, key, value: value! } : { src: client, type: 'get' as const, key }
@@ -148,6 +152,12 @@ export class Clients {
     if (record.status === 'ok') {
       if (message.type === 'ok') {
         this.duplicates++
+        // A get answered twice must be answered with one value: a client may take either reply.
+        const op = record.tracked.op
+        const value = message.value === '' ? undefined : message.value
+        if (op.kind === 'get' && value !== op.value) {
+          return { violation: bad(`get ${message.MID} answered again by ${message.src} with ${message.value}, first with ${op.value ?? '(none)'}`) }
+        }
         return {}
       }
       return { violation: bad(`${message.type} from ${message.src} for ${message.MID} after an ok`) }
@@ -168,6 +178,7 @@ export class Clients {
     record.status = 'ok'
     const op = tracked.op
     op.completedAt = now
+    op.completedSeq = ++this.sequence
     if (op.kind === 'put') {
       c.acked.set(op.key, op.value!)
       return {}

@@ -21,6 +21,14 @@ export interface Operation {
   value: string | undefined
   invokedAt: number
   completedAt: number | undefined
+  /**
+   * Where a simulation in virtual time knows the order of events at one instant (a reply handled,
+   * then a request sent at the same `now`), the positions of the invocation and the completion in
+   * that order. Real-time order then compares these, so that equal times are not taken for
+   * concurrency; without them it compares the times.
+   */
+  invokedSeq?: number
+  completedSeq?: number
 }
 
 export type LinearizabilityResult =
@@ -45,15 +53,18 @@ function groupByKey(history: readonly Operation[]): Map<string, Operation[]> {
     if (list) list.push(operation)
     else byKey.set(operation.key, [operation])
   }
-  for (const list of byKey.values()) list.sort((a, b) => a.invokedAt - b.invokedAt)
+  for (const list of byKey.values()) list.sort((a, b) => a.invokedAt - b.invokedAt || (a.invokedSeq ?? 0) - (b.invokedSeq ?? 0))
   return byKey
 }
 
 /** The search over one key's operations, sorted by invocation time. */
 function checkKey(operations: readonly Operation[]): { ok: true } | { ok: false; reason: string } {
   const count = operations.length
-  const invocation = operations.map((op) => op.invokedAt)
-  const completion = operations.map((op) => op.completedAt ?? Number.POSITIVE_INFINITY)
+  const sequenced = operations.every((op) => op.invokedSeq !== undefined && (op.completedAt === undefined || op.completedSeq !== undefined))
+  const invocation = operations.map((op) => (sequenced ? op.invokedSeq! : op.invokedAt))
+  const completion = operations.map((op) =>
+    op.completedAt === undefined ? Number.POSITIVE_INFINITY : sequenced ? op.completedSeq! : op.completedAt,
+  )
   const mustComplete = operations.filter((op) => op.completedAt !== undefined).length
   // When every operation completes no earlier than it was invoked (always, in a real history),
   // an operation invoked after the earliest completion seen so far cannot complete earlier, nor

@@ -176,3 +176,28 @@ describe('a long history on one key', () => {
     expect(checkLinearizable(stale)).toMatchObject({ ok: false, key: 'k' })
   })
 })
+
+describe('operations at one instant', () => {
+  const op = (id: string, kind: 'get' | 'put', value: string | undefined, seq: [number, number] | undefined): Operation => ({
+    id,
+    client: 'c',
+    key: 'k',
+    kind,
+    value,
+    invokedAt: 5,
+    completedAt: 5,
+    ...(seq === undefined ? {} : { invokedSeq: seq[0], completedSeq: seq[1] }),
+  })
+
+  it('without an order of events, equal times are concurrent: a get that misses a put at the same instant is accepted', () => {
+    expect(checkLinearizable([op('p', 'put', 'v', undefined), op('g', 'get', undefined, undefined)])).toEqual({ ok: true })
+  })
+
+  it('with the order in which the simulation handled them, a put completed before the get began must be seen', () => {
+    const put = op('p', 'put', 'v', [1, 2])
+    expect(checkLinearizable([put, op('g', 'get', undefined, [3, 4])])).toMatchObject({ ok: false })
+    expect(checkLinearizable([put, op('g', 'get', 'v', [3, 4])])).toEqual({ ok: true })
+    // Overlapping in that order: either answer is linearizable.
+    expect(checkLinearizable([op('p', 'put', 'v', [1, 4]), op('g', 'get', undefined, [2, 3])])).toEqual({ ok: true })
+  })
+})
