@@ -10,7 +10,8 @@
  */
 import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { started, received, timerFired, type Event } from '../domain/events'
-import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import { afterWrites } from '../domain/durability'
+import { defaultTiming, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
 import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
@@ -333,7 +334,11 @@ export class ClusterSimulation {
   private crash(index: number): void {
     const r = this.replicas[index]!
     if (r.state === undefined) return
-    r.persistent = r.state.persistent
+    // Every step stores what it changed of the persistent state: what the crash keeps must be it.
+    const stored = r.persistent ?? emptyPersistent
+    if (!samePersistent(stored, r.state.persistent)) {
+      this.fail('Persistent state stored before it is used', `${r.id} crashed with term ${r.state.persistent.currentTerm} and ${r.state.persistent.log.length - 1} entries in memory, but stored term ${stored.currentTerm} and ${stored.log.length - 1} entries`)
+    }
     r.state = undefined
     this.states[index] = undefined
     r.timers = noTimers
@@ -366,6 +371,10 @@ export class ClusterSimulation {
     const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
     if (violation !== undefined) throw new FailureSignal(violation)
     perform(effects, {
+      // What a crash keeps: only what the replica asked to store.
+      persist: (hardState, log) => {
+        r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log)
+      },
       send: (message) => this.send(index, message),
       setTimer: (timer, afterMs) => {
         const at = this.now + afterMs
@@ -661,3 +670,10 @@ export const simulate = (options: Partial<SimOptions> & { seed: number }): SimRe
 
 export const describeFailure = (f: SimFailure): string =>
   `seed ${f.seed}: ${f.invariant} violated at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`
+
+/** Whether two persistent states hold the same term, vote and entries. */
+const samePersistent = (a: PersistentState, b: PersistentState): boolean =>
+  a.currentTerm === b.currentTerm &&
+  JSON.stringify(a.votedFor) === JSON.stringify(b.votedFor) &&
+  a.log.length === b.log.length &&
+  a.log.every((entry, i) => entry.term === b.log[i]!.term && JSON.stringify(entry.command) === JSON.stringify(b.log[i]!.command))

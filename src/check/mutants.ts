@@ -6,6 +6,7 @@
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
 import { applyCommitted } from '../domain/apply'
+import { persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
 import { emptyLog, lastIndex, lastTerm } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
@@ -62,7 +63,8 @@ const noStepDownOnHigherTerm: Stepper = (state, event) => {
   if (m.type !== 'append' && m.type !== 'appendReply' && m.type !== 'voteReply') return realStep(state, event)
   if (m.term <= state.persistent.currentTerm || (m.type === 'voteReply' && m.pre)) return realStep(state, event)
   const next = { ...state, persistent: withPersistent(state.persistent, { currentTerm: m.term, votedFor: O.none }) }
-  return [next, []]
+  const persist = persistEffect(state.persistent, next.persistent)
+  return [next, persist === undefined ? [] : [persist]]
 }
 
 /** A leader answers gets from its own state machine at once, without making sure it still leads (no lease). */

@@ -63,6 +63,11 @@ export const formatEvent = (event: Event): string => {
 
 export const formatEffect = (effect: Effect): string => {
   switch (effect.kind) {
+    case 'persist': {
+      const hard = effect.hardState === undefined ? '' : ` term ${effect.hardState.currentTerm} vote ${effect.hardState.votedFor._tag === 'Some' ? effect.hardState.votedFor.value : 'none'}`
+      const log = effect.log === undefined ? '' : ` log from ${effect.log.from}: ${effect.log.entries.length} entries`
+      return `persist${hard}${log}`
+    }
     case 'send':
       return `send ${formatMessage(effect.message)}`
     case 'setTimer':

@@ -154,11 +154,14 @@ export interface ReplicaConfig {
   readonly timing?: Timing
 }
 
+/** A replica that has stored nothing yet: term 0, no vote, an empty log. */
+export const emptyPersistent: PersistentState = persistentState({ currentTerm: 0, votedFor: O.none, log: emptyLog })
+
 export const initialState = (config: ReplicaConfig, persistent?: PersistentState): ReplicaState => ({
   id: config.id,
   peers: config.peers.filter((peer) => peer !== config.id),
   timing: config.timing ?? defaultTiming,
-  persistent: persistentState(persistent ?? { currentTerm: 0, votedFor: O.none, log: emptyLog }),
+  persistent: persistent === undefined ? emptyPersistent : persistentState(persistent),
   role: 'follower',
   leader: O.none,
   commitIndex: 0,

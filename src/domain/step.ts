@@ -6,6 +6,7 @@
 import * as O from 'fp-ts/Option'
 import { log, send, type Effect } from '../effects/effect'
 import { applyCommitted } from './apply'
+import { persistEffect } from './durability'
 import { answerGet, reachableLeader, redirect } from './clients'
 import type { StepContext } from './context'
 import { becomeFollower, onRequestVote, onVoteRetryTimer, resetElectionTimer, startPreVote } from './election'
@@ -22,7 +23,10 @@ export type StepResult = readonly [ReplicaState, readonly Effect[]]
 
 export const step = (state: ReplicaState, event: Event): StepResult => {
   const ctx: StepContext = { now: event.now, effects: [] }
-  return [settle(handle(state, ctx, event), ctx), ctx.effects]
+  const next = settle(handle(state, ctx, event), ctx)
+  // Figure 2: what changed of the persistent state is stored before anything else is done.
+  const persist = persistEffect(state.persistent, next.persistent)
+  return [next, persist === undefined ? ctx.effects : [persist, ...ctx.effects]]
 }
 
 const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState => {

@@ -2,12 +2,31 @@
  * Effects: everything a replica wants done, as data. The domain returns them; the runtime (or a
  * test, or the model checker) interprets them. This union is closed: nothing else leaves `step`.
  */
-import type { Message } from '../domain/wire'
+import type * as O from 'fp-ts/Option'
+import type { Entry, Message, NodeId } from '../domain/wire'
 
 /** The replica's named timers. Setting a timer that is already set moves it. */
 export type TimerName = 'election' | 'heartbeat' | 'voteRetry'
 
+/** Figure 2's persistent state other than the log. */
+export interface HardState {
+  readonly currentTerm: number
+  readonly votedFor: O.Option<NodeId>
+}
+
+/** The stored log from index `from` on is replaced by `entries` (none: a truncation). */
+export interface LogWrite {
+  readonly from: number
+  readonly entries: readonly Entry[]
+}
+
 export type Effect =
+  /**
+   * Figure 2: persistent state is "updated on stable storage before responding to RPCs". What a
+   * step changed of it, to be stored (and synced) before any effect after it in the list is
+   * carried out: `step` puts it first.
+   */
+  | { readonly kind: 'persist'; readonly hardState: HardState | undefined; readonly log: LogWrite | undefined }
   | { readonly kind: 'send'; readonly message: Message }
   | { readonly kind: 'setTimer'; readonly timer: TimerName; readonly afterMs: number }
   | { readonly kind: 'cancelTimer'; readonly timer: TimerName }

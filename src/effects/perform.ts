@@ -6,9 +6,11 @@
  * is already set moves it.
  */
 import { BROADCAST, type Message, type NodeId } from '../domain/wire'
-import type { Effect, TimerName } from './effect'
+import type { Effect, HardState, LogWrite, TimerName } from './effect'
 
 export interface EffectHandlers {
+  /** Stores what a step changed of the persistent state; returns once it is durable. */
+  readonly persist: (hardState: HardState | undefined, log: LogWrite | undefined) => void
   readonly send: (message: Message) => void
   /** Sets `timer` to fire `afterMs` from now; a timer already set moves. */
   readonly setTimer: (timer: TimerName, afterMs: number) => void
@@ -20,6 +22,9 @@ export interface EffectHandlers {
 export const perform = (effects: readonly Effect[], handlers: EffectHandlers): void => {
   for (const effect of effects) {
     switch (effect.kind) {
+      case 'persist':
+        handlers.persist(effect.hardState, effect.log)
+        break
       case 'send':
         handlers.send(effect.message)
         break

@@ -12,6 +12,7 @@ import { step } from '../domain/step'
 import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
 import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
+import { MemoryStorage, type Storage } from './storage'
 import { NamedTimers } from './timers'
 
 /** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
@@ -26,12 +27,15 @@ export interface ReplicaIO {
   readonly timings?: StepTimings
   /** Where to record every event handed to the replica, if anywhere (RAFTKV_RECORD). */
   readonly recorder?: EventRecorder
+  /** Where the persistent state is stored (default: in memory). */
+  readonly storage?: Storage
 }
 
 export class ReplicaRuntime {
   private state: ReplicaState
   private readonly timers: NamedTimers
   private stopped = false
+  private readonly storage: Storage
 
   constructor(
     initial: ReplicaState,
@@ -39,6 +43,7 @@ export class ReplicaRuntime {
   ) {
     this.state = initial
     this.timers = new NamedTimers(io.now, (timer) => this.onTimer(timer))
+    this.storage = io.storage ?? new MemoryStorage()
   }
 
   start(): void {
@@ -97,6 +102,7 @@ export class ReplicaRuntime {
 
   /** How this runtime carries out effects: the socket, Node's timers, the trace. */
   private readonly handlers: EffectHandlers = {
+    persist: (hardState, log) => this.storage.persist(hardState, log),
     send: (message) => this.sendMessage(message),
     setTimer: (timer, afterMs) => this.timers.set(timer, afterMs),
     cancelTimer: (timer) => this.timers.cancel(timer),
