@@ -8,11 +8,10 @@
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
-import { setAutoFreeze } from 'immer'
 import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
-import { realStep } from './stepper'
+import { freezing, realStep } from './stepper'
 
 const options = {
   bound: { kind: 'int', min: 0, help: `depth bound (default ${defaultBounds.maxDepth})` },
@@ -25,7 +24,7 @@ const options = {
   'no-drops': { kind: 'flag', help: 'never drop a message' },
   duplicates: { kind: 'flag', help: 'also deliver copies of messages' },
   mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'explore an injected bug instead of the real reducer' },
-  freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
+  freeze: { kind: 'flag', help: 'deep-freeze every state and effect, as the tests do (a handler that writes into a state throws)' },
   figure8: { kind: 'flag', help: 'the targeted Figure 8 search instead of the bounds given' },
   'from-leader': { kind: 'flag', help: 'start once 0000 has won the first election' },
 } satisfies OptionSpecs
@@ -51,10 +50,8 @@ const main = (): number => {
   }
   const mutantName = args.string('mutant') as MutantName | undefined
   const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
-  const step = mutant?.step ?? realStep
-  // A driver's choice: the reducer's semantics do not depend on immer freezing the states it
-  // returns, and freezing costs about a tenth of every step. `--freeze` keeps immer's default.
-  if (!args.flag('freeze')) setAutoFreeze(false)
+  const unfrozen = mutant?.step ?? realStep
+  const step = args.flag('freeze') ? freezing(unfrozen) : unfrozen
   const bounds = {
     replicas: args.int('replicas', defaultBounds.replicas),
     maxDepth: args.int('bound', defaultBounds.maxDepth),

@@ -35,7 +35,7 @@ const options = {
     max: 256,
     help: `worker threads sharing the seeds; 1 runs them in this thread (default: 1 below ${WORKERS_FROM_SEEDS} seeds, else the available cores, ${availableParallelism()} here)`,
   },
-  freeze: { kind: 'flag', help: "keep immer's auto-freeze on" },
+  freeze: { kind: 'flag', help: 'deep-freeze every state and effect, as the tests do (a handler that writes into a state throws)' },
   verbose: { kind: 'flag', help: "print every seed's figures" },
   timeline: {
     kind: 'file',

@@ -15,7 +15,11 @@ export const realStep: Stepper = step
  * tests drive the reducer through it, and the checkers do with `--freeze`; the running replica
  * does not pay for it.
  */
-export const frozenStep: Stepper = (state, event) => {
-  const [next, effects] = step(freeze(state, true), event)
-  return [freeze(next, true), freeze(effects, true)]
-}
+export const freezing =
+  (inner: Stepper): Stepper =>
+  (state, event) => {
+    const [next, effects] = inner(freeze(state, true), event)
+    return [freeze(next, true), freeze(effects, true)]
+  }
+
+export const frozenStep: Stepper = freezing(step)

@@ -8,16 +8,16 @@
  */
 import { Worker } from 'node:worker_threads'
 import * as path from 'node:path'
-import { setAutoFreeze } from 'immer'
 import { simulate, sweepOptions, type SimOptions, type SimResult } from './cluster'
 import { mutants, type MutantName } from './mutants'
+import { freezing, realStep } from './stepper'
 
 /** What a seed's options are made from: plain data, so that it can be sent to a worker. */
 export interface SweepParams {
   readonly seconds: number
   readonly replicas: number | undefined
   readonly mutant: MutantName | undefined
-  /** Keep immer's auto-freeze (off otherwise: the reducer's semantics do not depend on it). */
+  /** Drive the reducer through `freezing` (every state and effect deep-frozen), as the tests do. */
   readonly freeze: boolean
 }
 
@@ -28,6 +28,7 @@ export const sweepBase = (params: SweepParams): Partial<SimOptions> => {
     const mutant = mutants[params.mutant]
     Object.assign(base, mutant.options, { step: mutant.step })
   }
+  if (params.freeze) base.step = freezing(base.step ?? realStep)
   return base
 }
 
@@ -80,7 +81,6 @@ export const runSeedsInOrder = async (
 
 /** A runner in this thread. */
 export const localRunner = (params: SweepParams): SeedRunner => {
-  if (!params.freeze) setAutoFreeze(false)
   const base = sweepBase(params)
   return {
     run: async (seed) => simulate(sweepOptions(seed, base)),
