@@ -4,8 +4,8 @@
  * a put costs a few small arrays copied instead of the whole table; the old map stays valid.
  *
  * Keys are compared with `===` only and never become property names, so `__proto__`,
- * `constructor` and the like are ordinary keys. The map and its nodes are class instances, which
- * immer does not draft: a replica state holding one is copied by reference.
+ * `constructor` and the like are ordinary keys. The map and its nodes are immutable class
+ * instances: a replica state holding one is copied by reference.
  */
 
 /** Each level of the trie consumes this many bits of the key's hash. */
@@ -143,7 +143,7 @@ function* leavesOf<V>(slot: Slot<V>): Generator<Leaf<V>> {
 export class PersistentMap<V> {
   private constructor(
     readonly size: number,
-    /** Internal; public only so that immer's Draft type of a state holding a map stays assignable to it. */
+    /** Internal (public so that the type of a state holding a map stays structurally comparable). */
     readonly root: Branch<V>,
   ) {
     Object.freeze(this)
