@@ -10,7 +10,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { checkSimTimeline } from '../timeline/check-sim'
 import { writeTimeline } from '../timeline/page'
-import { sweepOptions } from './cluster'
+import { simulateWithHistory, sweepOptions } from './cluster'
+import { NS_PER_MS, writeHistory } from './history'
 import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
@@ -40,6 +41,10 @@ const options = {
   timeline: {
     kind: 'file',
     help: `write a timeline page (HTML) of the first failing seed, or of the first seed if all pass; without it, a failing seed's page goes to ${path.join(os.tmpdir(), 'check-sim-seed-N.html')}`,
+  },
+  history: {
+    kind: 'file',
+    help: "write the client history of the first failing seed, or of the first seed if all pass, as JSON lines in Jepsen's shape (README)",
   },
 } satisfies OptionSpecs
 
@@ -110,6 +115,12 @@ const main = async (argv: readonly string[]): Promise<number> => {
     const { data } = checkSimTimeline(sweepOptions(seed, sweepBase(params)), params.mutant === undefined ? '' : `mutant ${params.mutant}`)
     writeTimeline(file, data)
     console.log(`Timeline of seed ${seed}: ${path.resolve(file)}`)
+  }
+  const history = args.file('history')
+  if (history !== undefined) {
+    const seed = failingSeed ?? start
+    writeHistory(history, simulateWithHistory(sweepOptions(seed, sweepBase(params))).history, NS_PER_MS)
+    console.log(`History of seed ${seed}: ${path.resolve(history)}`)
   }
   return failures === 0 ? 0 : 1
 }

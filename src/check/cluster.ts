@@ -668,6 +668,13 @@ const BOOT = { src: hexId(0xffff), dst: hexId(0xffff), leader: hexId(0xffff), ty
 
 export const simulate = (options: Partial<SimOptions> & { seed: number }): SimResult => new ClusterSimulation(options).run()
 
+/** A run and its client history (each logical request once), for writing it out. */
+export const simulateWithHistory = (options: Partial<SimOptions> & { seed: number }): { readonly result: SimResult; readonly history: Operation[] } => {
+  const simulation = new ClusterSimulation(options)
+  const result = simulation.run()
+  return { result, history: simulation.history() }
+}
+
 export const describeFailure = (f: SimFailure): string =>
   `seed ${f.seed}: ${f.invariant} violated at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`
 

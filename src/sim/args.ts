@@ -8,6 +8,8 @@ export interface CliOptions {
   json: string | undefined
   /** Where to write the timeline page (with `all`, one page per scenario named after it). */
   timeline: string | undefined
+  /** Where to write the clients' history as JSON lines (with `all`, one file per scenario). */
+  history: string | undefined
   silent: boolean
   /** Today's unpaced routing instead of the course simulator's pace. */
   fast: boolean
@@ -23,6 +25,8 @@ Options:
   --seed N                 seed for the workload and the fault schedule (default: the scenario's, else random)
   --json FILE              write the results as JSON
   --timeline FILE.html     write a timeline page of the run (with all: FILE-<scenario>.html for each)
+  --history FILE.jsonl     write the clients' history as JSON lines in Jepsen's shape (with all:
+                           FILE-<scenario>.jsonl for each), for an outside linearizability checker
   --fast                   route each datagram the moment it arrives, with no cost (the unpaced
                            routing, for checks); by default kvsim routes at the course simulator's
                            pace: one datagram per readable replica socket per round, in ID order,
@@ -33,7 +37,7 @@ Options:
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, silent: true, fast: false, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -53,6 +57,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--json': options.json = value(); break
       case '--timeline': options.timeline = value(); break
+      case '--history': options.history = value(); break
       case '--fast': options.fast = true; break
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break

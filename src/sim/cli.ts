@@ -13,6 +13,7 @@ import { replicaIds } from './ids'
 import { COURSE_PACING, PacingCosts } from './pacing'
 import { KvsimTimeline } from '../timeline/kvsim'
 import { timelineFileFor, writeTimeline } from '../timeline/page'
+import { NS_PER_S, writeHistory } from '../check/history'
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: CliOptions
@@ -70,6 +71,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (scenarios.length === 1) console.log(formatRun(result))
     else if (!result.score.correct) console.log(formatRun(result))
     else console.log(`${scenario.name}: pass (seed ${seed})`)
+    if (options.history !== undefined) {
+      const file = timelineFileFor(options.history, scenarios.length === 1 ? undefined : scenario.name, '.jsonl')
+      writeHistory(file, result.history, NS_PER_S)
+      console.log(`History: ${path.resolve(file)}`)
+    }
     if (timeline !== undefined && options.timeline !== undefined) {
       const file = timelineFileFor(options.timeline, scenarios.length === 1 ? undefined : scenario.name)
       writeTimeline(file, timeline.build(result))

@@ -72,11 +72,11 @@ export function writeTimeline(file: string, data: TimelineData): void {
 }
 
 /** The page for one scenario among several: FILE.html becomes FILE-<name>.html. */
-export function timelineFileFor(file: string, scenario: string | undefined): string {
+export function timelineFileFor(file: string, scenario: string | undefined, defaultExtension = '.html'): string {
   if (scenario === undefined) return file
   const ext = path.extname(file)
   const base = ext === '' ? file : file.slice(0, -ext.length)
-  return `${base}-${scenario}${ext === '' ? '.html' : ext}`
+  return `${base}-${scenario}${ext === '' ? defaultExtension : ext}`
 }
 
 const CSS = `
