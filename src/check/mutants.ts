@@ -1,16 +1,18 @@
 /**
  * Known Raft bugs, injected by wrapping the real reducer (src/domain stays untouched), so that the
- * tests can show that the simulation and the explorer find each one. Each mutant changes exactly
- * the rule it is named after and leaves the rest of `step` as it is.
+ * tests can show that the checkers find each one, naming the invariant it breaks, while the real
+ * reducer under the same options breaks none (test/check/mutants.test.ts says which checker
+ * reaches which bug). Each mutant changes exactly the rule it is named after and leaves the rest of
+ * `step` as it is; one that changes the persistent state also changes what it asks to store.
  */
 import * as O from 'fp-ts/Option'
 import { send, type Effect } from '../effects/effect'
 import { applyCommitted } from '../domain/apply'
-import { persistEffect } from '../domain/durability'
+import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
 import { emptyLog, lastIndex, lastTerm } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTiming, withPersistent, type PersistentState } from '../domain/state'
+import { defaultTiming, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import type { ExploreBounds } from './explore'
@@ -73,6 +75,39 @@ const getFromDeposedLeader: Stepper = (state, event) => {
   const m = event.message
   const value = read(state.kv, m.key) ?? ''
   return [state, [send({ src: state.id, dst: m.src, leader: state.id, type: 'ok', MID: m.MID, value })]]
+}
+
+/** The effects with the persist effect made to match a mutant's change of the persistent state. */
+const withPersistOf = (before: ReplicaState, after: ReplicaState, effects: readonly Effect[]): Effect[] => {
+  const persist = persistEffect(before.persistent, after.persistent)
+  const others = effects.filter((effect) => effect.kind !== 'persist')
+  return persist === undefined ? others : [persist, ...others]
+}
+
+/**
+ * Figure 2, AppendEntries step 3: "If an existing entry conflicts with a new one (same index but
+ * different terms), delete the existing entry and all that follow it". This follower overwrites the
+ * conflicting entries the leader sent but keeps what followed them.
+ */
+const noTruncateOnConflict: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  const before = state.persistent.log
+  const log = after.persistent.log
+  if (after.role === 'leader' || log.length >= before.length) return [after, effects]
+  const written = logWrite(before, log)
+  if (written === undefined || written.from >= before.length) return [after, effects]
+  const kept = { ...after, persistent: withPersistent(after.persistent, { log: [...log, ...before.slice(log.length)] }) }
+  return [kept, withPersistOf(state, kept, effects)]
+}
+
+/** A leader answers a put as soon as it has appended it, before a majority stores it (§5.3: only committed entries are applied, and answered). */
+const answerPutBeforeCommit: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  if (after.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'put') return [after, effects]
+  const m = event.message
+  const appended = after.persistent.log.length > state.persistent.log.length
+  if (!appended) return [after, effects]
+  return [after, [...effects, send({ src: after.id, dst: m.src, leader: after.id, type: 'ok', MID: m.MID })]]
 }
 
 /**
@@ -164,6 +199,16 @@ export const mutants = {
     description: 'a leader that sees a higher term adopts it but does not step down',
     step: noStepDownOnHigherTerm,
     options: {},
+  },
+  'no-truncate-on-conflict': {
+    description: 'a follower overwrites conflicting entries but keeps the stale ones after them',
+    step: noTruncateOnConflict,
+    options: { faults: { crashes: true, partitions: true, meanIntervalMs: 400 } },
+  },
+  'answer-put-before-commit': {
+    description: 'a leader answers a put when it appends it, before a majority stores it',
+    step: answerPutBeforeCommit,
+    options: { faults: { crashes: true, partitions: true, meanIntervalMs: 400 } },
   },
   'get-from-deposed-leader': {
     description: 'a leader answers gets without the lease, so a deposed leader answers stale values',

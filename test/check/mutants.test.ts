@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { simulate, sweepOptions, type SimResult } from '../../src/check/cluster'
+import { describeFailure, simulate, sweepOptions, type SimResult } from '../../src/check/cluster'
 import { describeCounterexample, explore } from '../../src/check/explore'
 import { figure8Search, mutants, type MutantName } from '../../src/check/mutants'
 import { realStep } from '../../src/check/stepper'
@@ -14,20 +14,46 @@ const firstFailure = (name: MutantName, seeds: number, faultPhaseMs: number): Si
   return undefined
 }
 
-describe('the simulation finds known bugs', () => {
-  it('votes granted without the up-to-date check', () => {
-    const found = firstFailure('vote-without-up-to-date-check', 40, 20_000)
-    expect(found?.failure?.invariant).toMatch(/Leader Completeness|State Machine Safety|Log Matching|Get returns|Linearizability/)
-  })
+/** The control: the real reducer under the mutant's options, over the same seeds, finds nothing. */
+const expectControlSilent = (name: MutantName, upToSeed: number, faultPhaseMs: number): void => {
+  for (let seed = 1; seed <= upToSeed; seed++) {
+    const result = simulate(sweepOptions(seed, { faultPhaseMs, ...mutants[name].options, step: realStep }))
+    if (result.failure !== undefined) expect.fail(`control, seed ${seed}: ${describeFailure(result.failure)}`)
+  }
+}
 
-  it('a leader that does not step down on a higher term', () => {
-    const found = firstFailure('no-step-down', 150, 20_000)
-    expect(found?.failure?.invariant).toMatch(/Election Safety|Leader Append-Only|Log Matching/)
-  })
+/**
+ * Each injected bug, the invariant the simulation reports for it, and the control. The explorer
+ * reaches only the bugs that show within a few steps of an elected leader (answering a put before
+ * it commits); the others need two leaders with diverging logs, or a partition, a new leader and a
+ * put before the stale read, which lie past the depths it can exhaust (see the note of session 7).
+ */
+const cases: ReadonlyArray<readonly [MutantName, string]> = [
+  ['vote-without-up-to-date-check', 'Leader Completeness'],
+  ['no-step-down', 'Election Safety'],
+  ['no-truncate-on-conflict', 'Log Matching'],
+  ['answer-put-before-commit', 'Get returns the latest acknowledged put'],
+  ['get-from-deposed-leader', 'Get returns the latest acknowledged put'],
+]
 
-  it('gets answered by a deposed leader', () => {
-    const found = firstFailure('get-from-deposed-leader', 150, 20_000)
-    expect(found?.failure?.invariant).toMatch(/Get returns the latest acknowledged put|Linearizability/)
+describe('the simulation finds known bugs, and the real reducer under the same options does not', () => {
+  for (const [name, invariant] of cases) {
+    it(`${mutants[name].description}: ${invariant}`, () => {
+      const found = firstFailure(name, 150, 20_000)
+      expect(found, 'the mutant went unnoticed').toBeDefined()
+      expect(found!.failure!.invariant).toBe(invariant)
+      expectControlSilent(name, found!.seed, 20_000)
+    })
+  }
+})
+
+describe('the explorer finds a leader that answers a put before it commits', () => {
+  const bounds = { maxDepth: 7, maxStates: 8_000 }
+  it('the mutant is found from an elected leader; the real reducer, same bounds, is not', () => {
+    const result = explore({ step: mutants['answer-put-before-commit'].step, start: 'leader', bounds })
+    expect(result.counterexample?.violation.invariant).toBe('Get returns the latest acknowledged put')
+    const control = explore({ step: realStep, start: 'leader', bounds })
+    if (control.counterexample !== undefined) expect.fail(describeCounterexample(control.counterexample))
   })
 })
 
