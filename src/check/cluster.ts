@@ -16,7 +16,7 @@ import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type C
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
-import { clientIds, hexId, replicaIds } from '../domain/ids'
+import { clientIds, hexId, replicaIds, sameOptionalId } from '../domain/ids'
 import { checkLinearizable, describeOperation, type Operation } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'
@@ -681,6 +681,6 @@ export const describeFailure = (f: SimFailure): string =>
 /** Whether two persistent states hold the same term, vote and entries. */
 const samePersistent = (a: PersistentState, b: PersistentState): boolean =>
   a.currentTerm === b.currentTerm &&
-  JSON.stringify(a.votedFor) === JSON.stringify(b.votedFor) &&
+  sameOptionalId(a.votedFor, b.votedFor) &&
   a.log.length === b.log.length &&
   a.log.every((entry, i) => entry.term === b.log[i]!.term && JSON.stringify(entry.command) === JSON.stringify(b.log[i]!.command))

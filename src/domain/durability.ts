@@ -4,7 +4,7 @@
  * change is found by comparing the state before and after the step: the hard state when the term
  * or the vote moved, and the log from the first entry that is not the same entry as before.
  */
-import * as O from 'fp-ts/Option'
+import { sameOptionalId } from './ids'
 import type { Effect, HardState, LogWrite } from '../effects/effect'
 import type { Log } from './log'
 import { withPersistent, type PersistentState } from './state'
@@ -13,7 +13,7 @@ import { withPersistent, type PersistentState } from './state'
 export const persistEffect = (before: PersistentState, after: PersistentState): Effect | undefined => {
   if (before === after) return undefined
   const hardStateChanged =
-    before.currentTerm !== after.currentTerm || !O.getEq({ equals: (a: string, b: string) => a === b }).equals(before.votedFor, after.votedFor)
+    before.currentTerm !== after.currentTerm || !sameOptionalId(before.votedFor, after.votedFor)
   const log = logWrite(before.log, after.log)
   if (!hardStateChanged && log === undefined) return undefined
   return {

@@ -7,6 +7,7 @@
 import * as O from 'fp-ts/Option'
 import { cancelTimer, log, send, setTimer } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
+import { sameOptionalId } from './ids'
 import { isUpToDate, lastIndex, lastTerm } from './log'
 import { isMajority } from './quorum'
 import { randomIntBetween, type RandomState } from './random'
@@ -31,14 +32,11 @@ export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaSt
 export const withinLeaderLease = (s: ReplicaState, now: number): boolean =>
   s.role === 'leader' || now - s.lastLeaderContact < s.timing.electionTimeoutMinMs
 
-const sameLeader = (a: O.Option<NodeId>, b: O.Option<NodeId>): boolean =>
-  O.isNone(a) ? O.isNone(b) : O.isSome(b) && a.value === b.value
-
 /** Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower". */
 export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, leader: O.Option<NodeId>): ReplicaState => {
   const persistent = term > s.persistent.currentTerm ? withPersistent(s.persistent, { currentTerm: term, votedFor: O.none }) : s.persistent
   if (s.role === 'leader') ctx.effects.push(cancelTimer('heartbeat'))
-  if (s.role !== 'follower' || !sameLeader(s.leader, leader)) {
+  if (s.role !== 'follower' || !sameOptionalId(s.leader, leader)) {
     ctx.effects.push(log(`follower in term ${persistent.currentTerm}, leader ${O.isSome(leader) ? leader.value : 'unknown'}`))
   }
   if (s.role === 'preCandidate' || s.role === 'candidate') ctx.effects.push(cancelTimer('voteRetry'))

@@ -3,6 +3,7 @@
  * digits, replicas from 0000, the clients counted on from `replicas + 16`. One definition for
  * kvsim, the checkers and the tests.
  */
+import * as O from 'fp-ts/Option'
 import type { NodeId } from './wire'
 
 /** The protocol's clients: 8 of them. */
@@ -17,3 +18,7 @@ export const replicaIds = (count: number): NodeId[] => Array.from({ length: coun
 /** Clients are counted on from `replicas + 16`. */
 export const clientIds = (replicas: number, count: number = CLIENT_COUNT): NodeId[] =>
   Array.from({ length: count }, (_, i) => hexId(replicas + 16 + i))
+
+/** Whether two optional IDs (a known leader, a vote) are both absent or name the same node. */
+export const sameOptionalId = (a: O.Option<NodeId>, b: O.Option<NodeId>): boolean =>
+  O.isNone(a) ? O.isNone(b) : O.isSome(b) && a.value === b.value
