@@ -26,9 +26,3 @@ export const withoutEntry = <V>(table: Table<V>, key: string): Table<V> => {
   delete copy[key]
   return copy
 }
-
-/** Whether the table has no entries. */
-export const isEmptyTable = (table: Table<unknown>): boolean => {
-  for (const _ in table) return false
-  return true
-}
