@@ -95,3 +95,28 @@ export const usage = (synopsis: string, specs: OptionSpecs, footer = ''): string
   const lines = rows.map(([left, help]) => (left.length + 2 > width ? `${left}\n${' '.repeat(width)}${help}` : left.padEnd(width) + help))
   return `Usage: ${synopsis}\nOptions:\n${lines.join('\n')}${footer === '' ? '' : `\n${footer}`}`
 }
+
+/**
+ * A check CLI's arguments, or the exit code it must return at once: 2 after printing the error and
+ * the usage to stderr, 0 after printing the usage for `--help`.
+ */
+export const parseCommandLine = (
+  command: string,
+  argv: readonly string[],
+  specs: OptionSpecs,
+  usageText: string,
+): Args | { readonly exitCode: 0 | 2 } => {
+  let args: Args
+  try {
+    args = parseArgs(argv, specs)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    console.error(`${command}: ${error.message}\n${usageText}`)
+    return { exitCode: 2 }
+  }
+  if (args.help) {
+    console.log(usageText)
+    return { exitCode: 0 }
+  }
+  return args
+}

@@ -8,7 +8,7 @@
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
-import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
+import { parseCommandLine, usage, type OptionSpecs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
@@ -36,18 +36,8 @@ const USAGE = usage(
 )
 
 const main = (): number => {
-  let args: Args
-  try {
-    args = parseArgs(process.argv.slice(2), options)
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error
-    console.error(`check:model: ${error.message}\n${USAGE}`)
-    return 2
-  }
-  if (args.help) {
-    console.log(USAGE)
-    return 0
-  }
+  const args = parseCommandLine('check:model', process.argv.slice(2), options, USAGE)
+  if ('exitCode' in args) return args.exitCode
   const mutantName = args.string('mutant') as MutantName | undefined
   const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
   const unfrozen = mutant?.step ?? realStep

@@ -14,7 +14,7 @@ import { simulateWithHistory, sweepOptions } from './cluster'
 import { NS_PER_MS, writeHistory } from './history'
 import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
-import { parseArgs, usage, UsageError, type Args, type OptionSpecs } from './args'
+import { parseCommandLine, usage, type OptionSpecs } from './args'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from './sweep'
 
 /**
@@ -55,18 +55,8 @@ const USAGE = usage(
 )
 
 const main = async (argv: readonly string[]): Promise<number> => {
-  let args: Args
-  try {
-    args = parseArgs(argv, options)
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error
-    console.error(`check:sim: ${error.message}\n${USAGE}`)
-    return 2
-  }
-  if (args.help) {
-    console.log(USAGE)
-    return 0
-  }
+  const args = parseCommandLine('check:sim', argv, options, USAGE)
+  if ('exitCode' in args) return args.exitCode
   const seeds = args.int('seeds', 100)
   const start = args.int('start', 1)
   const verbose = args.flag('verbose')
