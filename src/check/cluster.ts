@@ -12,6 +12,8 @@ import { noTimers, perform, recipients, withDeadline, withoutDeadline, type Time
 import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
 import { defaultTiming, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import { lastIndex } from '../domain/log'
+import { encodeSnapshot } from '../domain/kv'
 import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
@@ -115,7 +117,7 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
   const rng = new Rng(seed ^ 0x5bd1e995)
   const replicas = base.replicas ?? rng.pick([3, 3, 3, 5, 5])
   const maxDelayMs = rng.pick([5, 20, 50, 150])
-  return {
+  const options: SimOptions = {
     ...defaultSimOptions,
     replicas,
     network: {
@@ -133,6 +135,12 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
     ...base,
     seed,
   }
+  // §7: most seeds compact their logs often, some in pieces of a few characters, so that
+  // snapshots are taken, sent and restarted from under every fault. Drawn last: every seed keeps
+  // the network and faults it had before snapshots existed.
+  const snapshotEvery = rng.pick([4, 16, 64, defaultTiming.snapshotEvery])
+  const snapshotChunkChars = rng.pick([40, defaultTiming.snapshotChunkChars])
+  return base.timing === undefined ? { ...options, timing: { ...options.timing, snapshotEvery, snapshotChunkChars } } : options
 }
 
 export interface SimFailure {
@@ -337,7 +345,7 @@ export class ClusterSimulation {
     // Every step stores what it changed of the persistent state: what the crash keeps must be it.
     const stored = r.persistent ?? emptyPersistent
     if (!samePersistent(stored, r.state.persistent)) {
-      this.fail('Persistent state stored before it is used', `${r.id} crashed with term ${r.state.persistent.currentTerm} and ${r.state.persistent.log.length - 1} entries in memory, but stored term ${stored.currentTerm} and ${stored.log.length - 1} entries`)
+      this.fail('Persistent state stored before it is used', `${r.id} crashed with term ${r.state.persistent.currentTerm} and ${lastIndex(r.state.persistent.log)} entries in memory, but stored term ${stored.currentTerm} and ${lastIndex(stored.log)} entries`)
     }
     r.state = undefined
     this.states[index] = undefined
@@ -372,8 +380,8 @@ export class ClusterSimulation {
     if (violation !== undefined) throw new FailureSignal(violation)
     perform(effects, {
       // What a crash keeps: only what the replica asked to store.
-      persist: (hardState, log) => {
-        r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log)
+      persist: (hardState, log, snapshot) => {
+        r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log, snapshot)
       },
       send: (message) => this.send(index, message),
       setTimer: (timer, afterMs) => {
@@ -678,9 +686,12 @@ export const simulateWithHistory = (options: Partial<SimOptions> & { seed: numbe
 export const describeFailure = (f: SimFailure): string =>
   `seed ${f.seed}: ${f.invariant} violated at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`
 
-/** Whether two persistent states hold the same term, vote and entries. */
+/** Whether two persistent states hold the same term, vote, snapshot and entries. */
 const samePersistent = (a: PersistentState, b: PersistentState): boolean =>
   a.currentTerm === b.currentTerm &&
   sameOptionalId(a.votedFor, b.votedFor) &&
-  a.log.length === b.log.length &&
-  a.log.every((entry, i) => entry.term === b.log[i]!.term && JSON.stringify(entry.command) === JSON.stringify(b.log[i]!.command))
+  a.log.snapshotIndex === b.log.snapshotIndex &&
+  a.log.snapshotTerm === b.log.snapshotTerm &&
+  a.log.entries.length === b.log.entries.length &&
+  a.log.entries.every((entry, i) => entry.term === b.log.entries[i]!.term && JSON.stringify(entry.command) === JSON.stringify(b.log.entries[i]!.command)) &&
+  encodeSnapshot(a.snapshot) === encodeSnapshot(b.snapshot)

@@ -28,6 +28,7 @@
 import type { Effect, TimerName } from '../effects/effect'
 import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultTiming, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import { lastIndex } from '../domain/log'
 import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { Clients, type Route } from './clients'
@@ -359,7 +360,7 @@ export class Explorer {
   private withinBounds(world: World): boolean {
     const b = this.bounds
     if (world.network.length > b.maxInFlight) return false
-    return world.replicas.every((r) => r.persistent.currentTerm <= b.maxTerm && r.persistent.log.length - 1 <= b.maxLogLength)
+    return world.replicas.every((r) => r.persistent.currentTerm <= b.maxTerm && lastIndex(r.persistent.log) <= b.maxLogLength)
   }
 
   /** One replica steps; its effects go into the world; every invariant is checked. */

@@ -10,9 +10,9 @@ import { send, type Effect } from '../effects/effect'
 import { applyCommitted } from '../domain/apply'
 import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
-import { emptyLog, lastIndex, lastTerm } from '../domain/log'
+import { appendToLog, emptyLog, entriesFrom, lastIndex, lastTerm, logOf } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTiming, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
+import { defaultTiming, persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import type { ExploreBounds } from './explore'
@@ -93,10 +93,10 @@ const noTruncateOnConflict: Stepper = (state, event) => {
   const [after, effects] = realStep(state, event)
   const before = state.persistent.log
   const log = after.persistent.log
-  if (after.role === 'leader' || log.length >= before.length) return [after, effects]
+  if (after.role === 'leader' || lastIndex(log) >= lastIndex(before)) return [after, effects]
   const written = logWrite(before, log)
-  if (written === undefined || written.from >= before.length) return [after, effects]
-  const kept = { ...after, persistent: withPersistent(after.persistent, { log: [...log, ...before.slice(log.length)] }) }
+  if (written === undefined || written.from > lastIndex(before)) return [after, effects]
+  const kept = { ...after, persistent: withPersistent(after.persistent, { log: appendToLog(log, entriesFrom(before, lastIndex(log) + 1, Infinity)) }) }
   return [kept, withPersistOf(state, kept, effects)]
 }
 
@@ -105,7 +105,7 @@ const answerPutBeforeCommit: Stepper = (state, event) => {
   const [after, effects] = realStep(state, event)
   if (after.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'put') return [after, effects]
   const m = event.message
-  const appended = after.persistent.log.length > state.persistent.log.length
+  const appended = lastIndex(after.persistent.log) > lastIndex(state.persistent.log)
   if (!appended) return [after, effects]
   return [after, [...effects, send({ src: after.id, dst: m.src, leader: after.id, type: 'ok', MID: m.MID })]]
 }
@@ -119,9 +119,9 @@ const answerPutBeforeCommit: Stepper = (state, event) => {
 export const figure8Prefix = (): PersistentState[] => {
   const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
   return [
-    { currentTerm: 2, votedFor: O.some('0000' as NodeId), log: [...emptyLog, noop(2)] },
-    { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: [...emptyLog, noop(3)] },
-    { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog },
+    persistentState({ currentTerm: 2, votedFor: O.some('0000' as NodeId), log: logOf([noop(2)]) }),
+    persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: logOf([noop(3)]) }),
+    persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog }),
   ]
 }
 
@@ -155,9 +155,9 @@ export const figure8Search = (): {
   const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
   return {
     initialPersistent: [
-      { currentTerm: 3, votedFor: O.none, log: [...emptyLog, noop(2)] },
-      { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: [...emptyLog, noop(3)] },
-      { currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog },
+      persistentState({ currentTerm: 3, votedFor: O.none, log: logOf([noop(2)]) }),
+      persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: logOf([noop(3)]) }),
+      persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog }),
     ],
     timing: { ...defaultTiming, maxEntriesPerAppend: 1 },
     bounds: {

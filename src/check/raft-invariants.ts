@@ -14,6 +14,7 @@
  * term when it first did (never earlier than the real commit term, so the check stays sound).
  */
 import { read } from '../domain/kv'
+import { entryAt, lastIndex, termAt } from '../domain/log'
 import type { ReplicaState } from '../domain/state'
 import type { Entry, PutCommand } from '../domain/wire'
 
@@ -120,10 +121,11 @@ export class RaftInvariants {
     // start there (one scan of the shared prefix per step, not one per check).
     const old = before?.persistent.log
     const log = after.persistent.log
-    let firstChange = 1
+    // Entries a snapshot replaced (§7) are no longer held: the checks start after them.
+    let firstChange = Math.max(log.snapshotIndex, old?.snapshotIndex ?? 0) + 1
     if (old !== undefined && old !== log) {
-      const shared = Math.min(old.length, log.length)
-      while (firstChange < shared && old[firstChange] === log[firstChange]) firstChange++
+      const shared = Math.min(lastIndex(old), lastIndex(log))
+      while (firstChange <= shared && entryAt(old, firstChange) === entryAt(log, firstChange)) firstChange++
     }
     return (
       this.electionSafety(after) ??
@@ -157,14 +159,14 @@ export class RaftInvariants {
     const was = before.persistent.log
     const now = after.persistent.log
     if (was === now) return undefined
-    if (now.length < was.length) {
-      return { invariant: 'Leader Append-Only', detail: `leader ${after.id} shrank its log from ${was.length - 1} to ${now.length - 1}` }
+    if (lastIndex(now) < lastIndex(was)) {
+      return { invariant: 'Leader Append-Only', detail: `leader ${after.id} shrank its log from ${lastIndex(was)} to ${lastIndex(now)}` }
     }
-    for (let i = firstChange; i < was.length; i++) {
-      if (!sameEntry(was[i]!, now[i]!)) {
+    for (let i = firstChange; i <= lastIndex(was); i++) {
+      if (!sameEntry(entryAt(was, i)!, entryAt(now, i)!)) {
         return {
           invariant: 'Leader Append-Only',
-          detail: `leader ${after.id} replaced entry ${i} (${describeEntry(was[i])}) by ${describeEntry(now[i])}`,
+          detail: `leader ${after.id} replaced entry ${i} (${describeEntry(entryAt(was, i))}) by ${describeEntry(entryAt(now, i))}`,
         }
       }
     }
@@ -177,16 +179,16 @@ export class RaftInvariants {
     if (old === log) return undefined
     const from = firstChange
     if (old !== undefined) {
-      if (before !== undefined && from <= before.commitIndex && from < old.length) {
+      if (before !== undefined && from <= before.commitIndex && from <= lastIndex(old)) {
         return {
           invariant: 'State Machine Safety',
-          detail: `${after.id} changed its committed entry ${from} (commitIndex ${before.commitIndex}): ${describeEntry(old[from])} -> ${describeEntry(log[from])}`,
+          detail: `${after.id} changed its committed entry ${from} (commitIndex ${before.commitIndex}): ${describeEntry(entryAt(old, from))} -> ${describeEntry(entryAt(log, from))}`,
         }
       }
     }
-    for (let i = from; i < log.length; i++) {
-      const entry = log[i]!
-      const prevTerm = log[i - 1]!.term
+    for (let i = from; i <= lastIndex(log); i++) {
+      const entry = entryAt(log, i)!
+      const prevTerm = termAt(log, i - 1)!
       const known = this.logRecords[i]?.find((r) => r.term === entry.term)
       if (known === undefined) {
         this.own()
@@ -209,11 +211,12 @@ export class RaftInvariants {
   ): Violation | undefined {
     const from = (before?.commitIndex ?? 0) + 1
     const log = after.persistent.log
-    if (after.commitIndex >= log.length) {
-      return { invariant: 'State Machine Safety', detail: `${after.id} commitIndex ${after.commitIndex} is past its log's end ${log.length - 1}` }
+    if (after.commitIndex > lastIndex(log)) {
+      return { invariant: 'State Machine Safety', detail: `${after.id} commitIndex ${after.commitIndex} is past its log's end ${lastIndex(log)}` }
     }
-    for (let i = from; i <= after.commitIndex; i++) {
-      const entry = log[i]!
+    // Entries an installed snapshot covers are not held: the store check compares its contents.
+    for (let i = Math.max(from, log.snapshotIndex + 1); i <= after.commitIndex; i++) {
+      const entry = entryAt(log, i)!
       const known = this.committed[i]
       if (known !== undefined) {
         if (!sameEntry(known.entry, entry)) {
@@ -231,7 +234,8 @@ export class RaftInvariants {
       this.recordEffect(i, entry)
       for (const leader of all) {
         if (leader === undefined || leader.role !== 'leader' || leader.persistent.currentTerm <= commitTerm) continue
-        const theirs = leader.persistent.log[i]
+        if (i <= leader.persistent.log.snapshotIndex) continue
+        const theirs = entryAt(leader.persistent.log, i)
         if (theirs === undefined || !sameEntry(theirs, entry)) {
           return {
             invariant: 'Leader Completeness',
@@ -258,10 +262,10 @@ export class RaftInvariants {
     const term = after.persistent.currentTerm
     if (before !== undefined && before.role === 'leader' && before.persistent.currentTerm === term) return undefined
     const log = after.persistent.log
-    for (let i = 1; i < this.committed.length; i++) {
+    for (let i = log.snapshotIndex + 1; i < this.committed.length; i++) {
       const record = this.committed[i]!
       if (record.commitTerm >= term) continue
-      const theirs = log[i]
+      const theirs = entryAt(log, i)
       if (theirs === undefined || !sameEntry(theirs, record.entry)) {
         return {
           invariant: 'Leader Completeness',
@@ -280,7 +284,10 @@ export class RaftInvariants {
     if (from > after.lastApplied) return undefined
     const touched = new Set<string>()
     for (let i = from; i <= after.lastApplied; i++) {
-      const command = after.persistent.log[i]!.command
+      const command = (this.committed[i]?.entry ?? entryAt(after.persistent.log, i))?.command
+      if (command === undefined) {
+        return { invariant: 'State Machine Safety', detail: `${after.id} applied entry ${i}, which nobody is known to have committed` }
+      }
       if (command.op === 'put') touched.add(command.key)
     }
     for (const key of touched) {

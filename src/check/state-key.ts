@@ -10,7 +10,7 @@
  * in any order, whatever their deadlines).
  */
 import type { Command, Entry, Message, PutCommand } from '../domain/wire'
-import type { OwnPut, PersistentState, Progress, ReplicaState } from '../domain/state'
+import type { CompactionPoint, IncomingSnapshot, OwnPut, PersistentState, Progress, ReplicaState } from '../domain/state'
 
 /** Keep the value; a time relative to now; a list of times, each relative to now; leave it out. */
 export type FieldPolicy = 'value' | 'time' | 'times' | 'ignore'
@@ -30,6 +30,8 @@ const replicaState: Policies<ReplicaState> = {
   commitIndex: 'value',
   lastApplied: 'value',
   kv: 'value',
+  compactionPoint: 'value',
+  incomingSnapshot: 'value',
   lastLeaderContact: 'time',
   votesGranted: 'value',
   voteRetriesDone: 'value',
@@ -44,7 +46,17 @@ const replicaState: Policies<ReplicaState> = {
   random: 'ignore',
 }
 
-const persistentState: Policies<PersistentState> = { currentTerm: 'value', votedFor: 'value', log: 'value' }
+const persistentState: Policies<PersistentState> = { currentTerm: 'value', votedFor: 'value', log: 'value', snapshot: 'value' }
+
+const compactionPoint: Policies<CompactionPoint> = { index: 'value', kv: 'value' }
+
+const incomingSnapshot: Policies<IncomingSnapshot> = {
+  lastIncludedIndex: 'value',
+  lastIncludedTerm: 'value',
+  term: 'value',
+  chunks: 'value',
+  received: 'value',
+}
 
 const progress: Policies<Progress> = {
   nextIndex: 'value',
@@ -55,6 +67,7 @@ const progress: Policies<Progress> = {
   // The delivery estimate that sizes the fan-out (progress.ts) is made of these two.
   answered: 'value',
   lost: 'value',
+  snapshotOffset: 'value',
 }
 
 const ownPut: Policies<OwnPut> = { put: 'value', index: 'value', forwardedAt: 'time' }
@@ -95,12 +108,21 @@ const message: { readonly [K in MessageField]: FieldPolicy } = {
   conflictIndex: 'value',
   conflictTerm: 'value',
   puts: 'value',
+  lastIncludedIndex: 'value',
+  lastIncludedTerm: 'value',
+  offset: 'value',
+  data: 'value',
+  done: 'value',
+  nextOffset: 'value',
+  installed: 'value',
 }
 
 /** Every table, by what it describes. */
 export const FIELD_POLICIES: Readonly<Record<string, Readonly<Record<string, FieldPolicy>>>> = {
   replicaState,
   persistentState,
+  compactionPoint,
+  incomingSnapshot,
   progress,
   ownPut,
   redirect,

@@ -65,8 +65,9 @@ export const formatEffect = (effect: Effect): string => {
   switch (effect.kind) {
     case 'persist': {
       const hard = effect.hardState === undefined ? '' : ` term ${effect.hardState.currentTerm} vote ${effect.hardState.votedFor._tag === 'Some' ? effect.hardState.votedFor.value : 'none'}`
+      const snapshot = effect.snapshot === undefined ? '' : ` snapshot up to ${effect.snapshot.index}`
       const log = effect.log === undefined ? '' : ` log from ${effect.log.from}: ${effect.log.entries.length} entries`
-      return `persist${hard}${log}`
+      return `persist${hard}${snapshot}${log}`
     }
     case 'send':
       return `send ${formatMessage(effect.message)}`
@@ -94,6 +95,10 @@ export const formatMessage = (m: Message): string => {
       return `${head} term ${m.term} ${m.success ? 'ok' : 'no'} match ${m.matchIndex} conflict ${m.conflictIndex}/${m.conflictTerm}`
     case 'forward':
       return `${head} puts [${m.puts.map((p) => p.MID).join(' ')}]`
+    case 'snapshot':
+      return `${head} term ${m.term} up to ${m.lastIncludedIndex}/${m.lastIncludedTerm} offset ${m.offset} +${m.data.length}${m.done ? ' done' : ''}`
+    case 'snapshotReply':
+      return `${head} term ${m.term} up to ${m.lastIncludedIndex} ${m.installed ? 'installed' : `next ${m.nextOffset}`}`
     case 'get':
       return `${head} ${m.MID} key ${m.key}`
     case 'put':

@@ -9,6 +9,7 @@
 import { replyOk } from './clients'
 import type { StepContext } from './context'
 import { applyCommand } from './kv'
+import { entryAt } from './log'
 import type { ReplicaState } from './state'
 import { withoutEntry } from './tables'
 
@@ -17,7 +18,7 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
   let kv = s.kv
   let ownPuts = s.ownPuts
   for (let index = s.lastApplied + 1; index <= s.commitIndex; index++) {
-    const command = s.persistent.log[index]!.command
+    const command = entryAt(s.persistent.log, index)!.command
     if (command.op !== 'put') continue
     const before = kv
     kv = applyCommand(before, command)

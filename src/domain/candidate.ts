@@ -5,6 +5,7 @@ import { startElection, tallyVote } from './election'
 import { becomeLeader } from './leader'
 import type { RaftOrClientMessage } from './messages'
 import { onAppendEntries } from './replication'
+import { onInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
 import type { RequestVoteReply } from './wire'
 
@@ -12,6 +13,8 @@ export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClient
   switch (m.type) {
     case 'append':
       return onAppendEntries(s, ctx, m)
+    case 'snapshot':
+      return onInstallSnapshot(s, ctx, m)
     case 'voteReply':
       return onVoteReply(s, ctx, m)
     case 'get':

@@ -2,6 +2,7 @@
 import { onRequestAsFollower } from './clients'
 import type { StepContext } from './context'
 import { onAppendEntries } from './replication'
+import { onInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
 import type { RaftOrClientMessage } from './messages'
 
@@ -9,6 +10,8 @@ export const stepFollower = (s: ReplicaState, ctx: StepContext, m: RaftOrClientM
   switch (m.type) {
     case 'append':
       return onAppendEntries(s, ctx, m)
+    case 'snapshot':
+      return onInstallSnapshot(s, ctx, m)
     case 'get':
     case 'put':
       return onRequestAsFollower(s, ctx, m)

@@ -1,34 +1,54 @@
 /**
  * The key-value state machine. Commands are applied in log order; a put whose MID was applied
- * already (a forwarded copy of a put that also survived in another log) changes nothing, so every
- * client put takes effect at most once.
+ * already (a forwarded copy of a put that also survived in another log, or a client's retry)
+ * changes nothing, so every client put takes effect at most once.
+ *
+ * The MIDs remembered for that are bounded, so that a long-lived store does not grow with every
+ * request it ever served: they are kept in two generations of `MID_GENERATION` puts each, the
+ * current one and the one before; when the current one is full it becomes the older one and the
+ * oldest is forgotten. A MID is remembered for at least `MID_GENERATION` later puts, far longer
+ * than a client retries (the protocol's clients retry for seconds; at the course's rates that
+ * many puts take hours). The rotation depends only on the sequence of applied puts, so every
+ * replica remembers the same MIDs at the same index.
  *
  * Keys and MIDs are whatever clients send, `__proto__` and `constructor` included: both tables are
  * persistent maps (./persistent-map), which never use a key as a property name: applying a put
  * builds a new store sharing almost everything with the old one.
  */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { pipe } from 'fp-ts/function'
 import { PersistentMap } from './persistent-map'
 import { newTable } from './tables'
 import type { Command } from './wire'
 
+/** How many puts' MIDs one generation holds. */
+export const MID_GENERATION = 50_000
+
 export class KvStore {
   constructor(
     readonly values: PersistentMap<string>,
-    readonly appliedMids: PersistentMap<true>,
+    /** MIDs of the puts applied in the current generation. */
+    readonly recentMids: PersistentMap<true>,
+    /** MIDs of the generation before. */
+    readonly olderMids: PersistentMap<true>,
   ) {
     Object.freeze(this)
   }
 }
 
-export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap.empty())
+export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap.empty(), PersistentMap.empty())
 
-export const hasApplied = (kv: KvStore, mid: string): boolean => kv.appliedMids.has(mid)
+export const hasApplied = (kv: KvStore, mid: string): boolean => kv.recentMids.has(mid) || kv.olderMids.has(mid)
 
 /** The store after `command`: the same store when it takes no effect (a no-op, or a MID applied before). */
-export const applyCommand = (kv: KvStore, command: Command): KvStore =>
-  command.op === 'put' && !hasApplied(kv, command.MID)
-    ? new KvStore(kv.values.set(command.key, command.value), kv.appliedMids.set(command.MID, true))
-    : kv
+export const applyCommand = (kv: KvStore, command: Command): KvStore => {
+  if (command.op !== 'put' || hasApplied(kv, command.MID)) return kv
+  const values = kv.values.set(command.key, command.value)
+  return kv.recentMids.size >= MID_GENERATION
+    ? new KvStore(values, PersistentMap.empty<true>().set(command.MID, true), kv.recentMids)
+    : new KvStore(values, kv.recentMids.set(command.MID, true), kv.olderMids)
+}
 
 export const read = (kv: KvStore, key: string): string | undefined => kv.values.get(key)
 
@@ -38,3 +58,61 @@ export const valuesOf = (kv: KvStore): Record<string, string> => {
   for (const [key, value] of kv.values.entries()) table[key] = value
   return table
 }
+
+/** The MIDs the store remembers, oldest generation first (for tests and checkers). */
+export const midsOf = (kv: KvStore): { readonly recent: string[]; readonly older: string[] } => ({
+  recent: [...kv.recentMids.entries()].map(([mid]) => mid).sort(),
+  older: [...kv.olderMids.entries()].map(([mid]) => mid).sort(),
+})
+
+// ---- snapshots (§7) --------------------------------------------------------------------------
+
+/** A snapshot of the state machine as text: what is stored and what InstallSnapshot carries. */
+const SnapshotData = t.type({
+  values: t.array(t.tuple([t.string, t.string])),
+  recentMids: t.array(t.string),
+  olderMids: t.array(t.string),
+})
+
+/**
+ * The store as text, sorted so that equal stores give equal text. The order of MIDs within a
+ * generation does not matter: only the generations' sizes decide when they rotate.
+ */
+export const encodeSnapshot = (kv: KvStore): string => {
+  const known = encoded.get(kv)
+  if (known !== undefined) return known
+  const text = JSON.stringify({
+    values: kv.values.toJSON(),
+    recentMids: kv.recentMids.toJSON().map(([mid]) => mid),
+    olderMids: kv.olderMids.toJSON().map(([mid]) => mid),
+  })
+  encoded.set(kv, text)
+  return text
+}
+
+/**
+ * Stores are immutable, so a store's text never changes: it is computed once (a leader sends its
+ * snapshot in many pieces, to several followers, and stores it too).
+ */
+const encoded = new WeakMap<KvStore, string>()
+
+const tableOf = (mids: readonly string[]): PersistentMap<true> =>
+  mids.reduce((table, mid) => table.set(mid, true), PersistentMap.empty<true>())
+
+/** The store a snapshot's text describes; Left with the reason when the text is not one. */
+export const decodeSnapshot = (text: string): E.Either<string, KvStore> =>
+  pipe(
+    E.tryCatch(
+      () => JSON.parse(text) as unknown,
+      () => 'snapshot is not JSON',
+    ),
+    E.chain((json) => (SnapshotData.is(json) ? E.right(json) : E.left('snapshot has the wrong shape'))),
+    E.map(
+      (data) =>
+        new KvStore(
+          data.values.reduce((values, [key, value]) => values.set(key, value), PersistentMap.empty<string>()),
+          tableOf(data.recentMids),
+          tableOf(data.olderMids),
+        ),
+    ),
+  )

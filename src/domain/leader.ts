@@ -8,11 +8,12 @@ import { answerGet, putCommand } from './clients'
 import type { StepContext } from './context'
 import { becomeFollower } from './election'
 import { hasApplied } from './kv'
-import { appendToLog, lastIndex } from './log'
+import { appendToLog, entryAt, lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
 import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppends } from './replication'
+import { onInstallSnapshotReply } from './snapshot'
 import { clusterSize, withPersistent, type OwnPut, type Progress, type ReplicaState } from './state'
 import { withEntry, type Table } from './tables'
 import type { RaftOrClientMessage } from './messages'
@@ -84,8 +85,8 @@ const isPut = (entry: Entry, mid: string): boolean => entry.command.op === 'put'
 
 const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
   const log = s.persistent.log
-  for (let i = log.length - 1; i > s.commitIndex; i--) {
-    if (isPut(log[i]!, mid)) return true
+  for (let i = lastIndex(log); i > s.commitIndex; i--) {
+    if (isPut(entryAt(log, i)!, mid)) return true
   }
   return false
 }
@@ -114,6 +115,8 @@ export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMes
       return onRequestAsLeader(s, ctx, m)
     case 'appendReply':
       return onAppendEntriesReply(s, ctx, m)
+    case 'snapshotReply':
+      return onInstallSnapshotReply(s, ctx, m)
     case 'forward':
       return onForward(s, ctx, m)
     default:

@@ -3,7 +3,7 @@ import type { ClientRequest, Message, RaftMessage } from './wire'
 
 export type RaftOrClientMessage = RaftMessage | ClientRequest
 
-const RAFT_TYPES: ReadonlySet<string> = new Set(['vote', 'voteReply', 'append', 'appendReply', 'forward'])
+const RAFT_TYPES: ReadonlySet<string> = new Set(['vote', 'voteReply', 'append', 'appendReply', 'forward', 'snapshot', 'snapshotReply'])
 
 export const isRaftMessage = (m: Message): m is RaftMessage => RAFT_TYPES.has(m.type)
 

@@ -17,6 +17,7 @@ export const freshProgress = (nextIndex: number): Progress => ({
   inFlight: [],
   answered: 0,
   lost: 0,
+  snapshotOffset: 0,
 })
 
 /** At most this many unanswered sends are remembered per follower; older ones count as lost. */

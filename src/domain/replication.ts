@@ -6,9 +6,10 @@ import * as O from 'fp-ts/Option'
 import { send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { armElectionTimer, becomeFollower } from './election'
-import { entriesFrom, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
+import { entriesFrom, entryAt, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { expireInFlight, firstRoundCommitUnlikely, isResponsive, recordAnswer, recordSend } from './progress'
 import { majority, quorumValue } from './quorum'
+import { sendSnapshotPiece } from './snapshot'
 import { clusterSize, withPersistent, type Progress, type ProgressTable, type ReplicaState } from './state'
 import { withEntry } from './tables'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
@@ -24,6 +25,8 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
   const nextIndex =
     p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.timing.retransmitMs ? p.matchIndex + 1 : p.nextIndex
   const log = s.persistent.log
+  // §7: "the leader must occasionally send snapshots to followers that lag behind".
+  if (nextIndex <= log.snapshotIndex) return sendSnapshotPiece(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset)
   const prevLogIndex = nextIndex - 1
   const entries = entriesFrom(log, nextIndex, s.timing.maxEntriesPerAppend)
   ctx.effects.push(
@@ -124,26 +127,15 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
     reply(before, { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0 })
     return before
   }
-  // §5.2: a candidate that hears from a leader of its term returns to follower (a newer term has
-  // made us a follower of the sender already: step.ts applies the term rule to every RPC).
-  const following =
-    before.role !== 'follower' || !isLeader(before.leader, m.src)
-      ? becomeFollower(before, ctx, m.term, O.some(m.src))
-      : before
-  // What hearing from the leader changes, whatever the answer (one copy of the state per event).
-  const heard = {
-    random: following === before ? armElectionTimer(before, ctx) : following.random,
-    lastLeaderContact: ctx.now,
-    unreachableLeader: isLeader(following.unreachableLeader, m.src) ? O.none : following.unreachableLeader,
-  }
-
+  const following = hearFromLeader(before, ctx, m.src, m.term)
   const log = following.persistent.log
   // 2. "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
   if (m.prevLogIndex > lastIndex(log)) {
     reply(following, { success: false, matchIndex: 0, conflictIndex: lastIndex(log) + 1, conflictTerm: 0 })
-    return { ...following, ...heard }
+    return following
   }
-  const termThere = termAt(log, m.prevLogIndex)!
+  // Before our snapshot's end every entry is committed, so it matches the leader's (§5.4.3).
+  const termThere = m.prevLogIndex < log.snapshotIndex ? m.prevLogTerm : termAt(log, m.prevLogIndex)!
   if (termThere !== m.prevLogTerm) {
     reply(following, {
       success: false,
@@ -151,7 +143,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
       conflictIndex: firstIndexOfTermAt(log, m.prevLogIndex),
       conflictTerm: termThere,
     })
-    return { ...following, ...heard }
+    return following
   }
   // 3 and 4: drop conflicting entries, append new ones.
   const merged = mergeEntries(log, m.prevLogIndex, m.entries)
@@ -159,7 +151,6 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
   reply(following, { success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 })
   const after: ReplicaState = {
     ...following,
-    ...heard,
     persistent: merged.log === log ? following.persistent : withPersistent(following.persistent, { log: merged.log }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
@@ -168,6 +159,23 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
 }
 
 const isLeader = (leader: O.Option<NodeId>, id: NodeId): boolean => O.isSome(leader) && leader.value === id
+
+/**
+ * What hearing from the leader of a term at least ours changes, whatever the answer: §5.2, a
+ * candidate that hears from a leader of its term returns to follower (a newer term has made us a
+ * follower of the sender already: step.ts applies the term rule to every RPC), and the election
+ * timer starts again. One copy of the state per event.
+ */
+export const hearFromLeader = (before: ReplicaState, ctx: StepContext, leader: NodeId, term: number): ReplicaState => {
+  const following =
+    before.role !== 'follower' || !isLeader(before.leader, leader) ? becomeFollower(before, ctx, term, O.some(leader)) : before
+  return {
+    ...following,
+    random: following === before ? armElectionTimer(before, ctx) : following.random,
+    lastLeaderContact: ctx.now,
+    unreachableLeader: isLeader(following.unreachableLeader, leader) ? O.none : following.unreachableLeader,
+  }
+}
 
 /**
  * A put we appended as leader and that is no longer in our log was lost to a newer leader's
@@ -190,7 +198,7 @@ const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): Rep
 }
 
 export const isStillInLog = (s: ReplicaState, index: number, mid: string): boolean => {
-  const command = s.persistent.log[index]?.command
+  const command = entryAt(s.persistent.log, index)?.command
   return command?.op === 'put' && command.MID === mid
 }
 

@@ -33,6 +33,13 @@ export interface Timing {
   readonly leaseMarginMs: number
   /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
   readonly maxEntriesPerAppend: number
+  /**
+   * §7: the log is compacted once this many applied entries follow the last snapshot point; it
+   * keeps between one and two times this many applied entries, for followers a little behind.
+   */
+  readonly snapshotEvery: number
+  /** The most characters of snapshot one InstallSnapshot carries (at most 6 bytes each in JSON). */
+  readonly snapshotChunkChars: number
 }
 
 export const defaultTiming: Timing = {
@@ -44,15 +51,22 @@ export const defaultTiming: Timing = {
   voteRetries: 3,
   leaseMarginMs: 300,
   maxEntriesPerAppend: 64,
+  snapshotEvery: 1000,
+  snapshotChunkChars: 8000,
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
 
-/** Figure 2's persistent state: "updated on stable storage before responding to RPCs". */
+/**
+ * Figure 2's persistent state: "updated on stable storage before responding to RPCs"; with §7's
+ * snapshot, the state machine as it was after the log's last compacted entry.
+ */
 export interface PersistentState {
   readonly currentTerm: number
   readonly votedFor: O.Option<NodeId>
   readonly log: Log
+  /** The state machine after applying every entry up to `log.snapshotIndex`. */
+  readonly snapshot: KvStore
 }
 
 /** What a leader knows of one follower (Figure 2's nextIndex and matchIndex, and more). */
@@ -68,6 +82,25 @@ export interface Progress {
   /** Round trips completed and lost: their ratio estimates the delivery rate. */
   readonly answered: number
   readonly lost: number
+  /** While the follower needs our snapshot (nextIndex at or before it): how much of it it has acknowledged. */
+  readonly snapshotOffset: number
+}
+
+/** §7: a point the log will be compacted to once enough entries have been applied after it. */
+export interface CompactionPoint {
+  readonly index: number
+  /** The state machine after applying every entry up to `index`. */
+  readonly kv: KvStore
+}
+
+/** Figure 13: the pieces of a leader's snapshot received so far. */
+export interface IncomingSnapshot {
+  readonly lastIncludedIndex: number
+  readonly lastIncludedTerm: number
+  readonly term: number
+  readonly chunks: readonly string[]
+  /** Characters received, in order: the offset of the next chunk. */
+  readonly received: number
 }
 
 /** The leader's Progress of each follower, by replica ID (IDs are four hex digits: ordinary keys). */
@@ -93,6 +126,10 @@ export interface ReplicaState {
   readonly commitIndex: number
   readonly lastApplied: number
   readonly kv: KvStore
+  /** §7: where the log is compacted to next; the snapshot taken then is the state machine here. */
+  readonly compactionPoint: CompactionPoint | undefined
+  /** A snapshot a leader is sending us, until it is complete. */
+  readonly incomingSnapshot: IncomingSnapshot | undefined
   /** When we last heard from a leader of our term; votes are refused within the minimum election timeout of it. */
   readonly lastLeaderContact: number
   /** Votes (or pre-votes) granted to us in the current campaign. */
@@ -129,22 +166,25 @@ class PersistentRecord implements PersistentState {
     readonly currentTerm: number,
     readonly votedFor: O.Option<NodeId>,
     readonly log: Log,
+    readonly snapshot: KvStore,
   ) {
     Object.freeze(this)
   }
 }
 
-export const persistentState = (fields: PersistentState): PersistentState =>
+/** The persistent state as a record; `snapshot` defaults to the empty store (a log with no snapshot). */
+export const persistentState = (fields: Omit<PersistentState, 'snapshot'> & { readonly snapshot?: KvStore }): PersistentState =>
   fields instanceof PersistentRecord
     ? fields
-    : new PersistentRecord(fields.currentTerm, fields.votedFor, Object.isFrozen(fields.log) ? fields.log : Object.freeze([...fields.log]))
+    : new PersistentRecord(fields.currentTerm, fields.votedFor, fields.log, fields.snapshot ?? emptyKv)
 
-/** The persistent state with `changes` (Figure 2: term, vote, log). */
+/** The persistent state with `changes` (Figure 2: term, vote, log; §7: the snapshot). */
 export const withPersistent = (persistent: PersistentState, changes: Partial<PersistentState>): PersistentState =>
   new PersistentRecord(
     changes.currentTerm ?? persistent.currentTerm,
     changes.votedFor ?? persistent.votedFor,
     changes.log ?? persistent.log,
+    changes.snapshot ?? persistent.snapshot,
   )
 
 export interface ReplicaConfig {
@@ -157,28 +197,37 @@ export interface ReplicaConfig {
 /** A replica that has stored nothing yet: term 0, no vote, an empty log. */
 export const emptyPersistent: PersistentState = persistentState({ currentTerm: 0, votedFor: O.none, log: emptyLog })
 
-export const initialState = (config: ReplicaConfig, persistent?: PersistentState): ReplicaState => ({
-  id: config.id,
-  peers: config.peers.filter((peer) => peer !== config.id),
-  timing: config.timing ?? defaultTiming,
-  persistent: persistent === undefined ? emptyPersistent : persistentState(persistent),
-  role: 'follower',
-  leader: O.none,
-  commitIndex: 0,
-  lastApplied: 0,
-  kv: emptyKv,
-  lastLeaderContact: Number.NEGATIVE_INFINITY,
-  votesGranted: [],
-  voteRetriesDone: 0,
-  progress: {},
-  leaderSince: 0,
-  tickDueAt: 0,
-  held: [],
-  pendingReads: [],
-  ownPuts: emptyTable(),
-  lastRedirect: {},
-  unreachableLeader: O.none,
-  random: config.seed,
-})
+/**
+ * A replica starting, or restarting on what it stored: §7, a restarted replica's state machine is
+ * its snapshot, and everything the snapshot covers counts as committed and applied.
+ */
+export const initialState = (config: ReplicaConfig, stored?: PersistentState): ReplicaState => {
+  const persistent = stored === undefined ? emptyPersistent : persistentState(stored)
+  return {
+    id: config.id,
+    peers: config.peers.filter((peer) => peer !== config.id),
+    timing: config.timing ?? defaultTiming,
+    persistent,
+    role: 'follower',
+    leader: O.none,
+    commitIndex: persistent.log.snapshotIndex,
+    lastApplied: persistent.log.snapshotIndex,
+    kv: persistent.snapshot,
+    compactionPoint: undefined,
+    incomingSnapshot: undefined,
+    lastLeaderContact: Number.NEGATIVE_INFINITY,
+    votesGranted: [],
+    voteRetriesDone: 0,
+    progress: {},
+    leaderSince: 0,
+    tickDueAt: 0,
+    held: [],
+    pendingReads: [],
+    ownPuts: emptyTable(),
+    lastRedirect: {},
+    unreachableLeader: O.none,
+    random: config.seed,
+  }
+}
 
 export const clusterSize = (state: ReplicaState): number => state.peers.length + 1

@@ -16,6 +16,7 @@ import { stepCandidate } from './candidate'
 import { stepFollower } from './follower'
 import { isClientRequest, isRaftMessage, type RaftOrClientMessage } from './messages'
 import { canServeReads } from './reads'
+import { compactIfDue } from './snapshot'
 import type { ReplicaState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Message } from './wire'
 
@@ -66,8 +67,9 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
     if (m.type === 'vote') return onRequestVote(s, ctx, m)
     if (m.type !== 'forward' && m.term > s.persistent.currentTerm && !isGrantedPreVote(m)) {
       // Figure 2: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower".
-      const follower = becomeFollower(s, ctx, m.term, m.type === 'append' ? O.some(m.src) : O.none)
-      return m.type === 'append' ? stepByRole(follower, ctx, m) : follower
+      const fromLeader = m.type === 'append' || m.type === 'snapshot'
+      const follower = becomeFollower(s, ctx, m.term, fromLeader ? O.some(m.src) : O.none)
+      return fromLeader ? stepByRole(follower, ctx, m) : follower
     }
     return stepByRole(s, ctx, m)
   }
@@ -91,9 +93,12 @@ const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): 
   }
 }
 
-/** After every event: apply what is committed, then answer whatever was waiting and now can be. */
+/**
+ * After every event: apply what is committed (and compact the log if that is due), then answer
+ * whatever was waiting and now can be.
+ */
 const settle = (before: ReplicaState, ctx: StepContext): ReplicaState => {
-  const s = applyCommitted(before, ctx)
+  const s = compactIfDue(applyCommitted(before, ctx), ctx)
   if (s.role === 'leader') {
     let served = s
     if (s.held.length > 0) {

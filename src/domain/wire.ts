@@ -132,12 +132,50 @@ export const Forward = t.type({
   puts: t.array(PutCommand),
 })
 
+/**
+ * Figure 13, InstallSnapshot: one piece of the leader's snapshot, the state machine up to
+ * `lastIncludedIndex` as text, from character `offset` on. `sentAt` as in AppendEntries.
+ */
+export const InstallSnapshot = t.type({
+  ...Envelope,
+  type: t.literal('snapshot'),
+  term: Term,
+  lastIncludedIndex: Index,
+  lastIncludedTerm: Term,
+  offset: Index,
+  data: t.string,
+  done: t.boolean,
+  sentAt: t.number,
+})
+/**
+ * InstallSnapshot reply: how much of the snapshot ending at `lastIncludedIndex` the follower has
+ * (`nextOffset`, the offset of the piece it expects next), or that it has installed it.
+ */
+export const InstallSnapshotReply = t.type({
+  ...Envelope,
+  type: t.literal('snapshotReply'),
+  term: Term,
+  lastIncludedIndex: Index,
+  nextOffset: Index,
+  installed: t.boolean,
+  sentAt: t.number,
+})
+
 export type RequestVote = t.TypeOf<typeof RequestVote>
 export type RequestVoteReply = t.TypeOf<typeof RequestVoteReply>
 export type AppendEntries = t.TypeOf<typeof AppendEntries>
 export type AppendEntriesReply = t.TypeOf<typeof AppendEntriesReply>
 export type Forward = t.TypeOf<typeof Forward>
-export type RaftMessage = RequestVote | RequestVoteReply | AppendEntries | AppendEntriesReply | Forward
+export type InstallSnapshot = t.TypeOf<typeof InstallSnapshot>
+export type InstallSnapshotReply = t.TypeOf<typeof InstallSnapshotReply>
+export type RaftMessage =
+  | RequestVote
+  | RequestVoteReply
+  | AppendEntries
+  | AppendEntriesReply
+  | Forward
+  | InstallSnapshot
+  | InstallSnapshotReply
 
 export const Message = t.union([
   Hello,
@@ -151,6 +189,8 @@ export const Message = t.union([
   AppendEntries,
   AppendEntriesReply,
   Forward,
+  InstallSnapshot,
+  InstallSnapshotReply,
 ])
 export type Message = t.TypeOf<typeof Message>
 
@@ -167,6 +207,8 @@ const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message> 
   append: AppendEntries,
   appendReply: AppendEntriesReply,
   forward: Forward,
+  snapshot: InstallSnapshot,
+  snapshotReply: InstallSnapshotReply,
 }
 
 /** Why a datagram was not accepted, in words fit for a log line. */

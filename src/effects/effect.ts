@@ -3,6 +3,7 @@
  * test, or the model checker) interprets them. This union is closed: nothing else leaves `step`.
  */
 import type * as O from 'fp-ts/Option'
+import type { KvStore } from '../domain/kv'
 import type { Entry, Message, NodeId } from '../domain/wire'
 
 /** The replica's named timers. Setting a timer that is already set moves it. */
@@ -20,13 +21,30 @@ export interface LogWrite {
   readonly entries: readonly Entry[]
 }
 
+/**
+ * §7: a snapshot replaces the stored one, and the stored log entries up to `index` are dropped
+ * (the ones after it stay). `state` is the state machine after applying every entry up to `index`
+ * (immutable; a store on disk writes it as domain/kv's encodeSnapshot text).
+ */
+export interface SnapshotWrite {
+  readonly index: number
+  readonly term: number
+  readonly state: KvStore
+}
+
 export type Effect =
   /**
    * Figure 2: persistent state is "updated on stable storage before responding to RPCs". What a
    * step changed of it, to be stored (and synced) before any effect after it in the list is
    * carried out: `step` puts it first.
    */
-  | { readonly kind: 'persist'; readonly hardState: HardState | undefined; readonly log: LogWrite | undefined }
+  | {
+      readonly kind: 'persist'
+      readonly hardState: HardState | undefined
+      /** Stored before the log write, which starts after it. */
+      readonly snapshot: SnapshotWrite | undefined
+      readonly log: LogWrite | undefined
+    }
   | { readonly kind: 'send'; readonly message: Message }
   | { readonly kind: 'setTimer'; readonly timer: TimerName; readonly afterMs: number }
   | { readonly kind: 'cancelTimer'; readonly timer: TimerName }

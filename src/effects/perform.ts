@@ -6,11 +6,14 @@
  * is already set moves it.
  */
 import { BROADCAST, type Message, type NodeId } from '../domain/wire'
-import type { Effect, HardState, LogWrite, TimerName } from './effect'
+import type { Effect, HardState, LogWrite, SnapshotWrite, TimerName } from './effect'
 
 export interface EffectHandlers {
-  /** Stores what a step changed of the persistent state; returns once it is durable. */
-  readonly persist: (hardState: HardState | undefined, log: LogWrite | undefined) => void
+  /**
+   * Stores what a step changed of the persistent state, the snapshot before the log write;
+   * returns once it is durable.
+   */
+  readonly persist: (hardState: HardState | undefined, log: LogWrite | undefined, snapshot: SnapshotWrite | undefined) => void
   readonly send: (message: Message) => void
   /** Sets `timer` to fire `afterMs` from now; a timer already set moves. */
   readonly setTimer: (timer: TimerName, afterMs: number) => void
@@ -23,7 +26,7 @@ export const perform = (effects: readonly Effect[], handlers: EffectHandlers): v
   for (const effect of effects) {
     switch (effect.kind) {
       case 'persist':
-        handlers.persist(effect.hardState, effect.log)
+        handlers.persist(effect.hardState, effect.log, effect.snapshot)
         break
       case 'send':
         handlers.send(effect.message)

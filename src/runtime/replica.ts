@@ -102,7 +102,7 @@ export class ReplicaRuntime {
 
   /** How this runtime carries out effects: the socket, Node's timers, the trace. */
   private readonly handlers: EffectHandlers = {
-    persist: (hardState, log) => this.storage.persist(hardState, log),
+    persist: (hardState, log, snapshot) => this.storage.persist(hardState, log, snapshot),
     send: (message) => this.sendMessage(message),
     setTimer: (timer, afterMs) => this.timers.set(timer, afterMs),
     cancelTimer: (timer) => this.timers.cancel(timer),

@@ -5,37 +5,25 @@
  * The in-memory store is the default: the course's simulator never restarts a replica (and deletes
  * files named after replica IDs). A store on disk, for replicas that restart, is the next step.
  */
-import * as O from 'fp-ts/Option'
-import type { HardState, LogWrite } from '../effects/effect'
-import { emptyLog } from '../domain/log'
-import { persistentState, type PersistentState } from '../domain/state'
-import type { Entry, NodeId } from '../domain/wire'
+import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import { afterWrites } from '../domain/durability'
+import { emptyPersistent, type PersistentState } from '../domain/state'
 
 export interface Storage {
-  /** Stores a step's writes; returns once they are durable. */
-  persist(hardState: HardState | undefined, log: LogWrite | undefined): void
+  /** Stores a step's writes (the snapshot before the log write); returns once they are durable. */
+  persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void
   /** What is stored now: what a restarted replica would recover. */
   recover(): PersistentState
 }
 
 export class MemoryStorage implements Storage {
-  private currentTerm = 0
-  private votedFor: O.Option<NodeId> = O.none
-  /** Index 0 holds the log's sentinel, as in the replica's own log. */
-  private readonly log: Entry[] = [...emptyLog]
+  private stored: PersistentState = emptyPersistent
 
-  persist(hardState: HardState | undefined, log: LogWrite | undefined): void {
-    if (hardState !== undefined) {
-      this.currentTerm = hardState.currentTerm
-      this.votedFor = hardState.votedFor
-    }
-    if (log !== undefined) {
-      this.log.length = log.from
-      for (const entry of log.entries) this.log.push(entry)
-    }
+  persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
+    this.stored = afterWrites(this.stored, hardState, log, snapshot)
   }
 
   recover(): PersistentState {
-    return persistentState({ currentTerm: this.currentTerm, votedFor: this.votedFor, log: [...this.log] })
+    return this.stored
   }
 }

@@ -12,7 +12,7 @@ const leading = (term: number, terms: number[], commitIndex: number): ReplicaSta
   ({
     ...follower,
     role: 'leader',
-    persistent: { ...follower.persistent, currentTerm: term, log: [...follower.persistent.log, ...terms.map(noop)] },
+    persistent: { ...follower.persistent, currentTerm: term, log: { ...follower.persistent.log, entries: [...follower.persistent.log.entries, ...terms.map(noop)] } },
     commitIndex,
   }) as ReplicaState
 

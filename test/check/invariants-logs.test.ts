@@ -9,7 +9,7 @@ const base = initialState({ id: ids[0]!, peers: ids, seed: 1 })
 const put = (term: number, n: number): Entry => ({ term, command: { op: 'put', MID: `M${n}`, key: `k${n}`, value: `v${n}` } })
 
 const replica = (role: ReplicaState['role'], term: number, entries: readonly Entry[], commitIndex = 0): ReplicaState =>
-  ({ ...base, role, persistent: { ...base.persistent, currentTerm: term, log: [base.persistent.log[0]!, ...entries] }, commitIndex }) as ReplicaState
+  ({ ...base, role, persistent: { ...base.persistent, currentTerm: term, log: { ...base.persistent.log, entries } }, commitIndex }) as ReplicaState
 
 /** Observes `steps` in order (the first as a boot), returning the first violation. */
 const run = (...steps: ReplicaState[]) => {

@@ -480,7 +480,7 @@ describe('§5.2/§8, a new leader', () => {
     const follower = start(replica(ME, { term: 2, log: logOfTerms(1, 2) })).state
     const { state, effects } = elect(follower, 2000)
     expect(terms(state.persistent.log)).toEqual([1, 2, 3])
-    expect(state.persistent.log[3]?.command).toEqual({ op: 'noop' })
+    expect(state.persistent.log.entries[2]?.command).toEqual({ op: 'noop' })
     const last = effects.findIndex((e) => e.kind === 'cancelTimer')
     const appends = ofType(
       effects.slice(last).flatMap((e) => (e.kind === 'send' ? [e.message] : [])),

@@ -5,7 +5,7 @@
 import * as O from 'fp-ts/Option'
 import { sentMessages, type Effect, type TimerName } from '../../src/effects/effect'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
-import { emptyLog, type Log } from '../../src/domain/log'
+import { emptyLog, logOf as logOfEntries, type Log } from '../../src/domain/log'
 import { majority } from '../../src/domain/quorum'
 import { defaultTiming, initialState, type ReplicaState, type Timing } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
@@ -44,12 +44,14 @@ export interface ReplicaOptions {
   readonly term?: number
   readonly votedFor?: NodeId
   readonly log?: Log
+  /** Default: `timing` (the replica's defaults). */
+  readonly timing?: Timing
 }
 
 /** A fresh replica (not started): `initialState`, optionally with a persistent state as after a restart. */
 export const replica = (me: NodeId = R[0], options: ReplicaOptions = {}): ReplicaState =>
   initialState(
-    { id: me, peers: options.peers ?? R, seed: options.seed ?? 42, timing },
+    { id: me, peers: options.peers ?? R, seed: options.seed ?? 42, timing: options.timing ?? timing },
     {
       currentTerm: options.term ?? 0,
       votedFor: options.votedFor === undefined ? O.none : O.some(options.votedFor),
@@ -58,9 +60,9 @@ export const replica = (me: NodeId = R[0], options: ReplicaOptions = {}): Replic
   )
 
 /** A log (with its sentinel) from entries. */
-export const logOf = (...entries: Entry[]): Log => [...emptyLog, ...entries]
+export const logOf = (...entries: Entry[]): Log => logOfEntries(entries)
 
-/** A log (with its sentinel) of no-ops with these terms. */
+/** A log of no-ops with these terms. */
 export const logOfTerms = (...terms: number[]): Log => logOf(...terms.map((term) => noop(term)))
 
 export const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
@@ -272,6 +274,6 @@ export const timersSet = (effects: readonly Effect[], timer: TimerName): number[
 export const timersCancelled = (effects: readonly Effect[], timer: TimerName): number =>
   effects.filter((e) => e.kind === 'cancelTimer' && e.timer === timer).length
 
-export const terms = (log: Log): number[] => log.slice(1).map((e) => e.term)
+export const terms = (log: Log): number[] => log.entries.map((e) => e.term)
 
 export const leaderOfState = (state: ReplicaState): string => O.getOrElse(() => 'none')(state.leader)

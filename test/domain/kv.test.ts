@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyCommand, emptyKv, hasApplied, read, valuesOf } from '../../src/domain/kv'
+import { applyCommand, emptyKv, hasApplied, MID_GENERATION, midsOf, read, valuesOf } from '../../src/domain/kv'
 import type { NodeId } from '../../src/domain/wire'
 
 const put = (key: string, value: string, MID: string) =>
@@ -42,5 +42,19 @@ describe('the key-value state machine', () => {
     expect(read(kv, 'toString')).toBeUndefined()
     expect(hasApplied(kv, 'hasOwnProperty')).toBe(false)
     expect(valuesOf(kv)).toEqual({ ['__proto__']: 'a', constructor: 'b' })
+  })
+
+  it('remembers a MID for at least MID_GENERATION later puts, and at most two generations of MIDs in all', () => {
+    let kv = emptyKv
+    for (let i = 0; i < 2 * MID_GENERATION + 1; i++) kv = applyCommand(kv, put(`k${i % 7}`, `v${i}`, `m${i}`))
+    // Generations: m0.. filled the first, m50000.. the second, and m100000 started a third.
+    const { recent, older } = midsOf(kv)
+    expect(recent).toEqual([`m${2 * MID_GENERATION}`])
+    expect(older).toHaveLength(MID_GENERATION)
+    expect(hasApplied(kv, `m${MID_GENERATION}`)).toBe(true)
+    expect(hasApplied(kv, `m${MID_GENERATION - 1}`)).toBe(false)
+    // A retry of a put still remembered changes nothing; one forgotten is applied again.
+    expect(applyCommand(kv, put('k0', 'late', `m${MID_GENERATION}`))).toBe(kv)
+    expect(read(applyCommand(kv, put('k0', 'late', 'm0')), 'k0')).toBe('late')
   })
 })

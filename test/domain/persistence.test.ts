@@ -109,8 +109,8 @@ describe('Figure 2: persistent state is stored before responding to RPCs', () =>
     let stored = emptyPersistent
     const keep = (run: Run): Run => {
       for (const p of persists(run.effects)) {
-        storage.persist(p.hardState, p.log)
-        stored = afterWrites(stored, p.hardState, p.log)
+        storage.persist(p.hardState, p.log, p.snapshot)
+        stored = afterWrites(stored, p.hardState, p.log, p.snapshot)
       }
       return run
     }
@@ -121,7 +121,7 @@ describe('Figure 2: persistent state is stored before responding to RPCs', () =>
     for (const recovered of [storage.recover(), stored]) {
       expect(recovered.currentTerm).toBe(c.persistent.currentTerm)
       expect(recovered.votedFor).toEqual(c.persistent.votedFor)
-      expect([...recovered.log]).toEqual([...c.persistent.log])
+      expect(recovered.log.entries).toEqual(c.persistent.log.entries)
     }
   })
 })
@@ -129,11 +129,11 @@ describe('Figure 2: persistent state is stored before responding to RPCs', () =>
 describe('logWrite', () => {
   const log = logOf(noop(1), noop(1))
   it('is an append when the old last entry is still in place, a replacement from the first difference otherwise', () => {
-    const longer = [...log, noop(2)]
+    const [first, second] = log.entries
+    const longer = logOf(first!, second!, noop(2))
     expect(logWrite(log, longer)).toEqual({ from: 3, entries: [noop(2)] })
     expect(logWrite(log, log)).toBeUndefined()
-    const replaced = [log[0]!, log[1]!, noop(3)]
-    expect(logWrite(log, replaced)).toEqual({ from: 2, entries: [noop(3)] })
-    expect(logWrite(log, [log[0]!, log[1]!])).toEqual({ from: 2, entries: [] })
+    expect(logWrite(log, logOf(first!, noop(3)))).toEqual({ from: 2, entries: [noop(3)] })
+    expect(logWrite(log, logOf(first!))).toEqual({ from: 2, entries: [] })
   })
 })

@@ -7,8 +7,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { received, timerFired, type Event } from '../../src/domain/events'
-import { applyCommand, emptyKv } from '../../src/domain/kv'
-import type { Log } from '../../src/domain/log'
+import { applyCommand, emptyKv, encodeSnapshot, midsOf } from '../../src/domain/kv'
+import { lastIndex, termAt } from '../../src/domain/log'
 import type { ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
 import { sentMessages, type Effect } from '../../src/effects/effect'
@@ -102,6 +102,26 @@ const raftMessage: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('forward' as const),
     puts: fc.array(fc.record({ op: fc.constant('put' as const), key: text, value: text, client: nodeId, MID: text }), { maxLength: 3 }),
   }),
+  fc.record({
+    ...envelope,
+    type: fc.constant('snapshot' as const),
+    term: index,
+    lastIncludedIndex: index,
+    lastIncludedTerm: index,
+    offset: index,
+    data: fc.oneof(text, fc.constant(encodeSnapshot(emptyKv)), fc.constant(encodeSnapshot(applyCommand(emptyKv, { op: 'put', key: 'k', value: 'v', client: ME, MID: 'm9' })))),
+    done: fc.boolean(),
+    sentAt: time,
+  }),
+  fc.record({
+    ...envelope,
+    type: fc.constant('snapshotReply' as const),
+    term: index,
+    lastIncludedIndex: index,
+    nextOffset: index,
+    installed: fc.boolean(),
+    sentAt: time,
+  }),
   fc.record({ ...envelope, type: fc.constant('get' as const), MID: text, key: text }),
   fc.record({ ...envelope, type: fc.constant('put' as const), MID: text, key: text, value: text }),
   fc.record({ ...envelope, type: fc.constantFrom('hello' as const) }),
@@ -115,7 +135,7 @@ const looseObject = fc.record(
     src: fc.oneof(nodeId, anyValue),
     dst: fc.oneof(fc.constant(ME), anyValue),
     leader: fc.oneof(nodeId, anyValue),
-    type: fc.oneof(fc.constantFrom('vote', 'voteReply', 'append', 'appendReply', 'forward', 'get', 'put', 'hello', 'ok'), anyValue),
+    type: fc.oneof(fc.constantFrom('vote', 'voteReply', 'append', 'appendReply', 'forward', 'snapshot', 'snapshotReply', 'get', 'put', 'hello', 'ok'), anyValue),
     term: anyValue,
     pre: fc.oneof(fc.boolean(), anyValue),
     granted: fc.oneof(fc.boolean(), anyValue),
@@ -131,6 +151,13 @@ const looseObject = fc.record(
     conflictIndex: anyValue,
     conflictTerm: anyValue,
     puts: anyValue,
+    lastIncludedIndex: anyValue,
+    lastIncludedTerm: anyValue,
+    offset: anyValue,
+    data: anyValue,
+    done: fc.oneof(fc.boolean(), anyValue),
+    nextOffset: anyValue,
+    installed: fc.oneof(fc.boolean(), anyValue),
     MID: anyValue,
     key: anyValue,
     value: anyValue,
@@ -200,8 +227,11 @@ describe('property: no datagram makes step throw, and what it sends can be encod
             expectSendable(effects)
             state = next
           }
-          // Whatever arrived, the log keeps its sentinel.
-          expect(state.persistent.log[0]?.term).toBe(0)
+          // Whatever arrived, the log holds every index from its snapshot's end to its last, and what
+          // is applied is committed.
+          expect(termAt(state.persistent.log, lastIndex(state.persistent.log))).toBeDefined()
+          expect(state.lastApplied).toBeLessThanOrEqual(state.commitIndex)
+          expect(state.persistent.log.snapshotIndex).toBeLessThanOrEqual(state.lastApplied)
         }),
         { numRuns: 150 },
       )
@@ -211,10 +241,14 @@ describe('property: no datagram makes step throw, and what it sends can be encod
 
 // ---- Log Matching under a model of successive leaders -----------------------------------------
 
+/** The model's logs are arrays indexed by Raft index, with a sentinel of term 0 at index 0. */
+const SENTINEL: Entry = { term: 0, command: { op: 'noop' } }
+const asArray = (state: ReplicaState): Entry[] => [SENTINEL, ...state.persistent.log.entries]
+
 interface ModelLeader {
   readonly id: NodeId
   readonly term: number
-  readonly log: Log
+  readonly log: readonly Entry[]
   readonly commit: number
 }
 
@@ -232,7 +266,7 @@ const modelLeaders: fc.Arbitrary<ModelLeader[]> = fc
   )
   .map((plans) => {
     const leaders: ModelLeader[] = []
-    let log: Log = logOf()
+    let log: Entry[] = [SENTINEL]
     let term = 0
     let committed = 0
     plans.forEach((plan, i) => {
@@ -302,10 +336,10 @@ describe('property: Log Matching at a follower (§5.3, Figure 3)', () => {
           const before = state
           now += 10
           state = step(state, received(now, m))[0]
-          const log = state.persistent.log
+          const log = asArray(state)
           // Committed entries are never truncated or changed.
           expect(log.length).toBeGreaterThan(before.commitIndex)
-          expect(sameEntries(log.slice(0, before.commitIndex + 1), before.persistent.log.slice(0, before.commitIndex + 1))).toBe(true)
+          expect(sameEntries(log.slice(0, before.commitIndex + 1), asArray(before).slice(0, before.commitIndex + 1))).toBe(true)
           expect(state.commitIndex).toBeGreaterThanOrEqual(before.commitIndex)
           // Log Matching: an entry with the same index and term as a leader's means identical logs up to it.
           for (const leader of leaders) {
@@ -324,7 +358,7 @@ describe('property: Log Matching at a follower (§5.3, Figure 3)', () => {
           expect(state.lastApplied).toBe(state.commitIndex)
           const replay = log.slice(1, state.commitIndex + 1).reduce((kv, e) => applyCommand(kv, e.command), emptyKv)
           expect(state.kv.values.toJSON()).toEqual(replay.values.toJSON())
-          expect(state.kv.appliedMids.toJSON()).toEqual(replay.appliedMids.toJSON())
+          expect(midsOf(state.kv)).toEqual(midsOf(replay))
         }
       }),
       { numRuns: 300 },

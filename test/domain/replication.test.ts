@@ -56,7 +56,7 @@ describe('§5.3, leaders: sending entries', () => {
     expect(leader.commitIndex).toBe(1)
     const { state, sent } = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v' }))
     expect(terms(state.persistent.log)).toEqual([1, 1])
-    expect(state.persistent.log[2]).toEqual(putEntry(1, 'k', 'v', 'm1'))
+    expect(state.persistent.log.entries[1]).toEqual(putEntry(1, 'k', 'v', 'm1'))
     const appends = ofType(sent, 'append')
     expect(appends).toHaveLength(2)
     expect(new Set(appends.map((m) => m.dst)).size).toBe(2)
