@@ -1,0 +1,92 @@
+/**
+ * What the records of the replica's file say. Each payload is UTF-8 JSON, checked with io-ts on the
+ * way in; the kind byte (record-file.ts) says which of these it is:
+ *
+ *   1 identity  the first record of every file: format, the replica's ID and the cluster's IDs
+ *   2 write     one step's writes (group commit): the hard state and/or a log write
+ *   3 snapshot  RESERVED for §7 snapshots, not written yet: {index, term, data}, data an opaque
+ *               string (the state machine as the domain encodes it). Recovery would start from the
+ *               last snapshot, then apply the write records after it; the log write's `from` then
+ *               counts from the snapshot's index. Until then a file holding one is refused as one
+ *               written by a newer version, like any other unknown kind.
+ *
+ * The runtime knows the persistent state's shape (Figure 2: currentTerm, votedFor, log[]) and
+ * nothing else of Raft.
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import * as O from 'fp-ts/Option'
+import * as t from 'io-ts'
+import type { HardState, LogWrite } from '../effects/effect'
+import { Entry, NodeId } from '../domain/wire'
+
+export const RecordKind = { identity: 1, write: 2, snapshot: 3 } as const
+
+/** The format of the identity record this code writes and reads. */
+export const FORMAT = 1
+
+const Natural = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Natural')
+const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 1, 'Positive')
+
+const IdentityPayload = t.type({ format: Natural, id: NodeId, peers: t.array(NodeId) })
+
+const WritePayload = t.partial({
+  hardState: t.type({ currentTerm: Natural, votedFor: t.union([NodeId, t.null]) }),
+  log: t.type({ from: Positive, entries: t.array(Entry) }),
+})
+
+/** Whose file it is: a replica ID and the IDs of its peers (in any order). */
+export interface Identity {
+  readonly id: NodeId
+  readonly peers: readonly NodeId[]
+}
+
+/** One step's writes, as stored. */
+export interface StoredWrite {
+  readonly hardState: HardState | undefined
+  readonly log: LogWrite | undefined
+}
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8')
+
+export const identityPayload = (identity: Identity): Buffer =>
+  json({ format: FORMAT, id: identity.id, peers: [...identity.peers].sort() })
+
+export const writePayload = (write: StoredWrite): Buffer =>
+  json({
+    ...(write.hardState === undefined
+      ? {}
+      : { hardState: { currentTerm: write.hardState.currentTerm, votedFor: O.toNullable(write.hardState.votedFor) } }),
+    ...(write.log === undefined ? {} : { log: write.log }),
+  })
+
+const decodeJson = <A>(codec: t.Type<A, unknown>, what: string, payload: Buffer): E.Either<string, A> =>
+  pipe(
+    E.tryCatch(() => JSON.parse(payload.toString('utf8')) as unknown, () => `${what} record: not JSON`),
+    E.chain((value) => pipe(codec.decode(value), E.mapLeft(() => `${what} record: not the expected fields`))),
+  )
+
+export const decodeIdentity = (payload: Buffer): E.Either<string, Identity> =>
+  pipe(
+    decodeJson(IdentityPayload, 'identity', payload),
+    E.filterOrElse(
+      ({ format }) => format === FORMAT,
+      ({ format }) => `identity record: format ${format}, and this replica reads format ${FORMAT} (written by another version)`,
+    ),
+    E.map(({ id, peers }) => ({ id, peers })),
+  )
+
+export const decodeWrite = (payload: Buffer): E.Either<string, StoredWrite> =>
+  pipe(
+    decodeJson(WritePayload, 'write', payload),
+    E.map(({ hardState, log }) => ({
+      hardState: hardState === undefined ? undefined : { currentTerm: hardState.currentTerm, votedFor: O.fromNullable(hardState.votedFor) },
+      log,
+    })),
+  )
+
+/** Whether two identities name the same cluster: the same IDs, in whatever order. */
+export const sameMembers = (a: readonly NodeId[], b: readonly NodeId[]): boolean => {
+  const sortedB = [...b].sort()
+  return a.length === b.length && [...a].sort().every((id, i) => id === sortedB[i])
+}
