@@ -2,13 +2,21 @@
  * The `3700kvstore` executable: parse argv, bind a UDP socket on localhost, run the replica.
  * Quiet by default (the simulator's log reading is slow); RAFTKV_TRACE=1 writes a readable
  * per-replica trace on stderr.
+ *
+ * With `--data DIR` (or RAFTKV_DATA=DIR) the persistent state lives in DIR/<id>/ and a restarted
+ * replica recovers it. Exit codes: 2 bad arguments, 3 a data directory that cannot be used (corrupt,
+ * unreadable, another replica's or another cluster's), 4 a write or sync that failed while running.
  */
 import * as dgram from 'node:dgram'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
 import { seedFrom } from '../domain/random'
+import { lastIndex } from '../domain/log'
 import { initialState } from '../domain/state'
 import { parseArgs, USAGE } from './argv'
+import { DiskStorage } from './disk-storage'
+import { MemoryStorage, type Storage, type StorageFailure } from './storage'
+import type { Identity } from './storage-records'
 import { ReplicaRuntime } from './replica'
 import { EventRecorder } from './event-recorder'
 import { StepTimings } from './step-timing'
@@ -24,6 +32,20 @@ const WARMUP_BUDGET_MS = 400
  */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
+const EXIT_BAD_DATA_DIR = 3
+const EXIT_STORAGE_FAILED = 4
+
+/** The storage the command line asks for, or the process exits saying why the directory is refused. */
+const openStorage = (dataDir: string | undefined, identity: Identity): Storage => {
+  if (dataDir === undefined) return new MemoryStorage()
+  const opened = DiskStorage.open(dataDir, identity)
+  if (E.isLeft(opened)) {
+    process.stderr.write(`3700kvstore ${identity.id}: refusing the data directory ${dataDir}: ${opened.left.message}\n`)
+    process.exit(EXIT_BAD_DATA_DIR)
+  }
+  return opened.right
+}
+
 const main = (): void => {
   const args = parseArgs(process.argv.slice(2))
   if (E.isLeft(args)) {
@@ -31,6 +53,11 @@ const main = (): void => {
     process.exit(2)
   }
   const { port, id, peers } = args.right
+  const dataDir = args.right.dataDir ?? (process.env.RAFTKV_DATA || undefined)
+  const storage = openStorage(dataDir, { id, peers })
+  // Figure 2's persistent state as stored; the state machine is rebuilt by applying committed
+  // entries again as this replica learns the commit index.
+  const persistent = storage.recover()
   const trace = process.env.RAFTKV_TRACE
     ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
     : undefined
@@ -53,7 +80,7 @@ const main = (): void => {
           trace?.(`warm-up: ${events} events, ${applied} entries applied`)
         }
   const runtime = new ReplicaRuntime(
-    initialState({ id, peers, seed }),
+    initialState({ id, peers, seed }, persistent),
     {
       now: () => performance.now(),
       // The socket is connected to the simulator's port: no address to resolve per datagram. Only
@@ -69,8 +96,19 @@ const main = (): void => {
       trace,
       timings,
       recorder,
+      storage,
+      onStorageFailure: (failure: StorageFailure) => {
+        process.stderr.write(`3700kvstore ${id}: stopping: ${failure.message}\n`)
+        try {
+          socket.close()
+        } catch {
+          // already closed
+        }
+        process.exit(EXIT_STORAGE_FAILED)
+      },
     },
   )
+  trace?.(`recovered term ${persistent.currentTerm}, ${lastIndex(persistent.log)} log entries (${persistent.log.snapshotIndex} of them in a snapshot)${dataDir === undefined ? ' (in memory)' : ` from ${dataDir}`}`)
 
   const shutdown = (): void => {
     runtime.stop()

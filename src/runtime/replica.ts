@@ -12,7 +12,7 @@ import { step } from '../domain/step'
 import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
 import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
-import { MemoryStorage, type Storage } from './storage'
+import { MemoryStorage, StorageFailure, type Storage } from './storage'
 import { NamedTimers } from './timers'
 
 /** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
@@ -29,6 +29,11 @@ export interface ReplicaIO {
   readonly recorder?: EventRecorder
   /** Where the persistent state is stored (default: in memory). */
   readonly storage?: Storage
+  /**
+   * Told when the storage could not make a step's writes durable; the runtime has stopped and sent
+   * nothing of that step. The executable exits.
+   */
+  readonly onStorageFailure?: (failure: StorageFailure) => void
 }
 
 export class ReplicaRuntime {
@@ -74,9 +79,11 @@ export class ReplicaRuntime {
     this.dispatch(timerFired(now, timer))
   }
 
+  /** No more events; the storage lets go of its files. */
   stop(): void {
     this.stopped = true
     this.timers.stop()
+    this.storage.close()
   }
 
   get current(): ReplicaState {
@@ -97,7 +104,16 @@ export class ReplicaRuntime {
     }
     const [next, effects] = result
     this.state = next
-    perform(effects, this.handlers)
+    try {
+      perform(effects, this.handlers)
+    } catch (error) {
+      if (!(error instanceof StorageFailure)) throw error
+      // The persist effect comes first, so nothing of this step has left. Stop here rather than
+      // answer later from a state that is not stored.
+      this.stop()
+      if (this.io.onStorageFailure === undefined) throw error
+      this.io.onStorageFailure(error)
+    }
   }
 
   /** How this runtime carries out effects: the socket, Node's timers, the trace. */

@@ -13,6 +13,8 @@ export interface CliOptions {
   silent: boolean
   /** Today's unpaced routing instead of the course simulator's pace. */
   fast: boolean
+  /** Replicas on disk (a temporary RAFTKV_DATA per run), whatever the scenario. */
+  durable: boolean
   help: boolean
 }
 
@@ -31,13 +33,15 @@ Options:
                            routing, for checks); by default kvsim routes at the course simulator's
                            pace: one datagram per readable replica socket per round, in ID order,
                            each datagram and copy costing CPU time, requests fired as a round ends
+  --durable                the replicas keep their state on disk, in a temporary data directory per run
+                           (RAFTKV_DATA; removed after): always so for a scenario with a restart event
   -s, --silent             replicas' output to /dev/null (the default)
   -v, --verbose            print the replicas' output, each line with the time and the replica's ID
   -h, --help               this text
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, durable: false, help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -59,6 +63,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--timeline': options.timeline = value(); break
       case '--history': options.history = value(); break
       case '--fast': options.fast = true; break
+      case '--durable': options.durable = true; break
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break
       case '-h': case '--help': options.help = true; break

@@ -131,6 +131,12 @@ export class Pacer<T> {
     this.queues.set(socket, [])
   }
 
+  /** A new socket for `socket`'s replica (a restart): its datagrams wait for rounds again. */
+  reopen(socket: string): void {
+    this.open.add(socket)
+    this.queues.set(socket, [])
+  }
+
   /** Datagrams waiting on `socket`'s socket. */
   waiting(socket: string): number {
     return this.queues.get(socket)?.length ?? 0

@@ -28,8 +28,14 @@ export const PUBLIC_SCENARIOS = [
  */
 export const CLUSTER_SIZE_SCENARIOS = ['size-3', 'size-7', 'size-21'] as const
 
+/**
+ * The project's scenarios with kvsim's own `restart` event: killed replicas come back on their data
+ * directories (so these run with the replicas on disk), with drops.
+ */
+export const RESTART_SCENARIOS = ['restart-1', 'restart-2'] as const
+
 /** Every scenario `npm run bench` runs by default. */
-export const BENCH_SCENARIOS = [...PUBLIC_SCENARIOS, ...CLUSTER_SIZE_SCENARIOS] as const
+export const BENCH_SCENARIOS = [...PUBLIC_SCENARIOS, ...CLUSTER_SIZE_SCENARIOS, ...RESTART_SCENARIOS] as const
 
 export function publicScenarioFiles(): string[] {
   return PUBLIC_SCENARIOS.map((name) => path.join(repoRoot(), 'configs', `${name}.json`))

@@ -37,6 +37,8 @@ export interface SpawnOptions {
   program: string
   args: string[]
   cwd: string
+  /** Environment variables added to kvsim's own. */
+  env?: Record<string, string>
   /** Called with each output line when the replica's output is shown; undefined means /dev/null. */
   onLine?: (line: string) => void
 }
@@ -45,6 +47,7 @@ export function spawnReplica(id: string, options: SpawnOptions): ReplicaProcess 
   installExitHook()
   const child = spawn(options.program, options.args, {
     cwd: options.cwd,
+    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
     detached: true,
     stdio: options.onLine ? ['ignore', 'pipe', 'pipe'] : 'ignore',
   })

@@ -16,7 +16,8 @@ export function formatRun(result: RunResult): string {
   const s = result.scenario
   lines.push(`== ${s.name}: ${s.replicas} replicas, ${s.requests} requests, mix ${s.mix}, drops ${s.drops}, seed ${result.seed}`)
   const routing = result.pacing === 'paced' ? `, paced routing (${result.rounds ?? 0} rounds)` : result.pacing === 'fast' ? ', fast routing' : ''
-  lines.push(`   replica ${result.replica}; ran ${result.elapsedSeconds.toFixed(1)} s (${result.stopReason})${routing}`)
+  const storage = result.dataDir === undefined ? '' : `, replicas on disk in ${result.dataDir} (removed)`
+  lines.push(`   replica ${result.replica}; ran ${result.elapsedSeconds.toFixed(1)} s (${result.stopReason})${routing}${storage}`)
   if (result.events.length > 0) {
     lines.push('Events:')
     for (const event of result.events) lines.push(`  ${event.at.toFixed(2).padStart(7)} s  ${event.type}: ${event.detail}`)

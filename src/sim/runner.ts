@@ -4,6 +4,7 @@
  */
 import * as dgram from 'dgram'
 import * as fs from 'fs'
+import * as os from 'os'
 import * as path from 'path'
 import { AddressInfo } from 'net'
 import { Prng, randomStreams } from './prng'
@@ -35,6 +36,12 @@ export interface RunOptions {
    * moment Node reads it, and requests and events fired by their own timers.
    */
   pacing?: Readonly<PacingCosts> | 'fast'
+  /**
+   * Replicas keep their persistent state on disk: each run gets a temporary data directory, given
+   * to every replica as RAFTKV_DATA and removed after the run. Always so for a scenario with a
+   * `restart` event (a replica restarted without its data would have forgotten its votes and log).
+   */
+  durable?: boolean
 }
 
 export interface Progress {
@@ -52,6 +59,8 @@ export interface RunResult {
   score: Score
   elapsedSeconds: number
   stopReason: string
+  /** Where the replicas kept their state (RAFTKV_DATA), removed after the run; undefined: in memory. */
+  dataDir?: string
   /** 'fast', or 'paced' (the course simulator's pace). */
   pacing?: 'fast' | 'paced'
   /** Routing rounds played when paced (idle ones included); 0 when fast. */
@@ -88,6 +97,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const endpoints = new Map<string, Endpoint>()
   const processes = new Map<string, ReplicaProcess>()
   const killing: Promise<void>[] = []
+  const restarting: Promise<void>[] = []
+  /** Set once the run is over: a restart still waiting for its old process starts nothing. */
+  let over = false
+  const durable = options.durable === true || scenario.events.some((event) => event.type === 'restart')
+  const dataDir = durable ? fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-data-')) : undefined
+  /** Each replica's peers in the order its command line gives them, the same at a restart. */
+  const peersOf = new Map<string, string[]>()
   const slowExits: RunResult['slowExits'] = []
   const timers: NodeJS.Timeout[] = []
   const costs = options.pacing === 'fast' ? undefined : options.pacing ?? COURSE_PACING
@@ -124,6 +140,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     )
   }
 
+  let restart: (id: string) => Promise<void> = async () => undefined
+
   const apply = (effects: Effect[], created = false): void => {
     for (const effect of effects) {
       switch (effect.type) {
@@ -142,6 +160,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         case 'kill':
           closeEndpoint(effect.replica)
           stopProcess(effect.replica, true)
+          break
+        case 'restart':
+          restarting.push(restart(effect.replica))
           break
         case 'close':
           closeEndpoint(effect.replica)
@@ -181,25 +202,45 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         },
       })
     }
-    for (const id of sim.replicas) {
-      const endpoint = endpoints.get(id)!
+    const listen = (id: string, endpoint: Endpoint): void => {
       endpoint.socket.on('message', (bytes, from) => {
         if (!endpoint.open) return
         if (pacer) pacer.receive(id, { bytes, from })
         else route(id, { bytes, from })
       })
     }
+    for (const id of sim.replicas) listen(id, endpoints.get(id)!)
+
+    const start = (id: string): void => {
+      const port = (endpoints.get(id)!.socket.address() as AddressInfo).port
+      processes.set(id, spawnReplica(id, {
+        program: options.replica,
+        args: [String(port), id, ...peersOf.get(id)!],
+        cwd: options.cwd,
+        env: dataDir === undefined ? undefined : { RAFTKV_DATA: dataDir },
+        onLine: options.silent ? undefined : (line) => (options.log ?? console.log)(`[${now().toFixed(3).padStart(8)} ${id}] ${line}`),
+      }))
+    }
+    // kvsim's restart: once the killed process has exited (its data directory is then its own), a
+    // new socket and the same command line with that socket's port; the replica says hello again.
+    restart = async (id: string): Promise<void> => {
+      await processes.get(id)?.exited
+      if (over) return
+      const endpoint = await openEndpoint()
+      if (over) {
+        endpoint.socket.close()
+        return
+      }
+      endpoints.set(id, endpoint)
+      listen(id, endpoint)
+      pacer?.reopen(id)
+      start(id)
+    }
 
     const peerOrder = new Prng(options.seed, 4)
     for (const id of sim.replicas) {
-      const port = (endpoints.get(id)!.socket.address() as AddressInfo).port
-      const peers = peerOrder.sample(sim.replicas.filter((other) => other !== id), sim.replicas.length - 1)
-      processes.set(id, spawnReplica(id, {
-        program: options.replica,
-        args: [String(port), id, ...peers],
-        cwd: options.cwd,
-        onLine: options.silent ? undefined : (line) => (options.log ?? console.log)(`[${now().toFixed(3).padStart(8)} ${id}] ${line}`),
-      }))
+      peersOf.set(id, peerOrder.sample(sim.replicas.filter((other) => other !== id), sim.replicas.length - 1))
+      start(id)
     }
     startedAt = performance.now()
     pacer?.start()
@@ -236,7 +277,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (const id of sim.replicas) closeEndpoint(id)
 
     const unexpectedExits = [...processes.values()]
-      .filter((p) => p.hasExited() && !sim.killed.includes(p.id) && !sim.died.some((d) => d.replica === p.id))
+      .filter((p) => p.hasExited() && !sim.isDown(p.id) && !sim.died.some((d) => d.replica === p.id))
       .map((p) => `${p.id}${p.unexpectedExit ? ` (${p.unexpectedExit})` : ''}`)
 
     return {
@@ -246,6 +287,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       score: score(sim),
       elapsedSeconds,
       stopReason,
+      dataDir,
       pacing: pacer ? 'paced' : 'fast',
       rounds: pacer?.rounds ?? 0,
       events: sim.firedEvents,
@@ -257,12 +299,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       harnessDrops,
     }
   } finally {
+    over = true
+    await Promise.all(restarting)
     pacer?.stop()
     for (const timer of timers) clearTimeout(timer)
     for (const id of endpoints.keys()) closeEndpoint(id)
     for (const id of processes.keys()) stopProcess(id, false)
     await Promise.all(killing)
     for (const replica of processes.values()) if (replica.child.pid !== undefined) signalGroup(replica.child.pid, 'SIGKILL')
+    await Promise.all([...processes.values()].map((replica) => replica.exited))
+    if (dataDir !== undefined) fs.rmSync(dataDir, { recursive: true, force: true })
   }
 }
 

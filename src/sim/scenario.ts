@@ -1,12 +1,14 @@
 /**
  * Scenario files (configs/*.json), decoded with io-ts, with the protocol's defaults filled in.
+ * One event type is kvsim's own, not the course's: `restart` starts the replica killed longest ago
+ * (and not restarted since) again on its data directory (see runner.ts and the README).
  */
 import * as fs from 'fs'
 import * as path from 'path'
 import * as t from 'io-ts'
 import { isLeft } from 'fp-ts/Either'
 
-const EVENT_TYPES = ['kill_leader', 'kill_non_leader', 'part_easy', 'part_hard', 'part_end'] as const
+const EVENT_TYPES = ['kill_leader', 'kill_non_leader', 'part_easy', 'part_hard', 'part_end', 'restart'] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
 const between = (name: string, min: number, max: number) =>

@@ -17,6 +17,8 @@ export type Effect =
   | { type: 'send'; to: string; bytes: Buffer }
   /** Kill event: close the replica's socket and SIGTERM its process group. */
   | { type: 'kill'; replica: string }
+  /** Restart event (kvsim's own): a new socket, and the killed replica's program started again on its data. */
+  | { type: 'restart'; replica: string }
   /** The replica sent an empty or non-UTF-8 datagram: close it (it counts as died). */
   | { type: 'close'; replica: string }
   /** End the run now (packet storm, or no replica alive). */
@@ -26,6 +28,8 @@ interface ReplicaStatus {
   helloed: boolean
   socketOpen: boolean
   living: boolean
+  /** Restarted and not yet said hello: what is routed to it is lost, as to a killed replica. */
+  restarting: boolean
 }
 
 export interface FiredEvent {
@@ -40,6 +44,8 @@ export interface FiredEvent {
  */
 export interface SimulationObserver {
   hello(at: number, replica: string): void
+  /** A killed replica was started again (kvsim's `restart` event). */
+  restarted(at: number, replica: string): void
   /** A replica-to-replica datagram (or broadcast) and what became of its copies. */
   datagram(at: number, message: Message, fanOut: FanOut): void
   /** The first attempt of a new client request. */
@@ -61,6 +67,9 @@ export class Simulation {
   private readonly status = new Map<string, ReplicaStatus>()
   readonly died: { replica: string; at: number; reason: string }[] = []
   readonly killed: string[] = []
+  /** Killed and not restarted since, the longest dead first. */
+  private readonly down: string[] = []
+  lostBeforeRestartHello = 0
   readonly incorrect: { at: number; reason: string }[] = []
   readonly firedEvents: FiredEvent[] = []
   readonly leaderHistory: { at: number; leader: string }[] = []
@@ -74,7 +83,7 @@ export class Simulation {
     private readonly observer?: SimulationObserver,
   ) {
     this.replicas = replicaIds(scenario.replicas)
-    for (const id of this.replicas) this.status.set(id, { helloed: false, socketOpen: true, living: true })
+    for (const id of this.replicas) this.status.set(id, { helloed: false, socketOpen: true, living: true, restarting: false })
     this.network = new Network(this.replicas, scenario.drops, random.network)
     this.clients = new ClientPool(clientIds(scenario.replicas), scenario.mix, random.workload, {
       living: () => this.living(),
@@ -103,10 +112,17 @@ export class Simulation {
       case 'incorrect':
         this.markIncorrect(now, `from socket ${socketOf}: ${classified.reason}`)
         return []
-      case 'hello':
-        this.status.get(socketOf)!.helloed = true
+      case 'hello': {
+        const status = this.status.get(socketOf)!
+        status.helloed = true
+        if (status.restarting) {
+          // Back: clients and kill events may choose it again.
+          status.restarting = false
+          status.living = true
+        }
         this.observer?.hello(now, socketOf)
         return [{ type: 'hello', replica: socketOf }]
+      }
       case 'message':
         break
     }
@@ -190,12 +206,28 @@ export class Simulation {
         this.network.heal()
         detail = 'healed'
         break
+      case 'restart': {
+        const replica = this.down.shift()
+        if (replica === undefined) detail = 'no killed replica to restart'
+        else {
+          this.status.set(replica, { helloed: false, socketOpen: true, living: false, restarting: true })
+          this.observer?.restarted(now, replica)
+          effects.push({ type: 'restart', replica })
+          detail = `restarted ${replica}`
+        }
+        break
+      }
     }
     this.firedEvents.push({ type, at: now, detail })
     const majority = this.network.majoritySide()
     this.observer?.event(this.firedEvents[this.firedEvents.length - 1]!, majority === null ? null : [...majority])
     if (this.living().length === 0) effects.push(this.stop('no replica alive'))
     return effects
+  }
+
+  /** Whether `replica` was killed and not restarted since. */
+  isDown(replica: string): boolean {
+    return this.down.includes(replica)
   }
 
   /** The socket layer could not hand a datagram to the kernel in time. */
@@ -215,6 +247,11 @@ export class Simulation {
       this.lostToClosedSockets++
       return []
     }
+    if (!status.helloed && status.restarting) {
+      // kvsim's restart: the peers do not know it is back, and nothing said it must wait for them.
+      this.lostBeforeRestartHello++
+      return []
+    }
     if (!status.helloed) {
       // Protocol: routing to a replica before its hello removes it from the living set.
       if (status.living) {
@@ -232,6 +269,7 @@ export class Simulation {
     status.living = false
     status.socketOpen = false
     this.killed.push(replica)
+    this.down.push(replica)
     this.observer?.killed(now, replica)
     return { type: 'kill', replica }
   }

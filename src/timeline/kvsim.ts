@@ -79,6 +79,9 @@ export class KvsimTimeline implements SimulationObserver {
         this.recorder.partition(t, null, '', '')
         this.recorder.event(t, 'heal', 'part_end', 'part_end: healed')
         break
+      case 'restart':
+        this.recorder.event(t, 'event', 'restart', `restart: ${event.detail}`)
+        break
       default:
         this.recorder.event(t, 'kill', event.type, `${event.type}: ${event.detail}`)
     }
@@ -86,6 +89,11 @@ export class KvsimTimeline implements SimulationObserver {
 
   killed(at: number, replica: string): void {
     this.recorder.down(at * MS, replica, 'killed', `${replica} killed`)
+  }
+
+  restarted(at: number, replica: string): void {
+    this.recorder.mark(at * MS, replica, 'restarted', `${replica} restarted on its data directory`)
+    this.recorder.setRole(at * MS, replica, 'starting', this.recorder.current(replica)?.term ?? null)
   }
 
   died(at: number, replica: string, reason: string): void {

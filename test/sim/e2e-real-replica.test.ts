@@ -1,6 +1,8 @@
 /**
  * End to end: the project's real replica (./3700kvstore, built by `npm test` before vitest) through
- * a shortened scenario with drops, one hard partition and one leader kill. Correctness must pass.
+ * a shortened scenario with drops, one hard partition and one leader kill; and one with kvsim's
+ * restart event, where a majority exists again only once a killed replica is back on its data.
+ * Correctness must pass.
  */
 import * as fs from 'fs'
 import * as os from 'os'
@@ -37,6 +39,42 @@ describe('kvsim with the real replica', () => {
       // buffers overflowed lost client traffic the protocol never loses: that is kvsim's failure.
       expect(result.harnessDrops ?? 0, report).toBe(0)
       expect(result.score.correct, report).toBe(true)
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it('passes correctness when killed replicas restart on their data directories (3 replicas, two killed)', async () => {
+    const scenario = shortScenario({
+      lifetime: 10,
+      replicas: 3,
+      requests: 150,
+      mix: 0.5,
+      drops: 0.05,
+      start_wait: 2,
+      end_wait: 3,
+      events: [
+        { type: 'kill_leader', time: 1.5 },
+        { type: 'kill_non_leader', time: 3 },
+        // One replica alive: no majority until a restarted one is back with its term and log.
+        { type: 'restart', time: 4.5 },
+        { type: 'restart', time: 6.5 },
+      ],
+      tests: { maximum_get_generation_fail_fraction: 0.5 },
+    })
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-e2e-'))
+    try {
+      const result = await runScenario(scenario, { replica, seed: 77, silent: true, cwd })
+      const report = formatRun(result)
+      expect(result.harnessDrops ?? 0, report).toBe(0)
+      expect(result.dataDir, report).toBeDefined()
+      expect(result.events.map((e) => e.detail).filter((d) => d.startsWith('restarted')), report).toHaveLength(2)
+      expect(result.unexpectedExits, report).toEqual([])
+      expect(result.score.correct, report).toBe(true)
+      // Requests went on being answered after the restarts.
+      const lastAnswer = Math.max(...result.history.flatMap((op) => (op.completedAt === undefined ? [] : [op.completedAt])))
+      expect(lastAnswer, report).toBeGreaterThan(scenario.startWait + 7)
+      expect(fs.existsSync(result.dataDir!), 'the run removes its data directory').toBe(false)
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true })
     }

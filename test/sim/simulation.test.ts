@@ -119,4 +119,28 @@ describe('Simulation', () => {
     sim.onDatagram('0000', bytes({ src: '0000', dst: '0001', leader: '0015', type: 'v' }), 1)
     expect(sim.incorrect).toHaveLength(1)
   })
+
+  it('restart (kvsim\'s own event) brings back the replica killed longest ago; it lives again once it says hello', () => {
+    const sim = started()
+    sim.onDatagram('0000', bytes({ src: '0000', dst: '0001', leader: '0000', type: 'append' }), 0.5)
+    expect(sim.onEvent('kill_leader', 1)).toEqual([{ type: 'kill', replica: '0000' }])
+    const second = sim.onEvent('kill_non_leader', 2)
+    const victim = (second[0] as { replica: string }).replica
+    expect(sim.isDown('0000') && sim.isDown(victim)).toBe(true)
+
+    expect(sim.onEvent('restart', 3)).toEqual([{ type: 'restart', replica: '0000' }])
+    expect(sim.isDown('0000')).toBe(false)
+    // Before its new hello: what is routed to it is lost, and it does not die for it.
+    expect(sends(sim.onDatagram('0001', bytes({ src: '0001', dst: '0000', leader: 'FFFF', type: 'vote' }), 3.1))).toEqual([])
+    expect(sim.lostBeforeRestartHello).toBe(1)
+    expect(sim.died).toEqual([])
+    expect(sim.living()).not.toContain('0000')
+    sim.onDatagram('0000', hello('0000'), 3.2)
+    expect(sim.living()).toContain('0000')
+    expect(sends(sim.onDatagram('0001', bytes({ src: '0001', dst: '0000', leader: 'FFFF', type: 'vote' }), 3.3))).toEqual(['0000'])
+
+    expect(sim.onEvent('restart', 4)).toEqual([{ type: 'restart', replica: victim }])
+    expect(sim.onEvent('restart', 5)).toEqual([])
+    expect(sim.firedEvents.map((e) => e.detail).slice(-3)).toEqual(['restarted 0000', `restarted ${victim}`, 'no killed replica to restart'])
+  })
 })

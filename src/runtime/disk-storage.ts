@@ -1,0 +1,327 @@
+/**
+ * Figure 2's persistent state on disk: one append-only record file per replica, `DIR/<id>/raft.log`
+ * (framing: record-file.ts; payloads: storage-records.ts).
+ *
+ * - Figure 2: persistent state is "updated on stable storage before responding to RPCs". `persist`
+ *   returns only once the step's writes are synced, and the runtime sends nothing of that step
+ *   before. A step's writes are one record, one write and one fdatasync (group commit per event).
+ * - A write or sync that fails throws StorageFailure: the replica must stop, not go on answering
+ *   from state that may not be stored (after a failed fsync the kernel may have dropped the dirty
+ *   pages, so trying again proves nothing).
+ * - Opening recovers what the file holds: the identity must be this replica's in this cluster, every
+ *   record must check, and only a torn last record (a crash in the middle of a write) is cut.
+ *   Anything else is a DataDirError: never a silent start from empty.
+ * - The file is rewritten (a fresh file with the live state, synced, renamed over the old one, the
+ *   directory synced) when it has grown well past the live state, so it stays bounded by the live
+ *   state: the snapshot and the log after it (§7).
+ * - What the records add up to is the domain's own rule for stored writes (durability.afterWrites),
+ *   the one check:sim and the in-memory store use.
+ */
+import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import * as O from 'fp-ts/Option'
+import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import { afterWrites } from '../domain/durability'
+import { encodeSnapshot } from '../domain/kv'
+import { lastIndex } from '../domain/log'
+import { emptyPersistent, type PersistentState } from '../domain/state'
+import type { Entry } from '../domain/wire'
+import { frameRecord, scanRecords } from './record-file'
+import { describeFsError, nodeFs, type StorageFs } from './storage-fs'
+import {
+  decodeIdentity,
+  decodeWrite,
+  identityPayload,
+  RecordKind,
+  sameMembers,
+  writePayload,
+  type Identity,
+} from './storage-records'
+import { StorageFailure, type Storage } from './storage'
+
+export const LOG_FILE = 'raft.log'
+const NEW_FILE_SUFFIX = '.new'
+
+/** Why a data directory was refused. */
+export type DataDirProblem = 'unusable' | 'corrupt' | 'otherReplica' | 'otherCluster'
+
+export class DataDirError extends Error {
+  constructor(
+    readonly problem: DataDirProblem,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface CompactionPolicy {
+  /** Rewrite when the file exceeds `factor` times the live state's size plus `slackBytes`. */
+  readonly factor: number
+  readonly slackBytes: number
+}
+
+export const defaultCompaction: CompactionPolicy = { factor: 2, slackBytes: 1 << 20 }
+
+export interface DiskStorageOptions {
+  readonly fs?: StorageFs
+  readonly compaction?: CompactionPolicy
+}
+
+export class DiskStorage implements Storage {
+  private fd: number | undefined
+  private fileBytes = 0
+  /** About how many bytes the live state takes in a record: the snapshot and the log's entries. */
+  private liveBytes = 0
+  private readonly fs: StorageFs
+  private readonly compaction: CompactionPolicy
+  private readonly file: string
+  /** How many times the file was rewritten since it was opened (for tests and the bench). */
+  compactions = 0
+
+  private constructor(
+    private readonly directory: string,
+    private readonly identity: Identity,
+    /** What the file holds: the persistent state a restart recovers. */
+    private state: PersistentState,
+    options: DiskStorageOptions,
+  ) {
+    this.fs = options.fs ?? nodeFs
+    this.compaction = options.compaction ?? defaultCompaction
+    this.file = path.join(directory, LOG_FILE)
+    this.liveBytes = liveBytesOf(state)
+  }
+
+  /**
+   * Opens (or creates) `dataDir/<id>/raft.log` and recovers what it holds. Left: the directory is
+   * unusable, corrupt, or another replica's or another cluster's.
+   */
+  static open(dataDir: string, identity: Identity, options: DiskStorageOptions = {}): E.Either<DataDirError, DiskStorage> {
+    const fs = options.fs ?? nodeFs
+    const directory = path.join(dataDir, identity.id)
+    const file = path.join(directory, LOG_FILE)
+    const unusable = (what: string, error: unknown) => E.left(new DataDirError('unusable', `${what}: ${describeFsError(error)}`))
+
+    let created = false
+    try {
+      created = fs.mkdirSync(directory, { recursive: true }) !== undefined
+    } catch (error) {
+      return unusable(`cannot use ${directory} as the replica's directory`, error)
+    }
+    let bytes: Buffer | undefined
+    try {
+      bytes = fs.readFileSync(file)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return unusable(`cannot read ${file}`, error)
+    }
+
+    if (bytes === undefined) {
+      const storage = new DiskStorage(directory, identity, emptyPersistent, options)
+      try {
+        storage.rewrite()
+        // The new directory's own entry in the data directory must be durable too.
+        if (created) syncDirectory(fs, dataDir)
+      } catch (error) {
+        storage.close()
+        return unusable(`cannot create ${file}`, error)
+      }
+      return E.right(storage)
+    }
+
+    const replayed = replay(file, bytes, identity)
+    if (E.isLeft(replayed)) return replayed
+    const { state, goodBytes, tornBytes } = replayed.right
+    const storage = new DiskStorage(directory, identity, state, options)
+    try {
+      storage.fd = fs.openSync(file, 'r+')
+      if (tornBytes > 0) {
+        // A crash in the middle of the last write: nothing was sent that depended on it.
+        fs.ftruncateSync(storage.fd, goodBytes)
+        fs.fdatasyncSync(storage.fd)
+      }
+      storage.fileBytes = goodBytes
+      storage.compactIfLarge()
+    } catch (error) {
+      storage.close()
+      return unusable(`cannot write ${file}`, error)
+    }
+    return E.right(storage)
+  }
+
+  persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
+    if (hardState === undefined && log === undefined && snapshot === undefined) return
+    const problem = writeProblem(this.state, log, snapshot)
+    if (problem !== undefined) throw new RangeError(problem)
+    this.append(frameRecord(RecordKind.write, writePayload({ hardState, log, snapshot })))
+    const appendOnly = snapshot === undefined && log !== undefined && log.from === lastIndex(this.state.log) + 1
+    this.state = afterWrites(this.state, hardState, log, snapshot)
+    // An append adds its entries; anything else (a truncation, a snapshot) is counted afresh.
+    if (appendOnly) this.liveBytes += entriesBytes(log.entries)
+    else if (log !== undefined || snapshot !== undefined) this.liveBytes = liveBytesOf(this.state)
+    this.compactIfLarge()
+  }
+
+  recover(): PersistentState {
+    return this.state
+  }
+
+  close(): void {
+    if (this.fd === undefined) return
+    try {
+      this.fs.closeSync(this.fd)
+    } catch {
+      // Closing cannot lose what was synced.
+    }
+    this.fd = undefined
+  }
+
+  /** The file's size in bytes, as written. */
+  get bytes(): number {
+    return this.fileBytes
+  }
+
+  /** One record, written whole at the end of the file and synced. */
+  private append(record: Buffer): void {
+    const fd = this.fd
+    if (fd === undefined) throw new StorageFailure(`${this.file} is closed`)
+    try {
+      writeWhole(this.fs, fd, record, this.fileBytes)
+      this.fs.fdatasyncSync(fd)
+    } catch (error) {
+      throw new StorageFailure(`cannot store a write in ${this.file}: ${describeFsError(error)}`)
+    }
+    this.fileBytes += record.length
+  }
+
+  private compactIfLarge(): void {
+    const live = this.liveBytes + 4096
+    if (this.fileBytes <= this.compaction.factor * live + this.compaction.slackBytes) return
+    try {
+      this.rewrite()
+    } catch (error) {
+      throw new StorageFailure(`cannot compact ${this.file}: ${describeFsError(error)}`)
+    }
+    this.compactions++
+  }
+
+  /**
+   * A fresh file with the identity and the live state, synced, then renamed over the old one and
+   * the directory synced: after a crash at any point the file is either the old one or the new.
+   */
+  private rewrite(): void {
+    const next = this.file + NEW_FILE_SUFFIX
+    const records = [frameRecord(RecordKind.identity, identityPayload(this.identity))]
+    const { currentTerm, votedFor, log, snapshot } = this.state
+    if (currentTerm > 0 || O.isSome(votedFor) || lastIndex(log) > 0) {
+      records.push(
+        frameRecord(
+          RecordKind.write,
+          writePayload({
+            hardState: { currentTerm, votedFor },
+            snapshot: log.snapshotIndex === 0 ? undefined : { index: log.snapshotIndex, term: log.snapshotTerm, state: snapshot },
+            log: { from: log.snapshotIndex + 1, entries: log.entries },
+          }),
+        ),
+      )
+    }
+    const contents = Buffer.concat(records)
+    const fd = this.fs.openSync(next, 'w')
+    try {
+      writeWhole(this.fs, fd, contents, 0)
+      this.fs.fdatasyncSync(fd)
+    } finally {
+      this.fs.closeSync(fd)
+    }
+    this.fs.renameSync(next, this.file)
+    syncDirectory(this.fs, this.directory)
+    this.close()
+    this.fd = this.fs.openSync(this.file, 'r+')
+    this.fileBytes = contents.length
+  }
+
+}
+
+/** About how many bytes entries take in a record. */
+const entriesBytes = (entries: readonly Entry[]): number => {
+  let bytes = 0
+  for (const entry of entries) bytes += JSON.stringify(entry).length + 1
+  return bytes
+}
+
+/** About how many bytes the live state takes in a record: its snapshot and its log's entries. */
+const liveBytesOf = (state: PersistentState): number =>
+  (state.log.snapshotIndex === 0 ? 0 : encodeSnapshot(state.snapshot).length) + entriesBytes(state.log.entries)
+
+/**
+ * Why writes cannot apply to what is stored, or undefined: a log write must start after the
+ * snapshot and no later than just past the stored log's end (a gap would lose entries).
+ */
+const writeProblem = (state: PersistentState, log: LogWrite | undefined, snapshot: SnapshotWrite | undefined): string | undefined => {
+  if (log === undefined) return undefined
+  const after = snapshot?.index ?? state.log.snapshotIndex
+  const end = Math.max(lastIndex(state.log), after)
+  if (log.from <= after || log.from > end + 1) {
+    return `a log write from index ${log.from} on a log holding ${after + 1} to ${lastIndex(state.log)}`
+  }
+  return undefined
+}
+
+/** writeSync may write less than asked (a disk filling up): go on until all is written. */
+const writeWhole = (fs: StorageFs, fd: number, bytes: Buffer, position: number): void => {
+  let done = 0
+  while (done < bytes.length) {
+    const written = fs.writeSync(fd, bytes, done, bytes.length - done, position + done)
+    if (written <= 0) throw new Error(`wrote ${written} bytes`)
+    done += written
+  }
+}
+
+/** A rename or a new file is durable only once its directory is synced. */
+const syncDirectory = (fs: StorageFs, directory: string): void => {
+  const fd = fs.openSync(directory, 'r')
+  try {
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+const corrupt = (file: string, what: string) => E.left(new DataDirError('corrupt', `${file} is corrupt: ${what}`))
+
+/** The state a file's records build, checked against whose file it must be. */
+const replay = (
+  file: string,
+  bytes: Buffer,
+  expected: Identity,
+): E.Either<DataDirError, { state: PersistentState; goodBytes: number; tornBytes: number }> => {
+  const scanned = scanRecords(bytes)
+  if (E.isLeft(scanned)) return corrupt(file, scanned.left)
+  const { records, goodBytes, tornBytes } = scanned.right
+  const [first, ...rest] = records
+  // The file is created whole (written, synced, renamed), so its identity record is always there.
+  if (first === undefined || first.kind !== RecordKind.identity) return corrupt(file, 'it does not begin with an identity record')
+  const identity = decodeIdentity(first.payload)
+  if (E.isLeft(identity)) return corrupt(file, identity.left)
+  const { id, peers } = identity.right
+  if (id !== expected.id) {
+    return E.left(new DataDirError('otherReplica', `${file} belongs to replica ${id}, not to ${expected.id}`))
+  }
+  if (!sameMembers(peers, expected.peers)) {
+    return E.left(new DataDirError('otherCluster', `${file} belongs to replica ${id} of a cluster with peers ${[...peers].sort().join(' ')}, not ${[...expected.peers].sort().join(' ')}`))
+  }
+
+  let state = emptyPersistent
+  for (const record of rest) {
+    const where = `the record at byte ${record.offset}`
+    if (record.kind !== RecordKind.write) {
+      const known = record.kind === RecordKind.identity ? 'a second identity' : `of unknown kind ${record.kind}`
+      return corrupt(file, `${where} is ${known}`)
+    }
+    const write = decodeWrite(record.payload)
+    if (E.isLeft(write)) return corrupt(file, `${where}: ${write.left}`)
+    const { hardState, log, snapshot } = write.right
+    const problem = writeProblem(state, log, snapshot)
+    if (problem !== undefined) return corrupt(file, `${where} is ${problem}`)
+    state = afterWrites(state, hardState, log, snapshot)
+  }
+  return E.right({ state, goodBytes, tornBytes })
+}

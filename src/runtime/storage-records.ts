@@ -1,0 +1,113 @@
+/**
+ * What the records of the replica's file say. Each payload is UTF-8 JSON, checked with io-ts on the
+ * way in; the kind byte (record-file.ts) says which of these it is:
+ *
+ *   1 identity  the first record of every file: format, the replica's ID and the cluster's IDs
+ *   2 write     one step's writes (group commit): the hard state, a §7 snapshot and a log write,
+ *               each optional; the snapshot is {index, term, data}, data the state machine as
+ *               domain/kv's encodeSnapshot writes it. One step is one record, so a crash keeps all
+ *               of a step's writes or none (a snapshot without the truncation that came with it
+ *               would leave entries after it that the replica had discarded).
+ *   3           not used: a file holding a record of this kind, or of any other unknown kind, is
+ *               refused as one written by another version.
+ *
+ * The runtime knows the persistent state's shape (Figure 2: currentTerm, votedFor, log[]; §7: the
+ * snapshot) and nothing else of Raft.
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import * as O from 'fp-ts/Option'
+import * as t from 'io-ts'
+import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import { decodeSnapshot, encodeSnapshot } from '../domain/kv'
+import { Entry, NodeId } from '../domain/wire'
+
+export const RecordKind = { identity: 1, write: 2 } as const
+
+/** The format of the identity record this code writes and reads. */
+export const FORMAT = 1
+
+const Natural = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Natural')
+const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 1, 'Positive')
+
+const IdentityPayload = t.type({ format: Natural, id: NodeId, peers: t.array(NodeId) })
+
+const WritePayload = t.partial({
+  hardState: t.type({ currentTerm: Natural, votedFor: t.union([NodeId, t.null]) }),
+  log: t.type({ from: Positive, entries: t.array(Entry) }),
+  snapshot: t.type({ index: Natural, term: Natural, data: t.string }),
+})
+
+/** Whose file it is: a replica ID and the IDs of its peers (in any order). */
+export interface Identity {
+  readonly id: NodeId
+  readonly peers: readonly NodeId[]
+}
+
+/** One step's writes, as stored. */
+export interface StoredWrite {
+  readonly hardState: HardState | undefined
+  readonly log: LogWrite | undefined
+  readonly snapshot: SnapshotWrite | undefined
+}
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8')
+
+export const identityPayload = (identity: Identity): Buffer =>
+  json({ format: FORMAT, id: identity.id, peers: [...identity.peers].sort() })
+
+export const writePayload = (write: StoredWrite): Buffer =>
+  json({
+    ...(write.hardState === undefined
+      ? {}
+      : { hardState: { currentTerm: write.hardState.currentTerm, votedFor: O.toNullable(write.hardState.votedFor) } }),
+    ...(write.log === undefined ? {} : { log: write.log }),
+    ...(write.snapshot === undefined
+      ? {}
+      : { snapshot: { index: write.snapshot.index, term: write.snapshot.term, data: encodeSnapshot(write.snapshot.state) } }),
+  })
+
+const decodeJson = <A>(codec: t.Type<A, unknown>, what: string, payload: Buffer): E.Either<string, A> =>
+  pipe(
+    E.tryCatch(() => JSON.parse(payload.toString('utf8')) as unknown, () => `${what} record: not JSON`),
+    E.chain((value) => pipe(codec.decode(value), E.mapLeft(() => `${what} record: not the expected fields`))),
+  )
+
+export const decodeIdentity = (payload: Buffer): E.Either<string, Identity> =>
+  pipe(
+    decodeJson(IdentityPayload, 'identity', payload),
+    E.filterOrElse(
+      ({ format }) => format === FORMAT,
+      ({ format }) => `identity record: format ${format}, and this replica reads format ${FORMAT} (written by another version)`,
+    ),
+    E.map(({ id, peers }) => ({ id, peers })),
+  )
+
+export const decodeWrite = (payload: Buffer): E.Either<string, StoredWrite> =>
+  pipe(
+    decodeJson(WritePayload, 'write', payload),
+    E.chain(({ hardState, log, snapshot }) =>
+      pipe(
+        snapshot === undefined
+          ? E.right<string, SnapshotWrite | undefined>(undefined)
+          : pipe(
+              decodeSnapshot(snapshot.data),
+              E.bimap(
+                (why) => `write record: ${why}`,
+                (state): SnapshotWrite | undefined => ({ index: snapshot.index, term: snapshot.term, state }),
+              ),
+            ),
+        E.map((snapshotWrite) => ({
+          hardState: hardState === undefined ? undefined : { currentTerm: hardState.currentTerm, votedFor: O.fromNullable(hardState.votedFor) },
+          log,
+          snapshot: snapshotWrite,
+        })),
+      ),
+    ),
+  )
+
+/** Whether two identities name the same cluster: the same IDs, in whatever order. */
+export const sameMembers = (a: readonly NodeId[], b: readonly NodeId[]): boolean => {
+  const sortedB = [...b].sort()
+  return a.length === b.length && [...a].sort().every((id, i) => id === sortedB[i])
+}

@@ -1,0 +1,279 @@
+/**
+ * The store on disk: what is persisted is what a reopened store recovers (Figure 2: persistent state
+ * survives a restart), through truncations, torn tails and compaction; a directory that is not this
+ * replica's, or that cannot be read, is refused; a failed write or sync is a StorageFailure.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import * as O from 'fp-ts/Option'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
+import { frameRecord } from '../../src/runtime/record-file'
+import { StorageFailure } from '../../src/runtime/storage'
+import { nodeFs } from '../../src/runtime/storage-fs'
+import type { Identity } from '../../src/runtime/storage-records'
+import type { NodeId } from '../../src/domain/wire'
+import { applyCommand, emptyKv, encodeSnapshot, hasApplied, valuesOf, type KvStore } from '../../src/domain/kv'
+import { noop, putEntry } from '../domain/helpers'
+
+const ME = '0001' as NodeId
+const PEERS = ['0002', '0000'] as NodeId[]
+const identity: Identity = { id: ME, peers: PEERS }
+const dirs: string[] = []
+const dataDir = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-disk-'))
+  dirs.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const open = (dir: string, who: Identity = identity, options: DiskStorageOptions = {}): DiskStorage => {
+  const opened = DiskStorage.open(dir, who, options)
+  if (E.isLeft(opened)) throw opened.left
+  return opened.right
+}
+const refusal = (dir: string, who: Identity = identity, options: DiskStorageOptions = {}): DataDirError => {
+  const opened = DiskStorage.open(dir, who, options)
+  if (E.isRight(opened)) {
+    opened.right.close()
+    throw new Error('the directory was accepted')
+  }
+  return opened.left
+}
+const fileOf = (dir: string): string => path.join(dir, ME, LOG_FILE)
+const reopened = (dir: string) => {
+  const storage = open(dir)
+  const state = storage.recover()
+  storage.close()
+  // The log as an array indexed by Raft index (a no-op of term 0 at index 0), for logs without a snapshot.
+  expect(state.log.snapshotIndex).toBe(0)
+  return { currentTerm: state.currentTerm, votedFor: state.votedFor, log: [noop(0), ...state.log.entries] }
+}
+
+describe('DiskStorage: what is persisted is recovered', () => {
+  it('a new directory recovers term 0, no vote, an empty log', () => {
+    const dir = dataDir()
+    open(dir).close()
+    expect(reopened(dir)).toEqual({ currentTerm: 0, votedFor: O.none, log: [noop(0)] })
+  })
+
+  it('recovers the hard state and the log across reopenings, a truncating write included', () => {
+    const dir = dataDir()
+    const first = open(dir)
+    first.persist({ currentTerm: 1, votedFor: O.some('0000' as NodeId) }, { from: 1, entries: [noop(1), putEntry(1, 'k', 'v', 'm1')] })
+    first.persist(undefined, { from: 3, entries: [putEntry(1, 'k', 'w', 'm2'), putEntry(1, 'k', 'x', 'm3')] })
+    first.close()
+    const second = open(dir)
+    // Figure 2, AppendEntries step 3: a conflicting suffix is deleted and replaced.
+    second.persist({ currentTerm: 2, votedFor: O.none }, { from: 3, entries: [noop(2)] })
+    second.persist(undefined, { from: 4, entries: [] })
+    second.close()
+    expect(reopened(dir)).toEqual({
+      currentTerm: 2,
+      votedFor: O.none,
+      log: [noop(0), noop(1), putEntry(1, 'k', 'v', 'm1'), noop(2)],
+    })
+  })
+
+  it('writes one record per step and nothing for a step that changed nothing', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    const before = storage.bytes
+    storage.persist(undefined, undefined)
+    expect(storage.bytes).toBe(before)
+    storage.persist({ currentTerm: 1, votedFor: O.some(ME) }, { from: 1, entries: [noop(1)] })
+    const oneRecord = storage.bytes - before
+    storage.close()
+    expect(fs.statSync(fileOf(dir)).size).toBe(before + oneRecord)
+  })
+
+  it('cuts a torn tail on opening and keeps every whole record', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    storage.persist({ currentTerm: 3, votedFor: O.some(ME) }, { from: 1, entries: [noop(3)] })
+    storage.close()
+    const good = fs.statSync(fileOf(dir)).size
+    const torn = frameRecord(2, Buffer.from(JSON.stringify({ hardState: { currentTerm: 9, votedFor: null } })))
+    fs.appendFileSync(fileOf(dir), torn.subarray(0, torn.length - 3))
+    expect(reopened(dir)).toEqual({ currentTerm: 3, votedFor: O.some(ME), log: [noop(0), noop(3)] })
+    expect(fs.statSync(fileOf(dir)).size).toBe(good)
+  })
+
+  it('compacts a file grown far past the live state, and keeps the state', () => {
+    const dir = dataDir()
+    const compaction = { factor: 2, slackBytes: 2_000 }
+    const storage = open(dir, identity, { compaction })
+    // A log rewritten again and again: the file grows, the live state does not.
+    for (let term = 1; term <= 200; term++) {
+      storage.persist({ currentTerm: term, votedFor: O.some(ME) }, { from: 1, entries: [noop(term), putEntry(term, 'k', `v${term}`, `m${term}`)] })
+    }
+    expect(storage.compactions).toBeGreaterThan(0)
+    const size = fs.statSync(fileOf(dir)).size
+    expect(size).toBe(storage.bytes)
+    expect(size).toBeLessThan(2 * (4096 + 200) + compaction.slackBytes)
+    storage.close()
+    expect(fs.readdirSync(path.join(dir, ME))).toEqual([LOG_FILE])
+    expect(reopened(dir)).toEqual({ currentTerm: 200, votedFor: O.some(ME), log: [noop(0), noop(200), putEntry(200, 'k', 'v200', 'm200')] })
+  })
+})
+
+describe('DiskStorage: a directory that is not this replica\'s, or not usable, is refused', () => {
+  it('another replica ID', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.renameSync(path.join(dir, ME), path.join(dir, '0000'))
+    const error = refusal(dir, { id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[] })
+    expect(error.problem).toBe('otherReplica')
+    expect(error.message).toMatch(/belongs to replica 0001, not to 0000/)
+  })
+
+  it('another cluster (other peer IDs); the order of the peers does not matter', () => {
+    const dir = dataDir()
+    open(dir).close()
+    open(dir, { id: ME, peers: ['0000', '0002'] as NodeId[] }).close()
+    const error = refusal(dir, { id: ME, peers: ['0000', '0002', '0003', '0004'] as NodeId[] })
+    expect(error.problem).toBe('otherCluster')
+  })
+
+  it('a corrupt record followed by good ones', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    for (let i = 1; i <= 3; i++) storage.persist({ currentTerm: i, votedFor: O.none }, undefined)
+    storage.close()
+    const bytes = fs.readFileSync(fileOf(dir))
+    bytes[bytes.length - 60]! ^= 0x20
+    fs.writeFileSync(fileOf(dir), bytes)
+    const error = refusal(dir)
+    expect(error.problem).toBe('corrupt')
+    expect(error.message).toMatch(/corrupt/)
+  })
+
+  it('a file without its identity record, or with a record it cannot read', () => {
+    const dir = dataDir()
+    fs.mkdirSync(path.join(dir, ME))
+    fs.writeFileSync(fileOf(dir), frameRecord(2, Buffer.from('{}')))
+    expect(refusal(dir).problem).toBe('corrupt')
+    fs.writeFileSync(fileOf(dir), Buffer.alloc(0))
+    expect(refusal(dir).problem).toBe('corrupt')
+    open(dataDir()).close()
+    const withSnapshot = dataDir()
+    open(withSnapshot).close()
+    fs.appendFileSync(fileOf(withSnapshot), frameRecord(3, Buffer.from('{"index":5,"term":1,"data":""}')))
+    expect(refusal(withSnapshot).message).toMatch(/unknown kind 3/)
+    const badSnapshot = dataDir()
+    open(badSnapshot).close()
+    fs.appendFileSync(fileOf(badSnapshot), frameRecord(2, Buffer.from('{"snapshot":{"index":5,"term":1,"data":"{}"}}')))
+    expect(refusal(badSnapshot)).toMatchObject({ problem: 'corrupt', message: expect.stringMatching(/snapshot has the wrong shape/) })
+  })
+
+  it('a log write past the end of the log', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.appendFileSync(fileOf(dir), frameRecord(2, Buffer.from(JSON.stringify({ log: { from: 5, entries: [noop(1)] } }))))
+    expect(refusal(dir).message).toMatch(/a log write from index 5 on a log holding 1 to 0/)
+  })
+
+  it('an unreadable directory: the replica directory is a file, the log file a directory, a read fails', () => {
+    const asFile = dataDir()
+    fs.writeFileSync(path.join(asFile, ME), 'not a directory')
+    expect(refusal(asFile).problem).toBe('unusable')
+    const logAsDir = dataDir()
+    fs.mkdirSync(path.join(logAsDir, ME, LOG_FILE), { recursive: true })
+    expect(refusal(logAsDir).message).toMatch(/EISDIR/)
+    const denied = dataDir()
+    open(denied).close()
+    const eacces = Object.assign(new Error('permission denied'), { code: 'EACCES' })
+    const error = refusal(denied, identity, { fs: { ...nodeFs, readFileSync: () => { throw eacces } } })
+    expect(error.problem).toBe('unusable')
+    expect(error.message).toMatch(/cannot read .*EACCES/)
+  })
+})
+
+describe('DiskStorage: a failed write or sync is a StorageFailure', () => {
+  /** Node's fs, with `call` failing with `code` once armed. */
+  const failing = (call: 'writeSync' | 'fdatasyncSync', code: string) => {
+    let armed = false
+    const real = nodeFs[call] as (...args: unknown[]) => unknown
+    const fs = {
+      ...nodeFs,
+      [call]: (...args: unknown[]) => {
+        if (armed) throw Object.assign(new Error(code), { code })
+        return real(...args)
+      },
+    } as typeof nodeFs
+    return { fs, arm: () => (armed = true) }
+  }
+
+  for (const [call, code] of [['writeSync', 'ENOSPC'], ['fdatasyncSync', 'EIO']] as const) {
+    it(`${call} failing with ${code}`, () => {
+      const dir = dataDir()
+      const { fs: faulty, arm } = failing(call, code)
+      const storage = open(dir, identity, { fs: faulty })
+      storage.persist({ currentTerm: 1, votedFor: O.none }, undefined)
+      arm()
+      expect(() => storage.persist({ currentTerm: 2, votedFor: O.some(ME) }, undefined)).toThrow(StorageFailure)
+      expect(() => storage.persist({ currentTerm: 2, votedFor: O.some(ME) }, undefined)).toThrow(new RegExp(code))
+      storage.close()
+      // What was stored before the failure is what a restart finds. (After a failed sync the
+      // write may or may not be there: nothing that depended on it was sent.)
+      expect(call === 'writeSync' ? [1] : [1, 2]).toContain(reopened(dir).currentTerm)
+    })
+  }
+})
+
+describe('DiskStorage: §7 snapshots', () => {
+  const kvOf = (...puts: [string, string, string][]): KvStore =>
+    puts.reduce((kv: KvStore, [key, value, MID]) => applyCommand(kv, { op: 'put', key, value, client: '0015' as NodeId, MID }), emptyKv)
+
+  it('recovers a snapshot with the log after it, one step\'s snapshot and truncation together', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    storage.persist({ currentTerm: 2, votedFor: O.some(ME) }, { from: 1, entries: [noop(1), putEntry(1, 'k', 'a', 'm1'), noop(2), noop(2)] })
+    const upTo2 = kvOf(['k', 'a', 'm1'])
+    // Compaction to 2: the entries after it stay.
+    storage.persist(undefined, undefined, { index: 2, term: 1, state: upTo2 })
+    // An installed snapshot up to 5 whose last entry the log lacks: the rest of the log goes too.
+    const upTo5 = kvOf(['k', 'b', 'm4'], ['j', 'c', 'm5'])
+    storage.persist({ currentTerm: 3, votedFor: O.none }, { from: 6, entries: [] }, { index: 5, term: 3, state: upTo5 })
+    storage.persist(undefined, { from: 6, entries: [noop(3)] })
+    storage.close()
+    const again = open(dir)
+    const state = again.recover()
+    again.close()
+    expect(state.currentTerm).toBe(3)
+    expect(state.log).toEqual({ snapshotIndex: 5, snapshotTerm: 3, entries: [noop(3)] })
+    expect(encodeSnapshot(state.snapshot)).toBe(encodeSnapshot(upTo5))
+    // The MIDs came back with it: a retry of an applied put changes nothing.
+    expect(hasApplied(state.snapshot, 'm4')).toBe(true)
+  })
+
+  it('a compaction keeps the entries after the snapshot, and a rewritten file holds the snapshot', () => {
+    const dir = dataDir()
+    const storage = open(dir, identity, { compaction: { factor: 2, slackBytes: 0 } })
+    storage.persist({ currentTerm: 1, votedFor: O.some(ME) }, undefined)
+    const value = 'v'.repeat(100)
+    for (let i = 1; i <= 100; i++) storage.persist(undefined, { from: i, entries: [putEntry(1, 'k', `${value}${i}`, `m${i}`)] })
+    expect(storage.compactions).toBe(0)
+    // The snapshot replaces 99 entries: the file is now far larger than what it must hold.
+    storage.persist(undefined, undefined, { index: 99, term: 1, state: kvOf(['k', `${value}99`, 'm99']) })
+    expect(storage.compactions).toBe(1)
+    expect(storage.bytes).toBeLessThan(2 * 4096)
+    storage.close()
+    const state = open(dir).recover()
+    expect(state.log).toEqual({ snapshotIndex: 99, snapshotTerm: 1, entries: [putEntry(1, 'k', `${value}100`, 'm100')] })
+    expect(valuesOf(state.snapshot)).toEqual({ k: `${value}99` })
+    expect(state.currentTerm).toBe(1)
+  })
+
+  it('refuses a log write that would leave a gap after a snapshot, storing nothing', () => {
+    const storage = open(dataDir())
+    expect(() => storage.persist(undefined, { from: 9, entries: [noop(1)] }, { index: 5, term: 1, state: emptyKv })).toThrow(RangeError)
+    expect(() => storage.persist(undefined, { from: 3, entries: [noop(1)] }, { index: 5, term: 1, state: emptyKv })).toThrow(RangeError)
+    expect(storage.recover().log.snapshotIndex).toBe(0)
+    storage.close()
+  })
+})
