@@ -135,11 +135,11 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
     ...base,
     seed,
   }
-  // §7: most seeds compact their logs often, some in pieces of a few characters, so that
+  // §7: most seeds compact their logs often, half send snapshots in pieces of 400 characters, so that
   // snapshots are taken, sent and restarted from under every fault. Drawn last: every seed keeps
   // the network and faults it had before snapshots existed.
   const snapshotEvery = rng.pick([4, 16, 64, defaultTiming.snapshotEvery])
-  const snapshotChunkChars = rng.pick([40, defaultTiming.snapshotChunkChars])
+  const snapshotChunkChars = rng.pick([400, defaultTiming.snapshotChunkChars])
   return base.timing === undefined ? { ...options, timing: { ...options.timing, snapshotEvery, snapshotChunkChars } } : options
 }
 
@@ -160,6 +160,9 @@ export interface SimStats {
   redirects: number
   fails: number
   crashes: number
+  /** Crashes in the middle of a step, and those of them that lost the step's unsynced write. */
+  crashesInStep: number
+  writesLost: number
   partitions: number
   datagrams: number
   dropped: number
@@ -191,6 +194,8 @@ interface Replica {
   persistent: PersistentState | undefined
   /** When each of its timers that is set will fire; a crash clears them all. */
   timers: TimerDeadlines
+  /** It crashes in the middle of its next step, after carrying out only some of the step's effects. */
+  crashInStep: boolean
 }
 
 /** Client traffic is never lost, delayed by a constant: it stays in order. */
@@ -230,6 +235,8 @@ export class ClusterSimulation {
     redirects: 0,
     fails: 0,
     crashes: 0,
+    crashesInStep: 0,
+    writesLost: 0,
     partitions: 0,
     datagrams: 0,
     dropped: 0,
@@ -248,6 +255,7 @@ export class ClusterSimulation {
       state: undefined,
       persistent: this.options.initialPersistent[i],
       timers: noTimers,
+      crashInStep: false,
     }))
     this.states = this.ids.map(() => undefined)
     this.trace = new Trace(this.options.traceCapacity)
@@ -350,6 +358,7 @@ export class ClusterSimulation {
     r.state = undefined
     this.states[index] = undefined
     r.timers = noTimers
+    r.crashInStep = false
     this.clients.orphanAttemptsTo(r.id)
     this.stats.crashes++
     this.note(`crash ${r.id}`)
@@ -378,7 +387,11 @@ export class ClusterSimulation {
     this.options.observer?.stepped(this.now, r.id, after)
     const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
     if (violation !== undefined) throw new FailureSignal(violation)
-    perform(effects, {
+    // A crash in the middle of the step: the effects before a random point are carried out, the
+    // rest are lost. Before the persist effect (a write not yet synced) the step is lost whole,
+    // and the replica restarts from before it: harmless, since nothing that depended on it left.
+    const cut = r.crashInStep ? this.rng.int(0, effects.length) : effects.length
+    perform(cut === effects.length ? effects : effects.slice(0, cut), {
       // What a crash keeps: only what the replica asked to store.
       persist: (hardState, log, snapshot) => {
         r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log, snapshot)
@@ -394,6 +407,17 @@ export class ClusterSimulation {
       },
       log: () => undefined,
     })
+    if (cut < effects.length || r.crashInStep) {
+      r.crashInStep = false
+      const persisted = effects.slice(0, cut).some((e) => e.kind === 'persist') || !effects.some((e) => e.kind === 'persist')
+      this.stats.crashesInStep++
+      if (!persisted) {
+        r.state = before
+        this.stats.writesLost++
+      }
+      this.note(`${r.id} crashes after ${cut} of its step's ${effects.length} effects${persisted ? '' : ', its write lost'}`)
+      this.crash(index)
+    }
   }
 
   // ---- the network -------------------------------------------------------------------------
@@ -496,6 +520,9 @@ export class ClusterSimulation {
     const choices: (() => void)[] = []
     if (o.faults.crashes && up.length > 1) {
       choices.push(() => this.crash(this.rng.pick(up)))
+      choices.push(() => {
+        this.replicas[this.rng.pick(up)]!.crashInStep = true
+      })
       choices.push(() => {
         const leader = this.currentLeader()
         if (leader !== undefined) {

@@ -68,6 +68,7 @@ const progress: Policies<Progress> = {
   answered: 'value',
   lost: 'value',
   snapshotOffset: 'value',
+  snapshotSentAt: 'time',
 }
 
 const ownPut: Policies<OwnPut> = { put: 'value', index: 'value', forwardedAt: 'time' }

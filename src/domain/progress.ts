@@ -18,6 +18,7 @@ export const freshProgress = (nextIndex: number): Progress => ({
   answered: 0,
   lost: 0,
   snapshotOffset: 0,
+  snapshotSentAt: Number.NEGATIVE_INFINITY,
 })
 
 /** At most this many unanswered sends are remembered per follower; older ones count as lost. */

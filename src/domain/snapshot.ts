@@ -54,7 +54,8 @@ export const sendSnapshotPiece = (s: ReplicaState, ctx: StepContext, peer: NodeI
       sentAt: ctx.now,
     }),
   )
-  return { ...p, snapshotOffset: from, lastSentAt: ctx.now }
+  const resend = from === p.snapshotOffset && p.snapshotSentAt !== Number.NEGATIVE_INFINITY
+  return { ...p, snapshotOffset: from, snapshotSentAt: resend ? p.snapshotSentAt : ctx.now, lastSentAt: ctx.now }
 }
 
 /** Figure 13, InstallSnapshot receiver implementation (the term rule has been applied by the caller). */
@@ -150,12 +151,16 @@ export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: Ins
       ? { ...committed, progress: sendAppends(committed, ctx, [m.src]) }
       : committed
   }
-  // Only the answer to the newest piece sent asks for the next: one piece is in flight at a time,
-  // and a duplicated or late answer must not start a second stream of pieces.
-  if (acked.nextIndex > s.persistent.log.snapshotIndex || m.sentAt !== before.lastSentAt) {
-    return { ...s, progress: { ...s.progress, [m.src]: acked } }
-  }
+  if (acked.nextIndex > s.persistent.log.snapshotIndex) return { ...s, progress: { ...s.progress, [m.src]: acked } }
+  // One piece is in flight at a time, and a duplicated or late answer must not start a second
+  // stream of pieces: only an answer to the piece we are sending (or a resend of it) says what
+  // comes next, or one that acknowledges it; a resend may leave before the answer to the last
+  // copy arrives, so the time of the latest send cannot be the test.
+  const current = m.lastIncludedIndex === s.persistent.log.snapshotIndex
+  const answersCurrentPiece = m.sentAt >= before.snapshotSentAt
+  const acknowledges = current && m.nextOffset > before.snapshotOffset
+  if (!answersCurrentPiece && !acknowledges) return { ...s, progress: { ...s.progress, [m.src]: acked } }
   // The piece it expects; a reply about an older snapshot of ours starts the current one over.
-  const offset = m.lastIncludedIndex === s.persistent.log.snapshotIndex ? m.nextOffset : 0
+  const offset = current ? m.nextOffset : 0
   return { ...s, progress: { ...s.progress, [m.src]: sendSnapshotPiece(s, ctx, m.src, acked, offset) } }
 }

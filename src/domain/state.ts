@@ -82,8 +82,10 @@ export interface Progress {
   /** Round trips completed and lost: their ratio estimates the delivery rate. */
   readonly answered: number
   readonly lost: number
-  /** While the follower needs our snapshot (nextIndex at or before it): how much of it it has acknowledged. */
+  /** While the follower needs our snapshot (nextIndex at or before it): the offset of the piece we send it. */
   readonly snapshotOffset: number
+  /** When we first sent the piece at `snapshotOffset` (resends keep it): answers to it or later ones count. */
+  readonly snapshotSentAt: number
 }
 
 /** §7: a point the log will be compacted to once enough entries have been applied after it. */
