@@ -581,6 +581,8 @@ export class ClusterSimulation {
 
   private healAll(): void {
     this.healPartition()
+    // The fault phase is over: a crash armed for a replica's next step is called off.
+    for (const r of this.replicas) r.crashInStep = false
     for (let i = 0; i < this.replicas.length; i++) if (this.replicas[i]!.state === undefined) this.restart(i)
     this.network = { ...this.network, dropRate: 0, duplicateRate: 0 }
     this.healedAt = this.now
