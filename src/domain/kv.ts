@@ -39,7 +39,9 @@ export class KvStore {
 
 export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap.empty(), PersistentMap.empty())
 
-export const hasApplied = (kv: KvStore, mid: string): boolean => kv.recentMids.has(mid) || kv.olderMids.has(mid)
+// The older generation is empty until the first MID_GENERATION puts: one lookup, not two, until then.
+export const hasApplied = (kv: KvStore, mid: string): boolean =>
+  kv.recentMids.has(mid) || (kv.olderMids.size > 0 && kv.olderMids.has(mid))
 
 /** The store after `command`: the same store when it takes no effect (a no-op, or a MID applied before). */
 export const applyCommand = (kv: KvStore, command: Command): KvStore => {

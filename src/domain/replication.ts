@@ -127,12 +127,12 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
     reply(before, { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0 })
     return before
   }
-  const following = hearFromLeader(before, ctx, m.src, m.term)
+  const [following, heard] = hearFromLeader(before, ctx, m.src, m.term)
   const log = following.persistent.log
   // 2. "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
   if (m.prevLogIndex > lastIndex(log)) {
     reply(following, { success: false, matchIndex: 0, conflictIndex: lastIndex(log) + 1, conflictTerm: 0 })
-    return following
+    return { ...following, ...heard }
   }
   // Before our snapshot's end every entry is committed, so it matches the leader's (§5.4.3).
   const termThere = m.prevLogIndex < log.snapshotIndex ? m.prevLogTerm : termAt(log, m.prevLogIndex)!
@@ -143,7 +143,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
       conflictIndex: firstIndexOfTermAt(log, m.prevLogIndex),
       conflictTerm: termThere,
     })
-    return following
+    return { ...following, ...heard }
   }
   // 3 and 4: drop conflicting entries, append new ones.
   const merged = mergeEntries(log, m.prevLogIndex, m.entries)
@@ -151,6 +151,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
   reply(following, { success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 })
   const after: ReplicaState = {
     ...following,
+    ...heard,
     persistent: merged.log === log ? following.persistent : withPersistent(following.persistent, { log: merged.log }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
@@ -160,21 +161,27 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
 
 const isLeader = (leader: O.Option<NodeId>, id: NodeId): boolean => O.isSome(leader) && leader.value === id
 
+/** What hearing from a leader changes besides the role: the election timer, the contact, who is unreachable. */
+export type LeaderContact = Pick<ReplicaState, 'random' | 'lastLeaderContact' | 'unreachableLeader'>
+
 /**
  * What hearing from the leader of a term at least ours changes, whatever the answer: §5.2, a
  * candidate that hears from a leader of its term returns to follower (a newer term has made us a
  * follower of the sender already: step.ts applies the term rule to every RPC), and the election
- * timer starts again. One copy of the state per event.
+ * timer starts again. Returned apart, for the caller to spread once with its own changes (one copy
+ * of the state per event: an AppendEntries is on every put's path).
  */
-export const hearFromLeader = (before: ReplicaState, ctx: StepContext, leader: NodeId, term: number): ReplicaState => {
+export const hearFromLeader = (before: ReplicaState, ctx: StepContext, leader: NodeId, term: number): readonly [ReplicaState, LeaderContact] => {
   const following =
     before.role !== 'follower' || !isLeader(before.leader, leader) ? becomeFollower(before, ctx, term, O.some(leader)) : before
-  return {
-    ...following,
-    random: following === before ? armElectionTimer(before, ctx) : following.random,
-    lastLeaderContact: ctx.now,
-    unreachableLeader: isLeader(following.unreachableLeader, leader) ? O.none : following.unreachableLeader,
-  }
+  return [
+    following,
+    {
+      random: following === before ? armElectionTimer(before, ctx) : following.random,
+      lastLeaderContact: ctx.now,
+      unreachableLeader: isLeader(following.unreachableLeader, leader) ? O.none : following.unreachableLeader,
+    },
+  ]
 }
 
 /**

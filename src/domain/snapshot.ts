@@ -80,7 +80,8 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
     reply(before, 0, false)
     return before
   }
-  const s = hearFromLeader(before, ctx, m.src, m.term)
+  const [following, heard] = hearFromLeader(before, ctx, m.src, m.term)
+  const s: ReplicaState = { ...following, ...heard }
   // Everything up to the snapshot's end is applied here already: nothing to install.
   if (m.lastIncludedIndex <= s.lastApplied) {
     reply(s, 0, true)

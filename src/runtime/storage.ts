@@ -8,7 +8,8 @@
  */
 import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
 import { afterWrites } from '../domain/durability'
-import { emptyPersistent, type PersistentState } from '../domain/state'
+import { emptyPersistent, withPersistent, type PersistentState } from '../domain/state'
+import type { Entry } from '../domain/wire'
 
 /**
  * The writes could not be made durable (a full disk, a failed fsync). The replica must stop: going
@@ -28,15 +29,33 @@ export interface Storage {
   close(): void
 }
 
+/**
+ * The default store. The hard state and the snapshot are stored by the domain's own rule
+ * (afterWrites); the log's entries after the snapshot are kept apart in one array changed in place,
+ * so that storing an append costs what it appends, not the log's length (every put's path passes
+ * here twice). test/domain/persistence.test.ts holds it to afterWrites step by step.
+ */
 export class MemoryStorage implements Storage {
+  /** What is stored, but for the log's entries (its log's entries stay empty). */
   private stored: PersistentState = emptyPersistent
+  /** The stored log's entries after the snapshot: `entries[k]` is the entry at snapshotIndex + 1 + k. */
+  private readonly entries: Entry[] = []
 
   persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
-    this.stored = afterWrites(this.stored, hardState, log, snapshot)
+    if (hardState !== undefined || snapshot !== undefined) {
+      const before = this.stored.log.snapshotIndex
+      this.stored = afterWrites(this.stored, hardState, undefined, snapshot)
+      // A snapshot drops the entries it covers and keeps the rest.
+      if (snapshot !== undefined) this.entries.splice(0, Math.max(0, snapshot.index - before))
+    }
+    if (log !== undefined) {
+      this.entries.length = Math.max(0, log.from - this.stored.log.snapshotIndex - 1)
+      for (const entry of log.entries) this.entries.push(entry)
+    }
   }
 
   recover(): PersistentState {
-    return this.stored
+    return withPersistent(this.stored, { log: { ...this.stored.log, entries: [...this.entries] } })
   }
 
   close(): void {}
