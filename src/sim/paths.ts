@@ -30,9 +30,11 @@ export const CLUSTER_SIZE_SCENARIOS = ['size-3', 'size-7', 'size-21'] as const
 
 /**
  * The project's scenarios with kvsim's own `restart` event: killed replicas come back on their data
- * directories (so these run with the replicas on disk), with drops.
+ * directories (so these run with the replicas on disk), with drops. In restart-3 a follower is down
+ * while 3,000 puts go by, and its leader has compacted its log by then: it catches up from an
+ * InstallSnapshot (§7).
  */
-export const RESTART_SCENARIOS = ['restart-1', 'restart-2'] as const
+export const RESTART_SCENARIOS = ['restart-1', 'restart-2', 'restart-3'] as const
 
 /** Every scenario `npm run bench` runs by default. */
 export const BENCH_SCENARIOS = [...PUBLIC_SCENARIOS, ...CLUSTER_SIZE_SCENARIOS, ...RESTART_SCENARIOS] as const

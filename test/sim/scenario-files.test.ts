@@ -18,7 +18,7 @@ describe('configs/', () => {
     for (const name of PUBLIC_SCENARIOS) expect(load(name).events.map((e) => e.type)).not.toContain('restart')
   })
 
-  it('restart-1 and restart-2 restart killed replicas, never more than were killed before', () => {
+  it('the restart scenarios restart killed replicas, never more than were killed before', () => {
     for (const name of RESTART_SCENARIOS) {
       const events = load(name).events
       let down = 0
@@ -29,7 +29,7 @@ describe('configs/', () => {
           down--
         }
       }
-      expect(events.filter((e) => e.type === 'restart').length).toBeGreaterThanOrEqual(2)
+      expect(events.filter((e) => e.type === 'restart').length).toBeGreaterThanOrEqual(1)
     }
   })
 })
