@@ -387,6 +387,11 @@ export class ClusterSimulation {
     this.options.observer?.stepped(this.now, r.id, after)
     const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
     if (violation !== undefined) throw new FailureSignal(violation)
+    // Figure 2: stored "before responding to RPCs": no datagram of a step leaves before its write.
+    const persistAt = effects.findIndex((e) => e.kind === 'persist')
+    if (persistAt > 0 && effects.slice(0, persistAt).some((e) => e.kind === 'send')) {
+      this.fail('Persistent state stored before it is used', `${r.id} sends before it stores the step's writes: ${effects.map((e) => e.kind).join(', ')}`)
+    }
     // A crash in the middle of the step: the effects before a random point are carried out, the
     // rest are lost. Before the persist effect (a write not yet synced) the step is lost whole,
     // and the replica restarts from before it: harmless, since nothing that depended on it left.
