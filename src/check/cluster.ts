@@ -22,6 +22,7 @@ import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'
 import { realStep, type Stepper } from './stepper'
 import { Trace, formatItem, formatMessage } from './trace'
+import { sharedRequest, type Workload } from './workload'
 
 export interface NetworkOptions {
   readonly minDelayMs: number
@@ -47,6 +48,8 @@ export interface SimOptions {
   readonly livenessBoundMs: number
   readonly requestIntervalMs: number
   readonly getFraction: number
+  /** Keys of its own per client (`own`), or a few keys all clients share (`shared`); workload.ts. */
+  readonly workload: Workload
   readonly keysPerClient: number
   readonly network: NetworkOptions
   readonly faults: FaultOptions
@@ -95,6 +98,7 @@ export const defaultSimOptions: SimOptions = {
   livenessBoundMs: 20_000,
   requestIntervalMs: 100,
   getFraction: 0.6,
+  workload: 'own',
   keysPerClient: 3,
   network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
   faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
@@ -234,7 +238,7 @@ export class ClusterSimulation {
     this.rng = new Rng(this.options.seed)
     this.ids = replicaIds(this.options.replicas)
     this.clientIdList = clientIds(this.options.replicas, this.options.clients)
-    this.clients = new Clients(this.clientIdList)
+    this.clients = new Clients(this.clientIdList, this.options.workload === 'own')
     this.replicas = this.ids.map((id, i) => ({
       id,
       state: undefined,
@@ -450,7 +454,11 @@ export class ClusterSimulation {
     const client = this.rng.pick(this.clientIdList)
     const keys = this.clients.ackedKeys(client)
     let request: ClientRequest
-    if (keys.length > 0 && this.rng.chance(o.getFraction)) {
+    if (o.workload === 'shared') {
+      const { kind, key } = sharedRequest(this.rng, o.getFraction)
+      const value = kind === 'put' ? (this.valueCounter++).toString(16).padStart(32, '0') : undefined
+      request = this.clients.invoke(this.now, client, kind, key, value, this.route)
+    } else if (keys.length > 0 && this.rng.chance(o.getFraction)) {
       request = this.clients.invoke(this.now, client, 'get', this.rng.pick(keys), undefined, this.route)
     } else {
       const fresh = keys.length === 0 || (keys.length < o.keysPerClient && this.rng.chance(0.5))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeFailure, simulate, sweepOptions } from '../../src/check/cluster'
+import { describeFailure, simulate, simulateWithHistory, sweepOptions } from '../../src/check/cluster'
 
 describe('deterministic cluster simulation', () => {
   it('keeps every invariant over a slice of seeds', () => {
@@ -23,5 +23,26 @@ describe('deterministic cluster simulation', () => {
     expect(a.fingerprint).toBe(b.fingerprint)
     expect(a.stats).toEqual(b.stats)
     expect(c.fingerprint).not.toBe(a.fingerprint)
+  })
+})
+
+describe('the shared workload (Jepsen lin-kv style)', () => {
+  it('keeps every invariant, and its clients really share keys: reads see other clients\' writes', () => {
+    let readsOfOthers = 0
+    let keysWrittenBySeveral = 0
+    for (let seed = 1; seed <= 12; seed++) {
+      const { result, history } = simulateWithHistory(sweepOptions(seed, { faultPhaseMs: 5_000, workload: 'shared' }))
+      if (result.failure !== undefined) expect.fail(describeFailure(result.failure))
+      const writer = new Map(history.filter((op) => op.kind === 'put').map((op) => [op.value, op.client]))
+      readsOfOthers += history.filter((op) => op.kind === 'get' && op.completedAt !== undefined && op.value !== undefined && writer.get(op.value) !== op.client).length
+      const writers = new Map<string, Set<string>>()
+      for (const op of history) if (op.kind === 'put') writers.set(op.key, (writers.get(op.key) ?? new Set()).add(op.client))
+      keysWrittenBySeveral += [...writers.values()].filter((clients) => clients.size > 1).length
+      // Every write's value is its own.
+      const values = history.filter((op) => op.kind === 'put').map((op) => op.value)
+      expect(new Set(values).size).toBe(values.length)
+    }
+    expect(readsOfOthers).toBeGreaterThan(100)
+    expect(keysWrittenBySeveral).toBeGreaterThan(12)
   })
 })
