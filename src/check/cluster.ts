@@ -372,7 +372,7 @@ export class ClusterSimulation {
     if (this.options.fingerprint) this.mix(`${this.now}|${r.id}|${JSON.stringify(event)}|${JSON.stringify(effects)}`)
     if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
     this.options.observer?.stepped(this.now, r.id, after)
-    const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
+    const violation = this.invariants.observe(fromBoot ? undefined : before, after)
     if (violation !== undefined) throw new FailureSignal(violation)
     perform(effects, {
       // What a crash keeps: only what the replica asked to store.
