@@ -63,6 +63,10 @@ export const sameEntry = (a: Entry, b: Entry): boolean =>
 const describeEntry = (e: Entry | undefined): string =>
   e === undefined ? 'nothing' : `${e.term}:${e.command.op === 'put' ? `put ${e.command.MID}=${e.command.value}` : 'noop'}`
 
+/** The highest index that `needed` of the replicas in `held` reach (0 when fewer hold anything). */
+const majorityPoint = (held: ReadonlyMap<string, number>, needed: number): number =>
+  held.size < needed ? 0 : [...held.values()].sort((a, b) => b - a)[needed - 1]!
+
 export class RaftInvariants {
   /** term -> the replica that led it, and its log when it took office. */
   private leaders = new Map<number, LeaderRecord>()
@@ -72,8 +76,6 @@ export class RaftInvariants {
   private storedInTerm = new Map<number, Map<string, number>>()
   /** index -> the committed entry there; always a contiguous prefix from index 1. */
   private committed: CommittedRecord[] = []
-  /** The highest term in which something was committed so far. */
-  private latestCommitTerm = 0
   /** index -> the entry first applied there by any replica. */
   private applied: Entry[] = []
   /** key -> the applied indexes of puts to that key that take effect, ascending. */
@@ -92,7 +94,6 @@ export class RaftInvariants {
     copy.logRecords = this.logRecords
     copy.storedInTerm = this.storedInTerm
     copy.committed = this.committed
-    copy.latestCommitTerm = this.latestCommitTerm
     copy.applied = this.applied
     copy.effectivePuts = this.effectivePuts
     copy.appliedMids = this.appliedMids
@@ -269,16 +270,17 @@ export class RaftInvariants {
     if ((held?.get(after.id) ?? 0) >= last) return undefined
     this.own()
     const stored = this.storedInTerm.get(term) ?? new Map<string, number>()
-    this.storedInTerm.set(term, stored.set(after.id, last))
-    // The highest index held by a majority of the cluster (replicas not in the map hold nothing).
+    // The highest index a majority of the cluster held in term T, before and after this step
+    // (replicas not in the map hold nothing; the held indexes only grow, so the point only grows).
     const needed = majority(after.peers.length + 1)
-    if (stored.size < needed) return undefined
-    const point = [...stored.values()].sort((a, b) => b - a)[needed - 1]!
-    // A commit in a term below the latest one may cover entries first committed later: lower their term.
-    const from = term < this.latestCommitTerm ? 1 : Math.max(1, this.committed.length)
-    if (point < from) return undefined
-    this.latestCommitTerm = Math.max(this.latestCommitTerm, term)
-    for (let i = from; i <= point; i++) {
+    const oldPoint = majorityPoint(stored, needed)
+    this.storedInTerm.set(term, stored.set(after.id, last))
+    const point = majorityPoint(stored, needed)
+    // Only this replica's index grew, so a higher point is at most its last index: its log holds
+    // the newly committed entries (those up to the old point were recorded when it was reached).
+    // Some may have been committed already in a higher term (replicas lagging in term T stored
+    // them late): their commit term is lowered to T, and they are checked against more leaders.
+    for (let i = oldPoint + 1; i <= point; i++) {
       const entry = log[i]!
       const known = this.committed[i]
       if (known !== undefined) {

@@ -24,8 +24,8 @@ interface Shape {
   readonly lastApplied?: number
 }
 
-const state = (id: NodeId, shape: Shape): ReplicaState => {
-  const base = initialState({ id, peers: ids, seed: 1 })
+const state = (id: NodeId, shape: Shape, cluster: readonly NodeId[]): ReplicaState => {
+  const base = initialState({ id, peers: cluster, seed: 1 })
   return {
     ...base,
     role: shape.role ?? 'follower',
@@ -38,7 +38,9 @@ const state = (id: NodeId, shape: Shape): ReplicaState => {
 type Step = readonly [NodeId, Shape] | readonly ['crash', NodeId]
 
 /** Observes the steps in order, each against the replica's previous state; the first violation, if any. */
-const run = (...steps: Step[]): Violation | undefined => {
+const run = (...steps: Step[]): Violation | undefined => runIn(ids, ...steps)
+
+const runIn = (cluster: readonly NodeId[], ...steps: Step[]): Violation | undefined => {
   const invariants = new RaftInvariants()
   const current = new Map<NodeId, ReplicaState>()
   for (const step of steps) {
@@ -47,7 +49,7 @@ const run = (...steps: Step[]): Violation | undefined => {
       continue
     }
     const [id, shape] = step as readonly [NodeId, Shape]
-    const after = state(id, shape)
+    const after = state(id, shape, cluster)
     const violation = invariants.observe(current.get(id), after)
     if (violation !== undefined) return violation
     current.set(id, after)
@@ -126,6 +128,41 @@ describe('Leader Completeness: "if a log entry is committed in a given term, the
     )
     expect(violation?.invariant).toBe('Leader Completeness')
     expect(violation?.detail).toMatch(/^0001 became leader of term 5 without 2:noop committed at 1 in term 4/)
+  })
+
+  it('an entry committed in term 2, then again in term 1 by a replica that stored it late, is kept (5 replicas)', () => {
+    const five = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
+    const [, , , S3, S4] = five
+    expect(
+      runIn(
+        five,
+        [S0, { role: 'leader', term: 1, log: [entry(1)] }],
+        [S1, { term: 1, log: [entry(1)] }],
+        [S1, { role: 'leader', term: 2, log: [entry(1), entry(2)] }],
+        [S2, { term: 2, log: [entry(1), entry(2)] }],
+        [S3!, { term: 2, log: [entry(1), entry(2)] }], // both entries on a majority in term 2
+        [S4!, { term: 1, log: [entry(1)] }], // a late AppendEntries of term 1: now on a majority in term 1 too
+        [S4!, { term: 2, log: [entry(1), entry(2)], commitIndex: 2, lastApplied: 2 }],
+      ),
+    ).toBeUndefined()
+  })
+
+  it('a replica lagging in an old term that stores less than was committed in it is kept (5 replicas)', () => {
+    const five = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
+    const [, , , S3, S4] = five
+    const [a, b] = [put(1, 1), put(1, 2)]
+    expect(
+      runIn(
+        five,
+        [S0, { role: 'leader', term: 1, log: [a, b] }],
+        [S1, { term: 1, log: [a, b] }],
+        [S2, { term: 1, log: [a, b] }], // a and b committed in term 1
+        [S1, { role: 'leader', term: 2, log: [a, b, entry(2)] }],
+        [S2, { term: 2, log: [a, b, entry(2)] }],
+        [S3!, { term: 2, log: [a, b, entry(2)] }], // all three committed in term 2
+        [S4!, { term: 1, log: [a] }], // still in term 1, it gets a late AppendEntries with a alone
+      ),
+    ).toBeUndefined()
   })
 
   it('later leaders that hold every committed entry are kept', () => {
