@@ -125,7 +125,7 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
     network: {
       minDelayMs: 1,
       maxDelayMs,
-      dropRate: rng.pick([0, 0.01, 0.05, 0.2]),
+      dropRate: rng.pick([0, 0.01, 0.05, 0.2, 0.5]),
       duplicateRate: rng.pick([0, 0.02, 0.1]),
     },
     faults: {
