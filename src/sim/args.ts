@@ -13,6 +13,8 @@ export interface CliOptions {
   silent: boolean
   /** Today's unpaced routing instead of the course simulator's pace. */
   fast: boolean
+  /** Which keys the clients use: `own` (the course simulator's) or `shared` (Jepsen lin-kv's). */
+  workload: 'own' | 'shared'
   help: boolean
 }
 
@@ -31,13 +33,16 @@ Options:
                            routing, for checks); by default kvsim routes at the course simulator's
                            pace: one datagram per readable replica socket per round, in ID order,
                            each datagram and copy costing CPU time, requests fired as a round ends
+  --workload own|shared    own: each client gets only keys it wrote, checked per client as the
+                           course simulator does (default); shared: all clients read and write three
+                           keys, a new value per write, judged by the linearizability checker alone
   -s, --silent             replicas' output to /dev/null (the default)
   -v, --verbose            print the replicas' output, each line with the time and the replica's ID
   -h, --help               this text
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, workload: 'own', help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -59,6 +64,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--timeline': options.timeline = value(); break
       case '--history': options.history = value(); break
       case '--fast': options.fast = true; break
+      case '--workload': {
+        const text = value()
+        if (text !== 'own' && text !== 'shared') throw new UsageError(`--workload must be own or shared, got ${JSON.stringify(text)}`)
+        options.workload = text
+        break
+      }
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break
       case '-h': case '--help': options.help = true; break

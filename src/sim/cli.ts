@@ -63,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
       seed,
       silent: options.silent,
       pacing: options.fast ? 'fast' : pacingFromEnv(),
+      workload: options.workload,
       cwd: process.cwd(),
       onProgress: process.stderr.isTTY ? showProgress(scenario.name) : undefined,
     })
