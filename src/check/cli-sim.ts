@@ -1,5 +1,5 @@
 /**
- * `npm run check:sim -- [--seeds N] [--start S] [--replicas R] [--seconds T] [--mutant NAME] [--workers W] [--freeze] [--verbose]`
+ * `npm run check:sim -- [--seeds N] [--start S] [--replicas R] [--seconds T] [--workload own|shared] [--mutant NAME] [--workers W] [--freeze] [--verbose]`
  *
  * Runs N seeds of the deterministic cluster simulation (each seed with its own network and fault
  * mix), stops at the first failure in seed order and prints its seed and trace; prints the
@@ -15,6 +15,7 @@ import { NS_PER_MS, writeHistory } from './history'
 import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { parseCommandLine, usage, type OptionSpecs } from './args'
+import { workloads, type Workload } from './workload'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from './sweep'
 
 /**
@@ -29,6 +30,11 @@ const options = {
   start: { kind: 'int', help: 'the first seed (default 1)' },
   replicas: { kind: 'int', min: 1, max: 21, help: 'replicas in every seed (default: 3 or 5, by seed)' },
   seconds: { kind: 'int', min: 1, help: 'simulated seconds of requests and faults before the heal (default 20)' },
+  workload: {
+    kind: 'choice',
+    choices: workloads,
+    help: 'own: each client its own keys, reads checked per client (default); shared: all clients read and write a few keys, the linearizability checker judges',
+  },
   mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'run an injected bug instead of the real reducer' },
   workers: {
     kind: 'int',
@@ -65,6 +71,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     replicas: args.optionalInt('replicas'),
     mutant: args.string('mutant') as MutantName | undefined,
     freeze: args.flag('freeze'),
+    workload: args.string('workload') as Workload | undefined,
   }
   const workers = Math.min(args.int('workers', seeds < WORKERS_FROM_SEEDS ? 1 : availableParallelism()), seeds)
 

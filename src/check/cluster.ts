@@ -24,6 +24,7 @@ import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'
 import { realStep, type Stepper } from './stepper'
 import { Trace, formatItem, formatMessage } from './trace'
+import { sharedRequest, type Workload } from './workload'
 
 export interface NetworkOptions {
   readonly minDelayMs: number
@@ -49,6 +50,8 @@ export interface SimOptions {
   readonly livenessBoundMs: number
   readonly requestIntervalMs: number
   readonly getFraction: number
+  /** Keys of its own per client (`own`), or a few keys all clients share (`shared`); workload.ts. */
+  readonly workload: Workload
   readonly keysPerClient: number
   readonly network: NetworkOptions
   readonly faults: FaultOptions
@@ -97,6 +100,7 @@ export const defaultSimOptions: SimOptions = {
   livenessBoundMs: 20_000,
   requestIntervalMs: 100,
   getFraction: 0.6,
+  workload: 'own',
   keysPerClient: 3,
   network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
   faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
@@ -123,7 +127,7 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
     network: {
       minDelayMs: 1,
       maxDelayMs,
-      dropRate: rng.pick([0, 0.01, 0.05, 0.2]),
+      dropRate: rng.pick([0, 0.01, 0.05, 0.2, 0.5]),
       duplicateRate: rng.pick([0, 0.02, 0.1]),
     },
     faults: {
@@ -249,7 +253,7 @@ export class ClusterSimulation {
     this.rng = new Rng(this.options.seed)
     this.ids = replicaIds(this.options.replicas)
     this.clientIdList = clientIds(this.options.replicas, this.options.clients)
-    this.clients = new Clients(this.clientIdList)
+    this.clients = new Clients(this.clientIdList, this.options.workload === 'own')
     this.replicas = this.ids.map((id, i) => ({
       id,
       state: undefined,
@@ -379,48 +383,50 @@ export class ClusterSimulation {
     const before = r.state!
     const [after, effects] = this.options.step(before, event)
     this.stats.steps++
-    r.state = after
-    this.states[index] = after
     this.trace.add({ kind: 'step', at: this.now, replica: r.id, event, effects })
     if (this.options.fingerprint) this.mix(`${this.now}|${r.id}|${JSON.stringify(event)}|${JSON.stringify(effects)}`)
-    if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
-    this.options.observer?.stepped(this.now, r.id, after)
-    const violation = this.invariants.observe(fromBoot ? undefined : before, after, this.states)
-    if (violation !== undefined) throw new FailureSignal(violation)
     // Figure 2: stored "before responding to RPCs": no datagram of a step leaves before its write.
     const persistAt = effects.findIndex((e) => e.kind === 'persist')
     if (persistAt > 0 && effects.slice(0, persistAt).some((e) => e.kind === 'send')) {
       this.fail('Persistent state stored before it is used', `${r.id} sends before it stores the step's writes: ${effects.map((e) => e.kind).join(', ')}`)
     }
     // A crash in the middle of the step: the effects before a random point are carried out, the
-    // rest are lost. Before the persist effect (a write not yet synced) the step is lost whole,
-    // and the replica restarts from before it: harmless, since nothing that depended on it left.
-    const cut = r.crashInStep ? this.rng.int(0, effects.length) : effects.length
-    perform(cut === effects.length ? effects : effects.slice(0, cut), {
-      // What a crash keeps: only what the replica asked to store.
-      persist: (hardState, log, snapshot) => {
-        r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log, snapshot)
-      },
-      send: (message) => this.send(index, message),
-      setTimer: (timer, afterMs) => {
-        const at = this.now + afterMs
-        r.timers = withDeadline(r.timers, timer, at)
-        this.agenda.push(at, { kind: 'timer', to: index, timer, at })
-      },
-      cancelTimer: (timer) => {
-        r.timers = withoutDeadline(r.timers, timer)
-      },
-      log: () => undefined,
-    })
-    if (cut < effects.length || r.crashInStep) {
+    // rest are lost. A crash before the persist effect (a write not yet synced) loses the step
+    // whole: nothing of it was stored or sent, so it never happened, and the checks never see it
+    // (what a replica held only in memory for an instant counts for nothing, a majority included).
+    // The replica restarts from before it: harmless, since nothing that depended on it left.
+    const crashing = r.crashInStep
+    const cut = crashing ? this.rng.int(0, effects.length) : effects.length
+    const writeLost = crashing && persistAt >= 0 && cut <= persistAt
+    if (!writeLost) {
+      r.state = after
+      this.states[index] = after
+      if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
+      this.options.observer?.stepped(this.now, r.id, after)
+      const violation = this.invariants.observe(fromBoot ? undefined : before, after)
+      if (violation !== undefined) throw new FailureSignal(violation)
+      perform(cut === effects.length ? effects : effects.slice(0, cut), {
+        // What a crash keeps: only what the replica asked to store.
+        persist: (hardState, log, snapshot) => {
+          r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log, snapshot)
+        },
+        send: (message) => this.send(index, message),
+        setTimer: (timer, afterMs) => {
+          const at = this.now + afterMs
+          r.timers = withDeadline(r.timers, timer, at)
+          this.agenda.push(at, { kind: 'timer', to: index, timer, at })
+        },
+        cancelTimer: (timer) => {
+          r.timers = withoutDeadline(r.timers, timer)
+        },
+        log: () => undefined,
+      })
+    }
+    if (crashing) {
       r.crashInStep = false
-      const persisted = effects.slice(0, cut).some((e) => e.kind === 'persist') || !effects.some((e) => e.kind === 'persist')
       this.stats.crashesInStep++
-      if (!persisted) {
-        r.state = before
-        this.stats.writesLost++
-      }
-      this.note(`${r.id} crashes after ${cut} of its step's ${effects.length} effects${persisted ? '' : ', its write lost'}`)
+      if (writeLost) this.stats.writesLost++
+      this.note(`${r.id} crashes after ${cut} of its step's ${effects.length} effects${writeLost ? ', its write lost' : ''}`)
       this.crash(index)
     }
   }
@@ -487,7 +493,11 @@ export class ClusterSimulation {
     const client = this.rng.pick(this.clientIdList)
     const keys = this.clients.ackedKeys(client)
     let request: ClientRequest
-    if (keys.length > 0 && this.rng.chance(o.getFraction)) {
+    if (o.workload === 'shared') {
+      const { kind, key } = sharedRequest(this.rng, o.getFraction)
+      const value = kind === 'put' ? (this.valueCounter++).toString(16).padStart(32, '0') : undefined
+      request = this.clients.invoke(this.now, client, kind, key, value, this.route)
+    } else if (keys.length > 0 && this.rng.chance(o.getFraction)) {
       request = this.clients.invoke(this.now, client, 'get', this.rng.pick(keys), undefined, this.route)
     } else {
       const fresh = keys.length === 0 || (keys.length < o.keysPerClient && this.rng.chance(0.5))

@@ -371,7 +371,7 @@ export class Explorer {
     const replicas = world.replicas.map((r, i) => (i === index ? after : r))
     const path = extend(world.path, () => `${label()}${describeEffects(effects)}`)
     const invariants = world.invariants.clone()
-    const violation = invariants.observe(boot ? undefined : before, after, replicas)
+    const violation = invariants.observe(boot ? undefined : before, after)
     if (violation !== undefined) throw new Counterexample(violation, path)
     let clients = world.clients
     const network = [...world.network]

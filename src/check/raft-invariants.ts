@@ -1,20 +1,42 @@
 /**
- * Figure 3 of the Raft paper, checked incrementally after every step of any replica:
+ * Figure 3 of the Raft paper ("Raft guarantees that each of these properties is true at all
+ * times"), checked incrementally after every step of any replica, over all replicas (crashed and
+ * deposed ones included, through what the checks remember of them) and all time:
  *
- * - Election Safety: at most one leader per term (over the whole run).
- * - Leader Append-Only: a leader never overwrites or deletes entries of its log within its term.
- * - Log Matching: two logs holding an entry with the same index and term are identical up to it.
- *   Checked over every log ever seen, in its inductive form: every (index, term) pair always comes
- *   with the same entry and the same term at index - 1.
- * - Leader Completeness: an entry committed in term T is in the log of every leader of a later term.
- * - State Machine Safety: no two replicas commit or apply different entries at one index; and each
- *   replica's key-value store equals the replay of the committed prefix it has applied.
+ * - Election Safety (§5.2): "at most one leader can be elected in a given term."
+ * - Leader Append-Only (§5.3): "a leader never overwrites or deletes entries in its log; it only
+ *   appends new entries."
+ * - Log Matching (§5.3): "if two logs contain an entry with the same index and term, then the logs
+ *   are identical in all entries up through the given index."
+ * - Leader Completeness (§5.4): "if a log entry is committed in a given term, then that entry will
+ *   be present in the logs of the leaders for all higher-numbered terms."
+ * - State Machine Safety (§5.4.3): "if a server has applied a log entry at a given index to its
+ *   state machine, no other server will ever apply a different log entry for the same index."
  *
- * "Committed" is what some replica's commitIndex covers; its commit term is that replica's current
- * term when it first did (never earlier than the real commit term, so the check stays sound).
+ * "Committed" is the paper's, not a replica's commitIndex (§5.3): "A log entry is committed once the
+ * leader that created the entry has replicated it on a majority of the servers ... This also
+ * commits all preceding entries in the leader's log". An entry of term T is created by the leader
+ * of T, and a replica stores it for that leader only while its own current term is T; so an entry
+ * of term T at index i is committed, in term T, once a majority of replicas have each held it (with
+ * their current term T) at some moment, and with it every entry before i (§5.4.2's indirect
+ * commitment). Figure 8's entry of term 2, stored on a majority in term 4, is therefore not
+ * committed by that alone.
+ *
+ * Besides Figure 3, two rules it rests on:
+ * - Only committed entries are applied (§5.3: "The leader decides when it is safe to apply a log
+ *   entry to the state machines; such an entry is called committed"): a replica's commitIndex
+ *   covers only committed entries, and lastApplied never passes commitIndex (Figure 2).
+ * - The store is the replay of the log it applied: a replica's value of each key it just wrote
+ *   equals the value the applied entries give it.
+ *
+ * §7: a replica's log no longer holds the entries its snapshot replaced. Those were applied, so
+ * committed: the checks of entries start after a log's snapshot, what was applied at an index the
+ * log no longer holds is taken from the global record, and a snapshot installed is checked through
+ * the store it brings (the keys its entries wrote must hold what the applied log gives them).
  */
 import { read } from '../domain/kv'
-import { entryAt, lastIndex, termAt } from '../domain/log'
+import { entryAt, lastIndex, termAt, type Log } from '../domain/log'
+import { majority } from '../domain/quorum'
 import type { ReplicaState } from '../domain/state'
 import type { Entry, PutCommand } from '../domain/wire'
 
@@ -29,8 +51,15 @@ interface LogRecord {
   readonly entry: Entry
 }
 
+/** A term's leader, and its log the moment it became leader (a leader only appends after that). */
+interface LeaderRecord {
+  readonly id: string
+  readonly log: Log
+}
+
 interface CommittedRecord {
   readonly entry: Entry
+  /** The lowest term in which it was committed (the check against later leaders is strictest there). */
   readonly commitTerm: number
 }
 
@@ -40,14 +69,22 @@ export const sameEntry = (a: Entry, b: Entry): boolean =>
 const describeEntry = (e: Entry | undefined): string =>
   e === undefined ? 'nothing' : `${e.term}:${e.command.op === 'put' ? `put ${e.command.MID}=${e.command.value}` : 'noop'}`
 
+/** The highest index that `needed` of the replicas in `held` reach (0 when fewer hold anything). */
+const majorityPoint = (held: ReadonlyMap<string, number>, needed: number): number =>
+  held.size < needed ? 0 : [...held.values()].sort((a, b) => b - a)[needed - 1]!
+
 export class RaftInvariants {
-  /** term -> the replica that led it. */
-  private leaders = new Map<number, string>()
+  /** term -> the replica that led it, and its log when it took office. */
+  private leaders = new Map<number, LeaderRecord>()
   /** index -> the (term, prevTerm, entry) records seen at that index. */
   private logRecords: LogRecord[][] = []
+  /** term -> replica -> the highest index it has held while its current term was T, with an entry of term T there. */
+  private storedInTerm = new Map<number, Map<string, number>>()
   /** index -> the committed entry there; always a contiguous prefix from index 1. */
   private committed: CommittedRecord[] = []
-  /** key -> the committed indexes of puts to that key that take effect, ascending. */
+  /** index -> the entry first applied there by any replica. */
+  private applied: Entry[] = []
+  /** key -> the applied indexes of puts to that key that take effect, ascending. */
   private effectivePuts = new Map<string, number[]>()
   private appliedMids = new Set<string>()
   /** `digest()` as last computed; reset by every change to what it covers. */
@@ -61,7 +98,9 @@ export class RaftInvariants {
     const copy = new RaftInvariants()
     copy.leaders = this.leaders
     copy.logRecords = this.logRecords
+    copy.storedInTerm = this.storedInTerm
     copy.committed = this.committed
+    copy.applied = this.applied
     copy.effectivePuts = this.effectivePuts
     copy.appliedMids = this.appliedMids
     copy.digestText = this.digestText
@@ -70,28 +109,34 @@ export class RaftInvariants {
     return copy
   }
 
-  /** Called before any change: copies the containers this object may share with a clone. */
+  /** Called before any change: copies the containers this object may share with a clone, and drops the cached digest. */
   private own(): void {
+    this.digestText = undefined
     if (!this.shared) return
     this.shared = false
     this.leaders = new Map(this.leaders)
     this.logRecords = this.logRecords.map((records) => [...records])
+    this.storedInTerm = new Map([...this.storedInTerm].map(([term, held]) => [term, new Map(held)]))
     this.committed = [...this.committed]
+    this.applied = [...this.applied]
     this.effectivePuts = new Map([...this.effectivePuts].map(([k, v]) => [k, [...v]]))
     this.appliedMids = new Set(this.appliedMids)
   }
 
   /**
    * The history the checks remember, as text: two worlds of the explorer with the same replicas but
-   * different histories are different states (a leader of a term seen earlier, an entry committed
-   * in an earlier term, a log entry that a replica has since dropped all make later checks stricter).
+   * different histories are different states (a leader of a term seen earlier and its log, an entry
+   * stored in an earlier term, one committed or applied earlier, a log entry that a replica has
+   * since dropped all make later checks stricter).
    */
   digest(): string {
     return (this.digestText ??= this.computeDigest())
   }
 
   private computeDigest(): string {
-    const leaders = [...this.leaders].sort((a, b) => a[0] - b[0]).map(([term, id]) => `${term}:${id}`)
+    const leaders = [...this.leaders]
+      .sort((a, b) => a[0] - b[0])
+      .map(([term, leader]) => `${term}:${leader.id}:${leader.log.snapshotIndex}:${leader.log.entries.map((e) => JSON.stringify(e)).join(';')}`)
     // Array.from, not map: a hole and an undefined element (what a clone's spread makes of a
     // hole) must give the same text.
     const records = Array.from(this.logRecords, (rs) =>
@@ -100,28 +145,28 @@ export class RaftInvariants {
         .sort()
         .join(','),
     )
+    const stored = [...this.storedInTerm]
+      .sort((a, b) => a[0] - b[0])
+      .map(([term, held]) => `${term}:${[...held].sort().map(([id, index]) => `${id}=${index}`).join(',')}`)
     const committed = Array.from(this.committed, (c) => (c === undefined ? '' : `${c.commitTerm}/${JSON.stringify(c.entry)}`))
-    return JSON.stringify([leaders, records, committed])
+    const applied = Array.from(this.applied, (e) => (e === undefined ? '' : JSON.stringify(e)))
+    return JSON.stringify([leaders, records, stored, committed, applied])
   }
 
+  /** 1 + the highest committed index (0 before anything is committed). */
   get committedLength(): number {
     return this.committed.length
   }
 
   /**
    * Checks one replica's step from `before` (undefined after a restart or at boot) to `after`.
-   * `all` holds every live replica's current state (after included), for Leader Completeness.
+   * The other replicas need not be passed: what the checks need of them, they remember.
    */
-  observe(
-    before: ReplicaState | undefined,
-    after: ReplicaState,
-    all: readonly (ReplicaState | undefined)[],
-  ): Violation | undefined {
-    // Where the log stopped being the same entry objects as before the step: both log checks
+  observe(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    // Where the log stopped being the same entry objects as before the step: the log checks
     // start there (one scan of the shared prefix per step, not one per check).
     const old = before?.persistent.log
     const log = after.persistent.log
-    // Entries a snapshot replaced (§7) are no longer held: the checks start after them.
     let firstChange = Math.max(log.snapshotIndex, old?.snapshotIndex ?? 0) + 1
     if (old !== undefined && old !== log) {
       const shared = Math.min(lastIndex(old), lastIndex(log))
@@ -131,23 +176,41 @@ export class RaftInvariants {
       this.electionSafety(after) ??
       this.leaderAppendOnly(before, after, firstChange) ??
       this.logMatching(before, after, firstChange) ??
-      this.commits(before, after, all) ??
-      this.leaderCompletenessOnElection(before, after) ??
-      this.applied(before, after)
+      this.commitment(after) ??
+      // Two replicas applying different entries at one index is reported as such, before the
+      // commit rule that one of them must have broken to get there.
+      this.stateMachineSafety(before, after) ??
+      this.onlyCommittedApplied(before, after, firstChange) ??
+      this.storeReplaysLog(before, after)
     )
   }
 
+  /**
+   * Election Safety, over the whole run: the first replica seen leading a term is its leader, and
+   * no other may lead it, even after the first crashed or was deposed. A new leader's log is kept
+   * for Leader Completeness, and checked at once against everything committed in earlier terms.
+   */
   private electionSafety(s: ReplicaState): Violation | undefined {
     if (s.role !== 'leader') return undefined
     const term = s.persistent.currentTerm
     const known = this.leaders.get(term)
-    if (known === undefined) {
-      this.own()
-      this.leaders.set(term, s.id)
-      this.digestText = undefined
+    if (known !== undefined) {
+      return known.id === s.id ? undefined : { invariant: 'Election Safety', detail: `${known.id} and ${s.id} are both leaders of term ${term}` }
     }
-    else if (known !== s.id) {
-      return { invariant: 'Election Safety', detail: `${known} and ${s.id} are both leaders of term ${term}` }
+    this.own()
+    const log = s.persistent.log
+    this.leaders.set(term, { id: s.id, log })
+    // What its snapshot replaced it applied, so it was committed: the entries it holds are checked.
+    for (let i = log.snapshotIndex + 1; i < this.committed.length; i++) {
+      const record = this.committed[i]!
+      if (record.commitTerm >= term) continue
+      const theirs = entryAt(log, i)
+      if (theirs === undefined || !sameEntry(theirs, record.entry)) {
+        return {
+          invariant: 'Leader Completeness',
+          detail: `${s.id} became leader of term ${term} without ${describeEntry(record.entry)} committed at ${i} in term ${record.commitTerm} (holds ${describeEntry(theirs)})`,
+        }
+      }
     }
     return undefined
   }
@@ -162,6 +225,7 @@ export class RaftInvariants {
     if (lastIndex(now) < lastIndex(was)) {
       return { invariant: 'Leader Append-Only', detail: `leader ${after.id} shrank its log from ${lastIndex(was)} to ${lastIndex(now)}` }
     }
+    // A snapshot drops entries from the front (§7): that deletes nothing the log is answerable for.
     for (let i = firstChange; i <= lastIndex(was); i++) {
       if (!sameEntry(entryAt(was, i)!, entryAt(now, i)!)) {
         return {
@@ -173,27 +237,21 @@ export class RaftInvariants {
     return undefined
   }
 
+  /**
+   * Log Matching over every log ever seen, in its inductive form: every (index, term) pair always
+   * comes with the same entry and the same term at index - 1. (By induction on the index, two logs
+   * that agree on the pair at i then agree on every entry up to i.)
+   */
   private logMatching(before: ReplicaState | undefined, after: ReplicaState, firstChange: number): Violation | undefined {
     const log = after.persistent.log
-    const old = before?.persistent.log
-    if (old === log) return undefined
-    const from = firstChange
-    if (old !== undefined) {
-      if (before !== undefined && from <= before.commitIndex && from <= lastIndex(old)) {
-        return {
-          invariant: 'State Machine Safety',
-          detail: `${after.id} changed its committed entry ${from} (commitIndex ${before.commitIndex}): ${describeEntry(entryAt(old, from))} -> ${describeEntry(entryAt(log, from))}`,
-        }
-      }
-    }
-    for (let i = from; i <= lastIndex(log); i++) {
+    if (before?.persistent.log === log) return undefined
+    for (let i = firstChange; i <= lastIndex(log); i++) {
       const entry = entryAt(log, i)!
       const prevTerm = termAt(log, i - 1)!
       const known = this.logRecords[i]?.find((r) => r.term === entry.term)
       if (known === undefined) {
         this.own()
         ;(this.logRecords[i] ??= []).push({ term: entry.term, prevTerm, entry })
-        this.digestText = undefined
       } else if (known.prevTerm !== prevTerm || !sameEntry(known.entry, entry)) {
         return {
           invariant: 'Log Matching',
@@ -204,43 +262,104 @@ export class RaftInvariants {
     return undefined
   }
 
-  private commits(
-    before: ReplicaState | undefined,
-    after: ReplicaState,
-    all: readonly (ReplicaState | undefined)[],
-  ): Violation | undefined {
-    const from = (before?.commitIndex ?? 0) + 1
+  /**
+   * What is committed (§5.3, see the module's comment): records that this replica, in its current
+   * term T, holds its log up to its last index with an entry of term T there; when that makes a
+   * longer prefix stored on a majority in term T, the prefix is committed in term T, and Leader
+   * Completeness checks it against every leader of a higher term seen so far (their logs when they
+   * took office).
+   */
+  private commitment(after: ReplicaState): Violation | undefined {
+    const term = after.persistent.currentTerm
     const log = after.persistent.log
-    if (after.commitIndex > lastIndex(log)) {
-      return { invariant: 'State Machine Safety', detail: `${after.id} commitIndex ${after.commitIndex} is past its log's end ${lastIndex(log)}` }
-    }
-    // Entries an installed snapshot covers are not held: the store check compares its contents.
-    for (let i = Math.max(from, log.snapshotIndex + 1); i <= after.commitIndex; i++) {
-      const entry = entryAt(log, i)!
+    const last = lastIndex(log)
+    if (last < 1 || termAt(log, last) !== term) return undefined
+    const held = this.storedInTerm.get(term)
+    if ((held?.get(after.id) ?? 0) >= last) return undefined
+    this.own()
+    const stored = this.storedInTerm.get(term) ?? new Map<string, number>()
+    // The highest index a majority of the cluster held in term T, before and after this step
+    // (replicas not in the map hold nothing; the held indexes only grow, so the point only grows).
+    const needed = majority(after.peers.length + 1)
+    const oldPoint = majorityPoint(stored, needed)
+    this.storedInTerm.set(term, stored.set(after.id, last))
+    const point = majorityPoint(stored, needed)
+    // Only this replica's index grew, so a higher point is at most its last index: its log holds
+    // the newly committed entries (those up to the old point were recorded when it was reached).
+    // Some may have been committed already in a higher term (replicas lagging in term T stored
+    // them late): their commit term is lowered to T, and they are checked against more leaders.
+    for (let i = oldPoint + 1; i <= point; i++) {
+      // An entry its snapshot replaced was applied here, so committed and recorded already.
+      const entry = entryAt(log, i) ?? this.committed[i]?.entry
+      if (entry === undefined) continue
       const known = this.committed[i]
       if (known !== undefined) {
         if (!sameEntry(known.entry, entry)) {
           return {
-            invariant: 'State Machine Safety',
-            detail: `${after.id} commits ${describeEntry(entry)} at ${i} where ${describeEntry(known.entry)} was committed`,
+            invariant: 'Leader Completeness',
+            detail: `${describeEntry(entry)} committed at ${i} in term ${term} (stored on a majority) where ${describeEntry(known.entry)} was committed in term ${known.commitTerm}`,
           }
         }
-        continue
+        if (known.commitTerm <= term) continue
       }
-      const commitTerm = after.persistent.currentTerm
-      this.own()
-      this.committed[i] = { entry, commitTerm }
-      this.digestText = undefined
-      this.recordEffect(i, entry)
-      for (const leader of all) {
-        if (leader === undefined || leader.role !== 'leader' || leader.persistent.currentTerm <= commitTerm) continue
-        if (i <= leader.persistent.log.snapshotIndex) continue
-        const theirs = entryAt(leader.persistent.log, i)
+      this.committed[i] = { entry, commitTerm: term }
+      for (const [leaderTerm, leader] of this.leaders) {
+        if (leaderTerm <= term || i <= leader.log.snapshotIndex) continue
+        const theirs = entryAt(leader.log, i)
         if (theirs === undefined || !sameEntry(theirs, entry)) {
           return {
             invariant: 'Leader Completeness',
-            detail: `${describeEntry(entry)} committed at ${i} in term ${commitTerm} by ${after.id} is missing from leader ${leader.id} of term ${leader.persistent.currentTerm} (holds ${describeEntry(theirs)})`,
+            detail: `${describeEntry(entry)} committed at ${i} in term ${term} (stored on a majority) is missing from ${leader.id}'s log when it became leader of term ${leaderTerm} (holds ${describeEntry(theirs)})`,
           }
+        }
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Only committed entries are applied: commitIndex stays within the log and covers only entries
+   * committed in the paper's sense, and lastApplied never passes commitIndex. Checked where
+   * commitIndex grew, and where the log changed below it.
+   */
+  private onlyCommittedApplied(before: ReplicaState | undefined, after: ReplicaState, firstChange: number): Violation | undefined {
+    const log = after.persistent.log
+    const name = 'Only committed entries are applied'
+    if (after.commitIndex > lastIndex(log)) {
+      return { invariant: name, detail: `${after.id} commitIndex ${after.commitIndex} is past its log's end ${lastIndex(log)}` }
+    }
+    if (after.lastApplied > after.commitIndex) {
+      return { invariant: name, detail: `${after.id} applied ${after.lastApplied} beyond commitIndex ${after.commitIndex}` }
+    }
+    let from = (before?.commitIndex ?? 0) + 1
+    if (before !== undefined && before.persistent.log !== log) from = Math.min(from, firstChange)
+    for (let i = Math.max(from, log.snapshotIndex + 1); i <= after.commitIndex; i++) {
+      const entry = entryAt(log, i)!
+      const known = this.committed[i]
+      if (known === undefined || !sameEntry(known.entry, entry)) {
+        return {
+          invariant: name,
+          detail: `${after.id}'s commitIndex ${after.commitIndex} covers ${describeEntry(entry)} at ${i}, which is not committed (${known === undefined ? 'not stored on a majority in its term' : `${describeEntry(known.entry)} is`})`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  /** State Machine Safety over every applied index, against a global record of what was applied there. */
+  private stateMachineSafety(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
+    const from = (before?.lastApplied ?? 0) + 1
+    for (let i = Math.max(from, after.persistent.log.snapshotIndex + 1); i <= after.lastApplied; i++) {
+      const entry = entryAt(after.persistent.log, i)!
+      const known = this.applied[i]
+      if (known === undefined) {
+        this.own()
+        this.applied[i] = entry
+        this.recordEffect(i, entry)
+      } else if (!sameEntry(known, entry)) {
+        return {
+          invariant: 'State Machine Safety',
+          detail: `${after.id} applies ${describeEntry(entry)} at ${i}, where ${describeEntry(known)} was applied before`,
         }
       }
     }
@@ -250,43 +369,22 @@ export class RaftInvariants {
   private recordEffect(index: number, entry: Entry): void {
     const command = entry.command
     if (command.op !== 'put' || this.appliedMids.has(command.MID)) return
-    this.own()
     this.appliedMids.add(command.MID)
     const indexes = this.effectivePuts.get(command.key)
     if (indexes === undefined) this.effectivePuts.set(command.key, [index])
     else indexes.push(index)
   }
 
-  private leaderCompletenessOnElection(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
-    if (after.role !== 'leader') return undefined
-    const term = after.persistent.currentTerm
-    if (before !== undefined && before.role === 'leader' && before.persistent.currentTerm === term) return undefined
-    const log = after.persistent.log
-    for (let i = log.snapshotIndex + 1; i < this.committed.length; i++) {
-      const record = this.committed[i]!
-      if (record.commitTerm >= term) continue
-      const theirs = entryAt(log, i)
-      if (theirs === undefined || !sameEntry(theirs, record.entry)) {
-        return {
-          invariant: 'Leader Completeness',
-          detail: `${after.id} became leader of term ${term} without ${describeEntry(record.entry)} committed at ${i} in term ${record.commitTerm} (holds ${describeEntry(theirs)})`,
-        }
-      }
-    }
-    return undefined
-  }
-
-  private applied(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
-    if (after.lastApplied > after.commitIndex) {
-      return { invariant: 'State Machine Safety', detail: `${after.id} applied ${after.lastApplied} beyond commitIndex ${after.commitIndex}` }
-    }
+  /** The store is the replay of the applied log, for the keys this step's applied entries wrote. */
+  private storeReplaysLog(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
     const from = (before?.lastApplied ?? 0) + 1
     if (from > after.lastApplied) return undefined
     const touched = new Set<string>()
     for (let i = from; i <= after.lastApplied; i++) {
-      const command = (this.committed[i]?.entry ?? entryAt(after.persistent.log, i))?.command
+      // An installed snapshot's entries are not held: what was applied there is in the record.
+      const command = (entryAt(after.persistent.log, i) ?? this.applied[i])?.command
       if (command === undefined) {
-        return { invariant: 'State Machine Safety', detail: `${after.id} applied entry ${i}, which nobody is known to have committed` }
+        return { invariant: 'State Machine Safety', detail: `${after.id} applied entry ${i}, which no replica is known to have applied` }
       }
       if (command.op === 'put') touched.add(command.key)
     }
@@ -296,20 +394,19 @@ export class RaftInvariants {
       if (expected !== actual) {
         return {
           invariant: 'State Machine Safety',
-          detail: `${after.id} holds ${key}=${actual} after applying ${after.lastApplied} entries; the committed log says ${expected}`,
+          detail: `${after.id} holds ${key}=${actual} after applying ${after.lastApplied} entries; the applied log says ${expected}`,
         }
       }
     }
     return undefined
   }
 
-  /** The value of `key` after applying the committed prefix up to `index`. */
+  /** The value of `key` after applying the log up to `index`. */
   private valueAt(key: string, index: number): string | undefined {
     const indexes = this.effectivePuts.get(key) ?? []
     for (let k = indexes.length - 1; k >= 0; k--) {
-      if (indexes[k]! <= index) return (this.committed[indexes[k]!]!.entry.command as PutCommand).value
+      if (indexes[k]! <= index) return (this.applied[indexes[k]!]!.command as PutCommand).value
     }
     return undefined
   }
 }
-

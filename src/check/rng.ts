@@ -1,6 +1,7 @@
 /**
  * The scheduler's seeded random source: a thin mutable wrapper over the domain's mulberry32, so
- * that a run depends on its seed alone (no Math.random anywhere in the checks).
+ * that a run depends on its seed alone (no Math.random anywhere in the checks). kvsim's Prng
+ * (src/sim/prng.ts) draws from the same generator, with the methods the simulator uses.
  */
 import { nextRandom, type RandomState } from '../domain/random'
 

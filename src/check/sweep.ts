@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { simulate, sweepOptions, type SimOptions, type SimResult } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
+import type { Workload } from './workload'
 
 /** What a seed's options are made from: plain data, so that it can be sent to a worker. */
 export interface SweepParams {
@@ -19,11 +20,14 @@ export interface SweepParams {
   readonly mutant: MutantName | undefined
   /** Drive the reducer through `freezing` (every state and effect deep-frozen), as the tests do. */
   readonly freeze: boolean
+  /** Which keys the clients use (workload.ts); undefined: the default, `own`. */
+  readonly workload?: Workload
 }
 
 export const sweepBase = (params: SweepParams): Partial<SimOptions> => {
   const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: params.seconds * 1000 }
   if (params.replicas !== undefined) base.replicas = params.replicas
+  if (params.workload !== undefined) base.workload = params.workload
   if (params.mutant !== undefined) {
     const mutant = mutants[params.mutant]
     Object.assign(base, mutant.options, { step: mutant.step })

@@ -15,6 +15,8 @@ export interface CliOptions {
   fast: boolean
   /** Replicas on disk (a temporary RAFTKV_DATA per run), whatever the scenario. */
   durable: boolean
+  /** Which keys the clients use: `own` (the course simulator's) or `shared` (Jepsen lin-kv's). */
+  workload: 'own' | 'shared'
   help: boolean
 }
 
@@ -35,13 +37,16 @@ Options:
                            each datagram and copy costing CPU time, requests fired as a round ends
   --durable                the replicas keep their state on disk, in a temporary data directory per run
                            (RAFTKV_DATA; removed after): always so for a scenario with a restart event
+  --workload own|shared    own: each client gets only keys it wrote, checked per client as the
+                           course simulator does (default); shared: all clients read and write three
+                           keys, a new value per write, judged by the linearizability checker alone
   -s, --silent             replicas' output to /dev/null (the default)
   -v, --verbose            print the replicas' output, each line with the time and the replica's ID
   -h, --help               this text
 Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.`
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, durable: false, help: false }
+  const options: CliOptions = { target: '', replica: undefined, seed: undefined, json: undefined, timeline: undefined, history: undefined, silent: true, fast: false, durable: false, workload: 'own', help: false }
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -64,6 +69,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--history': options.history = value(); break
       case '--fast': options.fast = true; break
       case '--durable': options.durable = true; break
+      case '--workload': {
+        const text = value()
+        if (text !== 'own' && text !== 'shared') throw new UsageError(`--workload must be own or shared, got ${JSON.stringify(text)}`)
+        options.workload = text
+        break
+      }
       case '-s': case '--silent': options.silent = true; break
       case '-v': case '--verbose': options.silent = false; break
       case '-h': case '--help': options.help = true; break

@@ -64,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
       silent: options.silent,
       pacing: options.fast ? 'fast' : pacingFromEnv(),
       durable: options.durable,
+      workload: options.workload,
       cwd: process.cwd(),
       onProgress: process.stderr.isTTY ? showProgress(scenario.name) : undefined,
     })

@@ -1,11 +1,20 @@
 /**
  * The 8 simulated clients: workload generation, leader memory, reply checks and retries.
  * Pure: time comes in as an argument, randomness from a seeded generator, output as messages.
+ *
+ * Two workloads (check/workload.ts says the same of check:sim's): `own`, the course simulator's,
+ * where each client reads only keys it wrote and a get must return the latest put ok this client
+ * received; and `shared`, Jepsen lin-kv's, where every client reads and writes the same three keys
+ * with a value never written before, and only the linearizability checker (scoring.ts) judges reads.
  */
 import { createHash } from 'crypto'
 import { Operation } from '../check/linearizability'
 import { BROADCAST } from './ids'
 import { Prng } from './prng'
+import type { Workload } from '../check/workload'
+
+/** How many keys the shared workload's clients share. */
+const SHARED_KEYS = 3
 
 export type RequestKind = 'get' | 'put'
 
@@ -62,6 +71,9 @@ export class ClientPool {
   private readonly clients = new Map<string, Client>()
   private readonly completedMids = new Set<string>()
   private nextOperation = 0
+  /** The shared workload's keys, drawn once. */
+  private readonly sharedKeys: readonly string[]
+  private writes = 0
   readonly history: Operation[] = []
   readonly latencies: number[] = []
   readonly counters: ClientCounters = {
@@ -74,8 +86,10 @@ export class ClientPool {
     private readonly mix: number,
     private readonly random: Prng,
     private readonly replicas: LivingReplicas,
+    private readonly workload: Workload = 'own',
   ) {
     for (const id of clientIds) this.clients.set(id, new Client(id))
+    this.sharedKeys = workload === 'shared' ? Array.from({ length: SHARED_KEYS }, () => random.string(32)) : []
   }
 
   isClient(id: string): boolean {
@@ -92,6 +106,7 @@ export class ClientPool {
   }
 
   private generateOperation(client: Client, now: number): Operation {
+    if (this.workload === 'shared') return this.sharedOperation(client, now)
     let kind: RequestKind = this.random.chance(this.mix) ? 'get' : 'put'
     if (kind === 'get') {
       this.counters.generatedGets++
@@ -110,6 +125,18 @@ export class ClientPool {
     const key = fresh ? this.random.string(32) : this.random.pick([...client.values.keys()])
     const value = fresh ? md5(key) : md5(client.values.get(key)!)
     return { id, client: client.id, key, kind, value, invokedAt: now, completedAt: undefined }
+  }
+
+  /** A get or a put of one of the shared keys; each put's value is new (md5 of the key and a counter). */
+  private sharedOperation(client: Client, now: number): Operation {
+    const id = `op${this.nextOperation++}`
+    const key = this.random.pick(this.sharedKeys)
+    if (this.random.chance(this.mix)) {
+      this.counters.generatedGets++
+      return { id, client: client.id, key, kind: 'get', value: undefined, invokedAt: now, completedAt: undefined }
+    }
+    this.counters.generatedPuts++
+    return { id, client: client.id, key, kind: 'put', value: md5(`${key}:${this.writes++}`), invokedAt: now, completedAt: undefined }
   }
 
   /** A new attempt with a new MID, to the remembered leader or else a random living replica. */
@@ -166,7 +193,9 @@ export class ClientPool {
     }
     this.counters.okGets++
     const value = reply['value']
-    operation.value = typeof value === 'string' ? value : undefined
+    // A key never written reads as the empty value (the clients never write one).
+    operation.value = typeof value === 'string' && value !== '' ? value : undefined
+    if (this.workload === 'shared') return { kind: 'ok' }
     const expected = client.values.get(operation.key)
     if (value !== expected) {
       return {

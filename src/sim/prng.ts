@@ -1,44 +1,29 @@
 /**
- * The simulator's own seeded pseudo-random generator (xoshiro128**, seeded through splitmix32).
- * Every random decision of the simulator goes through one of these, never Math.random.
+ * The simulator's seeded pseudo-random source, with the methods its workload, network and fault
+ * schedule use. It draws from the project's one generator, the domain's mulberry32
+ * (src/domain/random.ts, which the replicas and check:sim's Rng use too), seeded from the run's seed
+ * and a stream number. Every random decision of the simulator goes through one of these, never
+ * Math.random.
  */
+import { nextRandom, seedFrom, type RandomState } from '../domain/random'
+
 export class Prng {
-  private s0: number
-  private s1: number
-  private s2: number
-  private s3: number
+  private state: RandomState
 
   constructor(seed: number, stream = 0) {
-    let state = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0
-    const splitmix = (): number => {
-      state = (state + 0x9e3779b9) >>> 0
-      let z = state
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-      return (z ^ (z >>> 16)) >>> 0
-    }
-    this.s0 = splitmix()
-    this.s1 = splitmix()
-    this.s2 = splitmix()
-    this.s3 = splitmix()
+    this.state = seedFrom(`kvsim stream ${stream}`, seed >>> 0)
   }
 
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0
-    const t = this.s1 << 9
-    this.s2 ^= this.s0
-    this.s3 ^= this.s1
-    this.s1 ^= this.s2
-    this.s0 ^= this.s3
-    this.s2 ^= t
-    this.s3 = rotl(this.s3, 11)
-    return result
+    return Math.floor(this.next() * 4294967296) >>> 0
   }
 
   /** A float in [0, 1). */
   next(): number {
-    return this.nextUint32() / 4294967296
+    const [value, state] = nextRandom(this.state)
+    this.state = state
+    return value
   }
 
   /** True with probability p. */
@@ -75,10 +60,6 @@ export class Prng {
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0
-}
 
 /** Independent generators for the simulator's separate concerns, all from one seed. */
 export interface RandomStreams {

@@ -14,6 +14,7 @@ import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
 import { enlargeBuffers, receiveDrops } from './socket-buffers'
 import { COURSE_PACING, Pacer, PacingCosts } from './pacing'
+import type { Workload } from '../check/workload'
 
 export interface RunOptions {
   /** The replica program to start. */
@@ -42,6 +43,8 @@ export interface RunOptions {
    * `restart` event (a replica restarted without its data would have forgotten its votes and log).
    */
   durable?: boolean
+  /** Which keys the clients use (clients.ts): `own` (the course simulator's, the default) or `shared`. */
+  workload?: Workload
 }
 
 export interface Progress {
@@ -93,7 +96,7 @@ interface Arrival {
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   const random = randomStreams(options.seed)
-  const sim = new Simulation(scenario, random, options.observer)
+  const sim = new Simulation(scenario, random, options.observer, options.workload)
   const endpoints = new Map<string, Endpoint>()
   const processes = new Map<string, ReplicaProcess>()
   const killing: Promise<void>[] = []

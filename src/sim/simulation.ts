@@ -5,6 +5,7 @@
 import type { Operation } from '../check/linearizability'
 import { classifyDatagram, encode, Message } from './datagram'
 import { ClientPool, ClientRequest, ReplyOutcome } from './clients'
+import type { Workload } from '../check/workload'
 import { BROADCAST, clientIds, replicaIds } from './ids'
 import { FanOut, Network } from './network'
 import { RandomStreams } from './prng'
@@ -81,13 +82,14 @@ export class Simulation {
     readonly scenario: Scenario,
     private readonly random: RandomStreams,
     private readonly observer?: SimulationObserver,
+    workload: Workload = 'own',
   ) {
     this.replicas = replicaIds(scenario.replicas)
     for (const id of this.replicas) this.status.set(id, { helloed: false, socketOpen: true, living: true, restarting: false })
     this.network = new Network(this.replicas, scenario.drops, random.network)
     this.clients = new ClientPool(clientIds(scenario.replicas), scenario.mix, random.workload, {
       living: () => this.living(),
-    })
+    }, workload)
   }
 
   living(): string[] {

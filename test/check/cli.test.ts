@@ -24,6 +24,7 @@ describe('check:sim and check:model reject what they do not understand', () => {
     ['cli-sim', ['--workers', '0'], /--workers must be at least 1/],
     ['cli-sim', ['--mutant', 'nope'], /--mutant must be one of commit-previous-term, /],
     ['cli-sim', ['--seeds'], /--seeds needs a value/],
+    ['cli-sim', ['--workload', 'mine'], /--workload must be one of own, shared; got "mine"/],
     ['cli-sim', ['2'], /unexpected argument "2"/],
     ['cli-model', ['--bogus'], /unknown option --bogus/],
     ['cli-model', ['--bound', '-1'], /--bound must be at least 0/],
@@ -81,5 +82,13 @@ describe('check:sim --workers', () => {
     expect(many.status).toBe(0)
     const cores = os.availableParallelism()
     expect(many.stdout).toMatch(cores === 1 ? /\(this thread\)\n$/ : new RegExp(`\\(${cores} worker threads\\)\\n$`))
+  })
+})
+
+describe('check:sim --workload shared', () => {
+  it('finds the deposed leader\'s stale read through the linearizability checker, in workers too', () => {
+    const result = run('cli-sim', ['--seeds', '10', '--workload', 'shared', '--mutant', 'get-from-deposed-leader', '--workers', '2'])
+    expect(result.status).toBe(1)
+    expect(result.stdout).toMatch(/^seed \d+: Linearizability violated at t=\d+ ms\n  key shared-key-/)
   })
 })

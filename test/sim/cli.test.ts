@@ -29,6 +29,9 @@ describe('parseArgs', () => {
     expect(parseArgs(['--timeline', 'run.html'])).toMatchObject({ timeline: 'run.html' })
     expect(() => parseArgs(['--seed', 'abc'])).toThrow(/integer/)
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/)
+    expect(parseArgs([])).toMatchObject({ workload: 'own' })
+    expect(parseArgs(['--workload', 'shared'])).toMatchObject({ workload: 'shared' })
+    expect(() => parseArgs(['--workload', 'mine'])).toThrow(/--workload must be own or shared, got "mine"/)
   })
 })
 

@@ -108,3 +108,37 @@ describe('ClientPool', () => {
     expect(next.message.leader).toBe('FFFF')
   })
 })
+
+describe('ClientPool, shared workload (Jepsen lin-kv style)', () => {
+  const shared = (mix: number, seed = 1) => new ClientPool(clientIds(5), mix, new Prng(seed), { living: () => living }, 'shared')
+
+  it('every client reads and writes the same three keys, with a value never written before', () => {
+    const clients = shared(0.5)
+    const requests = Array.from({ length: 200 }, (_, i) => clients.newRequest(i)!)
+    const keys = new Set(requests.map((r) => r.message.key))
+    expect(keys.size).toBe(3)
+    for (const key of keys) {
+      const writers = new Set(requests.filter((r) => r.message.key === key && r.message.type === 'put').map((r) => r.message.src))
+      expect(writers.size).toBeGreaterThan(1)
+    }
+    const values = requests.filter((r) => r.message.type === 'put').map((r) => r.message.value)
+    expect(values.length).toBeGreaterThan(50)
+    expect(new Set(values).size).toBe(values.length)
+    // A get is a get from the start: there is no acknowledged key to wait for.
+    expect(clients.counters.failedToGenerate).toBe(0)
+  })
+
+  it("a get that returns another client's write is not judged per client, and an empty value reads as never written", () => {
+    const clients = shared(0.5, 3)
+    const requests = Array.from({ length: 40 }, (_, i) => clients.newRequest(i)!)
+    const put = requests.find((r) => r.message.type === 'put')!
+    const get = requests.find((r) => r.message.type === 'get' && r.message.src !== put.message.src && r.message.key === put.message.key)!
+    expect(clients.handleReply(put.message.src, reply(put, 'ok'), 50)).toEqual({ kind: 'ok' })
+    expect(clients.handleReply(get.message.src, reply(get, 'ok', { value: put.message.value }), 51)).toEqual({ kind: 'ok' })
+    const other = requests.find((r) => r.message.type === 'get' && r !== get)!
+    expect(clients.handleReply(other.message.src, reply(other, 'ok', { value: '' }), 52)).toEqual({ kind: 'ok' })
+    const history = clients.history
+    expect(history.find((op) => op.key === get.message.key && op.client === get.message.src && op.completedAt === 51)?.value).toBe(put.message.value)
+    expect(history.find((op) => op.completedAt === 52)?.value).toBeUndefined()
+  })
+})
