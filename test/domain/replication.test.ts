@@ -275,6 +275,41 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
     expect(ofType(sent, 'append')[0]).toMatchObject({ dst: A, prevLogIndex: 5, prevLogTerm: 4 })
   })
 
+  // Figure 7: "When the leader at the top comes to power, it is possible that any of scenarios (a–f)
+  // could occur in follower logs ... Missing entries (a–b), extra uncommitted entries (c–d), or
+  // both (e–f)". §5.3: "the leader handles inconsistencies by forcing the followers' logs to
+  // duplicate its own"; each follower ends with the leader's log, whatever it held.
+  const figure7Followers: readonly [string, number, readonly number[]][] = [
+    ['a', 6, [1, 1, 1, 4, 4, 5, 5, 6, 6]],
+    ['b', 4, [1, 1, 1, 4]],
+    ['c', 6, [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6]],
+    ['d', 7, [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7]],
+    ['e', 4, [1, 1, 1, 4, 4, 4, 4]],
+    ['f', 3, [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]],
+  ]
+  for (const [name, term, followerTerms] of figure7Followers) {
+    it(`Figure 7 (${name}): the follower's log becomes the leader's, within three round trips`, () => {
+      let follower = start(replica(A, { term, log: logOfTerms(...followerTerms) })).state
+      const elected = leaderOf(8, { log: logOfTerms(1, 1, 1, 4, 4, 5, 5, 6, 6, 6) })
+      let leader = elected.state
+      let toFollower = ofType(elected.sent, 'append').filter((m) => m.dst === A)
+      let now = L
+      let roundTrips = 0
+      while (toFollower.length > 0 && roundTrips < 10) {
+        roundTrips++
+        const atFollower = deliver(follower, ++now, ...toFollower)
+        follower = atFollower.state
+        const atLeader = deliver(leader, ++now, ...ofType(atFollower.sent, 'appendReply'))
+        leader = atLeader.state
+        toFollower = ofType(atLeader.sent, 'append').filter((m) => m.dst === A)
+      }
+      expect(terms(follower.persistent.log)).toEqual([1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 8])
+      expect(follower.persistent.currentTerm).toBe(8)
+      expect(leader.progress[A]).toMatchObject({ matchIndex: 11, nextIndex: 12 })
+      expect(roundTrips).toBeLessThanOrEqual(3)
+    })
+  }
+
   it('the hints a follower sends make the leader converge in two round trips (Figure 7, follower f)', () => {
     // Follower (f) of Figure 7: 1 1 1 2 2 2 3 3 3 3 3; the leader has no entry of term 3 or 2.
     const follower0 = start(replica(A, { term: 3, log: logOfTerms(1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3) })).state
