@@ -44,7 +44,7 @@ export const holdingOf = (s: ReplicaState): Holding => ({
   snapshotIndex: s.persistent.log.snapshotIndex,
   mids: s.kv.recentMids.size + s.kv.olderMids.size,
   keys: s.kv.values.size,
-  ownPuts: Object.keys(s.ownPuts).length,
+  ownPuts: s.ownPuts.size,
   textKB: (JSON.stringify(s.persistent.log.entries).length + encodeSnapshot(s.kv).length) / 1024,
 })
 

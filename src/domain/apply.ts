@@ -11,7 +11,6 @@ import type { StepContext } from './context'
 import { applyCommand } from './kv'
 import { entryAt } from './log'
 import type { ReplicaState } from './state'
-import { withoutEntry } from './tables'
 
 export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.lastApplied >= s.commitIndex) return s
@@ -22,7 +21,7 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
     if (command.op !== 'put') continue
     const before = kv
     kv = applyCommand(before, command)
-    ownPuts = withoutEntry(ownPuts, command.MID)
+    ownPuts = ownPuts.delete(command.MID)
     // applyCommand returns the same store for a MID applied before: answered then already.
     if (kv !== before && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
   }

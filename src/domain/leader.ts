@@ -14,8 +14,7 @@ import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
 import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppends } from './replication'
 import { onInstallSnapshotReply } from './snapshot'
-import { clusterSize, withPersistent, type OwnPut, type Progress, type ReplicaState } from './state'
-import { withEntry, type Table } from './tables'
+import { clusterSize, withPersistent, type Progress, type ReplicaState } from './state'
 import type { RaftOrClientMessage } from './messages'
 import type { ClientRequest, Entry, Forward, PutCommand } from './wire'
 
@@ -43,8 +42,7 @@ export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): Replica
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
   const ticking = armTick(s, ctx, nextTickMs(s))
   const lost: PutCommand[] = []
-  for (const mid in s.ownPuts) {
-    const own = s.ownPuts[mid]!
+  for (const [, own] of s.ownPuts.entries()) {
     if (!isStillInLog(s, own.index, own.put.MID)) lost.push(own.put)
   }
   const withLost = appendPuts(ticking, ctx, lost)
@@ -69,11 +67,11 @@ export const onForward = (s: ReplicaState, ctx: StepContext, m: Forward): Replic
 const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand[]): ReplicaState => {
   const term = s.persistent.currentTerm
   const entries: Entry[] = []
-  let ownPuts: Table<OwnPut> = s.ownPuts
+  let ownPuts = s.ownPuts
   for (const put of puts) {
     if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID) || entries.some((e) => isPut(e, put.MID))) continue
     entries.push({ term, command: put })
-    ownPuts = withEntry(ownPuts, put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
+    ownPuts = ownPuts.set(put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
   }
   if (entries.length === 0) return s
   const appended = appendToLog(s.persistent.log, entries)

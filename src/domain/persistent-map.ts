@@ -134,6 +134,40 @@ const insert = <V>(node: Branch<V>, leaf: Leaf<V>, shift: number, added: { count
   return next === slot ? node : new Branch(node.bitmap, replaced(node.slots, at, next))
 }
 
+const removed = <T>(items: readonly T[], at: number): T[] => {
+  const copy = items.slice(0, at)
+  for (let i = at + 1; i < items.length; i++) copy.push(items[i]!)
+  return copy
+}
+
+/**
+ * The node without `key`: the same node when it has no such key, undefined when nothing is left in
+ * it. A branch left with one leaf keeps it where it is (a lookup finds it there all the same).
+ */
+const remove = <V>(node: Branch<V>, hash: number, key: string, shift: number): Branch<V> | undefined => {
+  const bit = bitAt(hash, shift)
+  if ((node.bitmap & bit) === 0) return node
+  const at = popcount(node.bitmap & (bit - 1))
+  const slot = node.slots[at]!
+  let next: Slot<V> | undefined
+  if (slot instanceof Leaf) {
+    if (slot.key !== key) return node
+    next = undefined
+  } else if (slot instanceof Collision) {
+    const i = slot.leaves.findIndex((leaf) => leaf.key === key)
+    if (i < 0) return node
+    const rest = removed(slot.leaves, i)
+    next = rest.length === 1 ? rest[0] : new Collision(slot.hash, rest)
+  } else {
+    const child = remove(slot, hash, key, shift + BITS)
+    if (child === slot) return node
+    next = child
+  }
+  if (next !== undefined) return new Branch(node.bitmap, replaced(node.slots, at, next))
+  const bitmap = node.bitmap & ~bit
+  return bitmap === 0 ? undefined : new Branch(bitmap, removed(node.slots, at))
+}
+
 function* leavesOf<V>(slot: Slot<V>): Generator<Leaf<V>> {
   if (slot instanceof Leaf) yield slot
   else if (slot instanceof Collision) yield* slot.leaves
@@ -166,6 +200,13 @@ export class PersistentMap<V> {
     const added = { count: 0 }
     const root = insert(this.root, new Leaf(hashString(key), key, value), 0, added)
     return root === this.root ? this : new PersistentMap(this.size + added.count, root)
+  }
+
+  /** A map without `key`; this map if it had no such key. */
+  delete(key: string): PersistentMap<V> {
+    const root = remove(this.root, hashString(key), key, 0)
+    if (root === this.root) return this
+    return new PersistentMap(this.size - 1, root ?? new Branch<V>(0, []))
   }
 
   /** The entries in hash order (deterministic, but neither sorted nor in insertion order). */

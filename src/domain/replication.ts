@@ -11,7 +11,6 @@ import { expireInFlight, firstRoundCommitUnlikely, isResponsive, recordAnswer, r
 import { majority, quorumValue } from './quorum'
 import { sendSnapshotPiece } from './snapshot'
 import { clusterSize, withPersistent, type Progress, type ProgressTable, type ReplicaState } from './state'
-import { withEntry } from './tables'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
 
 /**
@@ -192,11 +191,10 @@ export const hearFromLeader = (before: ReplicaState, ctx: StepContext, leader: N
 const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState => {
   let ownPuts = s.ownPuts
   const lost: PutCommand[] = []
-  for (const mid in s.ownPuts) {
-    const own = s.ownPuts[mid]!
+  for (const [mid, own] of s.ownPuts.entries()) {
     if (isStillInLog(s, own.index, own.put.MID)) continue
     if (ctx.now - own.forwardedAt < 2 * s.timing.heartbeatMs) continue
-    ownPuts = withEntry(ownPuts, mid, { ...own, forwardedAt: ctx.now })
+    ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
     lost.push(own.put)
   }
   if (lost.length === 0) return s

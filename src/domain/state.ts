@@ -7,7 +7,7 @@ import * as O from 'fp-ts/Option'
 import { emptyKv, type KvStore } from './kv'
 import { emptyLog, type Log } from './log'
 import type { RandomState } from './random'
-import { emptyTable, type Table } from './tables'
+import { PersistentMap } from './persistent-map'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
 
 /** Durations in milliseconds. */
@@ -150,7 +150,7 @@ export interface ReplicaState {
   /** Leader only: gets waiting for the read lease. */
   readonly pendingReads: readonly GetRequest[]
   /** Puts we appended as leader, by MID, until they are applied. */
-  readonly ownPuts: Table<OwnPut>
+  readonly ownPuts: PersistentMap<OwnPut>
   /** Clients we redirected, with where and when: a quick retry that avoids that leader means it is gone. */
   readonly lastRedirect: Readonly<Record<string, { readonly leader: NodeId; readonly at: number }>>
   /** A leader that clients could not reach: requests are held rather than sent to it again. */
@@ -225,7 +225,7 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
     tickDueAt: 0,
     held: [],
     pendingReads: [],
-    ownPuts: emptyTable(),
+    ownPuts: PersistentMap.empty(),
     lastRedirect: {},
     unreachableLeader: O.none,
     random: config.seed,

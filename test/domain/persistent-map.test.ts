@@ -16,20 +16,29 @@ const collidingPair = (): [string, string] => {
 const sorted = (m: Map<string, number>): [string, number][] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 
 describe('the persistent map', () => {
-  it('behaves like a Map, and every earlier version keeps its contents', () => {
+  it('behaves like a Map (set and delete), and every earlier version keeps its contents', () => {
     const key = fc.oneof(
       fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', '', ...collidingPair()),
       fc.string({ maxLength: 3 }),
       fc.nat(5000).map((n) => `key-${n}`),
     )
     fc.assert(
+      // A value of 3 deletes the key instead of setting it.
       fc.property(fc.array(fc.tuple(key, fc.nat(3)), { maxLength: 400 }), (puts) => {
         const versions: [PersistentMap<number>, Map<string, number>][] = []
         let map = PersistentMap.empty<number>()
         let model = new Map<string, number>()
         for (const [k, v] of puts) {
-          map = map.set(k, v)
-          model = new Map(model).set(k, v)
+          if (v === 3) {
+            const before = map
+            map = map.delete(k)
+            if (!model.has(k)) expect(map).toBe(before)
+            model = new Map(model)
+            model.delete(k)
+          } else {
+            map = map.set(k, v)
+            model = new Map(model).set(k, v)
+          }
           versions.push([map, model])
         }
         for (const [m, expected] of versions) {
@@ -69,5 +78,16 @@ describe('the persistent map', () => {
     const backward = PersistentMap.empty<number>().set('c', 3).set('a', 1).set('b', 2)
     expect(JSON.stringify(forward)).toBe('[["a",1],["b",2],["c",3]]')
     expect(JSON.stringify(backward)).toBe(JSON.stringify(forward))
+  })
+
+  it('deletes keys whose hashes collide one at a time, and empties to a map like a new one', () => {
+    const [a, b] = collidingPair()
+    const both = PersistentMap.empty<string>().set(a, 'A').set(b, 'B').set('c', 'C')
+    const withoutA = both.delete(a)
+    expect([withoutA.get(a), withoutA.get(b), withoutA.size]).toEqual([undefined, 'B', 2])
+    const empty = withoutA.delete(b).delete('c')
+    expect([empty.size, empty.toJSON(), empty.has(b)]).toEqual([0, [], false])
+    expect(JSON.stringify(empty.set('x', '1'))).toBe(JSON.stringify(PersistentMap.empty<string>().set('x', '1')))
+    expect(both.size).toBe(3)
   })
 })
