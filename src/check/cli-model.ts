@@ -1,9 +1,10 @@
 /**
  * `npm run check:model -- [--bound DEPTH] [--terms T] [--log L] [--in-flight M] [--states S] [--timeouts N]
- *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--freeze] [--figure8] [--from-leader]`
+ *   [--replicas R] [--no-drops] [--duplicates] [--mutant NAME] [--freeze] [--figure8] [--from-leader] [--snapshot-every N]`
  *
  * `--from-leader` starts the search once 0000 has won the first election (explore.ts, electLeader).
  * `--figure8` runs the targeted Figure 8 search (mutants.figure8Search) instead of the bounds given.
+ * `--snapshot-every N` brings §7 within reach: the log is compacted every N applied entries.
  *
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
@@ -12,6 +13,10 @@ import { parseCommandLine, usage, type OptionSpecs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
+import { defaultTiming } from '../domain/state'
+
+/** The pieces a snapshot travels in under `--snapshot-every`: small, so that even a tiny store takes several. */
+const MODEL_SNAPSHOT_PIECE = 16
 
 const options = {
   bound: { kind: 'int', min: 0, help: `depth bound (default ${defaultBounds.maxDepth})` },
@@ -27,6 +32,11 @@ const options = {
   freeze: { kind: 'flag', help: 'deep-freeze every state and effect, as the tests do (a handler that writes into a state throws)' },
   figure8: { kind: 'flag', help: 'the targeted Figure 8 search instead of the bounds given' },
   'from-leader': { kind: 'flag', help: 'start once 0000 has won the first election' },
+  'snapshot-every': {
+    kind: 'int',
+    min: 1,
+    help: `compact the log every N applied entries, and send snapshots in pieces of ${MODEL_SNAPSHOT_PIECE} characters (default: the replica's, ${defaultTiming.snapshotEvery}, which no bounded search reaches)`,
+  },
 } satisfies OptionSpecs
 
 const USAGE = usage(
@@ -54,12 +64,18 @@ const main = (): number => {
     requests: defaultBounds.requests,
     duplicates: args.flag('duplicates'),
   }
+  // §7 in reach of a bounded search: compaction after a few entries, a snapshot in several pieces.
+  const snapshotEvery = args.optionalInt('snapshot-every')
+  const timing =
+    snapshotEvery === undefined
+      ? mutant?.options.timing
+      : { ...(mutant?.options.timing ?? defaultTiming), snapshotEvery, snapshotChunkChars: MODEL_SNAPSHOT_PIECE }
   const search = args.flag('figure8')
     ? figure8Search()
     : {
         bounds,
         start: args.flag('from-leader') ? ('leader' as const) : ('boot' as const),
-        ...(mutant?.options.timing ? { timing: mutant.options.timing } : {}),
+        ...(timing ? { timing } : {}),
       }
   console.log(`bounds: ${JSON.stringify(search.bounds)}`)
   const began = performance.now()

@@ -15,7 +15,9 @@ export const persistEffect = (before: PersistentState, after: PersistentState): 
   if (before === after) return undefined
   const hardStateChanged =
     before.currentTerm !== after.currentTerm || !sameOptionalId(before.votedFor, after.votedFor)
-  const snapshot = before.snapshot === after.snapshot ? undefined : snapshotWrite(after)
+  // A snapshot of only no-ops is the same store as the one before it: the index tells it apart.
+  const snapshotChanged = before.snapshot !== after.snapshot || before.log.snapshotIndex !== after.log.snapshotIndex
+  const snapshot = snapshotChanged ? snapshotWrite(after) : undefined
   const log = logWrite(before.log, after.log)
   if (!hardStateChanged && snapshot === undefined && log === undefined) return undefined
   return {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { describeCounterexample, explore } from '../../src/check/explore'
 import { mutants } from '../../src/check/mutants'
-import { realStep } from '../../src/check/stepper'
+import { realStep, type Stepper } from '../../src/check/stepper'
+import { defaultTiming } from '../../src/domain/state'
 
 describe('bounded exhaustive exploration', () => {
   it('from boot: no counterexample through the first elections, and leaders are elected within the bound', () => {
@@ -26,5 +27,23 @@ describe('bounded exhaustive exploration', () => {
     expect(found!.violation.invariant).toMatch(/Election Safety|Leader Append-Only|Log Matching/)
     // The counterexample starts with the warm start's first election.
     expect(found!.path[0]).toMatch(/0000 timer election .*\(warm start\)/)
+  })
+
+  it('§7 in every interleaving: with the log compacted after each applied entry, the search is complete and finds nothing', () => {
+    let compactions = 0
+    const counting: Stepper = (state, event) => {
+      const result = realStep(state, event)
+      for (const effect of result[1]) if (effect.kind === 'persist' && effect.snapshot !== undefined) compactions++
+      return result
+    }
+    const result = explore({
+      step: counting,
+      start: 'leader',
+      timing: { ...defaultTiming, snapshotEvery: 1, snapshotChunkChars: 16 },
+      bounds: { maxDepth: 20, maxTerm: 1, maxTimerFirings: 1, maxInFlight: 3, maxStates: 100_000 },
+    })
+    if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))
+    expect(result.complete).toBe(true)
+    expect(compactions).toBeGreaterThan(0)
   })
 })

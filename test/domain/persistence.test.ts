@@ -7,8 +7,9 @@
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import type { Effect } from '../../src/effects/effect'
-import { afterWrites, logWrite } from '../../src/domain/durability'
-import { emptyPersistent } from '../../src/domain/state'
+import { afterWrites, logWrite, persistEffect } from '../../src/domain/durability'
+import { compactLog } from '../../src/domain/log'
+import { emptyPersistent, persistentState, withPersistent } from '../../src/domain/state'
 import { MemoryStorage } from '../../src/runtime/storage'
 import {
   ELECTED_AT,
@@ -135,5 +136,14 @@ describe('logWrite', () => {
     expect(logWrite(log, log)).toBeUndefined()
     expect(logWrite(log, logOf(first!, noop(3)))).toEqual({ from: 2, entries: [noop(3)] })
     expect(logWrite(log, logOf(first!))).toEqual({ from: 2, entries: [] })
+  })
+})
+
+describe('persistEffect and §7 snapshots', () => {
+  it('stores a snapshot that covers only no-ops, though its store is the same as the one before', () => {
+    const before = persistentState({ currentTerm: 1, votedFor: O.none, log: logOf(noop(1), noop(1)) })
+    const after = withPersistent(before, { log: compactLog(before.log, 1) })
+    expect(after.snapshot).toBe(before.snapshot)
+    expect(persistEffect(before, after)).toMatchObject({ kind: 'persist', snapshot: { index: 1, term: 1 }, log: undefined })
   })
 })
