@@ -17,12 +17,21 @@ export const freshProgress = (nextIndex: number): Progress => ({
   inFlight: [],
   answered: 0,
   lost: 0,
-  snapshotOffset: 0,
-  snapshotSentAt: Number.NEGATIVE_INFINITY,
+  ...noSnapshotTransfer,
 })
 
 /** At most this many unanswered sends are remembered per follower; older ones count as lost. */
 const MAX_IN_FLIGHT = 16
+
+/**
+ * A follower to which no snapshot is on its way. Any AppendEntries sent, and an installed
+ * snapshot, end a transfer: the next one starts from its first piece, with nothing left of this one
+ * (a stale time would let a late answer of this one start a second stream of pieces).
+ */
+export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSentAt'> = {
+  snapshotOffset: 0,
+  snapshotSentAt: Number.NEGATIVE_INFINITY,
+}
 
 /** After an AppendEntries sent at `now` whose entries end at `lastSent`. */
 export const recordSend = (p: Progress, now: number, lastSent: number): Progress => {
@@ -34,6 +43,7 @@ export const recordSend = (p: Progress, now: number, lastSent: number): Progress
     lastSentAt: now,
     inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
     lost: full ? p.lost + 1 : p.lost,
+    ...noSnapshotTransfer,
   }
 }
 

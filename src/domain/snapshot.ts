@@ -8,6 +8,7 @@ import { log, send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { decodeSnapshot, encodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
+import { noSnapshotTransfer } from './progress'
 import { advanceCommitIndex, hearFromLeader, sendAppends } from './replication'
 import { withPersistent, type Progress, type ReplicaState } from './state'
 import type { InstallSnapshot, InstallSnapshotReply, NodeId } from './wire'
@@ -54,7 +55,8 @@ export const sendSnapshotPiece = (s: ReplicaState, ctx: StepContext, peer: NodeI
       sentAt: ctx.now,
     }),
   )
-  const resend = from === p.snapshotOffset && p.snapshotSentAt !== Number.NEGATIVE_INFINITY
+  // The same piece again keeps the time it was first sent (answers to any copy of it count).
+  const resend = from === p.snapshotOffset && p.snapshotSentAt !== noSnapshotTransfer.snapshotSentAt
   return { ...p, snapshotOffset: from, snapshotSentAt: resend ? p.snapshotSentAt : ctx.now, lastSentAt: ctx.now }
 }
 
@@ -145,7 +147,7 @@ export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: Ins
   const acked = { ...before, ackedSentAt: Math.max(before.ackedSentAt, m.sentAt) }
   if (m.installed) {
     const matchIndex = Math.max(acked.matchIndex, m.lastIncludedIndex)
-    const p: Progress = { ...acked, matchIndex, nextIndex: Math.max(acked.nextIndex, matchIndex + 1), snapshotOffset: 0, inFlight: [] }
+    const p: Progress = { ...acked, matchIndex, nextIndex: Math.max(acked.nextIndex, matchIndex + 1), inFlight: [], ...noSnapshotTransfer }
     const committed = advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: p } })
     // Whatever the log holds after the snapshot follows at once.
     return matchIndex < lastIndex(committed.persistent.log)

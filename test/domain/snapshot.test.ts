@@ -9,6 +9,7 @@ import type { Effect } from '../../src/effects/effect'
 import { applyCommand, decodeSnapshot, emptyKv, encodeSnapshot, valuesOf, type KvStore } from '../../src/domain/kv'
 import { afterWrites } from '../../src/domain/durability'
 import { lastIndex, termAt } from '../../src/domain/log'
+import { recordSend } from '../../src/domain/progress'
 import { defaultTiming, emptyPersistent, initialState, persistentState, type ReplicaState, type Timing } from '../../src/domain/state'
 import type { InstallSnapshot, InstallSnapshotReply, Message } from '../../src/domain/wire'
 import {
@@ -168,13 +169,24 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     expect(follower.commitIndex).toBe(2)
     expect(follower.persistent.log).toMatchObject({ snapshotIndex: 2, snapshotTerm: 1, entries: [] })
     // The leader counts the snapshot as matched and sends what follows at once.
-    expect(leader.progress[C]).toMatchObject({ matchIndex: 2, snapshotOffset: 0 })
+    expect(leader.progress[C]).toMatchObject({ matchIndex: 2, snapshotOffset: 0, snapshotSentAt: Number.NEGATIVE_INFINITY })
     const appends = ofType(inFlight, 'append')
     expect(appends).toHaveLength(1)
     expect(appends[0]).toMatchObject({ prevLogIndex: 2, prevLogTerm: 1 })
     const caughtUp = hand(follower, now + 1, appends[0]!)
     expect(caughtUp.state.persistent.log.entries).toEqual(leader.persistent.log.entries)
     expect(valuesOf(caughtUp.state.kv)).toEqual({ k1: 'v3', k0: 'v4' })
+  })
+
+  it('an AppendEntries sent ends a transfer: what is left of it cannot make a later transfer take a stale answer', () => {
+    const leader = fire(compacted(), L + 1000, 'heartbeat')
+    const sending = leader.state.progress[C]!
+    // The transfer is under way: its first piece went out at some time (a resend keeps that time).
+    expect(sending.snapshotOffset).toBe(0)
+    expect(sending.snapshotSentAt).toBeGreaterThanOrEqual(L)
+    const piece = ofType(leader.sent, 'snapshot').find((m) => m.dst === C)!
+    const afterAppend = recordSend({ ...sending, snapshotOffset: piece.data.length }, L + 1100, 7)
+    expect(afterAppend).toMatchObject({ nextIndex: 8, snapshotOffset: 0, snapshotSentAt: Number.NEGATIVE_INFINITY })
   })
 
   it('a duplicated answer does not start a second stream of pieces', () => {
