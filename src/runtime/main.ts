@@ -55,8 +55,8 @@ const main = (): void => {
   const { port, id, peers } = args.right
   const dataDir = args.right.dataDir ?? (process.env.RAFTKV_DATA || undefined)
   const storage = openStorage(dataDir, { id, peers })
-  // Figure 2's persistent state as stored; the state machine is rebuilt by applying committed
-  // entries again as this replica learns the commit index.
+  // Figure 2's persistent state as stored, with §7's snapshot: the state machine starts as the
+  // snapshot, and the entries after it are applied again as this replica learns the commit index.
   const persistent = storage.recover()
   const trace = process.env.RAFTKV_TRACE
     ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
