@@ -36,9 +36,9 @@ describe('the runtime stores before it sends', () => {
   it('a vote reply leaves after the persist that stores the vote', () => {
     const memory = new MemoryStorage()
     const logged: Storage = {
-      persist: (hardState, log) => {
+      persist: (hardState, log, snapshot) => {
         setup.happened.push(`persist term ${hardState?.currentTerm}`)
-        memory.persist(hardState, log)
+        memory.persist(hardState, log, snapshot)
       },
       recover: () => memory.recover(),
       close: () => undefined,
