@@ -7,7 +7,10 @@
  * - the runtime's datagram path: `ReplicaRuntime.onDatagram` on the raw bytes (decode, step, perform
  *   the effects: set timers, encode, hand the bytes to a socket stub).
  *
- *   node dist/src/bench/step-bench.js [--recordings DIR] [--rounds N] [--warmup N] [--json FILE]
+ * With `--gap MS`, the idle mode: the datagram path as a live replica pays it, after only the
+ * replica's own start-up warm-up and with the process idle for MS before each datagram.
+ *
+ *   node dist/src/bench/step-bench.js [--recordings DIR] [--rounds N] [--warmup N] [--json FILE] [--gap MS [--datagrams N]]
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -19,6 +22,8 @@ import { step } from '../domain/step'
 import { decodeMessage, type Message } from '../domain/wire'
 import { readRecording, type Recording } from '../runtime/event-recorder'
 import { ReplicaRuntime } from '../runtime/replica'
+import { NamedTimers } from '../runtime/timers'
+import { REPLICA_WARMUP, warmUp } from '../runtime/warmup'
 import { repoRoot } from '../sim/paths'
 
 export const DEFAULT_RECORDINGS = path.join('bench', 'recordings', 'simple-2')
@@ -28,15 +33,23 @@ export interface StepBenchOptions {
   readonly rounds: number
   readonly warmup: number
   readonly json: string | undefined
+  /**
+   * When set, the idle mode instead: the replica's own start-up warm-up, then each datagram after
+   * this many milliseconds of idleness, `datagrams` of each recording.
+   */
+  readonly gapMs: number | undefined
+  readonly datagrams: number
 }
 
-export const USAGE = 'usage: bench:step [--recordings DIR] [--rounds N] [--warmup N] [--json FILE]'
+export const USAGE = 'usage: bench:step [--recordings DIR] [--rounds N] [--warmup N] [--json FILE] [--gap MS [--datagrams N]]'
 
 export const parseStepBenchArgs = (argv: readonly string[]): E.Either<string, StepBenchOptions> => {
   let recordings = path.join(repoRoot(), DEFAULT_RECORDINGS)
   let rounds = 20
   let warmup = 5
   let json: string | undefined
+  let gapMs: number | undefined
+  let datagrams = 100
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!
     const value = argv[i + 1]
@@ -57,11 +70,19 @@ export const parseStepBenchArgs = (argv: readonly string[]): E.Either<string, St
       case '--json':
         json = path.resolve(value)
         break
+      case '--gap':
+        if (!Number.isInteger(count) || count < 1) return E.left(`--gap needs a positive number of milliseconds, not ${value}`)
+        gapMs = count
+        break
+      case '--datagrams':
+        if (!Number.isInteger(count) || count < 1) return E.left(`--datagrams needs a positive integer, not ${value}`)
+        datagrams = count
+        break
       default:
         return E.left(`unknown option ${flag}`)
     }
   }
-  return E.right({ recordings, rounds, warmup, json })
+  return E.right({ recordings, rounds, warmup, json, gapMs, datagrams })
 }
 
 /**
@@ -132,36 +153,65 @@ export const replaySteps = (replayable: Replayable, samples: Samples | undefined
   return state
 }
 
+/**
+ * A runtime for a replay: the recorded clock, sends to a stub, and Node's timers set and moved as a
+ * live replica's are but never heard (the recording holds the timer events that fired).
+ */
+const replayingRuntime = (replayable: Replayable, clock: { now: number }, onSend: () => void): ReplicaRuntime =>
+  new ReplicaRuntime(startState(replayable.recording), {
+    now: () => clock.now,
+    send: onSend,
+    trace: undefined,
+    timers: () => new NamedTimers(() => clock.now, () => undefined),
+  })
+
+/**
+ * Hands the runtime the recording's event `i` at its recorded time; a datagram's cost goes to
+ * `samples` under its kind, when `samples` is given.
+ */
+const feed = (runtime: ReplicaRuntime, replayable: Replayable, i: number, clock: { now: number }, samples: Samples | undefined): void => {
+  const recorded = replayable.recording.events[i]!
+  clock.now = recorded.at
+  if ('started' in recorded) return runtime.start()
+  if ('timer' in recorded) return runtime.onTimer(recorded.timer)
+  const { event, bytes } = replayable.events[i]!
+  const kind = samples === undefined || event === undefined ? '' : eventKind(runtime.current, event)
+  const before = performance.now()
+  runtime.onDatagram(bytes!)
+  const micros = (performance.now() - before) * 1000
+  if (samples !== undefined && event !== undefined) add(samples, kind, micros)
+}
+
 /** One replay through the runtime: datagrams go in as bytes, timers through `onTimer`, sends to a stub. */
 export const replayRuntime = (replayable: Replayable, samples: Samples | undefined): number => {
-  let now = 0
+  const clock = { now: 0 }
   let sent = 0
-  const runtime = new ReplicaRuntime(startState(replayable.recording), {
-    now: () => now,
-    send: () => {
-      sent++
-    },
-    trace: undefined,
+  const runtime = replayingRuntime(replayable, clock, () => {
+    sent++
   })
-  for (const [i, recorded] of replayable.recording.events.entries()) {
-    now = recorded.at
-    if ('started' in recorded) {
-      runtime.start()
-      continue
-    }
-    if ('timer' in recorded) {
-      runtime.onTimer(recorded.timer)
-      continue
-    }
-    const { event, bytes } = replayable.events[i]!
-    const kind = samples === undefined || event === undefined ? '' : eventKind(runtime.current, event)
-    const before = performance.now()
-    runtime.onDatagram(bytes!)
-    const micros = (performance.now() - before) * 1000
-    if (samples !== undefined && event !== undefined) add(samples, kind, micros)
-  }
+  for (let i = 0; i < replayable.recording.events.length; i++) feed(runtime, replayable, i, clock, samples)
   runtime.stop()
   return sent
+}
+
+/**
+ * The same replay with the process idle for `gapMs` before each datagram, as a live replica is
+ * between a run's requests, for at most `datagrams` datagrams. Idle, a process loses its caches
+ * (the other processes on its core run meanwhile), and the next event costs several times what it
+ * costs back to back.
+ */
+export const replayRuntimeIdle = async (replayable: Replayable, gapMs: number, datagrams: number, samples: Samples): Promise<void> => {
+  const clock = { now: 0 }
+  const runtime = replayingRuntime(replayable, clock, () => undefined)
+  let fed = 0
+  for (let i = 0; i < replayable.recording.events.length && fed < datagrams; i++) {
+    if ('datagram' in replayable.recording.events[i]!) {
+      await new Promise((resolve) => setTimeout(resolve, gapMs))
+      fed++
+    }
+    feed(runtime, replayable, i, clock, samples)
+  }
+  runtime.stop()
 }
 
 export interface KindFigures {
@@ -227,14 +277,33 @@ export const loadRecordings = (directory: string): Recording[] => {
   return files.map((name) => readRecording(path.join(directory, name)))
 }
 
+export interface IdleBenchResult {
+  readonly replicas: number
+  readonly gapMs: number
+  /** How many events the replica's warm-up ran before the replay. */
+  readonly warmUpEvents: number
+  readonly datagramPath: readonly KindFigures[]
+  readonly datagramPathAll: KindFigures
+}
+
+/** The idle mode: the replica's start-up warm-up, then each recording's datagrams one per gap. */
+export const runIdleBench = async (recordings: readonly Recording[], gapMs: number, datagrams: number): Promise<IdleBenchResult> => {
+  const { events } = warmUp(REPLICA_WARMUP.events, REPLICA_WARMUP.budgetMs, () => performance.now())
+  const samples: Samples = new Map()
+  for (const recording of recordings) await replayRuntimeIdle(prepareRecording(recording), gapMs, datagrams, samples)
+  const [datagramPathAll] = summarize(new Map([['every datagram', [...samples.values()].flat()]]))
+  return { replicas: recordings.length, gapMs, warmUpEvents: events, datagramPath: summarize(samples), datagramPathAll: datagramPathAll! }
+}
+
 const fmt = (us: number): string => us.toFixed(1).padStart(8)
 
+const table = (title: string, rows: readonly KindFigures[]): string[] => [
+  title,
+  `  ${'event'.padEnd(26)}${'count'.padStart(8)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}`,
+  ...rows.map((row) => `  ${row.kind.padEnd(26)}${String(row.count).padStart(8)}${fmt(row.medianUs)} ${fmt(row.p99Us)}`),
+]
+
 export const formatStepBench = (result: StepBenchResult): string => {
-  const table = (title: string, rows: readonly KindFigures[]) => [
-    title,
-    `  ${'event'.padEnd(26)}${'count'.padStart(8)}${'p50 µs'.padStart(9)}${'p99 µs'.padStart(9)}`,
-    ...rows.map((row) => `  ${row.kind.padEnd(26)}${String(row.count).padStart(8)}${fmt(row.medianUs)} ${fmt(row.p99Us)}`),
-  ]
   return [
     `${result.replicas} recorded replicas, ${result.events} events each round, ${result.rounds} rounds counted`,
     ...table('step alone (decoded event in, state and effects out):', result.step),
@@ -245,19 +314,32 @@ export const formatStepBench = (result: StepBenchResult): string => {
   ].join('\n')
 }
 
+export const formatIdleBench = (result: IdleBenchResult): string =>
+  [
+    `${result.replicas} recorded replicas; the replica's warm-up (${result.warmUpEvents} events), then each datagram after ${result.gapMs} ms idle`,
+    ...table('runtime datagram path (bytes in: decode, step, timers, encode, send):', [...result.datagramPath, result.datagramPathAll]),
+  ].join('\n')
+
 const main = (): void => {
   const options = parseStepBenchArgs(process.argv.slice(2))
   if (E.isLeft(options)) {
     process.stderr.write(`bench:step: ${options.left}\n${USAGE}\n`)
     process.exit(2)
   }
-  const { recordings, rounds, warmup, json } = options.right
+  const { recordings, rounds, warmup, json, gapMs, datagrams } = options.right
   let loaded: Recording[]
   try {
     loaded = loadRecordings(recordings)
   } catch (error) {
     process.stderr.write(`bench:step: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(2)
+  }
+  if (gapMs !== undefined) {
+    void runIdleBench(loaded, gapMs, datagrams).then((result) => {
+      process.stdout.write(`${formatIdleBench(result)}\n`)
+      if (json !== undefined) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`)
+    })
+    return
   }
   const result = runStepBench(loaded, rounds, warmup)
   process.stdout.write(`${formatStepBench(result)}\n`)

@@ -20,11 +20,9 @@ import type { Identity } from './storage-records'
 import { ReplicaRuntime } from './replica'
 import { EventRecorder } from './event-recorder'
 import { StepTimings } from './step-timing'
-import { warmUp } from './warmup'
+import { REPLICA_WARMUP, warmUp } from './warmup'
 
 const LOCALHOST = '127.0.0.1'
-const WARMUP_EVENTS = 4000
-const WARMUP_BUDGET_MS = 400
 /**
  * Linux's default receive buffer holds a few hundred datagrams; a replica that falls behind on a
  * loaded machine would lose clients' requests beyond that. Asking for more costs nothing until
@@ -76,7 +74,7 @@ const main = (): void => {
     process.env.RAFTKV_WARMUP === '0'
       ? undefined
       : () => {
-          const { events, applied } = warmUp(WARMUP_EVENTS, WARMUP_BUDGET_MS, () => performance.now())
+          const { events, applied } = warmUp(REPLICA_WARMUP.events, REPLICA_WARMUP.budgetMs, () => performance.now())
           trace?.(`warm-up: ${events} events, ${applied} entries applied`)
         }
   const runtime = new ReplicaRuntime(

@@ -34,11 +34,23 @@ export interface ReplicaIO {
    * nothing of that step. The executable exits.
    */
   readonly onStorageFailure?: (failure: StorageFailure) => void
+  /**
+   * The replica's named timers, given the function to call when one fires (default: Node's clock,
+   * `NamedTimers`). The start-up warm-up passes timers in virtual time.
+   */
+  readonly timers?: (onFire: (timer: TimerName) => void) => ReplicaTimers
+}
+
+/** What the runtime needs of its timers: set (or move), cancel, and cancel all. */
+export interface ReplicaTimers {
+  readonly set: (timer: TimerName, afterMs: number) => void
+  readonly cancel: (timer: TimerName) => void
+  readonly stop: () => void
 }
 
 export class ReplicaRuntime {
   private state: ReplicaState
-  private readonly timers: NamedTimers
+  private readonly timers: ReplicaTimers
   private stopped = false
   private readonly storage: Storage
 
@@ -47,7 +59,8 @@ export class ReplicaRuntime {
     private readonly io: ReplicaIO,
   ) {
     this.state = initial
-    this.timers = new NamedTimers(io.now, (timer) => this.onTimer(timer))
+    const onFire = (timer: TimerName): void => this.onTimer(timer)
+    this.timers = io.timers === undefined ? new NamedTimers(io.now, onFire) : io.timers(onFire)
     this.storage = io.storage ?? new MemoryStorage()
   }
 

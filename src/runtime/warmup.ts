@@ -1,24 +1,60 @@
 /**
- * JIT warm-up. A replica handles only a few hundred events in a run, too few for V8 to compile the
- * reducer's paths, and interpreted they cost a millisecond an event. Before going live, the replica
- * runs `step` through a short exchange between replicas held in memory, in virtual time: every
- * datagram is delivered at once, the earliest timer fires when none is in flight, and a client
- * sends gets and puts. It is generic: it knows the protocol's datagrams, not Raft.
+ * JIT warm-up. A replica handles only a few hundred events in a run, too few for V8 to compile its
+ * paths, and interpreted they cost a millisecond an event. Before going live, the replica runs a
+ * short exchange between five replica runtimes held in memory, in virtual time: every datagram is
+ * delivered at once, the earliest timer fires when none is in flight, and a client sends gets and
+ * puts. Each runtime is the one that serves the network (`ReplicaRuntime`), and every datagram
+ * travels as bytes, so decoding, the reducer, the effects and encoding are all compiled, and compiled
+ * for objects shaped as `JSON.parse` makes them (code compiled for objects built another way is
+ * thrown away at the first real datagram: their hidden classes differ). It is generic: it knows the
+ * protocol's datagrams, not Raft.
  */
-import { earliestTimer, recipients, withTimerEffects, noTimers, type TimerDeadlines } from '../effects/perform'
-import { received, started, timerFired, type Event } from '../domain/events'
-import { initialState, type ReplicaState } from '../domain/state'
-import { step } from '../domain/step'
-import { BROADCAST, type Message, type NodeId } from '../domain/wire'
+import * as E from 'fp-ts/Either'
+import { initialState } from '../domain/state'
+import { BROADCAST, decodeMessage, type Message, type NodeId } from '../domain/wire'
+import type { TimerName } from '../effects/effect'
+import { earliestTimer, noTimers, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { ReplicaRuntime, type ReplicaTimers } from './replica'
+
+/**
+ * How much warm-up a replica runs after its hello: enough events for V8 to compile the hot paths,
+ * within a wall-time budget.
+ */
+export const REPLICA_WARMUP = { events: 4000, budgetMs: 400 } as const
 
 const REPLICAS = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
 const CLIENT = '0015' as NodeId
 
 export interface WarmUpSummary {
-  /** How many events ran through `step`. */
+  /** How many events (datagrams and timers) the runtimes handled. */
   readonly events: number
   /** The most entries any replica applied: the exchange reached elections, puts and commits. */
   readonly applied: number
+}
+
+/** A replica's timers in virtual time: when each one that is set fires. */
+class VirtualTimers implements ReplicaTimers {
+  deadlines: TimerDeadlines = noTimers
+
+  constructor(private readonly now: () => number) {}
+
+  set(timer: TimerName, afterMs: number): void {
+    this.deadlines = withDeadline(this.deadlines, timer, this.now() + afterMs)
+  }
+
+  cancel(timer: TimerName): void {
+    this.deadlines = withoutDeadline(this.deadlines, timer)
+  }
+
+  stop(): void {
+    this.deadlines = noTimers
+  }
+}
+
+/** One replica of the exchange. */
+interface Member {
+  readonly runtime: ReplicaRuntime
+  readonly timers: VirtualTimers
 }
 
 /**
@@ -28,39 +64,43 @@ export interface WarmUpSummary {
  */
 export const warmUp = (events: number, budgetMs: number, clock: () => number): WarmUpSummary => {
   const deadline = clock() + budgetMs
-  const states = new Map<NodeId, ReplicaState>(
-    REPLICAS.map((id, i) => [id, initialState({ id, peers: REPLICAS, seed: i + 1 })]),
-  )
-  const timers = new Map<NodeId, TimerDeadlines>(REPLICAS.map((id) => [id, noTimers]))
-  const inFlight: Array<{ readonly to: NodeId; readonly message: Message }> = []
+  const inFlight: Array<{ readonly to: NodeId; readonly bytes: Buffer }> = []
   let now = 0
   let ran = 0
   let requests = 0
 
-  const run = (replica: NodeId, event: Event): void => {
-    const [next, effects] = step(states.get(replica)!, event)
-    states.set(replica, next)
-    timers.set(replica, withTimerEffects(timers.get(replica)!, effects, now))
-    for (const effect of effects) {
-      if (effect.kind !== 'send') continue
-      for (const to of recipients(effect.message, REPLICAS)) inFlight.push({ to, message: effect.message })
-    }
-    ran++
+  const route = (bytes: Buffer): void => {
+    const decoded = decodeMessage(bytes.toString('utf8'))
+    if (E.isLeft(decoded)) throw new Error(`warm-up: a replica sent what does not decode: ${decoded.left}`)
+    for (const to of recipients(decoded.right, REPLICAS)) inFlight.push({ to, bytes })
   }
+  const members = REPLICAS.map((id, i): Member => {
+    const timers = new VirtualTimers(() => now)
+    const runtime = new ReplicaRuntime(initialState({ id, peers: REPLICAS, seed: i + 1 }), {
+      now: () => now,
+      send: route,
+      trace: undefined,
+      timers: () => timers,
+    })
+    return { runtime, timers }
+  })
+  const memberOf = new Map(REPLICAS.map((id, i) => [id, members[i]!]))
 
-  for (const id of REPLICAS) run(id, started(now))
+  for (const member of members) member.runtime.start()
   while (ran < events && clock() < deadline) {
     const delivery = inFlight.shift()
     if (delivery !== undefined) {
-      run(delivery.to, received(now, delivery.message))
+      memberOf.get(delivery.to)!.runtime.onDatagram(delivery.bytes)
+      ran++
       continue
     }
     // Nothing in flight: a client request every few milliseconds, or the earliest timer.
-    const due = earliestAcross(timers)
+    const due = earliestAcross(members)
     if (due !== undefined && due.at <= now + 5) {
       now = Math.max(now, due.at)
-      timers.set(due.replica, withTimerEffects(timers.get(due.replica)!, [{ kind: 'cancelTimer', timer: due.timer }], now))
-      run(due.replica, timerFired(now, due.timer))
+      due.member.timers.cancel(due.timer)
+      due.member.runtime.onTimer(due.timer)
+      ran++
       continue
     }
     now += 5
@@ -68,20 +108,23 @@ export const warmUp = (events: number, budgetMs: number, clock: () => number): W
     const key = `key${requests % 50}`.padEnd(32, '-')
     const MID = `warm${requests}`.padEnd(16, '-')
     const dst = REPLICAS[requests % REPLICAS.length]!
+    // Fields in the order the simulator writes them, so that parsed requests have its objects' shape.
     const request: Message =
       requests % 3 === 0
         ? { src: CLIENT, dst, leader: BROADCAST, type: 'get', MID, key }
         : { src: CLIENT, dst, leader: BROADCAST, type: 'put', MID, key, value: MID }
-    inFlight.push({ to: dst, message: request })
+    inFlight.push({ to: dst, bytes: Buffer.from(JSON.stringify(request), 'utf8') })
   }
-  return { events: ran, applied: Math.max(...[...states.values()].map((s) => s.lastApplied)) }
+  const applied = Math.max(...members.map((member) => member.runtime.current.lastApplied))
+  for (const member of members) member.runtime.stop()
+  return { events: ran, applied }
 }
 
-const earliestAcross = (timers: ReadonlyMap<NodeId, TimerDeadlines>) => {
-  let earliest: { replica: NodeId; timer: Parameters<typeof timerFired>[1]; at: number } | undefined
-  for (const [replica, deadlines] of timers) {
-    const due = earliestTimer(deadlines)
-    if (due !== undefined && (earliest === undefined || due.at < earliest.at)) earliest = { replica, ...due }
+const earliestAcross = (members: readonly Member[]) => {
+  let earliest: { member: Member; timer: TimerName; at: number } | undefined
+  for (const member of members) {
+    const due = earliestTimer(member.timers.deadlines)
+    if (due !== undefined && (earliest === undefined || due.at < earliest.at)) earliest = { member, ...due }
   }
   return earliest
 }

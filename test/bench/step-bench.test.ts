@@ -15,6 +15,7 @@ import {
   parseStepBenchArgs,
   prepareRecording,
   replayRuntime,
+  replayRuntimeIdle,
   replaySteps,
   runStepBench,
 } from '../../src/bench/step-bench'
@@ -109,6 +110,20 @@ describe('bench:step', () => {
     expect(E.isLeft(parseStepBenchArgs(['--warmup', '-1']))).toBe(true)
     expect(E.isLeft(parseStepBenchArgs(['--bogus', '1']))).toBe(true)
     expect(E.isLeft(parseStepBenchArgs(['--rounds']))).toBe(true)
-    expect(parseStepBenchArgs(['--rounds', '3', '--warmup', '0'])).toMatchObject({ right: { rounds: 3, warmup: 0 } })
+    expect(parseStepBenchArgs(['--rounds', '3', '--warmup', '0'])).toMatchObject({ right: { rounds: 3, warmup: 0, gapMs: undefined } })
+    expect(E.isLeft(parseStepBenchArgs(['--gap', '0']))).toBe(true)
+    expect(E.isLeft(parseStepBenchArgs(['--gap', '5', '--datagrams', '0']))).toBe(true)
+    expect(parseStepBenchArgs(['--gap', '20', '--datagrams', '50'])).toMatchObject({ right: { gapMs: 20, datagrams: 50 } })
+  })
+
+  it('the idle replay hands over as many datagrams as asked, one per gap, and leaves no timer behind', async () => {
+    const leader = recordings.find((r) => replaySteps(prepareRecording(r), undefined).role === 'leader')!
+    const samples = new Map<string, number[]>()
+    const began = Date.now()
+    await replayRuntimeIdle(prepareRecording(leader), 2, 25, samples)
+    expect([...samples.values()].flat()).toHaveLength(25)
+    expect(Date.now() - began).toBeGreaterThanOrEqual(25 * 2)
+    // The runtime's Node timers were set as a live replica's are, and stopped with it.
+    expect(process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout')).toHaveLength(0)
   })
 })

@@ -1,7 +1,9 @@
 /** The runtime's named timers: setting a timer that is already set moves it, later or earlier. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TimerName } from '../../src/effects/effect'
+import { ReplicaRuntime } from '../../src/runtime/replica'
 import { NamedTimers } from '../../src/runtime/timers'
+import { R, replica } from '../domain/helpers'
 
 describe('NamedTimers', () => {
   let fired: Array<[TimerName, number]>
@@ -88,5 +90,32 @@ describe('NamedTimers', () => {
       ['heartbeat', 30],
     ])
     again.stop()
+  })
+})
+
+describe('a runtime with timers of its own (as the warm-up gives it)', () => {
+  it('sets them as the effects say and handles the one that fires', () => {
+    const set: Array<[TimerName, number]> = []
+    let fire: ((timer: TimerName) => void) | undefined
+    const sent: string[] = []
+    const runtime = new ReplicaRuntime(replica(R[0]), {
+      now: () => 0,
+      send: (bytes) => {
+        const m = JSON.parse(bytes.toString('utf8'))
+        sent.push(m.type === 'hello' ? m.type : `${m.type} to ${m.dst}`)
+      },
+      trace: undefined,
+      timers: (onFire) => {
+        fire = onFire
+        return { set: (timer, afterMs) => set.push([timer, afterMs]), cancel: () => undefined, stop: () => undefined }
+      },
+    })
+    runtime.start()
+    expect(sent).toEqual(['hello'])
+    expect(set.map(([timer]) => timer)).toEqual(['election'])
+    // The election timeout ends: a pre-vote round starts (thesis §9.6), asked of every peer at once.
+    fire!('election')
+    expect(runtime.current.role).toBe('preCandidate')
+    expect(sent).toEqual(['hello', 'vote to FFFF'])
   })
 })
