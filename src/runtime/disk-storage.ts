@@ -27,6 +27,7 @@ import { lastIndex } from '../domain/log'
 import { emptyPersistent, type PersistentState } from '../domain/state'
 import type { Entry } from '../domain/wire'
 import { frameRecord, scanRecords } from './record-file'
+import { lockDirectory, processIsAlive, type DirLock, type IsAlive } from './dir-lock'
 import { describeFsError, nodeFs, type StorageFs } from './storage-fs'
 import {
   decodeIdentity,
@@ -43,7 +44,7 @@ export const LOG_FILE = 'raft.log'
 const NEW_FILE_SUFFIX = '.new'
 
 /** Why a data directory was refused. */
-export type DataDirProblem = 'unusable' | 'corrupt' | 'otherReplica' | 'otherCluster'
+export type DataDirProblem = 'unusable' | 'corrupt' | 'otherReplica' | 'otherCluster' | 'inUse'
 
 export class DataDirError extends Error {
   constructor(
@@ -65,6 +66,9 @@ export const defaultCompaction: CompactionPolicy = { factor: 2, slackBytes: 1 <<
 export interface DiskStorageOptions {
   readonly fs?: StorageFs
   readonly compaction?: CompactionPolicy
+  /** Who takes the directory's lock (default: this process), and how to tell a stale lock. */
+  readonly pid?: number
+  readonly isAlive?: IsAlive
 }
 
 export class DiskStorage implements Storage {
@@ -75,6 +79,7 @@ export class DiskStorage implements Storage {
   private readonly fs: StorageFs
   private readonly compaction: CompactionPolicy
   private readonly file: string
+  private lock: DirLock | undefined
   /** How many times the file was rewritten since it was opened (for tests and the bench). */
   compactions = 0
 
@@ -92,13 +97,13 @@ export class DiskStorage implements Storage {
   }
 
   /**
-   * Opens (or creates) `dataDir/<id>/raft.log` and recovers what it holds. Left: the directory is
-   * unusable, corrupt, or another replica's or another cluster's.
+   * Opens (or creates) `dataDir/<id>/raft.log` and recovers what it holds, holding the directory's
+   * lock until `close`. Left: the directory is unusable, corrupt, another replica's or another
+   * cluster's, or in use by a living process.
    */
   static open(dataDir: string, identity: Identity, options: DiskStorageOptions = {}): E.Either<DataDirError, DiskStorage> {
     const fs = options.fs ?? nodeFs
     const directory = path.join(dataDir, identity.id)
-    const file = path.join(directory, LOG_FILE)
     const unusable = (what: string, error: unknown) => E.left(new DataDirError('unusable', `${what}: ${describeFsError(error)}`))
 
     let created = false
@@ -107,6 +112,25 @@ export class DiskStorage implements Storage {
     } catch (error) {
       return unusable(`cannot use ${directory} as the replica's directory`, error)
     }
+    const locked = lockDirectory(fs, directory, options.pid ?? process.pid, options.isAlive ?? processIsAlive)
+    if (E.isLeft(locked)) return E.left(new DataDirError(locked.left.inUse ? 'inUse' : 'unusable', locked.left.message))
+    const opened = DiskStorage.openLocked(dataDir, directory, created, identity, options)
+    if (E.isLeft(opened)) locked.right.release()
+    else opened.right.lock = locked.right
+    return opened
+  }
+
+  /** `open`, once the directory's lock is held. */
+  private static openLocked(
+    dataDir: string,
+    directory: string,
+    created: boolean,
+    identity: Identity,
+    options: DiskStorageOptions,
+  ): E.Either<DataDirError, DiskStorage> {
+    const fs = options.fs ?? nodeFs
+    const file = path.join(directory, LOG_FILE)
+    const unusable = (what: string, error: unknown) => E.left(new DataDirError('unusable', `${what}: ${describeFsError(error)}`))
     let bytes: Buffer | undefined
     try {
       bytes = fs.readFileSync(file)
@@ -164,7 +188,14 @@ export class DiskStorage implements Storage {
     return this.state
   }
 
+  /** Closes the file and lets go of the directory. */
   close(): void {
+    this.closeFile()
+    this.lock?.release()
+    this.lock = undefined
+  }
+
+  private closeFile(): void {
     if (this.fd === undefined) return
     try {
       this.fs.closeSync(this.fd)
@@ -233,7 +264,7 @@ export class DiskStorage implements Storage {
     }
     this.fs.renameSync(next, this.file)
     syncDirectory(this.fs, this.directory)
-    this.close()
+    this.closeFile()
     this.fd = this.fs.openSync(this.file, 'r+')
     this.fileBytes = contents.length
   }

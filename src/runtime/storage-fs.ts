@@ -6,7 +6,18 @@ import * as fs from 'node:fs'
 
 export type StorageFs = Pick<
   typeof fs,
-  'openSync' | 'closeSync' | 'writeSync' | 'fdatasyncSync' | 'fsyncSync' | 'ftruncateSync' | 'readFileSync' | 'renameSync' | 'mkdirSync'
+  | 'openSync'
+  | 'closeSync'
+  | 'writeSync'
+  | 'fdatasyncSync'
+  | 'fsyncSync'
+  | 'ftruncateSync'
+  | 'readFileSync'
+  | 'renameSync'
+  | 'mkdirSync'
+  | 'writeFileSync'
+  | 'linkSync'
+  | 'unlinkSync'
 >
 
 export const nodeFs: StorageFs = {
@@ -19,6 +30,9 @@ export const nodeFs: StorageFs = {
   readFileSync: fs.readFileSync,
   renameSync: fs.renameSync,
   mkdirSync: fs.mkdirSync,
+  writeFileSync: fs.writeFileSync,
+  linkSync: fs.linkSync,
+  unlinkSync: fs.unlinkSync,
 }
 
 /** An error's code (ENOENT, EIO, ...) or its message. */

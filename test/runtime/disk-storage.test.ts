@@ -11,6 +11,7 @@ import * as O from 'fp-ts/Option'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
 import { frameRecord } from '../../src/runtime/record-file'
+import { LOCK_FILE } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
 import { nodeFs } from '../../src/runtime/storage-fs'
 import type { Identity } from '../../src/runtime/storage-records'
@@ -275,5 +276,52 @@ describe('DiskStorage: §7 snapshots', () => {
     expect(() => storage.persist(undefined, { from: 3, entries: [noop(1)] }, { index: 5, term: 1, state: emptyKv })).toThrow(RangeError)
     expect(storage.recover().log.snapshotIndex).toBe(0)
     storage.close()
+  })
+})
+
+describe('DiskStorage: one process at a time on a directory', () => {
+  const lockFile = (dir: string): string => path.join(dir, ME, LOCK_FILE)
+
+  it('a second opening is refused while the first holds the directory, and accepted once it is closed', () => {
+    const dir = dataDir()
+    const first = open(dir)
+    first.persist({ currentTerm: 3, votedFor: O.some(ME) }, undefined)
+    const error = refusal(dir)
+    expect(error.problem).toBe('inUse')
+    expect(error.message).toContain(`in use by process ${process.pid}`)
+    expect(error.message).toContain(lockFile(dir))
+    // The refused opening wrote nothing and took nothing.
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    first.close()
+    expect(fs.existsSync(lockFile(dir))).toBe(false)
+    const second = open(dir)
+    expect(second.recover().currentTerm).toBe(3)
+    second.close()
+  })
+
+  it('a lock whose process has died is taken over (a replica killed at once, then restarted)', () => {
+    const dir = dataDir()
+    open(dir).close()
+    const dead = 999_999
+    fs.writeFileSync(lockFile(dir), `${dead}\n`)
+    const alive = (pid: number) => pid !== dead
+    const storage = open(dir, identity, { isAlive: alive })
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    storage.close()
+    // An unreadable lock (no owner in it) is stale too.
+    fs.writeFileSync(lockFile(dir), 'garbage')
+    open(dir).close()
+  })
+
+  it('a lock held by another living process is not taken, whatever this process is', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), '4242\n')
+    const error = refusal(dir, identity, { isAlive: (pid) => pid === 4242 })
+    expect(error.problem).toBe('inUse')
+    expect(error.message).toContain('in use by process 4242')
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe('4242\n')
+    // No leftover of the attempt beside the lock.
+    expect(fs.readdirSync(path.join(dir, ME)).sort()).toEqual([LOCK_FILE, LOG_FILE])
   })
 })
