@@ -4,7 +4,7 @@
  * persistent state), so it does not vote twice in a term nor for a candidate with a shorter log.
  * The test plays the simulator and the two peers on one UDP socket. The same exchange without a
  * data directory shows the forgetting it prevents. And the executable refuses, with exit code 3, a
- * data directory that is corrupt or another replica's. Bounds are generous: this checks behaviour.
+ * data directory that is corrupt, another replica's, or in use by a running replica. Bounds are generous: this checks behaviour.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as dgram from 'node:dgram'
@@ -168,5 +168,19 @@ describe('a replica restarted on its data directory', () => {
     const corrupt = await exitOf(['9', A, ME, B], { RAFTKV_DATA: dir })
     expect(corrupt.code).toBe(3)
     expect(corrupt.stderr).toMatch(/corrupt/)
+  }, 60_000)
+
+  it('a second replica on a directory in use exits with code 3, and the first goes on as before', async () => {
+    const { dir, harness } = await setUp()
+    await harness.start(dir)
+    const second = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(REPLICA, ['--data', dir, '9', ME, A, B], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+      child.once('exit', (code) => resolve({ code, stderr }))
+    })
+    expect(second.code).toBe(3)
+    expect(second.stderr).toMatch(/is in use by process \d+/)
+    expect(await harness.ask(vote({ src: A, dst: ME, term: 3 }), 'voteReply')).toMatchObject({ granted: true, term: 3 })
   }, 60_000)
 })
