@@ -48,17 +48,28 @@ export interface ReplicaTimers {
   readonly stop: () => void
 }
 
+/** The parts of `ReplicaIO` the runtime keeps, every key present. */
+type KeptIO = { readonly [K in 'now' | 'send' | 'trace' | 'timings' | 'recorder' | 'onStorageFailure']: ReplicaIO[K] }
+
 export class ReplicaRuntime {
   private state: ReplicaState
   private readonly timers: ReplicaTimers
   private stopped = false
   private readonly storage: Storage
+  private readonly io: KeptIO
 
-  constructor(
-    initial: ReplicaState,
-    private readonly io: ReplicaIO,
-  ) {
+  constructor(initial: ReplicaState, io: ReplicaIO) {
     this.state = initial
+    // One shape for every runtime's `io`, whatever the caller's object holds: the code V8 compiles
+    // during the warm-up then fits the live runtime, instead of being thrown away at its first event.
+    this.io = {
+      now: io.now,
+      send: io.send,
+      trace: io.trace,
+      timings: io.timings,
+      recorder: io.recorder,
+      onStorageFailure: io.onStorageFailure,
+    }
     const onFire = (timer: TimerName): void => this.onTimer(timer)
     this.timers = io.timers === undefined ? new NamedTimers(io.now, onFire) : io.timers(onFire)
     this.storage = io.storage ?? new MemoryStorage()

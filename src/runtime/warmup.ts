@@ -15,6 +15,7 @@ import { BROADCAST, decodeMessage, type Message, type NodeId } from '../domain/w
 import type { TimerName } from '../effects/effect'
 import { earliestTimer, noTimers, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { ReplicaRuntime, type ReplicaTimers } from './replica'
+import { MemoryStorage } from './storage'
 
 /**
  * How much warm-up a replica runs after its hello: enough events for V8 to compile the hot paths,
@@ -76,10 +77,14 @@ export const warmUp = (events: number, budgetMs: number, clock: () => number): W
   }
   const members = REPLICAS.map((id, i): Member => {
     const timers = new VirtualTimers(() => now)
-    const runtime = new ReplicaRuntime(initialState({ id, peers: REPLICAS, seed: i + 1 }), {
+    // Started as the executable starts a replica: from what its storage recovers (objects of the
+    // same shapes as the live replica's).
+    const storage = new MemoryStorage()
+    const runtime = new ReplicaRuntime(initialState({ id, peers: REPLICAS, seed: i + 1 }, storage.recover()), {
       now: () => now,
       send: route,
       trace: undefined,
+      storage,
       timers: () => timers,
     })
     return { runtime, timers }
