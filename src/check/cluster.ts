@@ -11,7 +11,7 @@
 import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
-import { defaultTiming, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Timing } from '../domain/state'
+import { defaultTuning, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Tuning } from '../domain/state'
 import { lastIndex } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
 import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
@@ -55,7 +55,7 @@ export interface SimOptions {
   readonly keysPerClient: number
   readonly network: NetworkOptions
   readonly faults: FaultOptions
-  readonly timing: Timing
+  readonly tuning: Tuning
   readonly step: Stepper
   /** How many recent steps to keep for a failure's trace. */
   readonly traceCapacity: number
@@ -104,7 +104,7 @@ export const defaultSimOptions: SimOptions = {
   keysPerClient: 3,
   network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
   faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
-  timing: defaultTiming,
+  tuning: defaultTuning,
   step: realStep,
   traceCapacity: 120,
   maxSteps: 5_000_000,
@@ -142,9 +142,9 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
   // §7: most seeds compact their logs often, half send snapshots in pieces of 400 characters, so that
   // snapshots are taken, sent and restarted from under every fault. Drawn last: every seed keeps
   // the network and faults it had before snapshots existed.
-  const snapshotEvery = rng.pick([4, 16, 64, defaultTiming.snapshotEvery])
-  const snapshotChunkChars = rng.pick([400, defaultTiming.snapshotChunkChars])
-  return base.timing === undefined ? { ...options, timing: { ...options.timing, snapshotEvery, snapshotChunkChars } } : options
+  const snapshotEvery = rng.pick([4, 16, 64, defaultTuning.snapshotEvery])
+  const snapshotChunkChars = rng.pick([400, defaultTuning.snapshotChunkChars])
+  return base.tuning === undefined ? { ...options, tuning: { ...options.tuning, snapshotEvery, snapshotChunkChars } } : options
 }
 
 export interface SimFailure {
@@ -341,7 +341,7 @@ export class ClusterSimulation {
   private boot(index: number): void {
     const r = this.replicas[index]!
     if (r.state !== undefined) return
-    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), timing: this.options.timing }, r.persistent)
+    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), tuning: this.options.tuning }, r.persistent)
     this.states[index] = r.state
     this.stepReplica(index, started(this.now), true)
   }

@@ -12,7 +12,7 @@ import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
 import { appendToLog, emptyLog, entriesFrom, lastIndex, lastTerm, logOf } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTiming, persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
+import { defaultTuning, persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import type { ExploreBounds } from './explore'
@@ -150,7 +150,7 @@ export const figure8Prefix = (): PersistentState[] => {
 export const figure8Search = (): {
   readonly bounds: Partial<ExploreBounds>
   readonly initialPersistent: PersistentState[]
-  readonly timing: typeof defaultTiming
+  readonly tuning: typeof defaultTuning
 } => {
   const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
   return {
@@ -159,7 +159,7 @@ export const figure8Search = (): {
       persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: logOf([noop(3)]) }),
       persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog }),
     ],
-    timing: { ...defaultTiming, maxEntriesPerAppend: 1 },
+    tuning: { ...defaultTuning, maxEntriesPerAppend: 1 },
     bounds: {
       replicas: 3,
       maxDepth: 40,
@@ -183,7 +183,7 @@ export const mutants = {
     description: 'commits an entry of a previous term by counting replicas',
     step: commitPreviousTermByCounting,
     options: {
-      timing: { ...defaultTiming, maxEntriesPerAppend: 1 },
+      tuning: { ...defaultTuning, maxEntriesPerAppend: 1 },
       replicas: 3,
       initialPersistent: figure8Prefix(),
       faults: { crashes: true, partitions: false, meanIntervalMs: 250 },
@@ -214,7 +214,7 @@ export const mutants = {
     description: 'a leader answers gets without the lease, so a deposed leader answers stale values',
     step: getFromDeposedLeader,
     options: {
-      timing: { ...defaultTiming, electionTimeoutMinMs: 1_000, electionTimeoutMaxMs: 4_000 },
+      tuning: { ...defaultTuning, electionTimeoutMinMs: 1_000, electionTimeoutMaxMs: 4_000 },
       faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
       getFraction: 0.8,
     },

@@ -19,7 +19,7 @@ import { BROADCAST, type NodeId, type RequestVote } from './wire'
  * returns the random generator's next state.
  */
 export const armElectionTimer = (s: ReplicaState, ctx: StepContext): RandomState => {
-  const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.timing
+  const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.tuning
   const [afterMs, random] = randomIntBetween(s.random, electionTimeoutMinMs, electionTimeoutMaxMs)
   ctx.effects.push(setTimer('election', afterMs))
   return random
@@ -30,7 +30,7 @@ export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaSt
 
 /** Whether this replica still trusts a leader it heard from too recently to vote for anyone else. */
 export const withinLeaderLease = (s: ReplicaState, now: number): boolean =>
-  s.role === 'leader' || now - s.lastLeaderContact < s.timing.electionTimeoutMinMs
+  s.role === 'leader' || now - s.lastLeaderContact < s.tuning.electionTimeoutMinMs
 
 /** Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower". */
 export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, leader: O.Option<NodeId>): ReplicaState => {
@@ -69,7 +69,7 @@ const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean) =>
 /** Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer. */
 const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaState => {
   ctx.effects.push(voteRequest(s, BROADCAST, pre))
-  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs))
+  ctx.effects.push(setTimer('voteRetry', s.tuning.voteRetryMs))
   return { ...s, voteRetriesDone: 0 }
 }
 
@@ -81,12 +81,12 @@ const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaS
  */
 export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.role !== 'preCandidate' && s.role !== 'candidate') return s
-  if (s.voteRetriesDone >= s.timing.voteRetries) return s
+  if (s.voteRetriesDone >= s.tuning.voteRetries) return s
   for (const peer of s.peers) {
     if (!s.votesGranted.includes(peer)) ctx.effects.push(voteRequest(s, peer, s.role === 'preCandidate'))
   }
   const voteRetriesDone = s.voteRetriesDone + 1
-  ctx.effects.push(setTimer('voteRetry', s.timing.voteRetryMs * 2 ** voteRetriesDone))
+  ctx.effects.push(setTimer('voteRetry', s.tuning.voteRetryMs * 2 ** voteRetriesDone))
   return { ...s, voteRetriesDone }
 }
 

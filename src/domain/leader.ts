@@ -93,7 +93,7 @@ const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
 const replicateNew = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
   if (s === before) return s
   const need = majority(clusterSize(s)) - 1
-  const sent: ReplicaState = { ...s, progress: sendAppends(s, ctx, chooseFanout(s.progress, need, s.timing)) }
+  const sent: ReplicaState = { ...s, progress: sendAppends(s, ctx, chooseFanout(s.progress, need, s.tuning)) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
   const tickMs = nextTickMs(sent)
@@ -128,7 +128,7 @@ export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMes
  * election timeout (check-quorum), else heartbeat idle followers and retransmit to lagging ones.
  */
 export const onHeartbeatTick = (s: ReplicaState, ctx: StepContext): ReplicaState => {
-  if (ctx.now - lastQuorumContact(s, ctx.now) > s.timing.electionTimeoutMaxMs) {
+  if (ctx.now - lastQuorumContact(s, ctx.now) > s.tuning.electionTimeoutMaxMs) {
     ctx.effects.push(log('check-quorum: no majority heard from, stepping down'))
     return becomeFollower(s, ctx, s.persistent.currentTerm, O.none)
   }

@@ -6,7 +6,7 @@
  * first round trip, so the leader widens the fan-out until the chance of a first-round commit is
  * high, estimating the round-trip delivery rate from the replies it gets.
  */
-import type { Progress, ProgressTable, Timing } from './state'
+import type { Progress, ProgressTable, Tuning } from './state'
 import type { NodeId } from './wire'
 
 export const freshProgress = (nextIndex: number): Progress => ({
@@ -67,8 +67,8 @@ export const expireInFlight = (p: Progress, now: number, ageMs: number): Progres
 }
 
 /** A follower that answered something we sent shortly before our latest send is alive and reachable. */
-export const isResponsive = (p: Progress, timing: Timing): boolean =>
-  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * timing.heartbeatMs
+export const isResponsive = (p: Progress, tuning: Tuning): boolean =>
+  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * tuning.heartbeatMs
 
 /** The chance that at least `need` of `k` independent round trips succeed, each with probability `q`. */
 export const chanceOfAtLeast = (need: number, k: number, q: number): number => {
@@ -113,8 +113,8 @@ const deliveryRateOf = (progress: ProgressTable, responsive: readonly NodeId[]):
   return (answered + 4) / (answered + lost + 4)
 }
 
-const responsivePeers = (progress: ProgressTable, timing: Timing): NodeId[] =>
-  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, timing))
+const responsivePeers = (progress: ProgressTable, tuning: Tuning): NodeId[] =>
+  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, tuning))
 
 /**
  * Whether even sending a new entry to every responsive follower leaves a first-round commit
@@ -124,9 +124,9 @@ const responsivePeers = (progress: ProgressTable, timing: Timing): NodeId[] =>
 export const firstRoundCommitUnlikely = (
   progress: ProgressTable,
   need: number,
-  timing: Timing,
+  tuning: Tuning,
 ): boolean => {
-  const responsive = responsivePeers(progress, timing)
+  const responsive = responsivePeers(progress, tuning)
   return chanceOfAtLeast(need, responsive.length, deliveryRateOf(progress, responsive)) < FAST_REPAIR_BELOW
 }
 
@@ -138,10 +138,10 @@ export const firstRoundCommitUnlikely = (
 export const chooseFanout = (
   progress: ProgressTable,
   need: number,
-  timing: Timing,
+  tuning: Tuning,
 ): NodeId[] => {
   const peers = Object.keys(progress) as NodeId[]
-  const responsive = responsivePeers(progress, timing)
+  const responsive = responsivePeers(progress, tuning)
   if (responsive.length <= need) return peers
   const deliveryRate = deliveryRateOf(progress, responsive)
   const byOldestContact = [...responsive].sort((a, b) => progress[a]!.lastSentAt - progress[b]!.lastSentAt)

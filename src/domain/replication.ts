@@ -22,12 +22,12 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
   // take milliseconds): start from the last entry known to match, or the follower would have to
   // reject this one for the gap and wait a round trip for the entries it lacks.
   const nextIndex =
-    p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.timing.retransmitMs ? p.matchIndex + 1 : p.nextIndex
+    p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.tuning.retransmitMs ? p.matchIndex + 1 : p.nextIndex
   const log = s.persistent.log
   // §7: "the leader must occasionally send snapshots to followers that lag behind".
   if (nextIndex <= log.snapshotIndex) return sendSnapshotPiece(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset)
   const prevLogIndex = nextIndex - 1
-  const entries = entriesFrom(log, nextIndex, s.timing.maxEntriesPerAppend)
+  const entries = entriesFrom(log, nextIndex, s.tuning.maxEntriesPerAppend)
   ctx.effects.push(
     send({
       src: s.id,
@@ -66,18 +66,18 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
   for (const peer of s.peers) {
     const before = progress[peer]
     if (before === undefined) continue
-    const p = expireInFlight(before, ctx.now, s.timing.heartbeatMs)
+    const p = expireInFlight(before, ctx.now, s.tuning.heartbeatMs)
     const idle = ctx.now - p.lastSentAt
     const lagging = p.matchIndex < last
     // Fast repair only for a follower that answers at all and has few sends unanswered: one cut
     // off by a partition falls back to the heartbeat's pace instead of drawing a stream of resends.
-    const fast = repairNow && isResponsive(p, s.timing) && p.inFlight.length < MAX_FAST_RESENDS
-    const retransmitAfter = fast ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
+    const fast = repairNow && isResponsive(p, s.tuning) && p.inFlight.length < MAX_FAST_RESENDS
+    const retransmitAfter = fast ? s.tuning.retransmitMs : s.tuning.heartbeatMs / 2
     let after = p
     if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
       after = sendAppendFrom(s, ctx, peer, { ...p, nextIndex: p.matchIndex + 1 })
-    } else if (idle >= s.timing.heartbeatMs) {
+    } else if (idle >= s.tuning.heartbeatMs) {
       after = sendAppendFrom(s, ctx, peer, p)
     }
     if (after !== before) progress = { ...progress, [peer]: after }
@@ -95,11 +95,11 @@ const MAX_FAST_RESENDS = 3
  */
 export const repairFast = (s: ReplicaState): boolean =>
   s.commitIndex < lastIndex(s.persistent.log) &&
-  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.timing)
+  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.tuning)
 
 /** The leader's tick comes sooner while lost entries are being repaired fast. */
 export const nextTickMs = (s: ReplicaState): number =>
-  repairFast(s) ? s.timing.retransmitMs : s.timing.heartbeatMs / 2
+  repairFast(s) ? s.tuning.retransmitMs : s.tuning.heartbeatMs / 2
 
 type ReplyFields = Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>
 
@@ -193,7 +193,7 @@ const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): Rep
   const lost: PutCommand[] = []
   for (const [mid, own] of s.ownPuts.entries()) {
     if (isStillInLog(s, own.index, own.put.MID)) continue
-    if (ctx.now - own.forwardedAt < 2 * s.timing.heartbeatMs) continue
+    if (ctx.now - own.forwardedAt < 2 * s.tuning.heartbeatMs) continue
     ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
     lost.push(own.put)
   }

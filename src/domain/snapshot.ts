@@ -23,7 +23,7 @@ import type { InstallSnapshot, InstallSnapshotReply, NodeId } from './wire'
 export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   const point = s.compactionPoint
   const from = point === undefined ? s.persistent.log.snapshotIndex : point.index
-  if (s.lastApplied - from < s.timing.snapshotEvery) return s
+  if (s.lastApplied - from < s.tuning.snapshotEvery) return s
   const next = { compactionPoint: { index: s.lastApplied, kv: s.kv } }
   // A point at or before the log's snapshot was overtaken by an installed snapshot.
   if (point === undefined || point.index <= s.persistent.log.snapshotIndex) return { ...s, ...next }
@@ -39,7 +39,7 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
 export const sendSnapshotPiece = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress, offset: number): Progress => {
   const data = encodeSnapshot(s.persistent.snapshot)
   const from = offset <= data.length ? offset : 0
-  const piece = data.slice(from, from + s.timing.snapshotChunkChars)
+  const piece = data.slice(from, from + s.tuning.snapshotChunkChars)
   ctx.effects.push(
     send({
       src: s.id,

@@ -10,8 +10,11 @@ import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
 
-/** Durations in milliseconds. */
-export interface Timing {
+/**
+ * The replica's tuning: how long it waits for things (durations in milliseconds), and how much one
+ * datagram carries and the log keeps.
+ */
+export interface Tuning {
   /** How often a leader makes sure every follower has heard from it. */
   readonly heartbeatMs: number
   /** Election timeouts are drawn uniformly from [min, max] (§5.2). */
@@ -42,7 +45,7 @@ export interface Timing {
   readonly snapshotChunkChars: number
 }
 
-export const defaultTiming: Timing = {
+export const defaultTuning: Tuning = {
   heartbeatMs: 500,
   electionTimeoutMinMs: 1500,
   electionTimeoutMaxMs: 2500,
@@ -120,7 +123,7 @@ export interface OwnPut {
 export interface ReplicaState {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
-  readonly timing: Timing
+  readonly tuning: Tuning
   readonly persistent: PersistentState
 
   readonly role: Role
@@ -193,7 +196,7 @@ export interface ReplicaConfig {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
   readonly seed: RandomState
-  readonly timing?: Timing
+  readonly tuning?: Tuning
 }
 
 /** A replica that has stored nothing yet: term 0, no vote, an empty log. */
@@ -208,7 +211,7 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
   return {
     id: config.id,
     peers: config.peers.filter((peer) => peer !== config.id),
-    timing: config.timing ?? defaultTiming,
+    tuning: config.tuning ?? defaultTuning,
     persistent,
     role: 'follower',
     leader: O.none,

@@ -25,11 +25,11 @@ import {
   putEntry,
   R,
   repliesTo,
-  timing,
+  tuning,
 } from './helpers'
 
 const [ME, A, B, C, D] = R
-const MARGIN = timing.leaseMarginMs
+const MARGIN = tuning.leaseMarginMs
 
 /** A leader of term 1 that committed `k = v1` (as put p1) with every follower's acknowledgement at `L + 20`. */
 const leaderWithValue = () => {

@@ -39,7 +39,7 @@ import {
   terms,
   timersCancelled,
   timersSet,
-  timing,
+  tuning,
 } from './helpers'
 
 const [ME, A, B, C, D] = R
@@ -98,9 +98,9 @@ describe('§5.3, leaders: sending entries', () => {
   it('on a network so lossy that a first-round commit is unlikely, resends a waiting entry after retransmitMs', () => {
     const withPut = deliver(lossyLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     expect(ofType(withPut.sent, 'append')).toHaveLength(4)
-    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([tuning.retransmitMs])
     // The AppendEntries or their replies were lost: nothing committed when the tick comes.
-    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    const tick = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
     const resent = ofType(tick.sent, 'append')
     expect(resent.map((m) => m.dst).sort()).toEqual([...PEERS].sort())
     for (const m of resent) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
@@ -114,8 +114,8 @@ describe('§5.3, leaders: sending entries', () => {
     })
     const withPut = deliver(halfLossy, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     expect(ofType(withPut.sent, 'append')).toHaveLength(4)
-    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
-    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([tuning.retransmitMs])
+    const tick = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
     expect(ofType(tick.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
   })
 
@@ -123,7 +123,7 @@ describe('§5.3, leaders: sending entries', () => {
     const withPut = deliver(settledLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     // The put leaves the tick where it was: a stream of puts must not postpone heartbeats and check-quorum.
     expect(timersSet(withPut.effects, 'heartbeat')).toEqual([])
-    const early = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    const early = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
     expect(ofType(early.sent, 'append')).toEqual([])
     const due = fire(early.state, L + 100 + HB / 2, 'heartbeat')
     expect(ofType(due.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
@@ -135,7 +135,7 @@ describe('§5.3, leaders: sending entries', () => {
     const carried = ofType(withPut.sent, 'append').map((m) => m.dst)
     const committed = deliver(withPut.state, L + 101, ...acks(withPut.state, carried.slice(0, 2), 2, L + 100))
     expect(committed.state.commitIndex).toBe(2)
-    const tick = fire(committed.state, L + 100 + timing.retransmitMs, 'heartbeat')
+    const tick = fire(committed.state, L + 100 + tuning.retransmitMs, 'heartbeat')
     expect(ofType(tick.sent, 'append')).toEqual([])
     expect(timersSet(tick.effects, 'heartbeat')).toEqual([HB / 2])
   })
@@ -206,14 +206,14 @@ describe('§5.3, leaders: sending entries', () => {
   })
 
   it('never sends more than maxEntriesPerAppend entries in one AppendEntries', () => {
-    const many = Array.from({ length: timing.maxEntriesPerAppend + 20 }, () => noop(1))
+    const many = Array.from({ length: tuning.maxEntriesPerAppend + 20 }, () => noop(1))
     const leader = leaderOf(2, { log: logOf(...many) }).state
     // A follower with an empty log rejects; the leader backs up to index 1 and sends a capped batch.
     const rejected = deliver(leader, L + 10, appendReply({ src: A, dst: ME, term: 2, success: false, conflictIndex: 1, sentAt: L }))
     const resent = ofType(rejected.sent, 'append').filter((m) => m.dst === A)
     expect(resent).toHaveLength(1)
     expect(resent[0]).toMatchObject({ prevLogIndex: 0 })
-    expect(resent[0]!.entries).toHaveLength(timing.maxEntriesPerAppend)
+    expect(resent[0]!.entries).toHaveLength(tuning.maxEntriesPerAppend)
   })
 })
 
@@ -422,13 +422,13 @@ describe('chooseFanout (progress.ts)', () => {
 
   it('with no losses seen, sends to exactly the followers a majority needs (2 of 4)', () => {
     const progress = { [A]: p({}), [B]: p({}), [C]: p({}), [D]: p({}) }
-    expect(chooseFanout(progress, need, timing)).toHaveLength(2)
+    expect(chooseFanout(progress, need, tuning)).toHaveLength(2)
   })
 
   it('picks the followers contacted least recently', () => {
     const healthy = (lastSentAt: number) => p({ lastSentAt, ackedSentAt: lastSentAt, answered: 10 })
     const progress = { [A]: healthy(400), [B]: healthy(100), [C]: healthy(300), [D]: healthy(200) }
-    expect(chooseFanout(progress, need, timing)).toEqual([B, D])
+    expect(chooseFanout(progress, need, tuning)).toEqual([B, D])
   })
 
   it('widens the fan-out as the delivery rate falls', () => {
@@ -441,19 +441,19 @@ describe('chooseFanout (progress.ts)', () => {
     // Delivery rates (all answered + 4) / (all sent + 4): 40/44, 36/44, 32/44, 24/44. Two of two
     // succeed with 0.83, 0.67, 0.53 and 0.30; two of three with 0.82 at 32/44; two of four with
     // 0.75 at 24/44, where two of three (0.57) miss the 0.6 target.
-    expect(chooseFanout(rated(9), need, timing)).toHaveLength(2)
-    expect(chooseFanout(rated(8), need, timing)).toHaveLength(2)
-    expect(chooseFanout(rated(7), need, timing)).toHaveLength(3)
-    expect(chooseFanout(rated(5), need, timing)).toHaveLength(4)
+    expect(chooseFanout(rated(9), need, tuning)).toHaveLength(2)
+    expect(chooseFanout(rated(8), need, tuning)).toHaveLength(2)
+    expect(chooseFanout(rated(7), need, tuning)).toHaveLength(3)
+    expect(chooseFanout(rated(5), need, tuning)).toHaveLength(4)
   })
 
   it('skips followers that stopped answering', () => {
     const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
-    const silent = p({ answered: 3, lost: 7, lastSentAt: 5000, ackedSentAt: 5000 - 2 * timing.heartbeatMs - 1 })
-    expect(isResponsive(silent, timing)).toBe(false)
-    expect(isResponsive(alive, timing)).toBe(true)
+    const silent = p({ answered: 3, lost: 7, lastSentAt: 5000, ackedSentAt: 5000 - 2 * tuning.heartbeatMs - 1 })
+    expect(isResponsive(silent, tuning)).toBe(false)
+    expect(isResponsive(alive, tuning)).toBe(true)
     const progress = { [A]: silent, [B]: alive, [C]: alive, [D]: alive }
-    const chosen = chooseFanout(progress, need, timing)
+    const chosen = chooseFanout(progress, need, tuning)
     expect(chosen).not.toContain(A)
     expect(chosen).toHaveLength(2)
   })
@@ -461,7 +461,7 @@ describe('chooseFanout (progress.ts)', () => {
   it('when too few followers are responsive, sends to all of them', () => {
     const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
     const silent = p({ answered: 0, lost: 10, lastSentAt: 5000 })
-    const chosen = chooseFanout({ [A]: silent, [B]: alive, [C]: silent, [D]: alive }, need, timing)
+    const chosen = chooseFanout({ [A]: silent, [B]: alive, [C]: silent, [D]: alive }, need, tuning)
     expect([...chosen].sort()).toEqual([A, B, C, D])
   })
 

@@ -10,7 +10,7 @@ import { applyCommand, decodeSnapshot, emptyKv, encodeSnapshot, valuesOf, type K
 import { afterWrites } from '../../src/domain/durability'
 import { lastIndex, termAt } from '../../src/domain/log'
 import { recordSend } from '../../src/domain/progress'
-import { defaultTiming, emptyPersistent, initialState, persistentState, type ReplicaState, type Timing } from '../../src/domain/state'
+import { defaultTuning, emptyPersistent, initialState, persistentState, type ReplicaState, type Tuning } from '../../src/domain/state'
 import type { InstallSnapshot, InstallSnapshotReply, Message } from '../../src/domain/wire'
 import {
   R,
@@ -33,14 +33,14 @@ import {
 const [ME, A, B, C] = R
 
 /** Compaction every 2 applied entries; snapshots travel in pieces of 20 characters. */
-const small: Timing = { ...defaultTiming, snapshotEvery: 2, snapshotChunkChars: 20 }
+const small: Tuning = { ...defaultTuning, snapshotEvery: 2, snapshotChunkChars: 20 }
 
 type Persist = Extract<Effect, { kind: 'persist' }>
 const persists = (effects: readonly Effect[]): Persist[] => effects.filter((e): e is Persist => e.kind === 'persist')
 
-/** The leader of term 1 (with `small` timing), after A and B acknowledged its no-op. */
+/** The leader of term 1 (with `small` tuning), after A and B acknowledged its no-op. */
 const settledLeader = (): ReplicaState => {
-  const elected = leaderOf(1, { timing: small }).state
+  const elected = leaderOf(1, { tuning: small }).state
   return deliver(elected, L + 1, ...acks(elected, [A, B], 1, L)).state
 }
 
@@ -91,7 +91,7 @@ describe('§7 log compaction: "each server takes snapshots independently, coveri
   })
 
   it('what is stored, write after write, is the persistent state: the snapshot, and the log after it', () => {
-    const leader = leaderOf(1, { timing: small })
+    const leader = leaderOf(1, { tuning: small })
     const settled = deliver(leader.state, L + 1, ...acks(leader.state, [A, B], 1, L))
     const more = afterPuts(settled.state, 7)
     let stored = emptyPersistent
@@ -134,7 +134,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
 
   it('the pieces go one at a time, each on the answer to the last; the follower installs the last and then gets the entries after it', () => {
     let leader = compacted()
-    let follower = start(replica(C, { timing: small }), 0).state
+    let follower = start(replica(C, { tuning: small }), 0).state
     let now = L + 1000
     let inFlight: Message[] = ofType(fire(leader, now, 'heartbeat').sent, 'snapshot').filter((m) => m.dst === C)
     leader = fire(leader, now, 'heartbeat').state
@@ -192,7 +192,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   it('a duplicated answer does not start a second stream of pieces', () => {
     const leader = fire(compacted(), L + 1000, 'heartbeat')
     const first = ofType(leader.sent, 'snapshot').find((m) => m.dst === C)!
-    const follower = hand(start(replica(C, { timing: small }), 0).state, L + 1001, first)
+    const follower = hand(start(replica(C, { tuning: small }), 0).state, L + 1001, first)
     const reply = ofType(follower.sent, 'snapshotReply')[0]!
     const once = hand(leader.state, L + 1002, reply)
     expect(ofType(once.sent, 'snapshot')).toHaveLength(1)
@@ -202,7 +202,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('1. "Reply immediately if term < currentTerm"', () => {
-    const follower = start(replica(C, { term: 3, timing: small }), 0).state
+    const follower = start(replica(C, { term: 3, tuning: small }), 0).state
     const stale: InstallSnapshot = {
       src: A, dst: C, leader: A, type: 'snapshot', term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2,
       offset: 0, data: encodeSnapshot(emptyKv), done: true, sentAt: 7,
@@ -214,7 +214,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('2–3. pieces are taken in order: a piece at another offset is answered with the offset expected, and changes nothing', () => {
-    const follower = start(replica(C, { timing: small }), 0).state
+    const follower = start(replica(C, { tuning: small }), 0).state
     const piece = (offset: number, data: string, done: boolean): InstallSnapshot => ({
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 4, lastIncludedTerm: 1, offset, data, done, sentAt: offset,
     })
@@ -234,7 +234,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
 
   it('6. "If existing log entry has same index and term as snapshot\'s last included entry, retain log entries following it"', () => {
     const entries = [putEntry(1, 'a', '1', 'm1'), putEntry(1, 'b', '2', 'm2'), putEntry(1, 'c', '3', 'm3')]
-    const follower = start(replica(C, { term: 1, log: logOf(...entries), timing: small }), 0).state
+    const follower = start(replica(C, { term: 1, log: logOf(...entries), tuning: small }), 0).state
     const upTo2 = [entries[0]!, entries[1]!].reduce((kv: KvStore, e) => applyCommand(kv, e.command), emptyKv)
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 2, lastIncludedTerm: 1,
@@ -246,7 +246,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('7. "Discard the entire log" when it does not hold the snapshot\'s last entry', () => {
-    const follower = start(replica(C, { term: 2, log: logOf(noop(1), noop(2), noop(2)), timing: small }), 0).state
+    const follower = start(replica(C, { term: 2, log: logOf(noop(1), noop(2), noop(2)), tuning: small }), 0).state
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 3, lastIncludedIndex: 2, lastIncludedTerm: 3,
       offset: 0, data: encodeSnapshot(emptyKv), done: true, sentAt: 1,
@@ -257,7 +257,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('a snapshot that does not decode is not installed, and the transfer starts over', () => {
-    const follower = start(replica(C, { timing: small }), 0).state
+    const follower = start(replica(C, { tuning: small }), 0).state
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 9, lastIncludedTerm: 1,
       offset: 0, data: '{"values": 1}', done: true, sentAt: 1,
@@ -272,7 +272,7 @@ describe('§7 at a follower holding a snapshot', () => {
   const withSnapshot = (): ReplicaState => {
     const kv = applyCommand(emptyKv, { op: 'put', key: 'k', value: 'v', client: R[4], MID: 'm2' })
     const stored = persistentState({ currentTerm: 1, votedFor: O.none, log: { snapshotIndex: 2, snapshotTerm: 1, entries: [] }, snapshot: kv })
-    return start(initialState({ id: C, peers: R, seed: 1, timing: small }, stored), 0).state
+    return start(initialState({ id: C, peers: R, seed: 1, tuning: small }, stored), 0).state
   }
 
   it('a restarted replica starts from its snapshot: its store, and everything the snapshot covers applied', () => {
