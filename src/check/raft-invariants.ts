@@ -34,7 +34,7 @@
  * log no longer holds is taken from the global record, and a snapshot installed is checked through
  * the store it brings (the keys its entries wrote must hold what the applied log gives them).
  */
-import { read } from '../domain/kv'
+import { read, valuesOf } from '../domain/kv'
 import { entryAt, lastIndex, termAt, type Log } from '../domain/log'
 import { majority } from '../domain/quorum'
 import type { ReplicaState } from '../domain/state'
@@ -375,11 +375,16 @@ export class RaftInvariants {
     else indexes.push(index)
   }
 
-  /** The store is the replay of the applied log, for the keys this step's applied entries wrote. */
+  /**
+   * The store is the replay of the applied log: for the keys this step's applied entries wrote, or
+   * for every key when the step replaced the state machine by a snapshot from the leader (§7), which
+   * could have lost a key or brought one no put wrote.
+   */
   private storeReplaysLog(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
     const from = (before?.lastApplied ?? 0) + 1
     if (from > after.lastApplied) return undefined
-    const touched = new Set<string>()
+    const installed = before !== undefined && after.persistent.log.snapshotIndex > before.lastApplied
+    const touched = new Set<string>(installed ? [...Object.keys(valuesOf(after.kv)), ...this.effectivePuts.keys()] : [])
     for (let i = from; i <= after.lastApplied; i++) {
       // An installed snapshot's entries are not held: what was applied there is in the record.
       const command = (entryAt(after.persistent.log, i) ?? this.applied[i])?.command

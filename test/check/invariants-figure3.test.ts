@@ -5,6 +5,7 @@
  * that its next state is observed as after a restart.
  */
 import { describe, expect, it } from 'vitest'
+import { applyCommand, emptyKv, type KvStore } from '../../src/domain/kv'
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { Entry, NodeId } from '../../src/domain/wire'
 import { RaftInvariants, type Violation } from '../../src/check/raft-invariants'
@@ -22,6 +23,9 @@ interface Shape {
   readonly log?: readonly Entry[]
   readonly commitIndex?: number
   readonly lastApplied?: number
+  /** §7: the log starts after a snapshot of the state machine up to this index (of `term`). */
+  readonly snapshotIndex?: number
+  readonly kv?: KvStore
 }
 
 const state = (id: NodeId, shape: Shape, cluster: readonly NodeId[]): ReplicaState => {
@@ -29,7 +33,12 @@ const state = (id: NodeId, shape: Shape, cluster: readonly NodeId[]): ReplicaSta
   return {
     ...base,
     role: shape.role ?? 'follower',
-    persistent: { ...base.persistent, currentTerm: shape.term, log: { ...base.persistent.log, entries: shape.log ?? [] } },
+    persistent: {
+      ...base.persistent,
+      currentTerm: shape.term,
+      log: { snapshotIndex: shape.snapshotIndex ?? 0, snapshotTerm: shape.snapshotIndex === undefined ? 0 : shape.term, entries: shape.log ?? [] },
+    },
+    kv: shape.kv ?? base.kv,
     commitIndex: shape.commitIndex ?? 0,
     lastApplied: shape.lastApplied ?? 0,
   } as ReplicaState
@@ -192,6 +201,34 @@ describe('State Machine Safety: "if a server has applied a log entry at a given 
         [S1, { term: 2, log: [entry(1)], commitIndex: 1, lastApplied: 1 }],
       ),
     ).toBeUndefined()
+  })
+})
+
+describe('the state machine is the replay of the applied log (§5.4.3 at the store; §7: a snapshot replaces it)', () => {
+  const kvOf = (...entries: Entry[]): KvStore => entries.reduce((kv, e) => applyCommand(kv, e.command), emptyKv)
+  const [p1, p2] = [put(1, 1), put(1, 2)]
+  /** Both puts committed and applied by the leader; 0002 applies the first itself. */
+  const applied: Step[] = [
+    [S0, { role: 'leader', term: 1, log: [p1, p2] }],
+    [S1, { term: 1, log: [p1, p2] }],
+    [S0, { role: 'leader', term: 1, log: [p1, p2], commitIndex: 2, lastApplied: 2, kv: kvOf(p1, p2) }],
+    [S2, { term: 1, log: [p1], commitIndex: 1, lastApplied: 1, kv: kvOf(p1) }],
+  ]
+
+  it('a snapshot installed from the leader that lost a key applied before it is found', () => {
+    const violation = run(...applied, [S2, { term: 1, snapshotIndex: 2, commitIndex: 2, lastApplied: 2, kv: kvOf(p2) }])
+    expect(violation).toEqual({ invariant: 'State Machine Safety', detail: '0002 holds k1=undefined after applying 2 entries; the applied log says v1' })
+  })
+
+  it('a snapshot that brings a key no put wrote is found', () => {
+    const extra = applyCommand(kvOf(p1, p2), { op: 'put', MID: 'M9', key: 'k9', value: 'v9', client: S0 })
+    const violation = run(...applied, [S2, { term: 1, snapshotIndex: 2, commitIndex: 2, lastApplied: 2, kv: extra }])
+    expect(violation?.detail).toBe('0002 holds k9=v9 after applying 2 entries; the applied log says undefined')
+  })
+
+  it('a snapshot that holds exactly the applied puts is kept, as is applying entry by entry', () => {
+    expect(run(...applied, [S2, { term: 1, snapshotIndex: 2, commitIndex: 2, lastApplied: 2, kv: kvOf(p1, p2) }])).toBeUndefined()
+    expect(run(...applied, [S2, { term: 1, log: [p1, p2], commitIndex: 2, lastApplied: 2, kv: kvOf(p1, p2) }])).toBeUndefined()
   })
 })
 
