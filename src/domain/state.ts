@@ -34,6 +34,11 @@ export interface Tuning {
    * backlog on a loaded machine; the client's check compares the order in which replies arrive.
    */
   readonly leaseMarginMs: number
+  /**
+   * At start-up the first election waits this long per replica of the cluster on top of the usual
+   * timeout, for every replica to have started (election.ts, armFirstElectionTimer).
+   */
+  readonly startupGracePerReplicaMs: number
   /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
   readonly maxEntriesPerAppend: number
   /**
@@ -53,6 +58,7 @@ export const defaultTuning: Tuning = {
   voteRetryMs: 100,
   voteRetries: 3,
   leaseMarginMs: 300,
+  startupGracePerReplicaMs: 200,
   maxEntriesPerAppend: 64,
   snapshotEvery: 1000,
   snapshotChunkChars: 8000,

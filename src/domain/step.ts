@@ -9,7 +9,7 @@ import { applyCommitted } from './apply'
 import { persistEffect } from './durability'
 import { answerGet, reachableLeader, redirect } from './clients'
 import type { StepContext } from './context'
-import { becomeFollower, onRequestVote, onVoteRetryTimer, resetElectionTimer, startPreVote } from './election'
+import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, startPreVote } from './election'
 import type { Event } from './events'
 import { onHeartbeatTick, onRequestAsLeader, stepLeader } from './leader'
 import { stepCandidate } from './candidate'
@@ -51,7 +51,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
  */
 const onStarted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: BROADCAST, leader: UNKNOWN_LEADER, type: 'hello' }))
-  return resetElectionTimer(s.persistent.currentTerm > 0 ? { ...s, lastLeaderContact: ctx.now } : s, ctx)
+  return armFirstElectionTimer(s.persistent.currentTerm > 0 ? { ...s, lastLeaderContact: ctx.now } : s, ctx)
 }
 
 const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState => {

@@ -123,6 +123,26 @@ describe('§5.1/Figure 2, all servers: the term rule', () => {
 })
 
 describe('§5.2, followers: election timeout and pre-vote', () => {
+  // "When servers start up, they begin as followers"; the simulator starts them all at once, and a
+  // datagram reaching a replica before its hello removes it from the run: the first timeout also
+  // waits for the whole cluster to have started.
+  it('at start-up, the first election timeout is a usual one plus a grace per replica of the cluster', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => id(i.toString(16).toUpperCase().padStart(4, '0')))
+    for (const size of [3, 5, 21]) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const [afterMs] = timersSet(start(initialState({ id: ids(size)[0]!, peers: ids(size), seed, tuning })).effects, 'election')
+        const grace = size * tuning.startupGracePerReplicaMs
+        expect(afterMs).toBeGreaterThanOrEqual(grace + MIN)
+        expect(afterMs).toBeLessThanOrEqual(grace + MAX)
+      }
+    }
+    // Later timeouts are the usual ones.
+    const follower = start(replica(ME)).state
+    const [again] = timersSet(deliver(follower, 10, append({ src: A, dst: ME, term: 1 })).effects, 'election')
+    expect(again).toBeGreaterThanOrEqual(MIN)
+    expect(again).toBeLessThanOrEqual(MAX)
+  })
+
   // "If election timeout elapses without receiving AppendEntries RPC from current leader or granting
   // vote to candidate: convert to candidate"; thesis §9.6: "a candidate would first ask other servers
   // whether its log was up-to-date enough to get their vote", without incrementing its term.
