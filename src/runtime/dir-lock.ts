@@ -6,10 +6,13 @@
  * - Taken atomically: the process ID is written to a file of its own, which is then hard-linked as
  *   `LOCK` (a link fails if `LOCK` exists, so nobody ever sees a lock without its owner in it).
  * - A lock whose owner has died (SIGKILL, a power cut) is stale: the next replica on the directory
- *   takes it over. Only a living owner keeps the directory, the same process included.
- * - Released when the storage closes. A lock left by a process killed at once is taken over at the
- *   restart; the rare reuse of a dead owner's process ID by another program refuses the directory,
- *   with a message that names the file to remove.
+ *   takes it over. It is first moved aside (of two processes doing so at once, only one moves that
+ *   file) and checked: a lock that another process took in the meantime goes back. Only a living
+ *   owner keeps the directory; the same process is refused a second lock.
+ * - Released when the storage closes, if the lock file is still the one this process linked. A lock
+ *   left by a process killed at once is taken over at the restart; the rare reuse of a dead owner's
+ *   process ID by another program refuses the directory, with a message that names the file to
+ *   remove.
  */
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
@@ -41,35 +44,58 @@ export interface LockRefusal {
   readonly message: string
 }
 
+/** The locks this process holds, so that a lock naming this process's ID can be told from a previous one's. */
+const held = new Set<string>()
+
 /** Takes `directory`'s lock for process `pid`. */
 export const lockDirectory = (fs: StorageFs, directory: string, pid: number, isAlive: IsAlive): E.Either<LockRefusal, DirLock> => {
   const lock = path.join(directory, LOCK_FILE)
   const mine = path.join(directory, `${LOCK_FILE}.${pid}`)
+  const inUse = (owner: number) =>
+    E.left({ inUse: true, message: `${directory} is in use by process ${owner} (if no replica runs there, remove ${lock})` })
+  // A lock naming a living process is in use, unless the ID is ours and the lock is not: a process
+  // that got a dead one's ID back (a container's first process, say) must not lock itself out.
+  const living = (owner: number | undefined): owner is number =>
+    owner !== undefined && isAlive(owner) && (owner !== pid || held.has(lock))
   try {
     fs.writeFileSync(mine, `${pid}\n`)
     try {
-      for (let attempt = 0; attempt < 2; attempt++) {
+      for (let attempt = 0; attempt < 3; attempt++) {
         try {
           fs.linkSync(mine, lock)
-          return E.right({ release: () => releaseIfOurs(fs, lock, pid) })
+          const inode = fs.statSync(lock).ino
+          held.add(lock)
+          return E.right({ release: () => release(fs, lock, inode) })
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
         }
         const owner = ownerOf(fs, lock)
-        if (owner !== undefined && isAlive(owner)) {
-          return E.left({ inUse: true, message: `${directory} is in use by process ${owner} (if no replica runs there, remove ${lock})` })
-        }
-        // Stale: its owner died without releasing it. (A lock without an owner in it was not
-        // taken by a link; it is stale too.) Remove it, unless someone just did, and try again.
+        if (living(owner)) return inUse(owner)
+        // Stale: its owner died without releasing it (a lock without an owner in it was not taken
+        // by a link; it is stale too). It is moved aside, which only one process can do, and then
+        // checked: if another process had taken the lock over in the meantime, its lock goes back.
+        const aside = `${lock}.stale.${pid}`
         try {
-          fs.unlinkSync(lock)
+          fs.renameSync(lock, aside)
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+          throw error
         }
+        const moved = ownerOf(fs, aside)
+        if (moved !== owner && living(moved)) {
+          try {
+            fs.linkSync(aside, lock)
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+          }
+          fs.unlinkSync(aside)
+          return inUse(moved)
+        }
+        fs.unlinkSync(aside)
       }
-      return E.left({ inUse: true, message: `${directory}: another process took ${lock} while a stale lock was being removed` })
+      return E.left({ inUse: true, message: `${directory}: other processes kept taking ${lock} while a stale lock was being removed` })
     } finally {
-      fs.unlinkSync(mine)
+      removeQuietly(fs, mine)
     }
   } catch (error) {
     return E.left({ inUse: false, message: `cannot lock ${directory}: ${describeFsError(error)}` })
@@ -86,10 +112,21 @@ const ownerOf = (fs: StorageFs, lock: string): number | undefined => {
   }
 }
 
-const releaseIfOurs = (fs: StorageFs, lock: string, pid: number): void => {
+/** Removes the lock if it is still the file this process linked (compared by inode, not by reading it). */
+const release = (fs: StorageFs, lock: string, inode: number): void => {
+  held.delete(lock)
   try {
-    if (ownerOf(fs, lock) === pid) fs.unlinkSync(lock)
+    if (fs.statSync(lock).ino === inode) fs.unlinkSync(lock)
   } catch {
-    // A lock that cannot be removed is stale once this process has exited.
+    // Gone already, or unreachable: a lock left behind is stale once this process has exited.
+  }
+}
+
+/** Our own ID file is only a step of taking the lock: failing to remove it changes nothing. */
+const removeQuietly = (fs: StorageFs, file: string): void => {
+  try {
+    fs.unlinkSync(file)
+  } catch {
+    // left behind; harmless
   }
 }

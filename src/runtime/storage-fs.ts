@@ -18,6 +18,7 @@ export type StorageFs = Pick<
   | 'writeFileSync'
   | 'linkSync'
   | 'unlinkSync'
+  | 'statSync'
 >
 
 export const nodeFs: StorageFs = {
@@ -33,6 +34,7 @@ export const nodeFs: StorageFs = {
   writeFileSync: fs.writeFileSync,
   linkSync: fs.linkSync,
   unlinkSync: fs.unlinkSync,
+  statSync: fs.statSync,
 }
 
 /** An error's code (ENOENT, EIO, ...) or its message. */

@@ -324,4 +324,37 @@ describe('DiskStorage: one process at a time on a directory', () => {
     // No leftover of the attempt beside the lock.
     expect(fs.readdirSync(path.join(dir, ME)).sort()).toEqual([LOCK_FILE, LOG_FILE])
   })
+
+  it('a lock naming this process, which does not hold it, is a previous process\'s that had the same ID: taken over', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), `${process.pid}\n`)
+    const storage = open(dir)
+    // Ours now: a second opening by this process is refused.
+    expect(refusal(dir).problem).toBe('inUse')
+    storage.close()
+    expect(fs.existsSync(lockFile(dir))).toBe(false)
+  })
+
+  it('a stale lock that another process takes over while it is being removed goes back to that process', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), '999999\n')
+    // Between our reading the dead owner and our moving the lock aside, process 4242 takes it over.
+    const racing: DiskStorageOptions['fs'] = {
+      ...nodeFs,
+      renameSync: (from, to) => {
+        if (String(from) === lockFile(dir)) {
+          fs.unlinkSync(lockFile(dir))
+          fs.writeFileSync(lockFile(dir), '4242\n')
+        }
+        nodeFs.renameSync(from, to)
+      },
+    }
+    const error = refusal(dir, identity, { fs: racing, isAlive: (pid) => pid === 4242 })
+    expect(error.problem).toBe('inUse')
+    expect(error.message).toContain('in use by process 4242')
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe('4242\n')
+    expect(fs.readdirSync(path.join(dir, ME)).sort()).toEqual([LOCK_FILE, LOG_FILE])
+  })
 })
