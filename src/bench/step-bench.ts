@@ -21,7 +21,7 @@ import { initialState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import { decodeMessage, type Message } from '../domain/wire'
 import { readRecording, type Recording } from '../runtime/event-recorder'
-import { ReplicaRuntime } from '../runtime/replica'
+import { ReplicaRuntime, type ReplicaTimers } from '../runtime/replica'
 import { NamedTimers } from '../runtime/timers'
 import { REPLICA_WARMUP, warmUp } from '../runtime/warmup'
 import { repoRoot } from '../sim/paths'
@@ -154,16 +154,16 @@ export const replaySteps = (replayable: Replayable, samples: Samples | undefined
 }
 
 /**
- * A runtime for a replay: the recorded clock, sends to a stub, and Node's timers set and moved as a
- * live replica's are but never heard (the recording holds the timer events that fired).
+ * A runtime for a replay: the recorded clock, sends to a stub, and by default Node's timers set and
+ * moved as a live replica's are but never heard (the recording holds the timer events that fired).
  */
-const replayingRuntime = (replayable: Replayable, clock: { now: number }, onSend: () => void): ReplicaRuntime =>
-  new ReplicaRuntime(startState(replayable.recording), {
-    now: () => clock.now,
-    send: onSend,
-    trace: undefined,
-    timers: () => new NamedTimers(() => clock.now, () => undefined),
-  })
+const replayingRuntime = (replayable: Replayable, clock: { now: number }, onSend: () => void, timers = nodeTimers(clock)): ReplicaRuntime =>
+  new ReplicaRuntime(startState(replayable.recording), { now: () => clock.now, send: onSend, trace: undefined, timers: () => timers })
+
+const nodeTimers = (clock: { now: number }): ReplicaTimers => new NamedTimers(() => clock.now, () => undefined)
+
+/** Timers that do nothing: an idle replay sleeps, and Node timers firing meanwhile would wake it. */
+const inertTimers: ReplicaTimers = { set: () => undefined, cancel: () => undefined, stop: () => undefined }
 
 /**
  * Hands the runtime the recording's event `i` at its recorded time; a datagram's cost goes to
@@ -202,7 +202,7 @@ export const replayRuntime = (replayable: Replayable, samples: Samples | undefin
  */
 export const replayRuntimeIdle = async (replayable: Replayable, gapMs: number, datagrams: number, samples: Samples): Promise<void> => {
   const clock = { now: 0 }
-  const runtime = replayingRuntime(replayable, clock, () => undefined)
+  const runtime = replayingRuntime(replayable, clock, () => undefined, inertTimers)
   let fed = 0
   for (let i = 0; i < replayable.recording.events.length && fed < datagrams; i++) {
     if ('datagram' in replayable.recording.events[i]!) {

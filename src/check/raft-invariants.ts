@@ -383,6 +383,7 @@ export class RaftInvariants {
   private storeReplaysLog(before: ReplicaState | undefined, after: ReplicaState): Violation | undefined {
     const from = (before?.lastApplied ?? 0) + 1
     if (from > after.lastApplied) return undefined
+    // Only a snapshot from the leader takes the log's snapshot past what this replica had applied.
     const installed = before !== undefined && after.persistent.log.snapshotIndex > before.lastApplied
     const touched = new Set<string>(installed ? [...Object.keys(valuesOf(after.kv)), ...this.effectivePuts.keys()] : [])
     for (let i = from; i <= after.lastApplied; i++) {

@@ -5,7 +5,8 @@
  *
  * With `--data DIR` (or RAFTKV_DATA=DIR) the persistent state lives in DIR/<id>/ and a restarted
  * replica recovers it. Exit codes: 2 bad arguments, 3 a data directory that cannot be used (corrupt,
- * unreadable, another replica's or another cluster's), 4 a write or sync that failed while running.
+ * unreadable, another replica's or another cluster's, or in use by a running process), 4 a write or
+ * sync that failed while running.
  */
 import * as dgram from 'node:dgram'
 import { performance } from 'node:perf_hooks'
@@ -74,8 +75,13 @@ const main = (): void => {
     process.env.RAFTKV_WARMUP === '0'
       ? undefined
       : () => {
-          const { events, applied } = warmUp(REPLICA_WARMUP.events, REPLICA_WARMUP.budgetMs, () => performance.now())
-          trace?.(`warm-up: ${events} events, ${applied} entries applied`)
+          // Only a speed-up: whatever goes wrong in it must not keep the replica from serving.
+          try {
+            const { events, applied } = warmUp(REPLICA_WARMUP.events, REPLICA_WARMUP.budgetMs, () => performance.now())
+            trace?.(`warm-up: ${events} events, ${applied} entries applied`)
+          } catch (error) {
+            process.stderr.write(`3700kvstore ${id}: the warm-up failed (going on without it): ${String(error)}\n`)
+          }
         }
   const runtime = new ReplicaRuntime(
     initialState({ id, peers, seed }, persistent),
