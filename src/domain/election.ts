@@ -28,9 +28,11 @@ export const armElectionTimer = (s: ReplicaState, ctx: StepContext): RandomState
 /**
  * Start-up: the first election timeout also waits for the whole cluster to have started. The
  * simulator starts every replica at once, and a datagram that reaches a replica before its hello
- * removes that replica from the run (protocol.md); starting one Node process takes the machine
- * about a hundred and fifty milliseconds of CPU (21 replicas started together on two cores said
- * their last hello 2.8 to 3.1 s after the first was spawned), so the wait grows with the cluster.
+ * removes that replica from the run (protocol.md). A replica's timer starts at its own hello, so
+ * what matters is how far apart the hellos come: 21 Node processes spawned together on two cores
+ * said their first hello 1.7 to 1.9 s and their last 2.8 to 3.4 s after the spawn (about 80 ms
+ * apart each), and the earliest would campaign after its minimum timeout, 1.5 s, too soon. The
+ * wait grows with the cluster, with a margin.
  */
 export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   const { electionTimeoutMinMs, electionTimeoutMaxMs, startupGracePerReplicaMs } = s.tuning

@@ -58,7 +58,7 @@ export const defaultTuning: Tuning = {
   voteRetryMs: 100,
   voteRetries: 3,
   leaseMarginMs: 300,
-  startupGracePerReplicaMs: 200,
+  startupGracePerReplicaMs: 100,
   maxEntriesPerAppend: 64,
   snapshotEvery: 1000,
   snapshotChunkChars: 8000,

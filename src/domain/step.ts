@@ -45,7 +45,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
 
 /**
  * Start-up (or restart with the persistent state kept): say hello to the simulator, and wait a
- * whole election timeout before campaigning. A replica restarting with a term may have
+ * whole election timeout, and a grace for the rest of the cluster to start, before campaigning. A replica restarting with a term may have
  * acknowledged a leader just before it went down, so start-up counts as contact with a leader:
  * it will not vote inside a lease it helped grant. A brand-new replica has acknowledged nobody.
  */

@@ -22,7 +22,9 @@ describe('kvsim with the real replica', () => {
       requests: 120,
       mix: 0.2,
       drops: 0.1,
-      start_wait: 2,
+      // A leader is elected about 2 to 3 s after the spawn (a usual election timeout, and the
+      // start-up grace for the cluster to start).
+      start_wait: 3,
       end_wait: 2,
       events: [
         { type: 'part_hard', time: 1 },
@@ -51,7 +53,9 @@ describe('kvsim with the real replica', () => {
       requests: 150,
       mix: 0.5,
       drops: 0.05,
-      start_wait: 2,
+      // A leader is elected about 2 to 3 s after the spawn (a usual election timeout, and the
+      // start-up grace for the cluster to start).
+      start_wait: 3,
       end_wait: 3,
       events: [
         { type: 'kill_leader', time: 1.5 },
