@@ -68,6 +68,7 @@ const progress: Policies<Progress> = {
   answered: 'value',
   lost: 'value',
   snapshotOffset: 'value',
+  snapshotSentUpTo: 'value',
   snapshotSentAt: 'time',
 }
 

@@ -28,8 +28,9 @@ const MAX_IN_FLIGHT = 16
  * snapshot, end a transfer: the next one starts from its first piece, with nothing left of this one
  * (a stale time would let a late answer of this one start a second stream of pieces).
  */
-export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSentAt'> = {
+export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSentUpTo' | 'snapshotSentAt'> = {
   snapshotOffset: 0,
+  snapshotSentUpTo: 0,
   snapshotSentAt: Number.NEGATIVE_INFINITY,
 }
 

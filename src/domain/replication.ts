@@ -9,7 +9,7 @@ import { armElectionTimer, becomeFollower } from './election'
 import { entriesFrom, entryAt, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { expireInFlight, firstRoundCommitUnlikely, isResponsive, recordAnswer, recordSend } from './progress'
 import { majority, quorumValue } from './quorum'
-import { sendSnapshotPiece } from './snapshot'
+import { sendSnapshotPieces } from './snapshot'
 import { clusterSize, withPersistent, type Progress, type ProgressTable, type ReplicaState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
 
@@ -25,7 +25,7 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
     p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.tuning.retransmitMs ? p.matchIndex + 1 : p.nextIndex
   const log = s.persistent.log
   // §7: "the leader must occasionally send snapshots to followers that lag behind".
-  if (nextIndex <= log.snapshotIndex) return sendSnapshotPiece(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset)
+  if (nextIndex <= log.snapshotIndex) return sendSnapshotPieces(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset, 'resend')
   const prevLogIndex = nextIndex - 1
   const entries = entriesFrom(log, nextIndex, s.tuning.maxEntriesPerAppend)
   ctx.effects.push(

@@ -35,29 +35,64 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
   }
 }
 
-/** Leader: the piece of its snapshot from `offset` on, to a follower whose next entry the log no longer holds. */
-export const sendSnapshotPiece = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress, offset: number): Progress => {
+/**
+ * How a leader sends pieces of its snapshot: `continue` past the pieces already sent; `resend` the
+ * window from the offset the follower expects (the tick, while a transfer waits); `rewind` to that
+ * offset because an answer showed a piece lost, which starts a new window: answers to the pieces
+ * sent before it are stale from then on, so that their duplicates cannot start a second stream.
+ */
+export type SnapshotSend = 'continue' | 'resend' | 'rewind'
+
+/**
+ * Leader: pieces of its snapshot to a follower whose next entry the log no longer holds. The
+ * follower takes pieces in order only and says which offset it expects next (`expected`); the
+ * leader keeps up to `snapshotPiecesInFlight` pieces on their way past it, so that a transfer takes
+ * a round trip per window of pieces rather than per piece.
+ */
+export const sendSnapshotPieces = (
+  s: ReplicaState,
+  ctx: StepContext,
+  peer: NodeId,
+  p: Progress,
+  expected: number,
+  how: SnapshotSend,
+): Progress => {
   const data = encodeSnapshot(s.persistent.snapshot)
-  const from = offset <= data.length ? offset : 0
-  const piece = data.slice(from, from + s.tuning.snapshotChunkChars)
-  ctx.effects.push(
-    send({
-      src: s.id,
-      dst: peer,
-      leader: leaderField(s),
-      type: 'snapshot',
-      term: s.persistent.currentTerm,
-      lastIncludedIndex: s.persistent.log.snapshotIndex,
-      lastIncludedTerm: s.persistent.log.snapshotTerm,
-      offset: from,
-      data: piece,
-      done: from + piece.length >= data.length,
-      sentAt: ctx.now,
-    }),
-  )
-  // The same piece again keeps the time it was first sent (answers to any copy of it count).
-  const resend = from === p.snapshotOffset && p.snapshotSentAt !== noSnapshotTransfer.snapshotSentAt
-  return { ...p, snapshotOffset: from, snapshotSentAt: resend ? p.snapshotSentAt : ctx.now, lastSentAt: ctx.now }
+  const chunk = s.tuning.snapshotChunkChars
+  const acked = expected <= data.length ? expected : 0
+  const windowEnd = acked + s.tuning.snapshotPiecesInFlight * chunk
+  const first = how === 'continue' ? Math.max(acked, p.snapshotSentUpTo) : acked
+  let sentUpTo = first
+  // An empty snapshot is still one (empty) piece.
+  for (let from = first; from < windowEnd && (from < data.length || (from === 0 && data.length === 0)); from += chunk) {
+    const piece = data.slice(from, from + chunk)
+    ctx.effects.push(
+      send({
+        src: s.id,
+        dst: peer,
+        leader: leaderField(s),
+        type: 'snapshot',
+        term: s.persistent.currentTerm,
+        lastIncludedIndex: s.persistent.log.snapshotIndex,
+        lastIncludedTerm: s.persistent.log.snapshotTerm,
+        offset: from,
+        data: piece,
+        done: from + piece.length >= data.length,
+        sentAt: ctx.now,
+      }),
+    )
+    sentUpTo = Math.max(sentUpTo, from + Math.max(piece.length, 1))
+  }
+  if (sentUpTo === first) return { ...p, snapshotOffset: acked }
+  const transferring = p.snapshotSentAt !== noSnapshotTransfer.snapshotSentAt
+  const keepsTime = transferring && (how === 'continue' || (how === 'resend' && acked === p.snapshotOffset))
+  return {
+    ...p,
+    snapshotOffset: acked,
+    snapshotSentUpTo: Math.max(sentUpTo, how === 'continue' ? p.snapshotSentUpTo : 0),
+    snapshotSentAt: keepsTime ? p.snapshotSentAt : ctx.now,
+    lastSentAt: ctx.now,
+  }
 }
 
 /** Figure 13, InstallSnapshot receiver implementation (the term rule has been applied by the caller). */
@@ -71,6 +106,7 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
         type: 'snapshotReply',
         term: s.persistent.currentTerm,
         lastIncludedIndex: m.lastIncludedIndex,
+        offset: m.offset,
         nextOffset,
         installed,
         sentAt: m.sentAt,
@@ -155,15 +191,23 @@ export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: Ins
       : committed
   }
   if (acked.nextIndex > s.persistent.log.snapshotIndex) return { ...s, progress: { ...s.progress, [m.src]: acked } }
-  // One piece is in flight at a time, and a duplicated or late answer must not start a second
-  // stream of pieces: only an answer to the piece we are sending (or a resend of it) says what
-  // comes next, or one that acknowledges it; a resend may leave before the answer to the last
-  // copy arrives, so the time of the latest send cannot be the test.
-  const current = m.lastIncludedIndex === s.persistent.log.snapshotIndex
-  const answersCurrentPiece = m.sentAt >= before.snapshotSentAt
-  const acknowledges = current && m.nextOffset > before.snapshotOffset
-  if (!answersCurrentPiece && !acknowledges) return { ...s, progress: { ...s.progress, [m.src]: acked } }
-  // The piece it expects; a reply about an older snapshot of ours starts the current one over.
-  const offset = current ? m.nextOffset : 0
-  return { ...s, progress: { ...s.progress, [m.src]: sendSnapshotPiece(s, ctx, m.src, acked, offset) } }
+  const withProgress = (p: Progress): ReplicaState => ({ ...s, progress: { ...s.progress, [m.src]: p } })
+  // An answer to a piece sent before the current window began is stale: its duplicates must not
+  // start a second stream of pieces.
+  const current = m.sentAt >= before.snapshotSentAt
+  // A reply about an older snapshot of ours: the current one starts over.
+  if (m.lastIncludedIndex !== s.persistent.log.snapshotIndex) {
+    return current ? withProgress(sendSnapshotPieces(s, ctx, m.src, acked, 0, 'rewind')) : withProgress(acked)
+  }
+  // The follower has more than we knew (or all we sent): the window moves on.
+  if (m.nextOffset > before.snapshotOffset || m.nextOffset >= before.snapshotSentUpTo) {
+    return withProgress(sendSnapshotPieces(s, ctx, m.src, acked, m.nextOffset, 'continue'))
+  }
+  // It got a piece past the one it expects (that one was lost), or it expects less than it did (it
+  // restarted, and lost what it had received): the window goes again from what it expects. A
+  // second answer to a piece it took in order says nothing new, and starts nothing.
+  if (current && (m.offset > m.nextOffset || m.nextOffset < before.snapshotOffset)) {
+    return withProgress(sendSnapshotPieces(s, ctx, m.src, acked, m.nextOffset, 'rewind'))
+  }
+  return withProgress(acked)
 }

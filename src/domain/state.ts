@@ -48,6 +48,8 @@ export interface Tuning {
   readonly snapshotEvery: number
   /** The most characters of snapshot one InstallSnapshot carries (at most 6 bytes each in JSON). */
   readonly snapshotChunkChars: number
+  /** How many pieces of a snapshot may be on their way to a follower at once. */
+  readonly snapshotPiecesInFlight: number
 }
 
 export const defaultTuning: Tuning = {
@@ -62,6 +64,7 @@ export const defaultTuning: Tuning = {
   maxEntriesPerAppend: 64,
   snapshotEvery: 1000,
   snapshotChunkChars: 8000,
+  snapshotPiecesInFlight: 4,
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
@@ -91,9 +94,14 @@ export interface Progress {
   /** Round trips completed and lost: their ratio estimates the delivery rate. */
   readonly answered: number
   readonly lost: number
-  /** While the follower needs our snapshot (nextIndex at or before it): the offset of the piece we send it. */
+  /** While the follower needs our snapshot (nextIndex at or before it): the offset it expects next. */
   readonly snapshotOffset: number
-  /** When we first sent the piece at `snapshotOffset` (resends keep it): answers to it or later ones count. */
+  /** Just past the furthest piece of the snapshot sent to it in this transfer. */
+  readonly snapshotSentUpTo: number
+  /**
+   * When the pieces now in flight began to be sent (a resend at the same offset keeps it): answers
+   * to them or later ones count; answers to pieces sent before are stale.
+   */
   readonly snapshotSentAt: number
 }
 

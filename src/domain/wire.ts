@@ -149,13 +149,15 @@ export const InstallSnapshot = t.type({
 })
 /**
  * InstallSnapshot reply: how much of the snapshot ending at `lastIncludedIndex` the follower has
- * (`nextOffset`, the offset of the piece it expects next), or that it has installed it.
+ * (`nextOffset`, the offset of the piece it expects next), or that it has installed it. `offset` is
+ * the answered piece's: past `nextOffset`, the follower missed a piece before it.
  */
 export const InstallSnapshotReply = t.type({
   ...Envelope,
   type: t.literal('snapshotReply'),
   term: Term,
   lastIncludedIndex: Index,
+  offset: Index,
   nextOffset: Index,
   installed: t.boolean,
   sentAt: t.number,

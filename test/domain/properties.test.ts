@@ -118,6 +118,7 @@ const raftMessage: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('snapshotReply' as const),
     term: index,
     lastIncludedIndex: index,
+    offset: index,
     nextOffset: index,
     installed: fc.boolean(),
     sentAt: time,

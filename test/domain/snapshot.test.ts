@@ -33,7 +33,7 @@ import {
 const [ME, A, B, C] = R
 
 /** Compaction every 2 applied entries; snapshots travel in pieces of 20 characters. */
-const small: Tuning = { ...defaultTuning, snapshotEvery: 2, snapshotChunkChars: 20 }
+const small: Tuning = { ...defaultTuning, snapshotEvery: 2, snapshotChunkChars: 20, snapshotPiecesInFlight: 2 }
 
 type Persist = Extract<Effect, { kind: 'persist' }>
 const persists = (effects: readonly Effect[]): Persist[] => effects.filter((e): e is Persist => e.kind === 'persist')
@@ -121,18 +121,20 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   /** A leader whose log starts after index 2, and C, which has acknowledged nothing. */
   const compacted = (): ReplicaState => afterPuts(settledLeader(), 4).state
 
-  it('§7: "the leader must occasionally send snapshots to followers that lag behind": a lagging follower gets the first piece', () => {
+  it('§7: "the leader must occasionally send snapshots to followers that lag behind": a lagging follower gets the first window of pieces', () => {
     const leader = compacted()
     const tick = fire(leader, L + 1000, 'heartbeat')
     const pieces = ofType(tick.sent, 'snapshot').filter((m) => m.dst === C)
-    expect(pieces).toHaveLength(1)
     const data = encodeSnapshot(leader.persistent.snapshot)
+    expect(data.length).toBeGreaterThan(small.snapshotPiecesInFlight * 20)
+    expect(pieces.map((m) => m.offset)).toEqual([0, 20])
     expect(pieces[0]).toMatchObject({ term: 1, lastIncludedIndex: 2, lastIncludedTerm: 1, offset: 0, data: data.slice(0, 20), done: false })
+    expect(pieces[1]).toMatchObject({ offset: 20, data: data.slice(20, 40), done: false })
     // A and B are up to date: they get no snapshot.
     expect(ofType(tick.sent, 'snapshot').map((m) => m.dst)).not.toContain(A)
   })
 
-  it('the pieces go one at a time, each on the answer to the last; the follower installs the last and then gets the entries after it', () => {
+  it('a window of pieces is on its way, each answer moves it on by one; the follower installs the last and then gets the entries after it', () => {
     let leader = compacted()
     let follower = start(replica(C, { tuning: small }), 0).state
     let now = L + 1000
@@ -141,9 +143,10 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     let installedReply: InstallSnapshotReply | undefined
     let pieces = 0
     while (inFlight.length > 0 && installedReply === undefined) {
-      expect(inFlight).toHaveLength(1)
+      expect(inFlight.length).toBeLessThanOrEqual(small.snapshotPiecesInFlight)
       now += 1
-      const atFollower = hand(follower, now, inFlight[0]!)
+      const [next, ...rest] = inFlight
+      const atFollower = hand(follower, now, next!)
       follower = atFollower.state
       pieces++
       const reply = ofType(atFollower.sent, 'snapshotReply')[0]!
@@ -159,8 +162,10 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
       now += 1
       const atLeader = hand(leader, now, reply)
       leader = atLeader.state
-      inFlight = atLeader.sent.filter((m) => m.dst === C)
-      if (!reply.installed) expect(ofType(inFlight as Message[], 'snapshot')).toHaveLength(1)
+      const sent = atLeader.sent.filter((m) => m.dst === C)
+      // Taken in order, no piece is sent twice: at most one new piece per answer.
+      if (!reply.installed) expect(ofType(sent as Message[], 'snapshot').length).toBeLessThanOrEqual(1)
+      inFlight = reply.installed ? sent : [...rest, ...sent]
     }
     expect(pieces).toBe(Math.ceil(encodeSnapshot(leader.persistent.snapshot).length / 20))
     // 8. "Reset state machine using snapshot contents": the follower's store is the snapshot.
@@ -195,10 +200,44 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     const follower = hand(start(replica(C, { tuning: small }), 0).state, L + 1001, first)
     const reply = ofType(follower.sent, 'snapshotReply')[0]!
     const once = hand(leader.state, L + 1002, reply)
-    expect(ofType(once.sent, 'snapshot')).toHaveLength(1)
-    expect(ofType(once.sent, 'snapshot')[0]).toMatchObject({ offset: 20 })
+    // The window moves on by one piece, past the two already sent.
+    expect(ofType(once.sent, 'snapshot').map((m) => m.offset)).toEqual([40])
     const twice = hand(once.state, L + 1003, reply)
     expect(twice.sent).toEqual([])
+  })
+
+  it('a lost piece: the follower answers the next one with the offset it still expects, and the window is sent again from there, once', () => {
+    const leader = fire(compacted(), L + 1000, 'heartbeat')
+    const [, p1] = ofType(leader.sent, 'snapshot').filter((m) => m.dst === C)
+    // The piece at 0 is lost; the one at 20 arrives.
+    const r = hand(start(replica(C, { tuning: small }), 0).state, L + 1001, p1!)
+    const answer = ofType(r.sent, 'snapshotReply')[0]!
+    expect(answer).toMatchObject({ offset: 20, nextOffset: 0, installed: false })
+    const rewound = hand(leader.state, L + 1010, answer)
+    expect(ofType(rewound.sent, 'snapshot').map((m) => m.offset)).toEqual([0, 20])
+    // The same answer again, or any other to a piece sent before the window went again, is stale.
+    expect(hand(rewound.state, L + 1011, answer).sent).toEqual([])
+  })
+
+  it('a follower that lost what it had received (a restart) is sent the window again from what it now expects', () => {
+    const leader = fire(compacted(), L + 1000, 'heartbeat')
+    const [p0, p1] = ofType(leader.sent, 'snapshot').filter((m) => m.dst === C)
+    let follower = start(replica(C, { tuning: small }), 0).state
+    let state = leader.state
+    for (const [i, piece] of [p0!, p1!].entries()) {
+      const r = hand(follower, L + 1001 + i, piece)
+      follower = r.state
+      state = hand(state, L + 1003 + i, ofType(r.sent, 'snapshotReply')[0]!).state
+    }
+    expect(state.progress[C]).toMatchObject({ snapshotOffset: 40 })
+    // C restarts with nothing of the transfer; the tick sends the window from 40 again.
+    const tick = fire(state, L + 2000, 'heartbeat')
+    const resent = ofType(tick.sent, 'snapshot').filter((m) => m.dst === C)
+    expect(resent.map((m) => m.offset)).toEqual([40])
+    const restarted = hand(start(replica(C, { tuning: small }), 0).state, L + 2001, resent[0]!)
+    const answer = ofType(restarted.sent, 'snapshotReply')[0]!
+    expect(answer).toMatchObject({ offset: 40, nextOffset: 0 })
+    expect(ofType(hand(tick.state, L + 2002, answer).sent, 'snapshot').map((m) => m.offset)).toEqual([0, 20])
   })
 
   it('1. "Reply immediately if term < currentTerm"', () => {
@@ -208,7 +247,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
       offset: 0, data: encodeSnapshot(emptyKv), done: true, sentAt: 7,
     }
     const r = hand(follower, 100, stale)
-    expect(r.sent).toEqual([{ src: C, dst: A, leader: 'FFFF', type: 'snapshotReply', term: 3, lastIncludedIndex: 5, nextOffset: 0, installed: false, sentAt: 7 }])
+    expect(r.sent).toEqual([{ src: C, dst: A, leader: 'FFFF', type: 'snapshotReply', term: 3, lastIncludedIndex: 5, offset: 0, nextOffset: 0, installed: false, sentAt: 7 }])
     expect(r.state.persistent).toBe(follower.persistent)
     expect(r.state.lastApplied).toBe(0)
   })
