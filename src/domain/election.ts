@@ -15,13 +15,13 @@ import { clusterSize, withPersistent, type ReplicaState } from './state'
 import { BROADCAST, type NodeId, type RequestVote } from './wire'
 
 /**
- * §5.2: "election timeouts are chosen randomly from a fixed interval". Arms the election timer;
- * returns the random generator's next state.
+ * §5.2: "election timeouts are chosen randomly from a fixed interval". Arms the election timer,
+ * `waitFirstMs` later than the drawn timeout; returns the random generator's next state.
  */
-export const armElectionTimer = (s: ReplicaState, ctx: StepContext): RandomState => {
+export const armElectionTimer = (s: ReplicaState, ctx: StepContext, waitFirstMs = 0): RandomState => {
   const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.tuning
   const [afterMs, random] = randomIntBetween(s.random, electionTimeoutMinMs, electionTimeoutMaxMs)
-  ctx.effects.push(setTimer('election', afterMs))
+  ctx.effects.push(setTimer('election', waitFirstMs + afterMs))
   return random
 }
 
@@ -34,12 +34,10 @@ export const armElectionTimer = (s: ReplicaState, ctx: StepContext): RandomState
  * apart each), and the earliest would campaign after its minimum timeout, 1.5 s, too soon. The
  * wait grows with the cluster, with a margin.
  */
-export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => {
-  const { electionTimeoutMinMs, electionTimeoutMaxMs, startupGracePerReplicaMs } = s.tuning
-  const [timeoutMs, random] = randomIntBetween(s.random, electionTimeoutMinMs, electionTimeoutMaxMs)
-  ctx.effects.push(setTimer('election', clusterSize(s) * startupGracePerReplicaMs + timeoutMs))
-  return { ...s, random }
-}
+export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({
+  ...s,
+  random: armElectionTimer(s, ctx, clusterSize(s) * s.tuning.startupGracePerReplicaMs),
+})
 
 /** The state after arming the election timer (see armElectionTimer). */
 export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({ ...s, random: armElectionTimer(s, ctx) })

@@ -81,7 +81,7 @@ export const sendSnapshotPieces = (
         sentAt: ctx.now,
       }),
     )
-    sentUpTo = Math.max(sentUpTo, from + Math.max(piece.length, 1))
+    sentUpTo = from + Math.max(piece.length, 1)
   }
   if (sentUpTo === first) return { ...p, snapshotOffset: acked }
   const transferring = p.snapshotSentAt !== noSnapshotTransfer.snapshotSentAt
@@ -89,7 +89,7 @@ export const sendSnapshotPieces = (
   return {
     ...p,
     snapshotOffset: acked,
-    snapshotSentUpTo: Math.max(sentUpTo, how === 'continue' ? p.snapshotSentUpTo : 0),
+    snapshotSentUpTo: sentUpTo,
     snapshotSentAt: keepsTime ? p.snapshotSentAt : ctx.now,
     lastSentAt: ctx.now,
   }
