@@ -64,6 +64,9 @@ const progress: Policies<Progress> = {
   ackedSentAt: 'time',
   lastSentAt: 'time',
   inFlight: 'times',
+  probeFrom: 'value',
+  rewoundAt: 'time',
+  entriesWaiting: 'value',
   // The delivery estimate that sizes the fan-out (progress.ts) is made of these two.
   answered: 'value',
   lost: 'value',

@@ -12,7 +12,7 @@ import { appendToLog, entryAt, lastIndex } from './log'
 import { chooseFanout, freshProgress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
-import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply, sendAppends } from './replication'
+import { heartbeatOrRetransmit, isStillInLog, nextTickMs, offerNewEntries, onAppendEntriesReply, sendAppends } from './replication'
 import { onInstallSnapshotReply } from './snapshot'
 import { clusterSize, withPersistent, type Progress, type ReplicaState } from './state'
 import type { RaftOrClientMessage } from './messages'
@@ -93,7 +93,7 @@ const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
 const replicateNew = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
   if (s === before) return s
   const need = majority(clusterSize(s)) - 1
-  const sent: ReplicaState = { ...s, progress: sendAppends(s, ctx, chooseFanout(s.progress, need, s.tuning)) }
+  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, chooseFanout(s.progress, need, s.tuning)) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
   const tickMs = nextTickMs(sent)

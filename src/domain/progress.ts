@@ -15,6 +15,9 @@ export const freshProgress = (nextIndex: number): Progress => ({
   ackedSentAt: Number.NEGATIVE_INFINITY,
   lastSentAt: Number.NEGATIVE_INFINITY,
   inFlight: [],
+  probeFrom: nextIndex,
+  rewoundAt: Number.NEGATIVE_INFINITY,
+  entriesWaiting: false,
   answered: 0,
   lost: 0,
   ...noSnapshotTransfer,
@@ -34,6 +37,12 @@ export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSent
   snapshotSentAt: Number.NEGATIVE_INFINITY,
 }
 
+/**
+ * Where a resend to a follower that may have lost what we sent starts: just after the last entry
+ * it is known to hold, and not before where we last asked it to start.
+ */
+export const resendFrom = (p: Progress): number => Math.max(p.matchIndex + 1, p.probeFrom)
+
 /** After an AppendEntries sent at `now` whose entries end at `lastSent`. */
 export const recordSend = (p: Progress, now: number, lastSent: number): Progress => {
   const full = p.inFlight.length >= MAX_IN_FLIGHT
@@ -44,6 +53,7 @@ export const recordSend = (p: Progress, now: number, lastSent: number): Progress
     lastSentAt: now,
     inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
     lost: full ? p.lost + 1 : p.lost,
+    entriesWaiting: false,
     ...noSnapshotTransfer,
   }
 }
@@ -58,6 +68,17 @@ export const recordAnswer = (p: Progress, sentAt: number): Progress => {
   if (at < 0) return p
   return { ...p, answered: p.answered + 1, lost: p.lost + at, inFlight: p.inFlight.slice(at + 1) }
 }
+
+/**
+ * Flow control: one AppendEntries on its way to a follower at a time. While the latest one is
+ * unanswered and younger than a retransmission interval, new entries wait for its answer and then
+ * go together. Every datagram a replica sends queues in the simulator's socket for it, drained one
+ * a round; a leader of 20 followers that sent each put to each follower at once (a burst of client
+ * retries right after an election) overflowed that queue, and the kernel silently dropped what
+ * came next, clients' answers included.
+ */
+export const pipeFull = (p: Progress, now: number, tuning: Tuning): boolean =>
+  p.inFlight.length > 0 && now - p.inFlight[p.inFlight.length - 1]! < tuning.retransmitMs
 
 /** Sends unanswered for longer than `ageMs` count as lost. */
 export const expireInFlight = (p: Progress, now: number, ageMs: number): Progress => {

@@ -7,7 +7,7 @@ import { send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { armElectionTimer, becomeFollower } from './election'
 import { entriesFrom, entryAt, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
-import { expireInFlight, firstRoundCommitUnlikely, isResponsive, recordAnswer, recordSend } from './progress'
+import { expireInFlight, firstRoundCommitUnlikely, isResponsive, pipeFull, recordAnswer, recordSend, resendFrom } from './progress'
 import { majority, quorumValue } from './quorum'
 import { sendSnapshotPieces } from './snapshot'
 import { clusterSize, withPersistent, type Progress, type ProgressTable, type ReplicaState } from './state'
@@ -21,8 +21,7 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
   // An earlier send still unanswered after a retransmission interval was most likely lost (answers
   // take milliseconds): start from the last entry known to match, or the follower would have to
   // reject this one for the gap and wait a round trip for the entries it lacks.
-  const nextIndex =
-    p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.tuning.retransmitMs ? p.matchIndex + 1 : p.nextIndex
+  const nextIndex = p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.tuning.retransmitMs ? resendFrom(p) : p.nextIndex
   const log = s.persistent.log
   // §7: "the leader must occasionally send snapshots to followers that lag behind".
   if (nextIndex <= log.snapshotIndex) return sendSnapshotPieces(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset, 'resend')
@@ -56,6 +55,27 @@ export const sendAppends = (s: ReplicaState, ctx: StepContext, peers: readonly N
 }
 
 /**
+ * New entries for each of `peers`: sent at once where the pipe is free, held for the answer where
+ * it is full (progress.ts, pipeFull). Returns the leader's new progress table.
+ */
+export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readonly NodeId[]): ProgressTable => {
+  let progress = s.progress
+  for (const peer of peers) {
+    const p = progress[peer]
+    if (p === undefined) continue
+    const after = pipeFull(p, ctx.now, s.tuning) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
+    progress = { ...progress, [peer]: after }
+  }
+  return progress
+}
+
+/** After an answer from `peer`: the entries held back for it go now, if its pipe is free. */
+const sendWaitingEntries = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress): Progress =>
+  p.entriesWaiting && !pipeFull(p, ctx.now, s.tuning) && p.nextIndex <= lastIndex(s.persistent.log)
+    ? sendAppendFrom(s, ctx, peer, p)
+    : p
+
+/**
  * The leader's periodic duty to each follower: a heartbeat if it has heard nothing for a heartbeat
  * interval (§5.2), and a retransmission from its matchIndex if entries it lacks may have been lost.
  */
@@ -76,7 +96,7 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
     let after = p
     if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
-      after = sendAppendFrom(s, ctx, peer, { ...p, nextIndex: p.matchIndex + 1 })
+      after = sendAppendFrom(s, ctx, peer, { ...p, nextIndex: resendFrom(p) })
     } else if (idle >= s.tuning.heartbeatMs) {
       after = sendAppendFrom(s, ctx, peer, p)
     }
@@ -216,15 +236,21 @@ export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: Appen
   if (m.success) {
     const matchIndex = Math.max(answered.matchIndex, m.matchIndex)
     const p: Progress = { ...answered, ackedSentAt, matchIndex, nextIndex: Math.max(answered.nextIndex, matchIndex + 1) }
-    return advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: p } })
+    return advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, p) } })
   }
   // §5.3: "After a rejection, the leader decrements nextIndex and retries"; with the conflict
-  // hint it skips the whole conflicting term at once.
+  // hint it skips the whole conflicting term at once. Once: the AppendEntries pipelined before
+  // the retry are rejected too, and each would otherwise send the same entries again (at a new
+  // leader with many followers, a burst big enough to overflow the simulator's socket buffer).
   const p: Progress = { ...answered, ackedSentAt }
+  if (m.sentAt < p.rewoundAt) return { ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, p) } }
   const lastOfTerm = m.conflictTerm === 0 ? undefined : lastIndexOfTerm(s.persistent.log, m.conflictTerm)
   const hinted = lastOfTerm === undefined ? m.conflictIndex : lastOfTerm + 1
   const next = Math.max(p.matchIndex + 1, Math.min(hinted, lastIndex(s.persistent.log) + 1))
-  const after = next < p.nextIndex ? sendAppendFrom(s, ctx, m.src, { ...p, nextIndex: next }) : p
+  const after =
+    next < p.nextIndex
+      ? sendAppendFrom(s, ctx, m.src, { ...p, nextIndex: next, probeFrom: next, rewoundAt: ctx.now })
+      : sendWaitingEntries(s, ctx, m.src, p)
   return { ...s, progress: { ...s.progress, [m.src]: after } }
 }
 

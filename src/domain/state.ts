@@ -91,6 +91,23 @@ export interface Progress {
   readonly lastSentAt: number
   /** When the AppendEntries still awaiting an answer were sent, oldest first. */
   readonly inFlight: readonly number[]
+  /**
+   * Where the leader last asked this follower to start: a new leader's no-op, or the index a
+   * rejection pointed to. A resend never starts before it, nor before matchIndex + 1: until the
+   * follower answers, nothing says it lacks more, and a new leader's matchIndex of 0 would
+   * otherwise resend the whole log.
+   */
+  readonly probeFrom: number
+  /**
+   * When a rejection last moved nextIndex back: rejections of AppendEntries sent before then
+   * answer sends the move superseded, so they move nothing again.
+   */
+  readonly rewoundAt: number
+  /**
+   * New entries meant for this follower were held back because its pipe was full (pipeFull in
+   * progress.ts): its next answer sends them, all in one AppendEntries.
+   */
+  readonly entriesWaiting: boolean
   /** Round trips completed and lost: their ratio estimates the delivery rate. */
   readonly answered: number
   readonly lost: number

@@ -53,12 +53,12 @@ describe('check:sim and check:model reject what they do not understand', () => {
 
 describe('check:sim --workers', () => {
   it('reports the same first failing seed, trace and totals as one thread', () => {
-    const args = ['--seeds', '30', '--seconds', '10', '--mutant', 'no-step-down']
+    const args = ['--seeds', '30', '--seconds', '10', '--mutant', 'vote-without-up-to-date-check']
     const one = run('cli-sim', [...args, '--workers', '1'])
     const three = run('cli-sim', [...args, '--workers', '3'])
     expect(one.status).toBe(1)
     expect(three.status).toBe(1)
-    expect(one.stdout).toMatch(/^seed \d+: Election Safety violated/)
+    expect(one.stdout).toMatch(/^seed \d+: Leader Completeness violated/)
     expect(one.stdout).toMatch(/\(this thread\)/)
     expect(three.stdout).toMatch(/\(3 worker threads\)/)
     expect(withoutTimes(three.stdout)).toBe(withoutTimes(one.stdout))

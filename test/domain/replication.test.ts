@@ -159,17 +159,6 @@ describe('§5.3, leaders: sending entries', () => {
     }
   })
 
-  it('keeps pipelining while its last AppendEntries may still be on its way (under retransmitMs)', () => {
-    const leader = settledLeader()
-    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
-    const firstDsts = ofType(first.sent, 'append').map((m) => m.dst)
-    const second = deliver(first.state, L + 101, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }))
-    const third = deliver(second.state, L + 102, put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }))
-    const toFirst = ofType(third.sent, 'append').filter((a) => firstDsts.includes(a.dst))
-    expect(toFirst).toHaveLength(2)
-    for (const m of toFirst) expect(m).toMatchObject({ prevLogIndex: 2 })
-  })
-
   it('sends the next put to the followers contacted least recently', () => {
     const leader = settledLeader()
     const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
@@ -187,22 +176,26 @@ describe('§5.3, leaders: sending entries', () => {
     }
   })
 
-  it('pipelines: a follower sent an entry is next sent only what follows it (nextIndex moves optimistically)', () => {
+  // Flow control (progress.ts, pipeFull): at most one young AppendEntries on its way to each follower.
+  it('holds new entries while a follower\'s AppendEntries is young and unanswered, then sends them together with its answer', () => {
     const leader = settledLeader()
     const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
-    const dst = ofType(first.sent, 'append')[0]!.dst
-    expect(first.state.progress[dst]).toMatchObject({ nextIndex: 3, matchIndex: 1 })
-    // Three more puts: every follower has now been sent something after index 2.
-    const more = deliver(
-      first.state,
-      L + 101,
-      put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }),
-      put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }),
-      put({ dst: ME, MID: 'm4', key: 'k', value: 'v4' }),
-    )
-    const toDst = ofType(more.sent, 'append').filter((m) => m.dst === dst)
-    expect(toDst.length).toBeGreaterThan(0)
-    for (const m of toDst) expect(m.prevLogIndex).toBeGreaterThanOrEqual(2)
+    const [dst, other] = ofType(first.sent, 'append').map((m) => m.dst)
+    // nextIndex moves optimistically past what was sent.
+    expect(first.state.progress[dst!]).toMatchObject({ nextIndex: 3, matchIndex: 1 })
+    // m2 goes to the two idle followers; for m3 every pipe is full, so nothing goes yet.
+    const more = deliver(first.state, L + 101, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }), put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }))
+    const appends = ofType(more.sent, 'append')
+    expect(appends.map((m) => m.dst).sort()).toEqual(PEERS.filter((p) => p !== dst && p !== other).sort())
+    for (const m of appends) expect(m.entries.map((e) => e.command)).toMatchObject([{ MID: 'm1' }, { MID: 'm2' }])
+    expect(more.state.progress[dst!]).toMatchObject({ entriesWaiting: true })
+    // dst's answer frees its pipe: m2 and m3 go in one AppendEntries, after what it holds.
+    const answered = deliver(more.state, L + 103, appendReply({ src: dst!, dst: ME, term: 1, success: true, matchIndex: 2, sentAt: L + 100 }))
+    const refill = ofType(answered.sent, 'append')
+    expect(refill).toHaveLength(1)
+    expect(refill[0]).toMatchObject({ dst, prevLogIndex: 2, sentAt: L + 103 })
+    expect(refill[0]!.entries.map((e) => e.command)).toMatchObject([{ MID: 'm2' }, { MID: 'm3' }])
+    expect(answered.state.progress[dst!]).toMatchObject({ nextIndex: 5, entriesWaiting: false })
   })
 
   it('never sends more than maxEntriesPerAppend entries in one AppendEntries', () => {
@@ -342,6 +335,39 @@ describe('§5.3, leaders: backtracking after a rejection', () => {
     )
     expect(state.progress[A]).toMatchObject({ matchIndex: 11, nextIndex: 12 })
     expect(ofType(sent, 'append')).toEqual([])
+  })
+
+  // §5.3: "After a rejection, the leader decrements nextIndex and retries": one retry per
+  // rejection that could not know of the last one. Puts pipelined before the retry are rejected
+  // too; with 20 followers, a retry for each filled the simulator's socket buffer, and the buffer
+  // dropped a put's ok (a later get of that key then looked incorrect to its client).
+  it('retries once for the AppendEntries pipelined before its retry: their rejections move nothing again', () => {
+    // A lacks entry 10; puts at 11 (the no-op), 12 and 13 went to it pipelined, each to be rejected.
+    let leader = figure7Leader()
+    for (const [at, MID] of [[L + 1, 'm1'], [L + 2, 'm2']] as const) {
+      leader = deliver(leader, at, put({ dst: ME, MID, key: 'k', value: MID })).state
+    }
+    const tooShort = { src: A, dst: ME, term: 8, success: false, conflictIndex: 10, conflictTerm: 0 }
+    const first = deliver(leader, L + 10, appendReply({ ...tooShort, sentAt: L }))
+    expect(ofType(first.sent, 'append')).toMatchObject([{ dst: A, prevLogIndex: 9 }])
+    const stale = deliver(first.state, L + 11, appendReply({ ...tooShort, sentAt: L + 1 }), appendReply({ ...tooShort, sentAt: L + 2 }))
+    expect(ofType(stale.sent, 'append')).toEqual([])
+    expect(stale.state.progress[A]).toMatchObject({ nextIndex: 14, matchIndex: 0 })
+    // The retry's own rejection is not stale: A lacks more than it said (its answer was reordered).
+    const again = deliver(stale.state, L + 20, appendReply({ ...tooShort, conflictIndex: 8, sentAt: L + 10 }))
+    expect(ofType(again.sent, 'append')).toMatchObject([{ dst: A, prevLogIndex: 7 }])
+  })
+
+  it('a resend after a likely loss starts where it last asked the follower to, not at index 1, while nothing matched', () => {
+    // A new leader knows no follower's matchIndex (0); its first AppendEntries asked for index 11 on.
+    const elected = figure7Leader()
+    const later = deliver(elected, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v' }))
+    for (const m of ofType(later.sent, 'append')) {
+      // The no-op's AppendEntries is 100 ms old and unanswered: resend from 11, not the whole log.
+      expect(m).toMatchObject({ prevLogIndex: 10, prevLogTerm: 6 })
+      expect(m.entries.map((e) => e.term)).toEqual([8, 8])
+    }
+    expect(ofType(later.sent, 'append').length).toBeGreaterThan(0)
   })
 })
 
