@@ -121,7 +121,8 @@ async function main(): Promise<void> {
         const { stats, correct } = result.score
         console.log(`${name} run ${run + 1}/${options.runs} (seed ${seed}): ${correct ? 'pass' : 'FAIL'}, msgs ${stats.totalMsgs}, ` +
           `failures ${stats.failures}, duplicates ${stats.duplicates}, median ${formatMetric('median_latency', stats.medianLatency)}` +
-          (result.harnessDrops ? `; kvsim's own sockets dropped ${result.harnessDrops} datagrams` : ''))
+          (result.harnessDrops ? `; kvsim's own sockets dropped ${result.harnessDrops} datagrams` : '') +
+          (result.socketOverflows ? `; ${result.socketOverflows} datagrams dropped at full sockets` : ''))
       }
       summaries.push(summarize(name, results))
       allRuns.push(...results)
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
     `- Medians over the runs of each scenario; tiers 0 bonus, 1 full, 2 partial, 3 none (3 when any run was incorrect).`,
     `- Datagrams dropped in kvsim's own receive buffers (lost client traffic; should be 0): ${allRuns.some((r) => r.harnessDrops === undefined) ? 'not measurable here' : allRuns.reduce((sum, r) => sum + (r.harnessDrops ?? 0), 0)}.`,
+    `- Datagrams dropped at full sockets, as the course's simulator's kernel would (paced routing only; should be 0): ${allRuns.reduce((sum, r) => sum + (r.socketOverflows ?? 0), 0)}.`,
     `- Router overhead (bench-router): ${(router.unicastNs / 1000).toFixed(1)} µs per routing decision; about ${router.perHopUs.toFixed(1)} µs added per routed UDP datagram.`,
   ]
   const section = renderSection(summaries, allRuns, context)

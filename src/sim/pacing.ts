@@ -33,6 +33,13 @@ export interface PacingCosts {
   requestMicros: number
   /** The longest wait for a readable socket: due requests and events fire at the latest this late. */
   idleMs: number
+  /**
+   * How much a replica's socket at the simulator holds before the kernel drops what arrives (its
+   * receive buffer: the course's simulator keeps the default, net.core.rmem_default), charged per
+   * datagram as the kernel charges it (socket-buffers.ts, kernelCharge). A replica that sends
+   * faster than the rounds drain loses datagrams there silently, clients' answers included.
+   */
+  socketQueueBytes: number
 }
 
 /**
@@ -48,6 +55,7 @@ export const COURSE_PACING: Readonly<PacingCosts> = {
   copyMicros: 4,
   requestMicros: 5,
   idleMs: 100,
+  socketQueueBytes: 212_992,
 }
 
 /**
@@ -92,25 +100,34 @@ export const nodeScheduler: PacerScheduler = {
 
 export class Pacer<T> {
   private readonly queues = new Map<string, T[]>()
+  /** What each socket's queue is charged, as the kernel counts it against socketQueueBytes. */
+  private readonly queued = new Map<string, number>()
   private readonly open = new Set<string>()
   private roundScheduled = false
   private cancelIdle: (() => void) | undefined
   private stopped = false
   /** Rounds played so far (empty ones, after an idle wait, included). */
   rounds = 0
+  /** Datagrams dropped because their socket's queue was full (socketQueueBytes). */
+  overflowed = 0
 
   /** `sockets` in replica-ID order: the order of the reads within a round. */
   constructor(
     sockets: readonly string[],
     private readonly costs: Readonly<PacingCosts>,
     private readonly hooks: PacerHooks<T>,
+    /** What one datagram is charged in its socket's queue. */
+    private readonly charge: (item: T) => number,
     private readonly scheduler: PacerScheduler = nodeScheduler,
     private readonly burn: (micros: number) => void = spin,
   ) {
-    for (const id of [...sockets].sort()) {
-      this.queues.set(id, [])
-      this.open.add(id)
-    }
+    for (const id of [...sockets].sort()) this.empty(id)
+  }
+
+  private empty(socket: string): void {
+    this.queues.set(socket, [])
+    this.queued.set(socket, 0)
+    this.open.add(socket)
   }
 
   /** Starts the clock of idle waits (call once the replicas are started). */
@@ -118,23 +135,31 @@ export class Pacer<T> {
     this.armIdle()
   }
 
-  /** A datagram arrived on `socket`'s socket: it waits for its round. */
+  /**
+   * A datagram arrived on `socket`'s socket: it waits for its round, unless the queue is already
+   * over its limit (Linux checks what is queued before it adds the newcomer, so one may overshoot).
+   */
   receive(socket: string, item: T): void {
     if (this.stopped || !this.open.has(socket)) return
+    const queued = this.queued.get(socket)!
+    if (queued > this.costs.socketQueueBytes) {
+      this.overflowed++
+      return
+    }
+    this.queued.set(socket, queued + this.charge(item))
     this.queues.get(socket)!.push(item)
     this.scheduleRound()
   }
 
   /** The socket is closed: what waits on it is lost, as in the kernel's queue of a closed socket. */
   close(socket: string): void {
+    this.empty(socket)
     this.open.delete(socket)
-    this.queues.set(socket, [])
   }
 
   /** A new socket for `socket`'s replica (a restart): its datagrams wait for rounds again. */
   reopen(socket: string): void {
-    this.open.add(socket)
-    this.queues.set(socket, [])
+    this.empty(socket)
   }
 
   /** Datagrams waiting on `socket`'s socket. */
@@ -176,6 +201,7 @@ export class Pacer<T> {
       if (this.stopped) return
       const item = this.queues.get(socket)!.shift()
       if (item === undefined) continue // closed during this round
+      this.queued.set(socket, this.queued.get(socket)! - this.charge(item))
       this.burn(this.costs.datagramMicros)
       this.hooks.route(socket, item)
     }

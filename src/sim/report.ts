@@ -35,6 +35,9 @@ export function formatRun(result: RunResult): string {
   if (result.harnessDrops !== undefined && result.harnessDrops > 0) {
     lines.push(`  ! kvsim's own sockets dropped ${result.harnessDrops} datagrams (receive buffers full): client traffic the protocol never loses was lost, so this run cannot judge the replica`)
   }
+  if (result.socketOverflows !== undefined && result.socketOverflows > 0) {
+    lines.push(`  ! ${result.socketOverflows} datagrams dropped at full sockets: replicas sent faster than the rounds drain, and the course's simulator's kernel would drop these too (clients' answers included)`)
+  }
   for (const slow of result.slowExits) lines.push(`  ! replica ${slow.replica} took ${slow.seconds.toFixed(1)} s to exit after SIGTERM`)
   if (result.incorrect.length > 0) {
     lines.push(`Incorrect (first ${Math.min(10, result.incorrect.length)} of ${result.incorrect.length}):`)

@@ -12,7 +12,7 @@ import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processe
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
-import { enlargeBuffers, receiveDrops } from './socket-buffers'
+import { enlargeBuffers, kernelCharge, receiveDrops } from './socket-buffers'
 import { COURSE_PACING, Pacer, PacingCosts } from './pacing'
 import type { Workload } from '../check/workload'
 
@@ -68,6 +68,11 @@ export interface RunResult {
   pacing?: 'fast' | 'paced'
   /** Routing rounds played when paced (idle ones included); 0 when fast. */
   rounds?: number
+  /**
+   * Paced: datagrams dropped because a replica's socket at the simulator was full (pacing.ts,
+   * socketQueueBytes), as the course's simulator's kernel drops them; 0 when fast.
+   */
+  socketOverflows?: number
   events: FiredEvent[]
   died: { replica: string; at: number; reason: string }[]
   incorrect: { at: number; reason: string }[]
@@ -197,13 +202,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       apply(retries, true)
     }
     if (costs) {
-      pacer = new Pacer<Arrival>(sim.replicas, costs, {
-        route,
-        fireDue: () => {
-          const at = now()
-          while (agenda.length > 0 && agenda[0]!.at < at && !sim.stopped) agenda.shift()!.action()
+      pacer = new Pacer<Arrival>(
+        sim.replicas,
+        costs,
+        {
+          route,
+          fireDue: () => {
+            const at = now()
+            while (agenda.length > 0 && agenda[0]!.at < at && !sim.stopped) agenda.shift()!.action()
+          },
         },
-      })
+        (arrival) => kernelCharge(arrival.bytes.length),
+      )
     }
     const listen = (id: string, endpoint: Endpoint): void => {
       endpoint.socket.on('message', (bytes, from) => {
@@ -293,6 +303,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       dataDir,
       pacing: pacer ? 'paced' : 'fast',
       rounds: pacer?.rounds ?? 0,
+      socketOverflows: pacer?.overflowed ?? 0,
       events: sim.firedEvents,
       died: sim.died,
       incorrect: sim.incorrect,

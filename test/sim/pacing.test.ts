@@ -13,7 +13,11 @@ const COSTS: PacingCosts = {
   copyMicros: 1,
   requestMicros: 7,
   idleMs: 100,
+  socketQueueBytes: 250,
 }
+
+/** A test datagram is charged 100 bytes in its socket's queue, whatever it says. */
+const CHARGE = (): number => 100
 
 /** A scheduler driven by hand: `turn()` runs what was asked for `soon`, `elapse()` the idle waits. */
 class ManualScheduler implements PacerScheduler {
@@ -67,7 +71,7 @@ function setUp(sockets = ['0000', '0001', '0002']) {
     },
     fireDue: () => log.push('due'),
   }
-  pacer = new Pacer<string>(sockets, COSTS, hooks, scheduler, (micros) => {
+  pacer = new Pacer<string>(sockets, COSTS, hooks, CHARGE, scheduler, (micros) => {
     burnt.push(micros)
     log.push(`burn ${micros}`)
   })
@@ -114,7 +118,7 @@ describe('Pacer', () => {
         if (socket === '0000') pacer.receive('0001', 'reply')
       },
       fireDue: () => undefined,
-    }, scheduler, () => undefined)
+    }, CHARGE, scheduler, () => undefined)
     pacer.receive('0000', 'request')
     scheduler.turn()
     expect(routed).toEqual(['0000 request'])
@@ -183,6 +187,35 @@ describe('Pacer', () => {
     scheduler.turn()
     expect(routed()).toEqual(['route 0000 a1'])
     expect(pacer.waiting('0001')).toBe(0)
+  })
+
+  // Linux drops a datagram that arrives at a socket whose queue is already over its receive
+  // buffer; the course's simulator drains each socket one datagram a round.
+  it('drops what arrives at a socket whose queue is over its limit, until a round drains it', () => {
+    const { pacer, scheduler, routed } = setUp()
+    // 250 bytes; 100 each: the third still goes in (200 queued is not over), the fourth does not.
+    for (const item of ['a1', 'a2', 'a3', 'a4']) pacer.receive('0000', item)
+    pacer.receive('0001', 'b1')
+    expect(pacer.overflowed).toBe(1)
+    expect(pacer.waiting('0000')).toBe(3)
+    scheduler.turn()
+    // a1 left in the round: 200 queued, a5 fits; a6 finds 300 and is dropped.
+    pacer.receive('0000', 'a5')
+    pacer.receive('0000', 'a6')
+    expect(pacer.overflowed).toBe(2)
+    for (let i = 0; i < 4; i++) scheduler.turn()
+    expect(routed()).toEqual(['route 0000 a1', 'route 0001 b1', 'route 0000 a2', 'route 0000 a3', 'route 0000 a5'])
+  })
+
+  it('a closed socket\'s queue is charged nothing when the replica comes back', () => {
+    const { pacer, scheduler, routed } = setUp()
+    for (const item of ['a1', 'a2', 'a3']) pacer.receive('0000', item)
+    pacer.close('0000')
+    pacer.reopen('0000')
+    for (const item of ['r1', 'r2', 'r3']) pacer.receive('0000', item)
+    expect(pacer.overflowed).toBe(0)
+    for (let i = 0; i < 3; i++) scheduler.turn()
+    expect(routed()).toEqual(['route 0000 r1', 'route 0000 r2', 'route 0000 r3'])
   })
 
   it('routes nothing once stopped', () => {

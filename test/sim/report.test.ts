@@ -43,6 +43,11 @@ describe('reports', () => {
     expect(formatRun(fakeRun(false, undefined))).not.toMatch(/own sockets dropped/)
   })
 
+  it('say how many datagrams full sockets dropped, as the course\'s simulator would have', () => {
+    expect(formatRun({ ...fakeRun(false), socketOverflows: 7 })).toMatch(/7 datagrams dropped at full sockets/)
+    expect(formatRun({ ...fakeRun(false), socketOverflows: 0 })).not.toMatch(/full sockets/)
+  })
+
   it('print the all table with one row per run and a summary line', () => {
     const table = formatTable([fakeRun(false), fakeRun(true)])
     const lines = table.split('\n')

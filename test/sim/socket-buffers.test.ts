@@ -2,7 +2,8 @@ import { execFileSync } from 'child_process'
 import * as dgram from 'dgram'
 import { AddressInfo } from 'net'
 import { describe, expect, it } from 'vitest'
-import { enlargeBuffers, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
+import { enlargeBuffers, kernelCharge, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
+import { COURSE_PACING } from '../../src/sim/pacing'
 
 // Three sockets as Linux prints them: ports 0x97F1 (38897), 0xE6DA (59098) and 0x0035 (53).
 const TABLE = [
@@ -75,5 +76,25 @@ describe("kvsim's socket buffers", () => {
     const port = (socket.address() as AddressInfo).port
     await new Promise<void>((resolve) => socket.close(resolve))
     expect(receiveDrops(new Set([port]))).toBeUndefined()
+  })
+
+  // The measurement behind kernelCharge: datagrams of one size sent to a socket with the default
+  // buffer (212,992 bytes) that read nothing; this many were kept. Linux admits a datagram while
+  // what is queued is not over the buffer, so the last one may overshoot.
+  it('kernelCharge makes as many datagrams fit in the default buffer as Linux kept', () => {
+    const kept = (payload: number): number => {
+      let queued = 0
+      let count = 0
+      while (queued <= COURSE_PACING.socketQueueBytes) {
+        queued += kernelCharge(payload)
+        count++
+      }
+      return count
+    }
+    const measured: [number, number][] = [[16, 256], [80, 256], [208, 166], [600, 166], [656, 92], [1000, 92], [1680, 48], [2400, 48], [3764, 25], [4000, 25], [7860, 12], [10_000, 12]]
+    expect(measured.map(([payload]) => [payload, kept(payload)])).toEqual(measured)
+    // Past the table the charge still grows with the payload.
+    expect(kernelCharge(40_000)).toBeGreaterThan(kernelCharge(20_000))
+    expect(kernelCharge(20_000)).toBeGreaterThan(kernelCharge(17_176))
   })
 })
