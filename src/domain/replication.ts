@@ -63,7 +63,7 @@ export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readon
   for (const peer of peers) {
     const p = progress[peer]
     if (p === undefined) continue
-    const after = pipeFull(p, ctx.now, s.tuning) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
+    const after = pipeFull(p, ctx.now, s.tuning, s.peers.length) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
     progress = { ...progress, [peer]: after }
   }
   return progress
@@ -71,7 +71,7 @@ export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readon
 
 /** After an answer from `peer`: the entries held back for it go now, if its pipe is free. */
 const sendWaitingEntries = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress): Progress =>
-  p.entriesWaiting && !pipeFull(p, ctx.now, s.tuning) && p.nextIndex <= lastIndex(s.persistent.log)
+  p.entriesWaiting && !pipeFull(p, ctx.now, s.tuning, s.peers.length) && p.nextIndex <= lastIndex(s.persistent.log)
     ? sendAppendFrom(s, ctx, peer, p)
     : p
 

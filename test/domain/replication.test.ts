@@ -11,6 +11,7 @@ import {
   expireInFlight,
   freshProgress,
   isResponsive,
+  pipelinedPerFollower,
   recordAnswer,
   recordSend,
 } from '../../src/domain/progress'
@@ -176,26 +177,45 @@ describe('§5.3, leaders: sending entries', () => {
     }
   })
 
-  // Flow control (progress.ts, pipeFull): at most one young AppendEntries on its way to each follower.
-  it('holds new entries while a follower\'s AppendEntries is young and unanswered, then sends them together with its answer', () => {
+  // Flow control (progress.ts, pipeFull): a budget of young AppendEntries on their way, shared by the followers.
+  it('pipelines up to its share of the budget to a follower, then holds new entries for its answer and sends them together', () => {
     const leader = settledLeader()
-    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
-    const [dst, other] = ofType(first.sent, 'append').map((m) => m.dst)
+    const first = deliver(leader, L + 100, put({ dst: ME, MID: 'p1', key: 'k', value: 'v1' }))
+    const dst = ofType(first.sent, 'append')[0]!.dst
     // nextIndex moves optimistically past what was sent.
-    expect(first.state.progress[dst!]).toMatchObject({ nextIndex: 3, matchIndex: 1 })
-    // m2 goes to the two idle followers; for m3 every pipe is full, so nothing goes yet.
-    const more = deliver(first.state, L + 101, put({ dst: ME, MID: 'm2', key: 'k', value: 'v2' }), put({ dst: ME, MID: 'm3', key: 'k', value: 'v3' }))
-    const appends = ofType(more.sent, 'append')
-    expect(appends.map((m) => m.dst).sort()).toEqual(PEERS.filter((p) => p !== dst && p !== other).sort())
-    for (const m of appends) expect(m.entries.map((e) => e.command)).toMatchObject([{ MID: 'm1' }, { MID: 'm2' }])
-    expect(more.state.progress[dst!]).toMatchObject({ entriesWaiting: true })
-    // dst's answer frees its pipe: m2 and m3 go in one AppendEntries, after what it holds.
-    const answered = deliver(more.state, L + 103, appendReply({ src: dst!, dst: ME, term: 1, success: true, matchIndex: 2, sentAt: L + 100 }))
+    expect(first.state.progress[dst]).toMatchObject({ nextIndex: 3, matchIndex: 1 })
+    // Two followers a put, least recently contacted first: 2 * perFollower puts fill every pipe.
+    const perFollower = pipelinedPerFollower(PEERS.length)
+    expect(perFollower).toBeGreaterThan(1)
+    let state = first.state
+    const puts = 2 * perFollower
+    for (let i = 2; i <= puts; i++) {
+      const step = deliver(state, L + 100 + i / 4, put({ dst: ME, MID: `p${i}`, key: 'k', value: `v${i}` }))
+      expect(ofType(step.sent, 'append')).toHaveLength(2)
+      state = step.state
+    }
+    for (const peer of PEERS) expect(state.progress[peer]!.inFlight).toHaveLength(perFollower)
+    // One more put: every pipe is full, so it waits, for the two followers it was meant for.
+    const held = deliver(state, L + 100 + puts / 4 + 1, put({ dst: ME, MID: 'last', key: 'k', value: 'last' }))
+    expect(ofType(held.sent, 'append')).toEqual([])
+    const waiting = PEERS.filter((peer) => held.state.progress[peer]!.entriesWaiting)
+    expect(waiting).toHaveLength(2)
+    // An answer frees a pipe: what was held goes in one AppendEntries, after what the follower was sent.
+    const peer = waiting[0]!
+    const p = held.state.progress[peer]!
+    const answered = deliver(
+      held.state,
+      L + 120,
+      appendReply({ src: peer, dst: ME, term: 1, success: true, matchIndex: p.nextIndex - 2, sentAt: p.inFlight[0]! }),
+    )
     const refill = ofType(answered.sent, 'append')
     expect(refill).toHaveLength(1)
-    expect(refill[0]).toMatchObject({ dst, prevLogIndex: 2, sentAt: L + 103 })
-    expect(refill[0]!.entries.map((e) => e.command)).toMatchObject([{ MID: 'm2' }, { MID: 'm3' }])
-    expect(answered.state.progress[dst!]).toMatchObject({ nextIndex: 5, entriesWaiting: false })
+    expect(refill[0]).toMatchObject({ dst: peer, prevLogIndex: p.nextIndex - 1, sentAt: L + 120 })
+    // Everything it lacks, up to the held put, which is the log's last entry.
+    const lastIndex = held.state.persistent.log.entries.length
+    expect(refill[0]!.entries).toHaveLength(lastIndex - (p.nextIndex - 1))
+    expect(refill[0]!.entries.at(-1)!.command).toMatchObject({ MID: 'last' })
+    expect(answered.state.progress[peer]).toMatchObject({ entriesWaiting: false })
   })
 
   it('never sends more than maxEntriesPerAppend entries in one AppendEntries', () => {
