@@ -485,9 +485,9 @@ describe('chooseFanout (progress.ts)', () => {
       [D]: p({ answered, lost: 10 - answered, lastSentAt: 1000, ackedSentAt: 1000 }),
     })
     // Delivery rates (all answered + 4) / (all sent + 4): 40/44, 36/44, 32/44, 24/44. Two of two
-    // succeed with 0.83, 0.67, 0.53 and 0.30, so only the first meets the 0.8 target; two of three
-    // with 0.91 at 36/44 and 0.82 at 32/44; at 24/44 two of three (0.57) and even two of four
-    // (0.75) miss it, and every follower is asked.
+    // succeed with 0.83, 0.67, 0.53 and 0.30, so only the first meets the 0.75 target; two of
+    // three with 0.91 at 36/44 and 0.82 at 32/44; at 24/44 two of three (0.57) miss it, and every
+    // follower is asked.
     expect(chooseFanout(rated(9), need, tuning)).toHaveLength(2)
     expect(chooseFanout(rated(8), need, tuning)).toHaveLength(3)
     expect(chooseFanout(rated(7), need, tuning)).toHaveLength(3)
