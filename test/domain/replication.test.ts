@@ -96,6 +96,18 @@ describe('§5.3, leaders: sending entries', () => {
       for (const peer of PEERS) Object.assign(s.progress[peer]!, { answered: 5, lost: 10 })
     })
 
+  it('at about 10% loss each way (a round trip delivered with 0.82), sends a put to three followers, not two', () => {
+    // Two of two succeed with 0.67, under the 0.75 target; two of three with 0.91.
+    const tenPercent = produce(settledLeader(), (s) => {
+      for (const peer of PEERS) Object.assign(s.progress[peer]!, { answered: 32, lost: 8 })
+    })
+    const withPut = deliver(tenPercent, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
+    const appends = ofType(withPut.sent, 'append')
+    expect(appends).toHaveLength(3)
+    expect(new Set(appends.map((m) => m.dst)).size).toBe(3)
+    for (const m of appends) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
+  })
+
   it('on a network so lossy that a first-round commit is unlikely, resends a waiting entry after retransmitMs', () => {
     const withPut = deliver(lossyLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     expect(ofType(withPut.sent, 'append')).toHaveLength(4)
