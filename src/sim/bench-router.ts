@@ -10,6 +10,7 @@ import { AddressInfo } from 'net'
 import { randomStreams } from './prng'
 import { decodeScenario } from './scenario'
 import { Simulation } from './simulation'
+import { createRoutingSocket } from './socket-buffers'
 
 const scenario = decodeScenario('bench-router', {
   lifetime: 5, replicas: 5, requests: 1, max_packets: Number.MAX_SAFE_INTEGER,
@@ -35,9 +36,8 @@ function benchCore(datagrams: number): { unicastNs: number; broadcastNs: number 
   return { unicastNs: time(unicast), broadcastNs: time(broadcast) }
 }
 
-const bind = (): Promise<dgram.Socket> =>
+const bind = (socket = dgram.createSocket('udp4')): Promise<dgram.Socket> =>
   new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4')
     socket.bind(0, '127.0.0.1', () => resolve(socket))
   })
 const portOf = (socket: dgram.Socket): number => (socket.address() as AddressInfo).port
@@ -61,7 +61,7 @@ async function pingPong(a: dgram.Socket, b: dgram.Socket, aTarget: number, bTarg
 }
 
 async function benchSockets(roundTrips: number): Promise<{ directUs: number; routedUs: number }> {
-  const [replicaA, replicaB, simA, simB] = await Promise.all([bind(), bind(), bind(), bind()])
+  const [replicaA, replicaB, simA, simB] = await Promise.all([bind(), bind(), bind(createRoutingSocket()), bind(createRoutingSocket())])
   try {
     // Echo packets carry src/dst so the routed path runs the real decision logic both ways.
     const toB = Buffer.from(JSON.stringify({ src: '0000', dst: '0001', leader: '0000', type: 'ping' }))

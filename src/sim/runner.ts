@@ -12,7 +12,7 @@ import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processe
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
-import { enlargeBuffers, kernelCharge, receiveDrops } from './socket-buffers'
+import { createRoutingSocket, enlargeBuffers, kernelCharge, receiveDrops } from './socket-buffers'
 import { COURSE_PACING, Pacer, PacingCosts } from './pacing'
 import type { Workload } from '../check/workload'
 
@@ -328,7 +328,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 function openEndpoint(): Promise<Endpoint> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4')
+    const socket = createRoutingSocket()
     socket.once('error', reject)
     socket.bind(0, '127.0.0.1', () => {
       socket.off('error', reject)

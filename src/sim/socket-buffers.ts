@@ -10,6 +10,17 @@
 import * as dgram from 'dgram'
 import * as fs from 'fs'
 
+/**
+ * A socket for kvsim's routing, whose `send` reaches the kernel inside the call. Every address kvsim
+ * sends to is an IP literal (where a replica's hello came from), yet Node's default lookup
+ * (`dns.lookup`) answers even a literal on the next tick, which would hold every copy back until the
+ * whole round of routing is done; the course's simulator sends each copy the moment it has checked
+ * it (BENCHMARKS.md, "Sending each copy at once").
+ */
+export const createRoutingSocket = (): dgram.Socket => dgram.createSocket({ type: 'udp4', lookup: literalAddress })
+
+const literalAddress: dgram.SocketOptions['lookup'] = (address, _options, callback) => callback(null, address, 4)
+
 /** What kvsim asks for; Linux caps it at `net.core.rmem_max` / `wmem_max` (and then doubles it). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 

@@ -1,8 +1,9 @@
 import { execFileSync } from 'child_process'
 import * as dgram from 'dgram'
+import * as fs from 'fs'
 import { AddressInfo } from 'net'
 import { describe, expect, it } from 'vitest'
-import { enlargeBuffers, kernelCharge, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
+import { createRoutingSocket, enlargeBuffers, kernelCharge, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
 import { COURSE_PACING } from '../../src/sim/pacing'
 
 // Three sockets as Linux prints them: ports 0x97F1 (38897), 0xE6DA (59098) and 0x0035 (53).
@@ -70,6 +71,24 @@ describe("kvsim's socket buffers", () => {
     }
   })
 
+  // The course's simulator sends each copy the moment it has checked it; kvsim's routing must too,
+  // or every copy waits until the whole round of routing is done.
+  it.runIf(process.platform === 'linux')('hand a routed copy to the kernel before send returns', async () => {
+    const receiver = dgram.createSocket('udp4')
+    const router = createRoutingSocket()
+    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => router.bind(0, '127.0.0.1', resolve))
+    try {
+      const port = (receiver.address() as AddressInfo).port
+      router.send('a copy', port, '127.0.0.1')
+      // Still inside the same turn of the event loop: what the kernel has queued for the receiver.
+      expect(receiveQueueBytes(port)).toBeGreaterThan(0)
+    } finally {
+      receiver.close()
+      router.close()
+    }
+  })
+
   it('cannot say for a socket that is gone', async () => {
     const socket = dgram.createSocket('udp4')
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
@@ -98,3 +117,14 @@ describe("kvsim's socket buffers", () => {
     expect(kernelCharge(20_000)).toBeGreaterThan(kernelCharge(17_176))
   })
 })
+
+/** The rx_queue column of /proc/net/udp for the socket bound to `port` (hexadecimal bytes). */
+function receiveQueueBytes(port: number): number {
+  const rows = fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
+  for (const row of rows) {
+    const [, local, , , queues] = row.trim().split(/\s+/)
+    if (local === undefined || queues === undefined) continue
+    if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) return Number.parseInt(queues.split(':')[1]!, 16)
+  }
+  throw new Error(`no socket bound to port ${port} in /proc/net/udp`)
+}
