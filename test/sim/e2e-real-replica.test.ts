@@ -40,6 +40,9 @@ describe('kvsim with the real replica', () => {
       // The report says what went wrong if an assertion fails. A run in which kvsim's own receive
       // buffers overflowed lost client traffic the protocol never loses: that is kvsim's failure.
       expect(result.harnessDrops ?? 0, report).toBe(0)
+      // Nor may the replicas send faster than the course's simulator reads them: what overflows a
+      // replica's socket at that simulator is lost without a trace (flow control, progress.ts).
+      expect(result.socketOverflows, report).toBe(0)
       expect(result.score.correct, report).toBe(true)
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true })
@@ -71,6 +74,7 @@ describe('kvsim with the real replica', () => {
       const result = await runScenario(scenario, { replica, seed: 77, silent: true, cwd })
       const report = formatRun(result)
       expect(result.harnessDrops ?? 0, report).toBe(0)
+      expect(result.socketOverflows, report).toBe(0)
       expect(result.dataDir, report).toBeDefined()
       expect(result.events.map((e) => e.detail).filter((d) => d.startsWith('restarted')), report).toHaveLength(2)
       expect(result.unexpectedExits, report).toEqual([])
