@@ -6,9 +6,15 @@
  * - Taken atomically: the process ID is written to a file of its own, which is then hard-linked as
  *   `LOCK` (a link fails if `LOCK` exists, so nobody ever sees a lock without its owner in it).
  * - A lock whose owner has died (SIGKILL, a power cut) is stale: the next replica on the directory
- *   takes it over. It is first moved aside (of two processes doing so at once, only one moves that
- *   file) and checked: a lock that another process took in the meantime goes back. Only a living
- *   owner keeps the directory; the same process is refused a second lock.
+ *   takes it over. Only one process at a time may remove a lock, the one holding the takeover guard
+ *   `LOCK.takeover` (taken by a link as well), and it removes `LOCK` only if, guard held, the lock
+ *   it reads names no living process. Nobody else removes `LOCK`, and a new one is only linked where
+ *   there is none, by its living owner: so a living owner's lock is never taken away, not even for a
+ *   moment (moving it aside to look at it would leave a gap where a third process links its own). Only a living owner keeps the directory; the same process is refused a
+ *   second lock.
+ * - A guard whose process died during the microseconds of a takeover is not removed automatically
+ *   (two processes removing it at once would be the same race one level down): the directory is
+ *   refused with a message naming the file to remove.
  * - Released when the storage closes, if the lock file is still the one this process linked. A lock
  *   left by a process killed at once is taken over at the restart; the rare reuse of a dead owner's
  *   process ID by another program refuses the directory, with a message that names the file to
@@ -19,6 +25,9 @@ import * as E from 'fp-ts/Either'
 import { describeFsError, type StorageFs } from './storage-fs'
 
 export const LOCK_FILE = 'LOCK'
+
+/** Held while a stale lock is removed: see the module's comment. */
+export const TAKEOVER_FILE = `${LOCK_FILE}.takeover`
 
 /** Whether a process with this ID is running (on Linux, `kill(pid, 0)`). */
 export type IsAlive = (pid: number) => boolean
@@ -72,26 +81,25 @@ export const lockDirectory = (fs: StorageFs, directory: string, pid: number, isA
         const owner = ownerOf(fs, lock)
         if (living(owner)) return inUse(owner)
         // Stale: its owner died without releasing it (a lock without an owner in it was not taken
-        // by a link; it is stale too). It is moved aside, which only one process can do, and then
-        // checked: if another process had taken the lock over in the meantime, its lock goes back.
-        const aside = `${lock}.stale.${pid}`
+        // by a link; it is stale too). It is removed under the guard, then linked anew.
+        const guard = path.join(directory, TAKEOVER_FILE)
         try {
-          fs.renameSync(lock, aside)
+          fs.linkSync(mine, guard)
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-          throw error
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+          const taker = ownerOf(fs, guard)
+          if (living(taker)) return inUse(taker)
+          return E.left({
+            inUse: true,
+            message: `${directory}: a takeover of its stale lock was interrupted (process ${taker ?? 'unknown'} died); if no replica runs there, remove ${guard}`,
+          })
         }
-        const moved = ownerOf(fs, aside)
-        if (moved !== owner && living(moved)) {
-          try {
-            fs.linkSync(aside, lock)
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-          }
-          fs.unlinkSync(aside)
-          return inUse(moved)
+        try {
+          // Read again, guard held: whatever LOCK is now, it goes only if its owner is not living.
+          if (!living(ownerOf(fs, lock))) removeIfPresent(fs, lock)
+        } finally {
+          fs.unlinkSync(guard)
         }
-        fs.unlinkSync(aside)
       }
       return E.left({ inUse: true, message: `${directory}: other processes kept taking ${lock} while a stale lock was being removed` })
     } finally {
@@ -119,6 +127,14 @@ const release = (fs: StorageFs, lock: string, inode: number): void => {
     if (fs.statSync(lock).ino === inode) fs.unlinkSync(lock)
   } catch {
     // Gone already, or unreachable: a lock left behind is stale once this process has exited.
+  }
+}
+
+const removeIfPresent = (fs: StorageFs, file: string): void => {
+  try {
+    fs.unlinkSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
 }
 

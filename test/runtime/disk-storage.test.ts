@@ -11,7 +11,7 @@ import * as O from 'fp-ts/Option'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
 import { frameRecord } from '../../src/runtime/record-file'
-import { LOCK_FILE } from '../../src/runtime/dir-lock'
+import { LOCK_FILE, TAKEOVER_FILE } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
 import { nodeFs } from '../../src/runtime/storage-fs'
 import type { Identity } from '../../src/runtime/storage-records'
@@ -281,6 +281,7 @@ describe('DiskStorage: §7 snapshots', () => {
 
 describe('DiskStorage: one process at a time on a directory', () => {
   const lockFile = (dir: string): string => path.join(dir, ME, LOCK_FILE)
+  const guardFile = (dir: string): string => path.join(dir, ME, TAKEOVER_FILE)
 
   it('a second opening is refused while the first holds the directory, and accepted once it is closed', () => {
     const dir = dataDir()
@@ -336,25 +337,92 @@ describe('DiskStorage: one process at a time on a directory', () => {
     expect(fs.existsSync(lockFile(dir))).toBe(false)
   })
 
-  it('a stale lock that another process takes over while it is being removed goes back to that process', () => {
+  it('a stale lock that another process takes over before this one holds the guard stays that process\'s', () => {
     const dir = dataDir()
     open(dir).close()
     fs.writeFileSync(lockFile(dir), '999999\n')
-    // Between our reading the dead owner and our moving the lock aside, process 4242 takes it over.
+    // Between our reading the dead owner and our taking the guard, process 4242 takes the lock over
+    // (guard taken, stale lock removed, its own linked, guard released).
     const racing: DiskStorageOptions['fs'] = {
       ...nodeFs,
-      renameSync: (from, to) => {
-        if (String(from) === lockFile(dir)) {
+      linkSync: (from, to) => {
+        if (String(to) === guardFile(dir)) {
           fs.unlinkSync(lockFile(dir))
           fs.writeFileSync(lockFile(dir), '4242\n')
         }
-        nodeFs.renameSync(from, to)
+        nodeFs.linkSync(from, to)
       },
     }
     const error = refusal(dir, identity, { fs: racing, isAlive: (pid) => pid === 4242 })
     expect(error.problem).toBe('inUse')
     expect(error.message).toContain('in use by process 4242')
     expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe('4242\n')
+    // Neither the guard nor our ID file is left beside the lock.
     expect(fs.readdirSync(path.join(dir, ME)).sort()).toEqual([LOCK_FILE, LOG_FILE])
+  })
+
+  it('a living lock is never out of place while a takeover runs: no third process can link in beside it', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), '999999\n')
+    // Right after we read the dead owner, process 4242 takes the lock over. From then on, at each of
+    // our file operations, process 5151 links its own lock if it finds none.
+    let readDeadOwner = false
+    let thirdLinked = false
+    const tryThird = (): void => {
+      if (!readDeadOwner || thirdLinked || fs.existsSync(lockFile(dir))) return
+      fs.writeFileSync(lockFile(dir), '5151\n')
+      thirdLinked = true
+    }
+    const racing: DiskStorageOptions['fs'] = {
+      ...nodeFs,
+      readFileSync: ((file: fs.PathOrFileDescriptor, options?: unknown) => {
+        tryThird()
+        const text = nodeFs.readFileSync(file, options as BufferEncoding)
+        if (String(file) === lockFile(dir) && !readDeadOwner) {
+          readDeadOwner = true
+          fs.unlinkSync(lockFile(dir))
+          fs.writeFileSync(lockFile(dir), '4242\n')
+        }
+        return text
+      }) as typeof fs.readFileSync,
+      linkSync: (from, to) => (tryThird(), nodeFs.linkSync(from, to)),
+      unlinkSync: (file) => (tryThird(), nodeFs.unlinkSync(file), tryThird()),
+      renameSync: (from, to) => (tryThird(), nodeFs.renameSync(from, to), tryThird()),
+    }
+    const error = refusal(dir, identity, { fs: racing, isAlive: (pid) => pid === 4242 || pid === 5151 })
+    expect(error.message).toContain('in use by process 4242')
+    // 4242 keeps its lock, and 5151 never found the directory free: one owner at a time.
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe('4242\n')
+    expect(thirdLinked).toBe(false)
+  })
+
+  it('a takeover under way in a living process refuses the directory and leaves both files alone', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), '999999\n')
+    fs.writeFileSync(guardFile(dir), '5151\n')
+    const error = refusal(dir, identity, { isAlive: (pid) => pid === 5151 })
+    expect(error.problem).toBe('inUse')
+    expect(error.message).toContain('in use by process 5151')
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe('999999\n')
+    expect(fs.readFileSync(guardFile(dir), 'utf8')).toBe('5151\n')
+  })
+
+  it('a guard left by a process that died during its takeover is named in the refusal, and not removed', () => {
+    const dir = dataDir()
+    open(dir).close()
+    fs.writeFileSync(lockFile(dir), '999999\n')
+    fs.writeFileSync(guardFile(dir), '999998\n')
+    const error = refusal(dir, identity, { isAlive: () => false })
+    expect(error.problem).toBe('inUse')
+    expect(error.message).toContain('process 999998 died')
+    expect(error.message).toContain(`remove ${guardFile(dir)}`)
+    expect(fs.readFileSync(guardFile(dir), 'utf8')).toBe('999998\n')
+    // Once someone removes it, the stale lock is taken over as usual.
+    fs.unlinkSync(guardFile(dir))
+    const storage = open(dir, identity, { isAlive: (pid) => pid === process.pid })
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    storage.close()
   })
 })
