@@ -10,8 +10,8 @@
  *   `LOCK.takeover` (taken by a link as well), and it removes `LOCK` only if, guard held, the lock
  *   it reads names no living process. Nobody else removes `LOCK`, and a new one is only linked where
  *   there is none, by its living owner: so a living owner's lock is never taken away, not even for a
- *   moment (moving it aside to look at it would leave a gap where a third process links its own). Only a living owner keeps the directory; the same process is refused a
- *   second lock.
+ *   moment (moving it aside to look at it would leave a gap where a third process links its own).
+ *   Only a living owner keeps the directory; the same process is refused a second lock.
  * - A guard whose process died during the microseconds of a takeover is not removed automatically
  *   (two processes removing it at once would be the same race one level down): the directory is
  *   refused with a message naming the file to remove.
