@@ -40,22 +40,30 @@ export const enlargeBuffers = (socket: dgram.Socket): void => {
  */
 export const parseUdpDrops = (table: string, ports: ReadonlySet<number>): Map<number, number> => {
   const drops = new Map<number, number>()
-  const [header, ...rows] = table.split('\n')
-  const columns = (header ?? '').trim().split(/\s+/)
+  const columns = (table.split('\n', 1)[0] ?? '').trim().split(/\s+/)
   // The header has more words than a row has fields (a row joins `tx_queue:rx_queue` and
   // `tr:tm->when` into one field each), so `drops` is taken from the end: the last field.
   if (columns[columns.length - 1] !== 'drops') return drops
-  for (const row of rows) {
-    const fields = row.trim().split(/\s+/)
-    const local = fields[1]
-    const last = fields[fields.length - 1]
-    if (local === undefined || last === undefined) continue
-    const port = Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16)
-    const count = Number(last)
+  for (const { port, fields } of udpTableRows(table)) {
+    const count = Number(fields[fields.length - 1])
     if (ports.has(port) && Number.isInteger(count)) drops.set(port, (drops.get(port) ?? 0) + count)
   }
   return drops
 }
+
+/**
+ * The sockets of a `/proc/net/udp` table, header left out: each one's local port (hexadecimal after
+ * the colon of `local_address`) and its fields split on blanks (`fields[4]` is `tx_queue:rx_queue`).
+ */
+export const udpTableRows = (table: string): { port: number; fields: string[] }[] =>
+  table
+    .split('\n')
+    .slice(1)
+    .map((row) => row.trim().split(/\s+/))
+    .flatMap((fields) => {
+      const local = fields[1]
+      return local === undefined ? [] : [{ port: Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16), fields }]
+    })
 
 /**
  * Datagrams dropped so far on their way into the sockets bound to `ports`, or undefined where the

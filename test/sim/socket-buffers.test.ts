@@ -3,7 +3,7 @@ import * as dgram from 'dgram'
 import * as fs from 'fs'
 import { AddressInfo } from 'net'
 import { describe, expect, it } from 'vitest'
-import { createRoutingSocket, enlargeBuffers, kernelCharge, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES } from '../../src/sim/socket-buffers'
+import { createRoutingSocket, enlargeBuffers, kernelCharge, parseUdpDrops, receiveDrops, SOCKET_BUFFER_BYTES, udpTableRows } from '../../src/sim/socket-buffers'
 import { COURSE_PACING } from '../../src/sim/pacing'
 
 // Three sockets as Linux prints them: ports 0x97F1 (38897), 0xE6DA (59098) and 0x0035 (53).
@@ -120,11 +120,8 @@ describe("kvsim's socket buffers", () => {
 
 /** The rx_queue column of /proc/net/udp for the socket bound to `port` (hexadecimal bytes). */
 function receiveQueueBytes(port: number): number {
-  const rows = fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
-  for (const row of rows) {
-    const [, local, , , queues] = row.trim().split(/\s+/)
-    if (local === undefined || queues === undefined) continue
-    if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) return Number.parseInt(queues.split(':')[1]!, 16)
-  }
-  throw new Error(`no socket bound to port ${port} in /proc/net/udp`)
+  const row = udpTableRows(fs.readFileSync('/proc/net/udp', 'utf8')).find((socket) => socket.port === port)
+  const queues = row?.fields[4]
+  if (queues === undefined) throw new Error(`no socket bound to port ${port} in /proc/net/udp`)
+  return Number.parseInt(queues.split(':')[1]!, 16)
 }
