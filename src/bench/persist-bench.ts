@@ -15,6 +15,7 @@ import type { HardState, LogWrite } from '../effects/effect'
 import type { Entry, NodeId } from '../domain/wire'
 import { DiskStorage } from '../runtime/disk-storage'
 import { MemoryStorage, type Storage } from '../runtime/storage'
+import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 const ME = '0000' as NodeId
 const PEERS = ['0001', '0002', '0003', '0004'] as NodeId[]
@@ -47,12 +48,12 @@ export const measure = (store: string, storage: Storage, events: number): Persis
     micros.push((performance.now() - t0) * 1000)
   }
   const seconds = (performance.now() - began) / 1000
-  micros.sort((a, b) => a - b)
+  const sorted = sortedAscending(micros)
   return {
     store,
     events,
-    medianMicros: micros[Math.floor(micros.length / 2)]!,
-    p99Micros: micros[Math.min(micros.length - 1, Math.floor(micros.length * 0.99))]!,
+    medianMicros: quantileOfSorted(sorted, 0.5)!,
+    p99Micros: quantileOfSorted(sorted, 0.99)!,
     eventsPerSecond: events / seconds,
   }
 }

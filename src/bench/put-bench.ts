@@ -14,6 +14,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { repoRoot } from '../sim/paths'
+import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 const IDS = ['0000', '0001', '0002', '0003', '0004']
 const FIRST_CLIENT = 0x15
@@ -107,8 +108,8 @@ const main = async (options: Options): Promise<void> => {
     counting = false
     running = false
     const seconds = (performance.now() - began) / 1000
-    latencies.sort((a, b) => a - b)
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN
+    const sorted = sortedAscending(latencies)
+    const at = (q: number) => quantileOfSorted(sorted, q) ?? NaN
     console.log(
       `${options.data ? 'disk' : 'memory'}: ${options.clients} clients, ${seconds.toFixed(1)} s: ${latencies.length} puts, ${Math.round(latencies.length / seconds)} puts/s, median ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms`,
     )

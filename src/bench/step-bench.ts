@@ -25,6 +25,7 @@ import { ReplicaRuntime, type ReplicaTimers } from '../runtime/replica'
 import { NamedTimers } from '../runtime/timers'
 import { REPLICA_WARMUP, warmUp } from '../runtime/warmup'
 import { repoRoot } from '../sim/paths'
+import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 export const DEFAULT_RECORDINGS = path.join('bench', 'recordings', 'simple-2')
 
@@ -221,8 +222,6 @@ export interface KindFigures {
   readonly p99Us: number
 }
 
-const percentile = (sorted: readonly number[], q: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!
 
 export const summarize = (samples: Samples): KindFigures[] => {
   const order = (kind: string): number => {
@@ -231,8 +230,8 @@ export const summarize = (samples: Samples): KindFigures[] => {
   }
   return [...samples.entries()]
     .map(([kind, list]) => {
-      const sorted = [...list].sort((a, b) => a - b)
-      return { kind, count: sorted.length, medianUs: percentile(sorted, 0.5), p99Us: percentile(sorted, 0.99) }
+      const sorted = sortedAscending(list)
+      return { kind, count: sorted.length, medianUs: quantileOfSorted(sorted, 0.5)!, p99Us: quantileOfSorted(sorted, 0.99)! }
     })
     .sort((a, b) => order(a.kind) - order(b.kind) || a.kind.localeCompare(b.kind))
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs'
 import type { Event } from '../domain/events'
+import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 export class StepTimings {
   private readonly samples = new Map<string, number[]>()
@@ -29,8 +30,8 @@ export class StepTimings {
   /** Appends one line per event kind: count, median and 90th percentile in microseconds. */
   flush(): void {
     const lines = [...this.samples].map(([kind, list]) => {
-      const sorted = [...list].sort((a, b) => a - b)
-      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!.toFixed(0)
+      const sorted = sortedAscending(list)
+      const at = (q: number) => quantileOfSorted(sorted, q)!.toFixed(0)
       return `${this.label} ${kind.padEnd(20)} n=${sorted.length} p50=${at(0.5)}us p90=${at(0.9)}us\n`
     })
     fs.appendFileSync(this.file, lines.join(''))

@@ -4,6 +4,7 @@
 import { checkLinearizable, LinearizabilityResult } from '../check/linearizability'
 import { METRICS, MetricName, Scenario, Thresholds } from './scenario'
 import { Simulation } from './simulation'
+import { median } from '../stats/quantile'
 
 export interface RunStats {
   totalMsgs: number
@@ -49,12 +50,8 @@ export interface Score {
   linearizability: LinearizabilityResult
 }
 
-/** The upper median: the element at index floor(n / 2) of the sorted samples; 0 when empty. */
-export function upperMedian(samples: readonly number[]): number {
-  if (samples.length === 0) return 0
-  const sorted = [...samples].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
+/** The upper median (src/stats/quantile.ts, as the course's simulator scores it); 0 when empty. */
+export const upperMedian = (samples: readonly number[]): number => median(samples) ?? 0
 
 /** Strictly below the first threshold is bonus, below the second full, below the third partial. */
 export function tierOf(value: number, thresholds: Thresholds): Tier {

@@ -7,6 +7,7 @@ import type {
   AttemptRow, Band, Failure, LaneMark, LaneMarkKind, LaneRole, Outcome, RequestRow, RoleSpan, TimelineData,
 } from './model'
 import { OUTCOMES } from './model'
+import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 interface OpenSpan {
   from: number
@@ -219,7 +220,7 @@ export class TimelineRecorder {
         OUTCOMES.indexOf(outcomeOf(r)), r.duplicates, r.attempts,
       ]
     })
-    latencies.sort((a, b) => a - b)
+    const sorted = sortedAscending(latencies)
     return {
       version: 1,
       title: info.title,
@@ -235,8 +236,8 @@ export class TimelineRecorder {
       keys: [...this.keyIndex.keys()],
       requests,
       latency: {
-        median: latencies.length === 0 ? null : latencies[Math.floor(latencies.length / 2)]!,
-        p99: latencies.length === 0 ? null : latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)]!,
+        median: quantileOfSorted(sorted, 0.5) ?? null,
+        p99: quantileOfSorted(sorted, 0.99) ?? null,
         completed: latencies.length,
       },
       traffic: {
