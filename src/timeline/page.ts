@@ -14,7 +14,8 @@ function viewerSource(): string {
   throw new Error('src/timeline/viewer.js is missing')
 }
 
-function repoRoot(): string {
+/** The repository's root: the first folder above this file with a package.json (from src/ or dist/src/). */
+export function repoRoot(): string {
   let dir = __dirname
   while (!fs.existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir)
