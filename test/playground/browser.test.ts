@@ -188,6 +188,11 @@ describe.skipIf(chromium === undefined && !inCi)('the playground in headless Chr
     await run()
     await page.waitForSelector('#stage g.flight', WAIT)
     await pause()
+    // The message seen may have arrived just before the pause: step until one is on its way.
+    for (let i = 0; i < 200 && (await page.$('#stage g.flight')) === null; i++) {
+      await page.click('#step')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
     await page.click('#stage g.flight')
     await page.waitForFunction(() => document.querySelector('#details h2')?.textContent?.startsWith('Message #'), WAIT)
     const id = await page.$eval('#details h2', (e) => e.textContent)
