@@ -7,24 +7,28 @@
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
-import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from '../cli/args'
 import { repoRoot } from '../timeline/page'
 import { writePlayground } from './bundle'
 
 const options = {
-  out: { kind: 'file', help: 'where to write the page (default dist/playground.html)' },
+  out: { kind: 'string', value: 'FILE', help: 'where to write the page (default: dist/playground.html)' },
   serve: { kind: 'flag', help: 'also serve it on 127.0.0.1 until stopped (Ctrl-C)' },
-  port: { kind: 'int', min: 0, max: 65535, help: 'the port to serve on (default 0: any free port, printed)' },
+  port: { kind: 'int', default: 0, min: 0, max: 65535, help: 'the port to serve on; 0: any free port, printed' },
 } satisfies OptionSpecs
 
-const USAGE = usage('npm run playground -- [options]', options, 'Exit code: 0 once written (or when the server stops), 1 if the page cannot be built, 2 for bad arguments.')
+const command: CommandSpec<typeof options> = {
+  name: 'npm run playground',
+  summary: 'Writes the playground, the real reducer in a browser tab, as one self-contained HTML file, and prints its path.',
+  synopsis: '-- [options]',
+  options,
+  footer: 'Exit code: 0 once written (with --serve, once stopped), 1 if the page cannot be built, 2 for bad arguments.',
+}
 
-const main = async (argv: readonly string[]): Promise<number> => {
-  const args = parseCommandLine('playground', argv, options, USAGE)
-  if ('exitCode' in args) return args.exitCode
-  const file = await writePlayground(args.file('out') ?? path.join(repoRoot(), 'dist', 'playground.html'))
+const main = async ({ options }: ParsedCommand<typeof command.options>): Promise<number> => {
+  const file = await writePlayground(options.out ?? path.join(repoRoot(), 'dist', 'playground.html'))
   console.log(`Playground: ${file}`)
-  if (!args.flag('serve')) return 0
+  if (!options.serve) return 0
   const server = http.createServer((request, response) => {
     const url = (request.url ?? '/').split('?')[0]
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -42,7 +46,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(args.int('port', 0), '127.0.0.1', resolve)
+    server.listen(options.port, '127.0.0.1', resolve)
   })
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
@@ -58,7 +62,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   return 0
 }
 
-main(process.argv.slice(2)).then(
+runCommand(command, process.argv.slice(2), main).then(
   (code) => {
     process.exitCode = code
   },
