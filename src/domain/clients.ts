@@ -25,8 +25,10 @@ export const redirect = (s: ReplicaState, ctx: StepContext, request: ClientReque
   return { ...s, lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } }
 }
 
+/** A get's answer: the key's value; for a key with none, the empty value (course) or no value at all (standalone). */
 export const answerGet = (s: ReplicaState, ctx: StepContext, request: GetRequest): void => {
-  replyOk(s, ctx, request.src, request.MID, read(s.kv, request.key) ?? '')
+  const value = read(s.kv, request.key)
+  replyOk(s, ctx, request.src, request.MID, value ?? (s.tuning.clients === 'course' ? '' : undefined))
 }
 
 /** The leader clients should go to, if we know one they can reach. */

@@ -4,7 +4,7 @@
  */
 import * as O from 'fp-ts/Option'
 import { cancelTimer, log, setTimer } from '../effects/effect'
-import { answerGet, putCommand } from './clients'
+import { answerGet, putCommand, replyOk } from './clients'
 import type { StepContext } from './context'
 import { becomeFollower } from './election'
 import { hasApplied } from './kv'
@@ -54,6 +54,11 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
   if (request.type === 'get') {
     if (!canServeReads(s, ctx.now)) return { ...s, pendingReads: [...s.pendingReads, request] }
     answerGet(s, ctx, request)
+    return s
+  }
+  if (s.tuning.clients === 'standalone' && hasApplied(s.kv, request.MID)) {
+    // A retry of a write that took effect already (its first answer was lost, or went out from another leader).
+    replyOk(s, ctx, request.src, request.MID)
     return s
   }
   return replicateNew(s, ctx, appendPuts(s, ctx, [putCommand(request)]))

@@ -50,6 +50,15 @@ export interface Tuning {
   readonly snapshotChunkChars: number
   /** How many pieces of a snapshot may be on their way to a follower at once. */
   readonly snapshotPiecesInFlight: number
+  /**
+   * How clients are answered. `course`: as the course's protocol says (a get of a key with no
+   * value is answered with the empty value). `standalone` (the real cluster's HTTP API): a get of a
+   * key with no value is answered without a value, so that "no value" and "the empty value" differ;
+   * and a write whose request ID (MID) the store has applied already is answered ok at once, so
+   * that a client retrying with the same ID after a lost answer or a leader change hears that it
+   * took effect (the course's clients never need that answer).
+   */
+  readonly clients: 'course' | 'standalone'
 }
 
 export const defaultTuning: Tuning = {
@@ -65,7 +74,11 @@ export const defaultTuning: Tuning = {
   snapshotEvery: 1000,
   snapshotChunkChars: 8000,
   snapshotPiecesInFlight: 4,
+  clients: 'course',
 }
+
+/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered. */
+export const standaloneTuning: Tuning = { ...defaultTuning, clients: 'standalone' }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
 

@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import type { TimerName } from '../effects/effect'
+import type { Effect, TimerName } from '../effects/effect'
+import { persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
@@ -39,6 +40,20 @@ export interface ReplicaIO {
    * `NamedTimers`). The start-up warm-up passes timers in virtual time.
    */
   readonly timers?: (onFire: (timer: TimerName) => void) => ReplicaTimers
+  /**
+   * Where a message goes, for a runtime with more than one way out (the real cluster: peers over
+   * its transport, clients to its HTTP front end); default: encoded and handed to `send`.
+   */
+  readonly route?: (message: Message) => void
+  /**
+   * Events are stepped in batches (etcd's Ready): those that arrive in one event-loop turn are
+   * stepped one after the other, then what they changed of the persistent state is stored in one
+   * write and one sync, and only then are their effects carried out. Default: each event alone,
+   * as the course's simulator expects.
+   */
+  readonly batch?: boolean
+  /** Told after each event or batch has been stepped and its effects carried out. */
+  readonly afterStep?: () => void
 }
 
 /** What the runtime needs of its timers: set (or move), cancel, and cancel all. */
@@ -49,7 +64,7 @@ export interface ReplicaTimers {
 }
 
 /** The parts of `ReplicaIO` the runtime keeps, every key present. */
-type KeptIO = { readonly [K in 'now' | 'send' | 'trace' | 'timings' | 'recorder' | 'onStorageFailure']: ReplicaIO[K] }
+type KeptIO = { readonly [K in 'now' | 'send' | 'trace' | 'timings' | 'recorder' | 'onStorageFailure' | 'route' | 'afterStep']: ReplicaIO[K] }
 
 export class ReplicaRuntime {
   private state: ReplicaState
@@ -57,6 +72,9 @@ export class ReplicaRuntime {
   private stopped = false
   private readonly storage: Storage
   private readonly io: KeptIO
+  private readonly batching: boolean
+  /** Batching: the events waiting for the end of this event-loop turn. */
+  private queued: Event[] = []
 
   constructor(initial: ReplicaState, io: ReplicaIO) {
     this.state = initial
@@ -69,7 +87,10 @@ export class ReplicaRuntime {
       timings: io.timings,
       recorder: io.recorder,
       onStorageFailure: io.onStorageFailure,
+      route: io.route,
+      afterStep: io.afterStep,
     }
+    this.batching = io.batch === true
     const onFire = (timer: TimerName): void => this.onTimer(timer)
     this.timers = io.timers === undefined ? new NamedTimers(io.now, onFire) : io.timers(onFire)
     this.storage = io.storage ?? new MemoryStorage()
@@ -96,6 +117,13 @@ export class ReplicaRuntime {
     this.io.timings?.recordDatagram(decoded.right.type, (performance.now() - began) * 1000)
   }
 
+  /** A message that arrived decoded already (the real cluster's transport, its HTTP front end). */
+  onMessage(message: Message): void {
+    const now = this.io.now()
+    this.io.recorder?.datagram(now, encodeMessage(message))
+    this.dispatch(received(now, message))
+  }
+
   /** A named timer fired. */
   onTimer(timer: TimerName): void {
     const now = this.io.now()
@@ -116,6 +144,11 @@ export class ReplicaRuntime {
 
   private dispatch(event: Event): void {
     if (this.stopped) return
+    if (this.batching) {
+      if (this.queued.length === 0) setImmediate(() => this.dispatchQueued())
+      this.queued.push(event)
+      return
+    }
     let result: ReturnType<typeof step>
     const started = this.io.timings === undefined ? 0 : performance.now()
     try {
@@ -128,16 +161,49 @@ export class ReplicaRuntime {
     }
     const [next, effects] = result
     this.state = next
+    this.performOrStop(effects)
+  }
+
+  /**
+   * Steps every queued event in turn, then stores in one write what they changed of the persistent
+   * state (found by the domain's own rule, comparing the state before the first with the state
+   * after the last), then carries out their other effects in order. Figure 2 holds for the batch:
+   * nothing of any of its steps leaves before everything they changed is stored.
+   */
+  private dispatchQueued(): void {
+    const events = this.queued
+    this.queued = []
+    if (this.stopped) return
+    const before = this.state
+    const effects: Effect[] = []
+    for (const event of events) {
+      try {
+        const [next, stepEffects] = step(this.state, { ...event, now: this.io.now() } as Event)
+        this.state = next
+        for (const effect of stepEffects) if (effect.kind !== 'persist') effects.push(effect)
+      } catch (error) {
+        this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)
+      }
+    }
+    const persist = persistEffect(before.persistent, this.state.persistent)
+    this.performOrStop(persist === undefined ? effects : [persist, ...effects])
+  }
+
+  /**
+   * The persist effect comes first, so when storing fails nothing of the step has left: stop there
+   * rather than answer later from a state that is not stored.
+   */
+  private performOrStop(effects: readonly Effect[]): void {
     try {
       perform(effects, this.handlers)
     } catch (error) {
       if (!(error instanceof StorageFailure)) throw error
-      // The persist effect comes first, so nothing of this step has left. Stop here rather than
-      // answer later from a state that is not stored.
       this.stop()
       if (this.io.onStorageFailure === undefined) throw error
       this.io.onStorageFailure(error)
+      return
     }
+    this.io.afterStep?.()
   }
 
   /** How this runtime carries out effects: the socket, Node's timers, the trace. */
@@ -150,6 +216,10 @@ export class ReplicaRuntime {
   }
 
   private sendMessage(message: Message): void {
+    if (this.io.route !== undefined) {
+      this.io.route(message)
+      return
+    }
     const bytes = Buffer.from(encodeMessage(message), 'utf8')
     if (bytes.length > MAX_DATAGRAM_BYTES) {
       this.io.trace?.(`not sent: a ${message.type} of ${bytes.length} bytes`)

@@ -1,0 +1,90 @@
+/** `raftkv serve`: one replica of a real cluster, in the foreground. */
+import * as E from 'fp-ts/Either'
+import { performance } from 'node:perf_hooks'
+import { formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster } from '../../runtime/net/cluster'
+import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
+import { LIMITS } from '../../runtime/http/routes'
+import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../args'
+
+export const serveCommand = {
+  name: 'raftkv serve',
+  summary: 'Runs one replica of a raftkv cluster: peers over TCP, clients over HTTP (docs/http-api.md).',
+  synopsis: '[options] --id ID (--peers LIST | --cluster FILE) --data DIR',
+  options: {
+    id: { kind: 'string', help: "this replica's ID (hex, as in the cluster: 1 is 0001)", value: 'ID' },
+    peers: {
+      kind: 'string',
+      help: 'every replica, this one included: ID=HOST:PEER_PORT/CLIENT_PORT or ID=HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated (IPv6 in brackets: [::1]:7501/7401)',
+      value: 'LIST',
+    },
+    cluster: { kind: 'string', help: 'the cluster as a file: {"replicas":[{"id":"1","peer":"host:port","client":"host:port"},...]}', value: 'FILE' },
+    data: { kind: 'string', help: "the data directory (required): the replica's log, votes and snapshot go in DIR/<ID>/", value: 'DIR' },
+    'listen-peer': { kind: 'string', help: "where to listen for peers (default: this replica's peer address; 0.0.0.0:PORT or [::]:PORT for every interface)", value: 'HOST:PORT' },
+    'listen-client': { kind: 'string', help: "where to listen for clients (default: this replica's client address)", value: 'HOST:PORT' },
+    'body-timeout': { kind: 'number', help: "seconds a request's body may take to arrive", default: LIMITS.bodyTimeoutMs / 1000, min: 0.1 },
+  },
+  footer: [
+    'Exit codes: 0 stopped by SIGTERM or SIGINT; 2 bad arguments; 3 a data directory refused (corrupt,',
+    "another replica's or another cluster's, in use); 4 a write or fsync failed; 5 an address cannot be listened on.",
+    'RAFTKV_TRACE=1 writes a readable trace on stderr.',
+  ].join('\n'),
+} as const satisfies CommandSpec<OptionSpecs>
+
+const clusterFrom = (peers: string | undefined, file: string | undefined): Cluster => {
+  if ((peers === undefined) === (file === undefined)) throw new UsageError('give the cluster once: --peers LIST or --cluster FILE')
+  const cluster = peers !== undefined ? parsePeers(peers) : readClusterFile(file!)
+  if (E.isLeft(cluster)) throw new UsageError(cluster.left)
+  return cluster.right
+}
+
+const addressOption = (name: string, text: string | undefined): Address | undefined => {
+  if (text === undefined) return undefined
+  const address = parseAddress(text)
+  if (E.isLeft(address)) throw new UsageError(`--${name}: ${address.left}`)
+  return address.right
+}
+
+export const runServe = (argv: readonly string[]): Promise<number> =>
+  runCommand(serveCommand, argv, async ({ options }) => {
+    if (options.id === undefined) throw new UsageError('--id is required')
+    const id = parseReplicaId(options.id)
+    if (id === undefined) throw new UsageError(`--id: not a replica ID: ${options.id}`)
+    if (options.data === undefined) throw new UsageError('--data is required: a replica of the real cluster keeps its state on disk')
+    const cluster = clusterFrom(options.peers, options.cluster)
+    const trace = process.env.RAFTKV_TRACE
+      ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
+      : undefined
+    let server
+    try {
+      server = await startReplica({
+        cluster,
+        id,
+        dataDir: options.data,
+        listenPeer: addressOption('listen-peer', options['listen-peer']),
+        listenClient: addressOption('listen-client', options['listen-client']),
+        bodyTimeoutMs: options['body-timeout'] * 1000,
+        trace,
+        announce: (line) => process.stdout.write(`${line}\n`),
+        onStorageFailure: (message) => {
+          process.stderr.write(`raftkv ${id}: stopping: ${message}\n`)
+          process.exit(EXIT_STORAGE_FAILED)
+        },
+      })
+    } catch (error) {
+      if (!(error instanceof StartRefused)) throw error
+      process.stderr.write(`raftkv ${id}: ${error.message}\n`)
+      return error.exitCode
+    }
+    const member = cluster.members.find((m) => m.id === id)!
+    process.stdout.write(
+      `${id}: serving clients at http://${formatAddress(server.clientAddress)} (cluster address ${formatAddress(member.client)}), peers at ${formatAddress(server.peerAddress)}, data in ${options.data}\n`,
+    )
+    return new Promise<number>((resolve) => {
+      const stop = (): void => {
+        server.stop()
+        resolve(0)
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    })
+  })

@@ -1,0 +1,197 @@
+/**
+ * The real cluster's description: each replica's ID, the address its peers reach it at (`peer`)
+ * and the address clients reach it at (`client`). Given once, as `--peers` or a cluster file, and
+ * stored in the replica's data directory on its first start: a replica started later with another
+ * view of the cluster refuses to start, since its log and votes were made in the one stored.
+ *
+ * IDs are the wire's (four upper-case hex digits); the command line also takes shorter hex (`1` is
+ * `0001`). Hosts are names, IPv4 or IPv6 literals (`[::1]:7001` in the `host:port` form).
+ */
+import * as E from 'fp-ts/Either'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as t from 'io-ts'
+import { parseNodeId, type NodeId } from '../../domain/wire'
+
+export interface Address {
+  readonly host: string
+  readonly port: number
+}
+
+export interface Member {
+  readonly id: NodeId
+  readonly peer: Address
+  readonly client: Address
+}
+
+export interface Cluster {
+  /** In ID order. */
+  readonly members: readonly Member[]
+}
+
+/** `host:port`, with IPv6 literals in brackets (`[::1]:7001`), as URLs and etcd write them. */
+export const formatAddress = (a: Address): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)
+
+/** A client URL's origin: `http://host:port`. */
+export const clientOrigin = (m: Member): string => `http://${formatAddress(m.client)}`
+
+export const parsePort = (text: string): number | undefined => {
+  const port = Number(text)
+  return /^\d{1,5}$/.test(text) && port >= 1 && port <= 65535 ? port : undefined
+}
+
+/** `host:port` or `[v6]:port`; Left says what is wrong. */
+export const parseAddress = (text: string): E.Either<string, Address> => {
+  const bracketed = /^\[([0-9A-Fa-f:.%a-zA-Z]+)\]:(\d+)$/.exec(text)
+  const plain = /^([^:[\]\s]+):(\d+)$/.exec(text)
+  const match = bracketed ?? plain
+  if (match === null) return E.left(`not a host:port address (IPv6 in brackets, [::1]:7001): ${JSON.stringify(text)}`)
+  const port = parsePort(match[2]!)
+  if (port === undefined) return E.left(`not a port (1 to 65535): ${JSON.stringify(match[2])}`)
+  return E.right({ host: match[1]!, port })
+}
+
+/** IDs from here on are not replicas': FFFF is broadcast, FF00 the HTTP front end's client ID. */
+export const FIRST_RESERVED_ID = 0xff00
+
+/** A replica ID from the command line: one to four hex digits, `1` meaning `0001`; below FF00. */
+export const parseReplicaId = (text: string): NodeId | undefined => {
+  if (!/^[0-9A-Fa-f]{1,4}$/.test(text) || Number.parseInt(text, 16) >= FIRST_RESERVED_ID) return undefined
+  return parseNodeId(text.toUpperCase().padStart(4, '0'))
+}
+
+/**
+ * `--peers`: `ID=HOST:PEER_PORT/CLIENT_PORT` (the client API on the same host) or
+ * `ID=HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT`, comma-separated, one per replica.
+ */
+export const parsePeers = (text: string): E.Either<string, Cluster> => {
+  const members: Member[] = []
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) return E.left(`expected ID=HOST:PEER_PORT/CLIENT_PORT, got ${JSON.stringify(item)}`)
+    const idText = item.slice(0, eq)
+    const rest = item.slice(eq + 1)
+    const slash = rest.lastIndexOf('/')
+    if (slash < 0) return E.left(`${JSON.stringify(item)}: the client port is missing (ID=HOST:PEER_PORT/CLIENT_PORT)`)
+    const peer = parseAddress(rest.slice(0, slash))
+    if (E.isLeft(peer)) return peer
+    const clientText = rest.slice(slash + 1)
+    const clientPort = parsePort(clientText)
+    const client = clientPort !== undefined ? E.right({ host: peer.right.host, port: clientPort }) : parseAddress(clientText)
+    if (E.isLeft(client)) return client
+    const member = memberOf(idText, peer.right, client.right)
+    if (E.isLeft(member)) return member
+    members.push(member.right)
+  }
+  return clusterOf(members)
+}
+
+const memberOf = (idText: string, peer: Address, client: Address): E.Either<string, Member> => {
+  const id = parseReplicaId(idText)
+  if (id === undefined) return E.left(`not a replica ID (one to four hex digits, below FF00): ${JSON.stringify(idText)}`)
+  return E.right({ id, peer, client })
+}
+
+/** Members checked (at least one, no ID or address twice) and put in ID order. */
+export const clusterOf = (members: readonly Member[]): E.Either<string, Cluster> => {
+  if (members.length === 0) return E.left('the cluster has no replicas')
+  const seen = new Set<string>()
+  for (const m of members) {
+    for (const key of [`id ${m.id}`, `address ${formatAddress(m.peer)}`, `address ${formatAddress(m.client)}`]) {
+      if (seen.has(key)) return E.left(`${key} is given twice`)
+      seen.add(key)
+    }
+  }
+  return E.right({ members: [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) })
+}
+
+// ---- the cluster file -------------------------------------------------------------------------
+
+const MemberJson = t.type({ id: t.string, peer: t.string, client: t.string })
+const ClusterJson = t.type({ replicas: t.array(MemberJson) })
+
+/** The cluster as the file holds it: `{"replicas":[{"id":"0001","peer":"h:p","client":"h:p"},...]}`. */
+export const clusterToJson = (cluster: Cluster): string =>
+  `${JSON.stringify(
+    { replicas: cluster.members.map((m) => ({ id: m.id, peer: formatAddress(m.peer), client: formatAddress(m.client) })) },
+    null,
+    2,
+  )}\n`
+
+export const clusterFromJson = (text: string): E.Either<string, Cluster> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return E.left('not JSON')
+  }
+  if (!ClusterJson.is(json)) return E.left('expected {"replicas":[{"id":..., "peer":"host:port", "client":"host:port"}, ...]}')
+  const members: Member[] = []
+  for (const m of json.replicas) {
+    const peer = parseAddress(m.peer)
+    if (E.isLeft(peer)) return peer
+    const client = parseAddress(m.client)
+    if (E.isLeft(client)) return client
+    const member = memberOf(m.id, peer.right, client.right)
+    if (E.isLeft(member)) return member
+    members.push(member.right)
+  }
+  return clusterOf(members)
+}
+
+export const readClusterFile = (file: string): E.Either<string, Cluster> => {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    return E.left(`cannot read ${file}: ${(error as Error).message}`)
+  }
+  const cluster = clusterFromJson(text)
+  return E.isLeft(cluster) ? E.left(`${file}: ${cluster.left}`) : cluster
+}
+
+export const sameCluster = (a: Cluster, b: Cluster): boolean => clusterToJson(a) === clusterToJson(b)
+
+/** The file in a replica's data directory that records the cluster it was started in. */
+export const CLUSTER_FILE = 'cluster.json'
+
+/**
+ * On a replica's first start, records `cluster` in its directory (written to a temporary file,
+ * synced, renamed); on later starts, checks that `cluster` is the one recorded. Left: why not.
+ */
+export const checkOrRecordCluster = (directory: string, cluster: Cluster): E.Either<string, 'recorded' | 'same'> => {
+  const file = path.join(directory, CLUSTER_FILE)
+  if (fs.existsSync(file)) {
+    const stored = readClusterFile(file)
+    if (E.isLeft(stored)) return E.left(`the data directory's cluster description is unreadable: ${stored.left}`)
+    if (sameCluster(stored.right, cluster)) return E.right('same')
+    return E.left(
+      `it was made in another cluster.\n  recorded in ${file}:\n${describe(stored.right)}` +
+        `  given now:\n${describe(cluster)}  Start the replica with the recorded cluster, or give it an empty data directory.`,
+    )
+  }
+  try {
+    const temporary = `${file}.new`
+    const fd = fs.openSync(temporary, 'w')
+    try {
+      fs.writeSync(fd, clusterToJson(cluster))
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    fs.renameSync(temporary, file)
+    const dirFd = fs.openSync(directory, 'r')
+    try {
+      fs.fsyncSync(dirFd)
+    } finally {
+      fs.closeSync(dirFd)
+    }
+  } catch (error) {
+    return E.left(`cannot record the cluster in ${file}: ${(error as Error).message}`)
+  }
+  return E.right('recorded')
+}
+
+/** One line per replica: `    0001  peer 127.0.0.1:7501  client 127.0.0.1:7401`. */
+const describe = (cluster: Cluster): string =>
+  cluster.members.map((m) => `    ${m.id}  peer ${formatAddress(m.peer)}  client ${formatAddress(m.client)}\n`).join('')

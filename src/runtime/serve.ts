@@ -1,0 +1,219 @@
+/**
+ * One replica of the real cluster (`raftkv serve`): the same reducer the course's simulator runs,
+ * behind a second transport (TCP to each peer at its own address, net/tcp-transport.ts) and an
+ * HTTP client front end (http/server.ts), on disk in its data directory.
+ *
+ * What differs from the course's `3700kvstore` is settings and the shell, not Raft: clients are
+ * answered the standalone way (domain/state.ts `clients`), and events are stepped in batches, so
+ * that the puts of one event-loop turn share one write and one fsync (etcd's Ready).
+ */
+import * as path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import * as E from 'fp-ts/Either'
+import * as O from 'fp-ts/Option'
+import { read } from '../domain/kv'
+import { seedFrom } from '../domain/random'
+import { initialState, standaloneTuning, type ReplicaState, type Tuning } from '../domain/state'
+import { replicaStatus } from '../domain/status'
+import type { NodeId } from '../domain/wire'
+import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import { DiskStorage } from './disk-storage'
+import { ClientApi, FRONT_END_CLIENT } from './http/server'
+import { Histogram, type MetricFamily } from './http/metrics'
+import { checkOrRecordCluster, clientOrigin, formatAddress, type Address, type Cluster } from './net/cluster'
+import { PeerTransport } from './net/tcp-transport'
+import { ReplicaRuntime } from './replica'
+import type { Storage } from './storage'
+
+export interface ServeOptions {
+  readonly cluster: Cluster
+  readonly id: NodeId
+  readonly dataDir: string
+  /** Where to listen for peers and for clients; default: the member's own addresses. */
+  readonly listenPeer?: Address
+  readonly listenClient?: Address
+  readonly tuning?: Tuning
+  /** How long a request's body may take to arrive (default: the API's documented 10 s). */
+  readonly bodyTimeoutMs?: number
+  readonly trace?: (line: string) => void
+  /** Told of role and leader changes, one line each. */
+  readonly announce?: (line: string) => void
+  /** Told when the storage failed; the replica has stopped. */
+  readonly onStorageFailure: (message: string) => void
+}
+
+/** Why a replica would not start: the exit code and the message. */
+export class StartRefused extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export const EXIT_BAD_DATA_DIR = 3
+export const EXIT_STORAGE_FAILED = 4
+export const EXIT_CANNOT_LISTEN = 5
+
+export interface ReplicaServer {
+  readonly peerAddress: Address
+  readonly clientAddress: Address
+  readonly state: () => ReplicaState
+  readonly stop: () => void
+}
+
+/** A Storage that times each persist (the fsync histogram of /metrics). */
+class TimedStorage implements Storage {
+  readonly persistSeconds = new Histogram()
+
+  constructor(private readonly inner: Storage) {}
+
+  persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
+    const began = performance.now()
+    this.inner.persist(hardState, log, snapshot)
+    this.persistSeconds.observe((performance.now() - began) / 1000)
+  }
+
+  recover() {
+    return this.inner.recover()
+  }
+
+  close(): void {
+    this.inner.close()
+  }
+}
+
+/** What /metrics says of Raft, counted from the states the runtime steps through. */
+class RaftCounters {
+  elections = 0
+  leaderChanges = 0
+  committed = 0
+  private role: string | undefined
+  private leader: string | undefined
+  private commitIndex: number | undefined
+
+  constructor(private readonly announce: ((line: string) => void) | undefined) {}
+
+  observe(s: ReplicaState): void {
+    const leader = O.isSome(s.leader) ? s.leader.value : undefined
+    if (this.commitIndex !== undefined && s.commitIndex > this.commitIndex) this.committed += s.commitIndex - this.commitIndex
+    this.commitIndex = s.commitIndex
+    if (s.role !== this.role) {
+      if (s.role === 'candidate') this.elections++
+      if (s.role === 'leader' || this.role === 'leader') {
+        this.announce?.(`${s.id}: ${s.role} in term ${s.persistent.currentTerm}`)
+      }
+      this.role = s.role
+    }
+    if (leader !== this.leader) {
+      if (leader !== undefined) {
+        this.leaderChanges++
+        if (leader !== s.id) this.announce?.(`${s.id}: follows ${leader} in term ${s.persistent.currentTerm}`)
+      }
+      this.leader = leader
+    }
+  }
+}
+
+export const startReplica = async (options: ServeOptions): Promise<ReplicaServer> => {
+  const { cluster, id } = options
+  const member = cluster.members.find((m) => m.id === id)
+  if (member === undefined) {
+    throw new StartRefused(2, `replica ${id} is not in the cluster (${cluster.members.map((m) => m.id).join(', ')})`)
+  }
+  const peers = cluster.members.filter((m) => m.id !== id)
+  const opened = DiskStorage.open(options.dataDir, { id, peers: peers.map((m) => m.id) })
+  if (E.isLeft(opened)) throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${opened.left.message}`)
+  const recorded = checkOrRecordCluster(path.join(options.dataDir, id), cluster)
+  if (E.isLeft(recorded)) {
+    opened.right.close()
+    throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
+  }
+  const storage = new TimedStorage(opened.right)
+  const now = (): number => performance.now()
+  const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
+  const initial = initialState({ id, peers: peers.map((m) => m.id), seed, tuning: options.tuning ?? standaloneTuning }, storage.recover())
+  const counters = new RaftCounters(options.announce)
+  counters.observe(initial)
+
+  let runtime: ReplicaRuntime | undefined
+  const transport = new PeerTransport(new Map(peers.map((m) => [m.id, m.peer])), {
+    now,
+    onMessage: (message) => runtime?.onMessage(message),
+    trace: options.trace,
+  })
+  const api = new ClientApi({
+    self: id,
+    origins: new Map(cluster.members.map((m) => [m.id, clientOrigin(m)])),
+    status: () => replicaStatus(runtime!.current),
+    localRead: (key) => read(runtime!.current.kv, key),
+    submit: (request) => runtime?.onMessage(request),
+    replicaMetrics: () => replicaFamilies(runtime!.current, counters, storage, transport),
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    trace: options.trace,
+  })
+  runtime = new ReplicaRuntime(initial, {
+    now,
+    send: () => {},
+    route: (message) => {
+      if (message.dst === FRONT_END_CLIENT) api.onReply(message)
+      else transport.send(message)
+    },
+    batch: true,
+    afterStep: () => counters.observe(runtime!.current),
+    trace: options.trace,
+    storage,
+    onStorageFailure: (failure) => {
+      transport.close()
+      api.close()
+      options.onStorageFailure(failure.message)
+    },
+  })
+
+  let peerAddress: Address
+  let clientAddress: Address
+  try {
+    peerAddress = await transport.listen(options.listenPeer ?? member.peer)
+    clientAddress = await api.listen(options.listenClient ?? member.client)
+  } catch (error) {
+    transport.close()
+    api.close()
+    runtime.stop()
+    throw new StartRefused(EXIT_CANNOT_LISTEN, `cannot listen: ${(error as Error).message}`)
+  }
+  runtime.start()
+  options.trace?.(`peers at ${formatAddress(peerAddress)}, clients at ${formatAddress(clientAddress)}`)
+  return {
+    peerAddress,
+    clientAddress,
+    state: () => runtime!.current,
+    stop: () => {
+      runtime!.stop()
+      transport.close()
+      api.close()
+    },
+  }
+}
+
+const replicaFamilies = (s: ReplicaState, counters: RaftCounters, storage: TimedStorage, transport: PeerTransport): MetricFamily[] => {
+  const status = replicaStatus(s)
+  const t = transport.counters
+  return [
+    { name: 'raftkv_term', help: 'The replica\'s current term.', type: 'gauge', lines: [`raftkv_term ${status.term}`] },
+    { name: 'raftkv_is_leader', help: '1 on the leader, else 0.', type: 'gauge', lines: [`raftkv_is_leader ${status.role === 'leader' ? 1 : 0}`] },
+    { name: 'raftkv_commit_index', help: 'The highest log index known committed.', type: 'gauge', lines: [`raftkv_commit_index ${status.commitIndex}`] },
+    { name: 'raftkv_applied_index', help: 'The highest log index applied to the state machine.', type: 'gauge', lines: [`raftkv_applied_index ${status.appliedIndex}`] },
+    { name: 'raftkv_committed_entries_total', help: 'Log entries this replica saw committed since it started.', type: 'counter', lines: [`raftkv_committed_entries_total ${counters.committed}`] },
+    { name: 'raftkv_elections_total', help: 'Elections this replica started as a candidate.', type: 'counter', lines: [`raftkv_elections_total ${counters.elections}`] },
+    { name: 'raftkv_leader_changes_total', help: 'Times this replica learned of a new leader.', type: 'counter', lines: [`raftkv_leader_changes_total ${counters.leaderChanges}`] },
+    { name: 'raftkv_storage_persist_seconds', help: 'One persist: the write and the fdatasync of a batch of steps.', type: 'histogram', lines: storage.persistSeconds.render('raftkv_storage_persist_seconds') },
+    {
+      name: 'raftkv_peer_frames_total',
+      help: 'Frames between replicas: sent, received, and dropped for want of a connection.',
+      type: 'counter',
+      lines: [`raftkv_peer_frames_total{direction="sent"} ${t.framesSent}`, `raftkv_peer_frames_total{direction="received"} ${t.framesReceived}`, `raftkv_peer_frames_total{direction="dropped"} ${t.framesDropped}`],
+    },
+    { name: 'raftkv_peer_connects_total', help: 'Connections made to peers.', type: 'counter', lines: [`raftkv_peer_connects_total ${t.connectsMade}`] },
+  ]
+}

@@ -1,0 +1,100 @@
+/**
+ * `raftkv serve` as a user runs it: three real processes on loopback talking TCP to each other and
+ * HTTP to clients. They elect a leader, serve puts and gets through the HTTP API (the project's
+ * client) and the CLI, and lose no acknowledged put when the leader is SIGKILLed and then
+ * restarted from its data directory. Bounds are generous: this checks behaviour, not speed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RaftkvClient } from '../../src/client/client'
+import { RealCluster, until } from './real-cluster'
+
+describe('a three-replica raftkv cluster of real processes', () => {
+  const cluster = new RealCluster(3)
+  let client: RaftkvClient
+
+  beforeAll(async () => {
+    await cluster.start()
+    client = new RaftkvClient({ endpoints: cluster.endpoints, timeoutMs: 30_000 })
+  })
+  afterAll(async () => {
+    client?.close()
+    await cluster.stop()
+  })
+
+  it('elects a leader that every replica names', async () => {
+    const leader = await cluster.leader()
+    const status = await cluster.status(leader)
+    expect(status).toMatchObject({ id: leader.id, role: 'leader' })
+    expect(Object.keys(status!.followers ?? {}).sort()).toEqual(cluster.replicas.filter((r) => r !== leader).map((r) => r.id))
+  })
+
+  it('serves puts and gets through the HTTP API, from any replica', async () => {
+    await client.put('greeting', 'hello, world')
+    expect(await client.get('greeting')).toBe('hello, world')
+    expect(await client.get('nobody')).toBeUndefined()
+    // A follower redirects to the leader's client URL.
+    const leader = await cluster.leader()
+    const follower = cluster.replicas.find((r) => r !== leader)!
+    const redirected = await fetch(`${cluster.url(follower)}/v1/kv/greeting`, { redirect: 'manual' })
+    expect(redirected.status).toBe(307)
+    expect(redirected.headers.get('location')).toBe(`${cluster.url(leader)}/v1/kv/greeting`)
+    // The empty value is a value, not a missing key.
+    await client.put('empty', '')
+    expect(await client.get('empty')).toBe('')
+  })
+
+  it('serves puts and gets through the CLI', async () => {
+    expect(await cluster.cli(['put', 'colour', 'blue'])).toMatchObject({ code: 0, stdout: 'OK\n' })
+    expect(await cluster.cli(['get', 'colour'])).toMatchObject({ code: 0, stdout: 'blue\n' })
+    const missing = await cluster.cli(['get', 'no-such-key'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('has no value')
+  })
+
+  it('applies a put retried with the same request ID once, and answers the retry', async () => {
+    await client.put('counter', 'first', 'request-42')
+    await client.put('counter', 'second')
+    // The retry of the first put, after the second: it took effect already, so it changes nothing.
+    await client.put('counter', 'first', 'request-42')
+    expect(await client.get('counter')).toBe('second')
+  })
+
+  it("loses no acknowledged put when the leader is SIGKILLed, and the leader comes back from its data directory", async () => {
+    const acknowledged = new Map<string, string>()
+    for (let i = 0; i < 20; i++) {
+      await client.put(`before-${i}`, `value-${i}`)
+      acknowledged.set(`before-${i}`, `value-${i}`)
+    }
+    const leader = await cluster.leader()
+    // Puts in flight while the leader dies: those acknowledged must survive.
+    const inFlight = Array.from({ length: 10 }, (_, i) =>
+      client.put(`during-${i}`, `value-${i}`).then(
+        () => acknowledged.set(`during-${i}`, `value-${i}`),
+        () => undefined,
+      ),
+    )
+    await cluster.kill(leader)
+    await Promise.all(inFlight)
+
+    const next = await cluster.leader()
+    expect(next).not.toBe(leader)
+    for (const [key, value] of acknowledged) expect(await client.get(key)).toBe(value)
+    await client.put('after', 'the new leader')
+
+    cluster.startReplica(leader)
+    // It recovers its log from disk and catches up: its own state machine holds every acknowledged put.
+    await until('the restarted replica to catch up', async () => {
+      const status = await cluster.status(leader)
+      const nextStatus = await cluster.status(next)
+      return status !== undefined && nextStatus !== undefined && status.appliedIndex >= nextStatus.commitIndex ? true : undefined
+    })
+    const stale = new RaftkvClient({ endpoints: [cluster.url(leader)] })
+    try {
+      for (const [key, value] of acknowledged) expect(await stale.get(key, { stale: true })).toBe(value)
+      expect(await stale.get('after', { stale: true })).toBe('the new leader')
+    } finally {
+      stale.close()
+    }
+    expect(await client.get('after')).toBe('the new leader')
+  })
+})
