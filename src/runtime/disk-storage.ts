@@ -271,16 +271,19 @@ export class DiskStorage implements Storage {
 
 }
 
-/** About how many bytes entries take in a record. */
+/**
+ * About how many bytes entries take in a record: UTF-8 bytes, as written (a string's length counts
+ * UTF-16 units, a third of the bytes of most non-Latin text).
+ */
 const entriesBytes = (entries: readonly Entry[]): number => {
   let bytes = 0
-  for (const entry of entries) bytes += JSON.stringify(entry).length + 1
+  for (const entry of entries) bytes += Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1
   return bytes
 }
 
 /** About how many bytes the live state takes in a record: its snapshot and its log's entries. */
 const liveBytesOf = (state: PersistentState): number =>
-  (state.log.snapshotIndex === 0 ? 0 : encodeSnapshot(state.snapshot).length) + entriesBytes(state.log.entries)
+  (state.log.snapshotIndex === 0 ? 0 : Buffer.byteLength(encodeSnapshot(state.snapshot), 'utf8')) + entriesBytes(state.log.entries)
 
 /**
  * Why writes cannot apply to what is stored, or undefined: a log write must start after the

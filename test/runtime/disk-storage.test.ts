@@ -122,6 +122,21 @@ describe('DiskStorage: what is persisted is recovered', () => {
   })
 })
 
+describe('DiskStorage: sizes are counted in bytes', () => {
+  it('a log of non-ASCII values that only grows is never rewritten (its file is all live state)', () => {
+    const dir = dataDir()
+    const storage = open(dir, identity, { compaction: { factor: 2, slackBytes: 0 } })
+    storage.persist({ currentTerm: 1, votedFor: O.some(ME) }, undefined)
+    // 1,000 characters of three UTF-8 bytes each: 3,000 bytes, counted as 1,000 characters they
+    // would make the file look three times its live state, and every append would rewrite it.
+    const value = '日'.repeat(1_000)
+    for (let i = 1; i <= 60; i++) storage.persist(undefined, { from: i, entries: [putEntry(1, 'k', `${value}${i}`, `m${i}`)] })
+    expect(storage.compactions).toBe(0)
+    storage.close()
+    expect(open(dir).recover().log.entries).toHaveLength(60)
+  })
+})
+
 describe('DiskStorage: a directory that is not this replica\'s, or not usable, is refused', () => {
   it('another replica ID', () => {
     const dir = dataDir()
