@@ -9,8 +9,9 @@
  *   from state that may not be stored (after a failed fsync the kernel may have dropped the dirty
  *   pages, so trying again proves nothing).
  * - Opening recovers what the file holds: the identity must be this replica's in this cluster, every
- *   record must check, and only a torn last record (a crash in the middle of a write) is cut.
- *   Anything else is a DataDirError: never a silent start from empty.
+ *   record must check, and only a torn last record (a crash in the middle of a write, told from
+ *   corruption by record-file.ts) is cut, and the cut is reported (where, how many bytes, what
+ *   record). Anything else is a DataDirError: never a silent start from empty.
  * - The file is rewritten (a fresh file with the live state, synced, renamed over the old one, the
  *   directory synced) when it has grown well past the live state, so it stays bounded by the live
  *   state: the snapshot and the log after it (§7).
@@ -26,7 +27,7 @@ import { encodeSnapshot } from '../domain/kv'
 import { lastIndex } from '../domain/log'
 import { emptyPersistent, type PersistentState } from '../domain/state'
 import type { Entry } from '../domain/wire'
-import { frameRecord, scanRecords } from './record-file'
+import { frameRecord, scanRecords, type TornTail } from './record-file'
 import { lockDirectory, processIsAlive, type DirLock, type IsAlive } from './dir-lock'
 import { describeFsError, nodeFs, type StorageFs } from './storage-fs'
 import {
@@ -69,6 +70,12 @@ export interface DiskStorageOptions {
   /** Who takes the directory's lock (default: this process), and how to tell a stale lock. */
   readonly pid?: number
   readonly isAlive?: IsAlive
+  /** Where recovery says what it changed in the directory (a torn tail cut); default: stderr. */
+  readonly report?: (message: string) => void
+}
+
+const reportOnStderr = (message: string): void => {
+  process.stderr.write(`${message}\n`)
 }
 
 export class DiskStorage implements Storage {
@@ -153,14 +160,18 @@ export class DiskStorage implements Storage {
 
     const replayed = replay(file, bytes, identity)
     if (E.isLeft(replayed)) return replayed
-    const { state, goodBytes, tornBytes } = replayed.right
+    const { state, goodBytes, torn } = replayed.right
     const storage = new DiskStorage(directory, identity, state, options)
     try {
       storage.fd = fs.openSync(file, 'r+')
-      if (tornBytes > 0) {
+      if (torn !== undefined) {
         // A crash in the middle of the last write: nothing was sent that depended on it.
         fs.ftruncateSync(storage.fd, goodBytes)
         fs.fdatasyncSync(storage.fd)
+        const records = torn.records === 1 ? 'one incomplete record' : 'no record'
+        ;(options.report ?? reportOnStderr)(
+          `${file}: cut a torn tail of ${torn.bytes} bytes at byte ${torn.offset} (${records}; ${torn.why}); kept ${goodBytes} bytes`,
+        )
       }
       storage.fileBytes = goodBytes
       storage.compactIfLarge()
@@ -326,10 +337,10 @@ const replay = (
   file: string,
   bytes: Buffer,
   expected: Identity,
-): E.Either<DataDirError, { state: PersistentState; goodBytes: number; tornBytes: number }> => {
+): E.Either<DataDirError, { state: PersistentState; goodBytes: number; torn: TornTail | undefined }> => {
   const scanned = scanRecords(bytes)
   if (E.isLeft(scanned)) return corrupt(file, scanned.left)
-  const { records, goodBytes, tornBytes } = scanned.right
+  const { records, goodBytes, torn } = scanned.right
   const [first, ...rest] = records
   // The file is created whole (written, synced, renamed), so its identity record is always there.
   if (first === undefined || first.kind !== RecordKind.identity) return corrupt(file, 'it does not begin with an identity record')
@@ -357,5 +368,5 @@ const replay = (
     if (problem !== undefined) return corrupt(file, `${where} is ${problem}`)
     state = afterWrites(state, hardState, log, snapshot)
   }
-  return E.right({ state, goodBytes, tornBytes })
+  return E.right({ state, goodBytes, torn })
 }

@@ -37,7 +37,9 @@ const EXIT_STORAGE_FAILED = 4
 /** The storage the command line asks for, or the process exits saying why the directory is refused. */
 const openStorage = (dataDir: string | undefined, identity: Identity): Storage => {
   if (dataDir === undefined) return new MemoryStorage()
-  const opened = DiskStorage.open(dataDir, identity)
+  const opened = DiskStorage.open(dataDir, identity, {
+    report: (message) => process.stderr.write(`3700kvstore ${identity.id}: ${message}\n`),
+  })
   if (E.isLeft(opened)) {
     process.stderr.write(`3700kvstore ${identity.id}: refusing the data directory ${dataDir}: ${opened.left.message}\n`)
     process.exit(EXIT_BAD_DATA_DIR)

@@ -92,7 +92,7 @@ describe('DiskStorage: what is persisted is recovered', () => {
     expect(fs.statSync(fileOf(dir)).size).toBe(before + oneRecord)
   })
 
-  it('cuts a torn tail on opening and keeps every whole record', () => {
+  it('cuts a torn tail on opening, keeps every whole record, and says what it cut', () => {
     const dir = dataDir()
     const storage = open(dir)
     storage.persist({ currentTerm: 3, votedFor: O.some(ME) }, { from: 1, entries: [noop(3)] })
@@ -100,8 +100,31 @@ describe('DiskStorage: what is persisted is recovered', () => {
     const good = fs.statSync(fileOf(dir)).size
     const torn = frameRecord(2, Buffer.from(JSON.stringify({ hardState: { currentTerm: 9, votedFor: null } })))
     fs.appendFileSync(fileOf(dir), torn.subarray(0, torn.length - 3))
+    const reports: string[] = []
+    const again = open(dir, identity, { report: (line) => reports.push(line) })
+    expect(again.recover().currentTerm).toBe(3)
+    again.close()
+    expect(reports).toEqual([
+      `${fileOf(dir)}: cut a torn tail of ${torn.length - 3} bytes at byte ${good} (one incomplete record; the record at byte ${good} claims ${torn.length - 8} bytes after its header and ${torn.length - 11} are there); kept ${good} bytes`,
+    ])
     expect(reopened(dir)).toEqual({ currentTerm: 3, votedFor: O.some(ME), log: [noop(0), noop(3)] })
     expect(fs.statSync(fileOf(dir)).size).toBe(good)
+  })
+
+  it('refuses a complete last record with a flipped bit, and leaves the file as it was', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    for (let term = 1; term <= 5; term++) storage.persist({ currentTerm: term, votedFor: O.some(ME) }, { from: term, entries: [putEntry(term, 'k', `v${term}`, `m${term}`)] })
+    storage.close()
+    const bytes = fs.readFileSync(fileOf(dir))
+    bytes[bytes.length - 20]! ^= 0x04
+    fs.writeFileSync(fileOf(dir), bytes)
+    const reports: string[] = []
+    const error = refusal(dir, identity, { report: (line) => reports.push(line) })
+    expect(error.problem).toBe('corrupt')
+    expect(error.message).toMatch(/is complete and fails its checksum, with no sector of zeros: the file is corrupt, not torn/)
+    expect(reports).toEqual([])
+    expect(fs.readFileSync(fileOf(dir))).toEqual(bytes)
   })
 
   it('compacts a file grown far past the live state, and keeps the state', () => {

@@ -170,6 +170,20 @@ describe('a replica restarted on its data directory', () => {
     expect(corrupt.stderr).toMatch(/corrupt/)
   }, 60_000)
 
+  it('says on stderr what it cut when it finds a torn tail, and starts', async () => {
+    const { dir, harness } = await setUp()
+    await harness.start(dir)
+    expect(await harness.ask(vote({ src: A, dst: ME, term: 3 }), 'voteReply')).toMatchObject({ granted: true, term: 3 })
+    await harness.crash()
+    const file = path.join(dir, ME, 'raft.log')
+    const good = fs.statSync(file).size
+    fs.appendFileSync(file, Buffer.from([40, 0, 0, 0, 1, 2, 3, 4, 2, 123]))
+    await harness.start(dir)
+    expect(harness.stderr).toContain(`3700kvstore ${ME}: ${file}: cut a torn tail of 10 bytes at byte ${good} (one incomplete record;`)
+    expect(fs.statSync(file).size).toBe(good)
+    expect(await harness.ask(vote({ src: B, dst: ME, term: 3 }), 'voteReply')).toMatchObject({ granted: false, term: 3 })
+  }, 60_000)
+
   it('a second replica on a directory in use exits with code 3, and the first goes on as before', async () => {
     const { dir, harness } = await setUp()
     await harness.start(dir)
