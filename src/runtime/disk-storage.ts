@@ -12,6 +12,15 @@
  *   record must check, and only a torn last record (a crash in the middle of a write, told from
  *   corruption by record-file.ts) is cut, and the cut is reported (where, how many bytes, what
  *   record). Anything else is a DataDirError: never a silent start from empty.
+ * - What recovery read is made durable before the replica acts on it: the file is fsynced, and so
+ *   is every directory from the replica's up to the root (a record written but not synced when the
+ *   process was killed is read back from the page cache; an operating-system crash after the
+ *   replica voted on it would lose it). PostgreSQL syncs its data directory before crash recovery
+ *   for the same reason.
+ * - Every directory `open` creates is synced, and so is the existing one it was created in; a
+ *   crash before those syncs is mended at the next start, which syncs the whole chain again.
+ *   Directories above the data directory that this process did not create and cannot open
+ *   (EACCES) are left unsynced.
  * - The file is rewritten (a fresh file with the live state, synced, renamed over the old one, the
  *   directory synced) when it has grown well past the live state, so it stays bounded by the live
  *   state: the snapshot and the log after it (§7).
@@ -113,15 +122,18 @@ export class DiskStorage implements Storage {
     const directory = path.join(dataDir, identity.id)
     const unusable = (what: string, error: unknown) => E.left(new DataDirError('unusable', `${what}: ${describeFsError(error)}`))
 
-    let created = false
+    // Whatever this start creates must be synced, up to the directory that was there.
+    let mustSync = dataDir
     try {
-      created = fs.mkdirSync(directory, { recursive: true }) !== undefined
+      const missing = missingDirectories(fs, directory)
+      if (missing.length > 0) mustSync = path.dirname(missing[missing.length - 1]!)
+      fs.mkdirSync(directory, { recursive: true })
     } catch (error) {
       return unusable(`cannot use ${directory} as the replica's directory`, error)
     }
     const locked = lockDirectory(fs, directory, options.pid ?? process.pid, options.isAlive ?? processIsAlive)
     if (E.isLeft(locked)) return E.left(new DataDirError(locked.left.inUse ? 'inUse' : 'unusable', locked.left.message))
-    const opened = DiskStorage.openLocked(dataDir, directory, created, identity, options)
+    const opened = DiskStorage.openLocked(directory, mustSync, identity, options)
     if (E.isLeft(opened)) locked.right.release()
     else opened.right.lock = locked.right
     return opened
@@ -129,9 +141,8 @@ export class DiskStorage implements Storage {
 
   /** `open`, once the directory's lock is held. */
   private static openLocked(
-    dataDir: string,
     directory: string,
-    created: boolean,
+    mustSync: string,
     identity: Identity,
     options: DiskStorageOptions,
   ): E.Either<DataDirError, DiskStorage> {
@@ -149,8 +160,7 @@ export class DiskStorage implements Storage {
       const storage = new DiskStorage(directory, identity, emptyPersistent, options)
       try {
         storage.rewrite()
-        // The new directory's own entry in the data directory must be durable too.
-        if (created) syncDirectory(fs, dataDir)
+        syncDirectories(fs, directory, mustSync)
       } catch (error) {
         storage.close()
         return unusable(`cannot create ${file}`, error)
@@ -167,12 +177,14 @@ export class DiskStorage implements Storage {
       if (torn !== undefined) {
         // A crash in the middle of the last write: nothing was sent that depended on it.
         fs.ftruncateSync(storage.fd, goodBytes)
-        fs.fdatasyncSync(storage.fd)
         const records = torn.records === 1 ? 'one incomplete record' : 'no record'
         ;(options.report ?? reportOnStderr)(
           `${file}: cut a torn tail of ${torn.bytes} bytes at byte ${torn.offset} (${records}; ${torn.why}); kept ${goodBytes} bytes`,
         )
       }
+      // Durable before anything read is acted on (a vote, an acknowledgement): see the module comment.
+      fs.fsyncSync(storage.fd)
+      syncDirectories(fs, directory, mustSync)
       storage.fileBytes = goodBytes
       storage.compactIfLarge()
     } catch (error) {
@@ -317,6 +329,44 @@ const writeWhole = (fs: StorageFs, fd: number, bytes: Buffer, position: number):
     const written = fs.writeSync(fd, bytes, done, bytes.length - done, position + done)
     if (written <= 0) throw new Error(`wrote ${written} bytes`)
     done += written
+  }
+}
+
+/**
+ * The directories `mkdir -p` would create for `directory`, nearest first (empty when it exists). It
+ * stops at the first one that exists or that cannot be looked at (mkdir then says why).
+ */
+const missingDirectories = (fs: StorageFs, directory: string): string[] => {
+  const missing: string[] = []
+  for (let at = path.resolve(directory); ; at = path.dirname(at)) {
+    try {
+      fs.statSync(at)
+      return missing
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return missing
+    }
+    missing.push(at)
+    if (path.dirname(at) === at) return missing
+  }
+}
+
+/**
+ * Syncs `directory` and every directory above it up to the root, so that each one's entry in its
+ * parent is durable. Those up to `mustSync` (what this start created, and the data directory) must
+ * sync; one above it that this process cannot open is skipped.
+ */
+const syncDirectories = (fs: StorageFs, directory: string, mustSync: string): void => {
+  const top = path.resolve(mustSync)
+  let required = true
+  for (let at = path.resolve(directory); ; at = path.dirname(at)) {
+    try {
+      syncDirectory(fs, at)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (required || (code !== 'EACCES' && code !== 'EPERM')) throw new Error(`cannot sync the directory ${at} (${describeFsError(error)})`)
+    }
+    if (at === top) required = false
+    if (path.dirname(at) === at) return
   }
 }
 

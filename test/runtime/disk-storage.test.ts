@@ -13,7 +13,7 @@ import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '..
 import { frameRecord } from '../../src/runtime/record-file'
 import { LOCK_FILE, TAKEOVER_FILE } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
-import { nodeFs } from '../../src/runtime/storage-fs'
+import { nodeFs, type StorageFs } from '../../src/runtime/storage-fs'
 import type { Identity } from '../../src/runtime/storage-records'
 import type { NodeId } from '../../src/domain/wire'
 import { applyCommand, emptyKv, encodeSnapshot, hasApplied, valuesOf, type KvStore } from '../../src/domain/kv'
@@ -142,6 +142,107 @@ describe('DiskStorage: what is persisted is recovered', () => {
     storage.close()
     expect(fs.readdirSync(path.join(dir, ME))).toEqual([LOG_FILE])
     expect(reopened(dir)).toEqual({ currentTerm: 200, votedFor: O.some(ME), log: [noop(0), noop(200), putEntry(200, 'k', 'v200', 'm200')] })
+  })
+})
+
+/** Node's fs, noting each sync (fsync or fdatasync) by the path its descriptor was opened with. */
+const recordingSyncs = (base: StorageFs = nodeFs) => {
+  const paths = new Map<number, string>()
+  const synced: string[] = []
+  const fs: StorageFs = {
+    ...base,
+    openSync: ((file: fs.PathLike, flags?: fs.OpenMode) => {
+      const fd = base.openSync(file, flags)
+      paths.set(fd, path.resolve(String(file)))
+      return fd
+    }) as StorageFs['openSync'],
+    fsyncSync: (fd) => (base.fsyncSync(fd), synced.push(paths.get(fd)!)) && undefined,
+    fdatasyncSync: (fd) => (base.fdatasyncSync(fd), synced.push(paths.get(fd)!)) && undefined,
+  }
+  return { fs, synced }
+}
+
+/** `directory` and every directory above it, nearest first. */
+const chainOf = (directory: string): string[] => {
+  const chain = [path.resolve(directory)]
+  while (path.dirname(chain[chain.length - 1]!) !== chain[chain.length - 1]) chain.push(path.dirname(chain[chain.length - 1]!))
+  return chain
+}
+
+describe('DiskStorage: what recovery reads is durable before it is acted on', () => {
+  it('reopening syncs the file and every directory up to the root, with no torn tail to cut', () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    storage.persist({ currentTerm: 2, votedFor: O.some(ME) }, undefined)
+    storage.close()
+    const { fs: recording, synced } = recordingSyncs()
+    open(dir, identity, { fs: recording }).close()
+    expect(synced).toEqual([fileOf(dir), ...chainOf(path.join(dir, ME))])
+  })
+
+  it('a torn tail is cut, then the file and the chain are synced', () => {
+    const dir = dataDir()
+    open(dir).close()
+    const good = fs.statSync(fileOf(dir)).size
+    fs.appendFileSync(fileOf(dir), Buffer.from([90, 0, 0, 0, 1]))
+    const { fs: recording, synced } = recordingSyncs()
+    open(dir, identity, { fs: recording, report: () => undefined }).close()
+    expect(synced).toEqual([fileOf(dir), ...chainOf(path.join(dir, ME))])
+    expect(fs.statSync(fileOf(dir)).size).toBe(good)
+  })
+
+  it('a sync that fails refuses the directory', () => {
+    const dir = dataDir()
+    open(dir).close()
+    const eio = Object.assign(new Error('i/o error'), { code: 'EIO' })
+    const error = refusal(dir, identity, { fs: { ...nodeFs, fsyncSync: () => { throw eio } } })
+    expect(error.problem).toBe('unusable')
+    expect(error.message).toMatch(/EIO/)
+  })
+})
+
+describe('DiskStorage: every directory it creates is synced, up to one that was there', () => {
+  it('a data directory three levels deep: the file, the replica\'s directory, the three created and the one above them', () => {
+    const base = dataDir()
+    const deep = path.join(base, 'a', 'b', 'c')
+    const { fs: recording, synced } = recordingSyncs()
+    open(deep, identity, { fs: recording }).close()
+    const created = [path.join(deep, ME), deep, path.join(base, 'a', 'b'), path.join(base, 'a')]
+    for (const directory of [...created, base]) expect(synced).toContain(directory)
+    // Each directory's entry is synced after the directory itself came to be: the last syncs run
+    // from the replica's directory up to the root.
+    expect(synced.slice(-chainOf(path.join(deep, ME)).length)).toEqual(chainOf(path.join(deep, ME)))
+  })
+
+  it('a crash before those syncs is mended at the next start', () => {
+    const base = dataDir()
+    const deep = path.join(base, 'a', 'b')
+    // The first start dies once it has created the file, before it synced the directories above:
+    // they exist, unsynced, and the next start finds a file to recover.
+    const crash = Object.assign(new Error('killed'), { code: 'EIO' })
+    let syncs = 0
+    const dying: StorageFs = { ...nodeFs, fsyncSync: (fd) => { if (++syncs >= 2) throw crash; nodeFs.fsyncSync(fd) } }
+    expect(refusal(deep, identity, { fs: dying }).problem).toBe('unusable')
+    expect(fs.existsSync(path.join(deep, ME))).toBe(true)
+    const { fs: recording, synced } = recordingSyncs()
+    open(deep, identity, { fs: recording }).close()
+    for (const directory of [path.join(deep, ME), deep, path.join(base, 'a'), base]) expect(synced).toContain(directory)
+  })
+
+  it('a directory above the data directory that cannot be opened is skipped; one this start created is not', () => {
+    const base = dataDir()
+    const eacces = Object.assign(new Error('permission denied'), { code: 'EACCES' })
+    const denying = (denied: string): StorageFs => ({
+      ...nodeFs,
+      openSync: ((file: fs.PathLike, flags?: fs.OpenMode) => {
+        if (path.resolve(String(file)) === denied) throw eacces
+        return nodeFs.openSync(file, flags)
+      }) as StorageFs['openSync'],
+    })
+    open(base, identity, { fs: denying(path.dirname(base)) }).close()
+    const error = refusal(path.join(base, 'new'), identity, { fs: denying(base) })
+    expect(error.problem).toBe('unusable')
+    expect(error.message).toContain(`cannot sync the directory ${base} (EACCES)`)
   })
 })
 
