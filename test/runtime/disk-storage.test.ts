@@ -3,6 +3,7 @@
  * survives a restart), through truncations, torn tails and compaction; a directory that is not this
  * replica's, or that cannot be read, is refused; a failed write or sync is a StorageFailure.
  */
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -11,7 +12,7 @@ import * as O from 'fp-ts/Option'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
 import { frameRecord } from '../../src/runtime/record-file'
-import { LOCK_FILE, TAKEOVER_FILE } from '../../src/runtime/dir-lock'
+import { lockContents, LOCK_FILE, TAKEOVER_FILE, thisPlace } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
 import { nodeFs, type StorageFs } from '../../src/runtime/storage-fs'
 import type { Identity } from '../../src/runtime/storage-records'
@@ -431,7 +432,7 @@ describe('DiskStorage: one process at a time on a directory', () => {
     expect(error.message).toContain(`in use by process ${process.pid}`)
     expect(error.message).toContain(lockFile(dir))
     // The refused opening wrote nothing and took nothing.
-    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(lockContents(process.pid, thisPlace()))
     first.close()
     expect(fs.existsSync(lockFile(dir))).toBe(false)
     const second = open(dir)
@@ -446,7 +447,7 @@ describe('DiskStorage: one process at a time on a directory', () => {
     fs.writeFileSync(lockFile(dir), `${dead}\n`)
     const alive = (pid: number) => pid !== dead
     const storage = open(dir, identity, { isAlive: alive })
-    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(lockContents(process.pid, thisPlace()))
     storage.close()
     // An unreadable lock (no owner in it) is stale too.
     fs.writeFileSync(lockFile(dir), 'garbage')
@@ -561,7 +562,62 @@ describe('DiskStorage: one process at a time on a directory', () => {
     // Once someone removes it, the stale lock is taken over as usual.
     fs.unlinkSync(guardFile(dir))
     const storage = open(dir, identity, { isAlive: (pid) => pid === process.pid })
-    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(`${process.pid}\n`)
+    expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(lockContents(process.pid, thisPlace()))
     storage.close()
+  })
+
+  describe('a lock taken in another PID namespace, boot or host is never taken over', () => {
+    const here = thisPlace()
+    const elsewhere = [
+      ['another host', { ...here, host: `not-${here.host}` }, /host not-/],
+      ['another boot of this host', { ...here, boot: '00000000-0000-4000-8000-000000000000' }, /boot ID 00000000-/],
+      ['another PID namespace', { ...here, pidNamespace: 'pid:[1]' }, /PID namespace pid:\[1\]/],
+    ] as const
+    for (const [where, place, named] of elsewhere) {
+      it(`${where}: refused, whatever its process ID names here`, () => {
+        const dir = dataDir()
+        open(dir).close()
+        // 999999 names no process here: by its ID alone the lock would look stale.
+        fs.writeFileSync(lockFile(dir), lockContents(999_999, place))
+        const error = refusal(dir, identity, { isAlive: () => false })
+        expect(error.problem).toBe('inUse')
+        expect(error.message).toMatch(named)
+        expect(error.message).toContain(`cannot tell whether it still runs, so it does not take the lock over (if no replica runs on this directory anywhere, remove ${lockFile(dir)})`)
+        expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(lockContents(999_999, place))
+      })
+    }
+
+    it('here (same host, boot and namespace), a dead owner\'s lock is taken over as before', () => {
+      const dir = dataDir()
+      open(dir).close()
+      fs.writeFileSync(lockFile(dir), lockContents(999_999, here))
+      open(dir, identity, { isAlive: (pid) => pid !== 999_999 }).close()
+    })
+
+    // A real second process in a new PID namespace (`unshare -p -f`: root, or user namespaces), on
+    // the directory this process holds: kill(pid, 0) there finds no process with our ID.
+    const unshare = spawnSync('unshare', ['-p', '-f', 'true'], { stdio: 'ignore', timeout: 20_000 })
+    const unshareProblem = unshare.error !== undefined ? `unshare cannot run (${unshare.error.message})` : unshare.status !== 0 ? `unshare -p -f exits ${unshare.status} (it needs root or user namespaces)` : undefined
+    if (unshareProblem !== undefined) console.warn(`skipping the PID-namespace process test: ${unshareProblem}`)
+    it.skipIf(unshareProblem !== undefined)('a replica started in another PID namespace (unshare -p -f) is refused the directory this process holds, and its LOCK stays', () => {
+      const dir = dataDir()
+      const holder = open(dir)
+      holder.persist({ currentTerm: 7, votedFor: O.some(ME) }, undefined)
+      const built = path.resolve(__dirname, '../../dist/src/runtime/disk-storage.js')
+      const script = `
+        const { DiskStorage } = require(${JSON.stringify(built)})
+        const opened = DiskStorage.open(${JSON.stringify(dir)}, ${JSON.stringify(identity)})
+        if (opened._tag === 'Right') opened.right.close()
+        process.stdout.write(JSON.stringify(opened._tag === 'Left' ? { problem: opened.left.problem, message: opened.left.message } : { taken: true }))
+      `
+      const child = spawnSync('unshare', ['-p', '-f', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 })
+      expect(child.stderr).toBe('')
+      const answer = JSON.parse(child.stdout) as { problem?: string; message?: string; taken?: boolean }
+      expect(answer).toMatchObject({ problem: 'inUse', message: expect.stringMatching(new RegExp(`locked by process ${process.pid} on PID namespace ${here.pidNamespace.replace(/[[\]]/g, '\\$&')} \\(here pid:\\[\\d+\\]\\)`)) })
+      expect(fs.readFileSync(lockFile(dir), 'utf8')).toBe(lockContents(process.pid, here))
+      holder.persist({ currentTerm: 8, votedFor: O.none }, undefined)
+      holder.close()
+      expect(open(dir).recover().currentTerm).toBe(8)
+    })
   })
 })
