@@ -81,7 +81,19 @@ export function spawnReplica(id: string, options: SpawnOptions): ReplicaProcess 
 }
 
 /**
- * SIGTERM to the group, then wait. Returns how long the exit took (seconds); after `graceSeconds`
+ * A crash: SIGKILL to the group (nothing the replica could flush or sync on the way out), then wait
+ * for the process to be gone.
+ */
+export async function crash(replica: ReplicaProcess): Promise<void> {
+  const pid = replica.child.pid
+  if (pid === undefined || replica.hasExited()) return
+  signalGroup(pid, 'SIGKILL')
+  await replica.exited
+  liveGroups.delete(pid)
+}
+
+/**
+ * A graceful stop: SIGTERM to the group, then wait. Returns how long the exit took (seconds); after `graceSeconds`
  * the group gets SIGKILL so that a stuck replica cannot freeze the simulator.
  */
 export async function terminate(replica: ReplicaProcess, graceSeconds = 3): Promise<number> {

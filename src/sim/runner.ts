@@ -8,7 +8,7 @@ import * as os from 'os'
 import * as path from 'path'
 import { AddressInfo } from 'net'
 import { Prng, randomStreams } from './prng'
-import { ReplicaProcess, signalGroup, spawnReplica, terminate } from './processes'
+import { crash, ReplicaProcess, signalGroup, spawnReplica, terminate } from './processes'
 import { runDuration, Scenario } from './scenario'
 import { Score, score } from './scoring'
 import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation'
@@ -78,7 +78,7 @@ export interface RunResult {
   incorrect: { at: number; reason: string }[]
   /** Replicas whose process ended without a kill (the course's simulator would not notice). */
   unexpectedExits: string[]
-  /** Kill events whose replica took long to exit after SIGTERM. */
+  /** Kill events whose replica took long to exit after SIGTERM (with `graceful_stop`). */
   slowExits: { replica: string; seconds: number }[]
   history: Simulation['clients']['history']
   /**
@@ -148,6 +148,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     )
   }
 
+  const crashProcess = (id: string): void => {
+    const replica = processes.get(id)
+    if (replica) killing.push(crash(replica))
+  }
+
   let restart: (id: string) => Promise<void> = async () => undefined
 
   const apply = (effects: Effect[], created = false): void => {
@@ -167,7 +172,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         }
         case 'kill':
           closeEndpoint(effect.replica)
-          stopProcess(effect.replica, true)
+          // A crash (SIGKILL), unless the scenario asks for the course's graceful stop: a replica
+          // on disk must come back from what a crash leaves.
+          if (scenario.gracefulStop) stopProcess(effect.replica, true)
+          else crashProcess(effect.replica)
           break
         case 'restart':
           restarting.push(restart(effect.replica))

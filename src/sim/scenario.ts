@@ -1,7 +1,9 @@
 /**
  * Scenario files (configs/*.json), decoded with io-ts, with the protocol's defaults filled in.
  * One event type is kvsim's own, not the course's: `restart` starts the replica killed longest ago
- * (and not restarted since) again on its data directory (see runner.ts and the README).
+ * (and not restarted since) again on its data directory (see runner.ts and the README). One field
+ * is kvsim's own too: `graceful_stop` (default false) makes kill events stop a replica with SIGTERM
+ * and a grace period, as the course's simulator does, instead of a crash (SIGKILL).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -48,6 +50,7 @@ export const ScenarioFile = t.intersection([
     seed: t.number,
     max_packets: PositiveInt,
     events: t.array(ScenarioEvent),
+    graceful_stop: t.boolean,
   }),
 ], 'Scenario')
 export type ScenarioFile = t.TypeOf<typeof ScenarioFile>
@@ -69,6 +72,8 @@ export interface Scenario {
   seed: number | undefined
   maxPackets: number
   events: { type: EventType; time: number }[]
+  /** Kill events stop a replica with SIGTERM and a grace period (true), or crash it with SIGKILL. */
+  gracefulStop: boolean
   benchmarks: Record<MetricName, Thresholds>
   maxGetFailFraction: number
   maxPutFailFraction: number
@@ -91,6 +96,7 @@ export function withDefaults(name: string, file: ScenarioFile): Scenario {
     seed: file.seed,
     maxPackets: file.max_packets ?? 20000,
     events: [...(file.events ?? [])].sort((a, b) => a.time - b.time),
+    gracefulStop: file.graceful_stop ?? false,
     benchmarks: file.tests.benchmarks,
     maxGetFailFraction: file.tests.maximum_get_fail_fraction ?? 0.5,
     maxPutFailFraction: file.tests.maximum_put_fail_fraction ?? 0.5,

@@ -16,7 +16,7 @@ export type Effect =
   | { type: 'hello'; replica: string }
   /** Send these bytes to the replica's recorded address, from its socket. */
   | { type: 'send'; to: string; bytes: Buffer }
-  /** Kill event: close the replica's socket and SIGTERM its process group. */
+  /** Kill event: close the replica's socket and kill its process group (SIGKILL, or SIGTERM with `graceful_stop`). */
   | { type: 'kill'; replica: string }
   /** Restart event (kvsim's own): a new socket, and the killed replica's program started again on its data. */
   | { type: 'restart'; replica: string }

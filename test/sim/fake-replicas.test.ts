@@ -15,7 +15,7 @@ import { shortScenario } from './helpers'
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}-replica.js`)
 
-async function run(behaviour: string, overrides: Record<string, unknown> = {}) {
+async function run(behaviour: string, overrides: Record<string, unknown> = {}, inCwd: (cwd: string) => void = () => undefined) {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-test-'))
   try {
     return await runScenario(shortScenario({ lifetime: 5, start_wait: 3, end_wait: 1, requests: 60, ...overrides }), {
@@ -24,7 +24,7 @@ async function run(behaviour: string, overrides: Record<string, unknown> = {}) {
       silent: true,
       cwd,
       pacing: 'fast',
-    })
+    }).finally(() => inCwd(cwd))
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true })
   }
@@ -61,5 +61,30 @@ describe.concurrent('kvsim against fake replicas', () => {
     expect(result.died.map((d) => d.replica)).toEqual(['0001'])
     expect(result.score.checks.find((c) => c.name === 'no replica died')?.ok).toBe(false)
     expect(result.score.correct).toBe(false)
+  })
+
+  // Whom each fake stopped by SIGTERM: a kill event's replica is not among them unless the
+  // scenario asks for a graceful stop (every other one is stopped gracefully when the run ends).
+  const stoppedBySigterm = async (graceful: boolean) => {
+    let stopped: string[] = []
+    const events = [{ type: 'kill_non_leader', time: 1 }]
+    const result = await run('good', { events, ...(graceful ? { graceful_stop: true } : {}), tests: { maximum_get_generation_fail_fraction: 0.5 } }, (cwd) => {
+      stopped = fs.readdirSync(cwd).filter((name) => name.startsWith('stopped-')).map((name) => name.slice('stopped-'.length)).sort()
+    })
+    const killed = result.events.find((event) => event.type === 'kill_non_leader')!.detail.replace('killed ', '')
+    return { killed, stopped, result }
+  }
+
+  it('a kill event crashes the replica (SIGKILL: it gets no chance to stop)', async () => {
+    const { killed, stopped, result } = await stoppedBySigterm(false)
+    expect(killed).toMatch(/^000[1-4]$/)
+    expect(stopped).toEqual(['0000', '0001', '0002', '0003', '0004'].filter((id) => id !== killed))
+    expect(result.score.stats.killed).toBe(1)
+    expect(result.slowExits).toEqual([])
+  })
+
+  it('with graceful_stop, a kill event stops the replica with SIGTERM, as the course\'s simulator does', async () => {
+    const { stopped } = await stoppedBySigterm(true)
+    expect(stopped).toEqual(['0000', '0001', '0002', '0003', '0004'])
   })
 })
