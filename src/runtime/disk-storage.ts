@@ -56,12 +56,31 @@ const NEW_FILE_SUFFIX = '.new'
 /** Why a data directory was refused. */
 export type DataDirProblem = 'unusable' | 'corrupt' | 'otherReplica' | 'otherCluster' | 'inUse'
 
+/**
+ * What a person can do about each refusal. A replica must never be started again under its ID
+ * with an empty directory: it would have forgotten its term and its vote, and could vote twice in
+ * a term (§5.2); so a directory that cannot be trusted means replacing the member.
+ */
+export const WHAT_TO_DO: Readonly<Record<DataDirProblem, string | undefined>> = {
+  corrupt:
+    'do not empty the directory and start this replica again under the same ID (with its votes forgotten it could vote twice in a term); remove the member and add a new one (raftkv member remove/add), and keep the directory for inspection',
+  otherReplica:
+    "start each replica on its own directory (DIR/<its ID>); if this one was copied or renamed from another replica's, put the right one back, or remove the member and add a new one (raftkv member remove/add)",
+  otherCluster:
+    'start the replica with the peers it was started with before; if it belongs to another cluster now, remove the member and add a new one (raftkv member remove/add) rather than reuse this directory',
+  unusable: 'fix what the error names (permissions, a full or failing disk, a file where the directory should be) and start the replica again',
+  // The message itself names the lock file to remove once no replica runs on the directory.
+  inUse: undefined,
+}
+
 export class DataDirError extends Error {
+  /** `message` is what is wrong, then, on a line of its own, what to do about it (WHAT_TO_DO). */
   constructor(
     readonly problem: DataDirProblem,
     message: string,
   ) {
-    super(message)
+    const advice = WHAT_TO_DO[problem]
+    super(advice === undefined ? message : `${message}\n  what to do: ${advice}`)
   }
 }
 

@@ -311,6 +311,22 @@ describe('DiskStorage: a directory that is not this replica\'s, or not usable, i
     expect(refusal(badSnapshot)).toMatchObject({ problem: 'corrupt', message: expect.stringMatching(/snapshot has the wrong shape/) })
   })
 
+  it('every refusal says what a person can do: replace the member rather than empty the directory', () => {
+    const replace = 'remove the member and add a new one (raftkv member remove/add)'
+    const corrupt = dataDir()
+    open(corrupt).close()
+    fs.appendFileSync(fileOf(corrupt), frameRecord(2, Buffer.from('not json')))
+    expect(refusal(corrupt).message).toMatch(new RegExp(`is corrupt: .*\\n  what to do: do not empty the directory and start this replica again under the same ID .*could vote twice in a term.*; ${replace.replace(/[()/]/g, '\\$&')}`))
+    const other = dataDir()
+    open(other).close()
+    expect(refusal(other, { id: ME, peers: ['0000'] as NodeId[] }).message).toContain(replace)
+    fs.renameSync(path.join(other, ME), path.join(other, '0000'))
+    expect(refusal(other, { id: '0000' as NodeId, peers: ['0001', '0002'] as NodeId[] }).message).toContain(replace)
+    const asFile = dataDir()
+    fs.writeFileSync(path.join(asFile, ME), 'not a directory')
+    expect(refusal(asFile).message).toContain('what to do: fix what the error names')
+  })
+
   it('a log write past the end of the log', () => {
     const dir = dataDir()
     open(dir).close()

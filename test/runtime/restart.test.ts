@@ -168,6 +168,8 @@ describe('a replica restarted on its data directory', () => {
     const corrupt = await exitOf(['9', A, ME, B], { RAFTKV_DATA: dir })
     expect(corrupt.code).toBe(3)
     expect(corrupt.stderr).toMatch(/corrupt/)
+    expect(corrupt.stderr).toContain('what to do: do not empty the directory')
+    expect(corrupt.stderr).toContain('remove the member and add a new one (raftkv member remove/add)')
   }, 60_000)
 
   it('says on stderr what it cut when it finds a torn tail, and starts', async () => {
