@@ -11,7 +11,7 @@ import * as path from 'node:path'
 import { checkSimTimeline } from '../timeline/check-sim'
 import { writeTimeline } from '../timeline/page'
 import { simulateWithHistory, sweepOptions } from './cluster'
-import { NS_PER_MS, writeHistory } from './history'
+import { NS_PER_MS, writeHistory } from '../history/jepsen'
 import { describeFailure } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { parseCommandLine, usage, type OptionSpecs } from './args'
@@ -82,6 +82,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
   let operations = 0
   let failures = 0
   let failingSeed: number | undefined
+  /** The failing seed's runner itself failed: its run is not repeated for a timeline or a history. */
+  let runnerFailed = false
   try {
     await runSeedsInOrder(start, seeds, runners, (result) => {
       steps += result.stats.steps
@@ -91,6 +93,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       if (result.failure !== undefined) {
         failures++
         failingSeed ??= result.seed
+        runnerFailed = result.runnerFailed === true
         console.log(describeFailure(result.failure))
       }
     })
@@ -105,6 +108,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       ` (${workers === 1 ? 'this thread' : `${workers} worker threads`})`,
   )
   const timeline = args.file('timeline')
+  if (runnerFailed) return 1
   if (timeline !== undefined || failingSeed !== undefined) {
     // The run again, watched: each seed's run depends on its seed alone, so it is the same run.
     const seed = failingSeed ?? start

@@ -19,7 +19,7 @@ import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
 import { clientIds, hexId, replicaIds, sameOptionalId } from '../domain/ids'
-import { checkLinearizable, describeOperation, type Operation } from './linearizability'
+import { checkLinearizable, describeOperation, invariantOf, isCheckerVerdict, type Operation } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { Rng } from './rng'
 import { realStep, type Stepper } from './stepper'
@@ -642,7 +642,7 @@ export class ClusterSimulation {
     const result = checkLinearizable(this.clients.history())
     if (!result.ok) {
       this.fail(
-        'Linearizability',
+        invariantOf(result.verdict),
         `key ${result.key}: ${result.reason}\n${result.operations.map((op) => `  ${describeOperation(op)}`).join('\n')}`,
       )
     }
@@ -728,7 +728,7 @@ export const simulateWithHistory = (options: Partial<SimOptions> & { seed: numbe
 }
 
 export const describeFailure = (f: SimFailure): string =>
-  `seed ${f.seed}: ${f.invariant} violated at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`
+  `seed ${f.seed}: ${isCheckerVerdict(f.invariant) ? f.invariant : `${f.invariant} violated`} at t=${f.at} ms\n  ${f.detail}\nlast steps:\n${f.trace}`
 
 /** Whether two persistent states hold the same term, vote, snapshot and entries. */
 const samePersistent = (a: PersistentState, b: PersistentState): boolean =>

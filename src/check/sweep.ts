@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads'
 import * as path from 'node:path'
 import { simulate, sweepOptions, type SimOptions, type SimResult } from './cluster'
+import { CHECKER_FAILED } from './linearizability'
 import { mutants, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
 import type { Workload } from './workload'
@@ -42,24 +43,49 @@ export interface SeedRunner {
   close(): Promise<void>
 }
 
+/** A seed's result, or the failure of the runner that ran it (`runnerFailed`: no run to repeat). */
+export type SweepResult = SimResult & { readonly runnerFailed?: true }
+
+/** The result that stands for a seed whose runner threw or died: the sweep stops there, with the cause. */
+export const runnerFailure = (seed: number, error: unknown): SweepResult => ({
+  seed,
+  failure: {
+    seed,
+    at: 0,
+    invariant: CHECKER_FAILED,
+    detail: `the sweep's runner of seed ${seed} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    trace: '(none: the runner failed)',
+  },
+  stats: {
+    steps: 0, simulatedMs: 0, operations: 0, completed: 0, duplicates: 0, redirects: 0, fails: 0, crashes: 0,
+    crashesInStep: 0, writesLost: 0, partitions: 0, datagrams: 0, dropped: 0, maxTerm: 0, committed: 0,
+  },
+  fingerprint: 0,
+  runnerFailed: true,
+})
+
 /**
  * Runs seeds `first`, `first + 1`, ... (`count` of them) on the runners, each runner taking the
  * next seed as soon as it is free, and hands the results to `onResult` in seed order, up to and
- * including the first failure. Returns those results.
+ * including the first failure. Returns those results as soon as they are known: seeds past the
+ * first failure still running on other runners are not waited for (the caller closes the
+ * runners). A runner that throws or dies fails its seed (runnerFailure) and runs nothing more.
  */
 export const runSeedsInOrder = async (
   first: number,
   count: number,
   runners: readonly SeedRunner[],
-  onResult: (result: SimResult) => void = () => {},
-): Promise<SimResult[]> => {
+  onResult: (result: SweepResult) => void = () => {},
+): Promise<SweepResult[]> => {
   const end = first + count
   let next = first
   let firstFailing = Number.POSITIVE_INFINITY
   let reportFrom = first
   let stopped = false
-  const waiting = new Map<number, SimResult>()
-  const reported: SimResult[] = []
+  let decided: () => void = () => {}
+  const decision = new Promise<void>((resolve) => (decided = resolve))
+  const waiting = new Map<number, SweepResult>()
+  const reported: SweepResult[] = []
   const flush = (): void => {
     for (let r = waiting.get(reportFrom); !stopped && r !== undefined; r = waiting.get(reportFrom)) {
       waiting.delete(reportFrom)
@@ -68,18 +94,27 @@ export const runSeedsInOrder = async (
       onResult(r)
       if (r.failure !== undefined) stopped = true
     }
+    if (stopped || reportFrom === end) decided()
   }
   const drive = async (runner: SeedRunner): Promise<void> => {
     while (!stopped && next < end && next < firstFailing) {
       const seed = next++
-      const result = await runner.run(seed)
-      if (result.seed !== seed) throw new Error(`asked for seed ${seed}, got the result of seed ${result.seed}`)
+      let result: SweepResult
+      try {
+        result = await runner.run(seed)
+        if (result.seed !== seed) throw new Error(`asked for seed ${seed}, got the result of seed ${result.seed}`)
+      } catch (error) {
+        result = runnerFailure(seed, error)
+      }
       if (result.failure !== undefined && seed < firstFailing) firstFailing = seed
       waiting.set(seed, result)
       flush()
+      if (result.runnerFailed === true) return
     }
   }
-  await Promise.all(runners.map(drive))
+  const drives = Promise.all(runners.map(drive))
+  if (count <= 0) decided()
+  await Promise.race([decision, drives])
   return reported
 }
 
@@ -100,7 +135,10 @@ export type FromWorker = { readonly result: SimResult } | { readonly error: stri
 export const workerRunner = (params: SweepParams, workerFile = path.join(__dirname, 'sweep-worker.js')): SeedRunner => {
   const worker = new Worker(workerFile, { workerData: params })
   let pending: { resolve: (r: SimResult) => void; reject: (e: Error) => void } | undefined
+  /** Why the worker can run nothing more, once it errs or exits. */
+  let dead: Error | undefined
   const fail = (error: Error): void => {
+    dead ??= error
     const p = pending
     pending = undefined
     p?.reject(error)
@@ -118,6 +156,7 @@ export const workerRunner = (params: SweepParams, workerFile = path.join(__dirna
     run: (seed) =>
       new Promise<SimResult>((resolve, reject) => {
         if (pending !== undefined) throw new Error('a worker runs one seed at a time')
+        if (dead !== undefined) return reject(dead)
         pending = { resolve, reject }
         worker.postMessage({ seed } satisfies ToWorker)
       }),

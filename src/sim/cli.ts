@@ -13,7 +13,7 @@ import { replicaIds } from './ids'
 import { COURSE_PACING, PacingCosts } from './pacing'
 import { KvsimTimeline } from '../timeline/kvsim'
 import { timelineFileFor, writeTimeline } from '../timeline/page'
-import { NS_PER_S, writeHistory } from '../check/history'
+import { NS_PER_S, writeHistory } from '../history/jepsen'
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: CliOptions

@@ -8,7 +8,7 @@
  * with a value never written before, and only the linearizability checker (scoring.ts) judges reads.
  */
 import { createHash } from 'crypto'
-import { Operation } from '../check/linearizability'
+import type { KvOperation } from '../history/operation'
 import { BROADCAST } from './ids'
 import { Prng } from './prng'
 import type { Workload } from '../check/workload'
@@ -27,7 +27,7 @@ export interface ClientRequest {
 /** One attempt (one MID) of a logical operation. */
 interface Attempt {
   mid: string
-  operation: Operation
+  operation: KvOperation
   sentAt: number
 }
 
@@ -74,7 +74,7 @@ export class ClientPool {
   /** The shared workload's keys, drawn once. */
   private readonly sharedKeys: readonly string[]
   private writes = 0
-  readonly history: Operation[] = []
+  readonly history: KvOperation[] = []
   readonly latencies: number[] = []
   readonly counters: ClientCounters = {
     generatedGets: 0, generatedPuts: 0, failedToGenerate: 0, redirects: 0,
@@ -105,7 +105,7 @@ export class ClientPool {
     return request
   }
 
-  private generateOperation(client: Client, now: number): Operation {
+  private generateOperation(client: Client, now: number): KvOperation {
     if (this.workload === 'shared') return this.sharedOperation(client, now)
     let kind: RequestKind = this.random.chance(this.mix) ? 'get' : 'put'
     if (kind === 'get') {
@@ -128,7 +128,7 @@ export class ClientPool {
   }
 
   /** A get or a put of one of the shared keys; each put's value is new (md5 of the key and a counter). */
-  private sharedOperation(client: Client, now: number): Operation {
+  private sharedOperation(client: Client, now: number): KvOperation {
     const id = `op${this.nextOperation++}`
     const key = this.random.pick(this.sharedKeys)
     if (this.random.chance(this.mix)) {
@@ -140,7 +140,7 @@ export class ClientPool {
   }
 
   /** A new attempt with a new MID, to the remembered leader or else a random living replica. */
-  private send(client: Client, operation: Operation, now: number): ClientRequest | null {
+  private send(client: Client, operation: KvOperation, now: number): ClientRequest | null {
     const living = this.replicas.living()
     if (!living.includes(client.leader)) {
       if (living.length === 0) return null

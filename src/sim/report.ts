@@ -1,7 +1,7 @@
 /**
  * Human-readable output of runs: one run in detail, or the table of `all`.
  */
-import { describeOperation } from '../check/linearizability'
+import { describeOperation } from '../history/linearizability'
 import { RunResult } from './runner'
 import { METRICS, MetricName } from './scenario'
 import { metricValue, TIER_NAMES } from './scoring'

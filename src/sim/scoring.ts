@@ -1,7 +1,7 @@
 /**
  * Statistics of a finished run, the correctness checks and the performance tiers. Pure.
  */
-import { checkLinearizable, LinearizabilityResult } from '../check/linearizability'
+import { checkLinearizable, LinearizabilityResult } from '../history/linearizability'
 import { METRICS, MetricName, Scenario, Thresholds } from './scenario'
 import { Simulation } from './simulation'
 import { median } from '../stats/quantile'
@@ -115,7 +115,9 @@ export function correctnessChecks(stats: RunStats, scenario: Scenario, lineariza
     {
       name: 'linearizable (per key)',
       ok: linearizability.ok,
-      detail: linearizability.ok ? 'history is linearizable' : `key ${linearizability.key}: ${linearizability.reason}`,
+      detail: linearizability.ok
+        ? 'history is linearizable'
+        : `${linearizability.verdict === 'not linearizable' ? '' : `${linearizability.verdict}: `}key ${linearizability.key}: ${linearizability.reason}`,
     },
   ]
 }

@@ -2,7 +2,7 @@
  * The simulator's whole decision logic, without sockets or processes: feed it datagrams, due
  * requests and due events; it answers with effects for the socket layer to carry out.
  */
-import type { Operation } from '../check/linearizability'
+import type { Operation } from '../history/linearizability'
 import { classifyDatagram, encode, Message } from './datagram'
 import { ClientPool, ClientRequest, ReplyOutcome } from './clients'
 import type { Workload } from '../check/workload'

@@ -5,7 +5,7 @@
  * which no linearization exists. The operation completing then is the offending one: before its
  * reply arrived, everything could still be explained.
  */
-import { checkLinearizable, type Operation } from '../check/linearizability'
+import { checkLinearizable, type Operation } from '../history/linearizability'
 import type { FailureOperation } from './model'
 
 /** The operation whose completion first makes `operations` (one key's) non-linearizable; undefined if none does. */

@@ -3,7 +3,7 @@
  * deterministic, so it is the same run), which reads each replica's role and term from its state.
  */
 import { ClusterSimulation, type SimFailure, type SimObserver, type SimOptions, type SimResult } from '../check/cluster'
-import { checkLinearizable, type Operation } from '../check/linearizability'
+import { checkLinearizable, type Operation } from '../history/linearizability'
 import { replicaIds } from '../domain/ids'
 import type { ReplicaState } from '../domain/state'
 import { offendingOperation, toFailureOperation } from './blame'

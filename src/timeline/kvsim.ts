@@ -3,7 +3,7 @@
  * inferred from what it sends (infer-role.ts); everything else is what kvsim itself did.
  * kvsim's times are seconds; the timeline's are milliseconds.
  */
-import type { Operation } from '../check/linearizability'
+import type { Operation } from '../history/linearizability'
 import type { ClientRequest, ReplyOutcome } from '../sim/clients'
 import type { Message } from '../sim/datagram'
 import type { FanOut } from '../sim/network'

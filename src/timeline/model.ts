@@ -3,6 +3,7 @@
  * of the run. Both drivers (kvsim and check:sim) fill it through a TimelineRecorder; the page
  * (page.ts) embeds it as JSON and its script draws it.
  */
+import type { OperationKind } from '../history/operation'
 
 export type LaneRole = 'starting' | 'follower' | 'preCandidate' | 'candidate' | 'leader' | 'down'
 
@@ -58,7 +59,7 @@ export type RequestRow = [string, number, 0 | 1, number, string, number, number 
 export interface FailureOperation {
   readonly id: string
   readonly client: string
-  readonly kind: 'get' | 'put'
+  readonly kind: OperationKind
   readonly value: string | null
   readonly from: number
   readonly to: number | null

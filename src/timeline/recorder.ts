@@ -3,6 +3,7 @@
  * Both drivers call it: kvsim from its Simulation's observer, check:sim from its cluster's.
  * Times are milliseconds from the start of the run.
  */
+import type { OperationKind } from '../history/operation'
 import type {
   AttemptRow, Band, Failure, LaneMark, LaneMarkKind, LaneRole, Outcome, RequestRow, RoleSpan, TimelineData,
 } from './model'
@@ -18,7 +19,7 @@ interface OpenSpan {
 interface RequestRecord {
   readonly id: string
   readonly client: number
-  readonly kind: 'get' | 'put'
+  readonly kind: OperationKind
   readonly key: number
   value: string
   readonly from: number
@@ -32,7 +33,7 @@ interface RequestRecord {
 export interface RequestInfo {
   readonly id: string
   readonly client: string
-  readonly kind: 'get' | 'put'
+  readonly kind: OperationKind
   readonly key: string
   readonly value: string | undefined
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { checkLinearizable, Operation } from '../../src/check/linearizability'
+import { checkLinearizable, Operation } from '../../src/history/linearizability'
 
 let counter = 0
 const put = (key: string, value: string, invokedAt: number, completedAt: number | undefined, client = 'C1'): Operation => ({

@@ -4,8 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { simulateWithHistory, sweepOptions } from '../../src/check/cluster'
-import { jepsenEvents, NS_PER_MS, writeHistory } from '../../src/check/history'
-import type { Operation } from '../../src/check/linearizability'
+import { jepsenEvents, NS_PER_MS, writeHistory } from '../../src/history/jepsen'
+import type { Operation } from '../../src/history/linearizability'
 
 const op = (fields: Partial<Operation> & Pick<Operation, 'id' | 'kind' | 'invokedAt'>): Operation => ({
   client: '0015',
@@ -16,7 +16,7 @@ const op = (fields: Partial<Operation> & Pick<Operation, 'id' | 'kind' | 'invoke
 })
 
 describe('the history in Jepsen shape', () => {
-  it('writes an invoke and an ok per completed operation, an info for one never completed, in time order', () => {
+  it('writes an invoke and an ok per completed operation, an info for one never completed, in time order, one operation at a time per process', () => {
     const events = jepsenEvents(
       [
         op({ id: 'w', kind: 'put', value: 'v', invokedAt: 1, completedAt: 3 }),
@@ -28,10 +28,11 @@ describe('the history in Jepsen shape', () => {
     expect(events).toEqual([
       { process: 0x15, type: 'invoke', f: 'write', key: 'k', value: 'v', time: 1_000_000 },
       { process: 0x16, type: 'invoke', f: 'read', key: 'k', value: null, time: 2_000_000 },
-      { process: 0x15, type: 'invoke', f: 'write', key: 'k', value: 'x', time: 2_500_000 },
+      // Client 0015 has 'w' in flight: its second operation at once is another process.
+      { process: 0x10015, type: 'invoke', f: 'write', key: 'k', value: 'x', time: 2_500_000 },
       { process: 0x15, type: 'ok', f: 'write', key: 'k', value: 'v', time: 3_000_000 },
       { process: 0x16, type: 'ok', f: 'read', key: 'k', value: 'v', time: 4_000_000 },
-      { process: 0x15, type: 'info', f: 'write', key: 'k', value: 'x', time: 4_000_000 },
+      { process: 0x10015, type: 'info', f: 'write', key: 'k', value: 'x', time: 4_000_000 },
     ])
   })
 

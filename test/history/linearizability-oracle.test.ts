@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { checkLinearizable, type Operation } from '../../src/check/linearizability'
+import { checkLinearizable, type Operation } from '../../src/history/linearizability'
 
 const linearizableKey = (ops: readonly Operation[]): boolean => {
   const pendingPuts = ops.filter((op) => op.kind === 'put' && op.completedAt === undefined)
