@@ -1,6 +1,10 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SimResult } from '../../src/check/cluster'
-import { localRunner, runSeedsInOrder, type SeedRunner } from '../../src/check/sweep'
+import { CHECKER_FAILED } from '../../src/check/linearizability'
+import { localRunner, runSeedsInOrder, workerRunner, type SeedRunner } from '../../src/check/sweep'
 
 /** A seed's made-up result: failing seeds carry a failure. */
 const resultOf = (seed: number, failing: ReadonlySet<number>): SimResult => ({
@@ -103,5 +107,58 @@ describe('a sweep over several runners reports what one runner in seed order wou
     // The seed decides the run: the same seed again gives the same run, another seed another one.
     expect((await runner.run(4)).stats).toEqual(a.stats)
     expect(b.stats).not.toEqual(a.stats)
+  })
+})
+
+describe('a runner that fails stops the sweep with that seed\'s report', () => {
+  it('a runner that throws fails its seed, "the checker failed" with the cause, and runs nothing more', async () => {
+    const started: number[] = []
+    const runner: SeedRunner = {
+      run: async (seed) => {
+        started.push(seed)
+        if (seed === 3) throw new RangeError('Set maximum size exceeded')
+        return resultOf(seed, new Set())
+      },
+      close: async () => {},
+    }
+    const reported = await runSeedsInOrder(1, 10, [runner])
+    expect(reported.map((r) => r.seed)).toEqual([1, 2, 3])
+    expect(reported[2]!.failure?.invariant).toBe(CHECKER_FAILED)
+    expect(reported[2]!.failure?.detail).toMatch(/^the sweep's runner of seed 3 failed: RangeError: Set maximum size exceeded/)
+    expect(reported[2]!.runnerFailed).toBe(true)
+    expect(started).toEqual([1, 2, 3])
+  })
+
+  it('does not wait for a seed past the failure that another runner is still running', async () => {
+    const started: number[] = []
+    const runners: SeedRunner[] = [0, 1].map(() => ({
+      run: (seed) => {
+        started.push(seed)
+        if (seed === 2) return new Promise<SimResult>((resolve) => setTimeout(() => resolve(resultOf(2, new Set([2]))), 20))
+        if (seed === 1) return Promise.resolve(resultOf(1, new Set()))
+        return new Promise<SimResult>(() => {}) // runs for ever
+      },
+      close: async () => {},
+    }))
+    const reported = await runSeedsInOrder(1, 10, runners)
+    expect(reported.map((r) => r.seed)).toEqual([1, 2])
+    expect(started).toContain(3) // still running when the sweep returned
+  })
+
+  it('a worker thread that dies fails the seed it was given, with the cause', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-worker-'))
+    const file = path.join(dir, 'broken-worker.js')
+    fs.writeFileSync(file, "throw new Error('the worker broke on loading')\n")
+    const runner = workerRunner({ seconds: 1, replicas: 3, mutant: undefined, freeze: false }, file)
+    try {
+      const reported = await runSeedsInOrder(5, 3, [runner])
+      expect(reported).toHaveLength(1)
+      expect(reported[0]!.seed).toBe(5)
+      expect(reported[0]!.failure?.detail).toMatch(/the worker broke on loading/)
+      // Dead, it refuses the next seed at once rather than leave it waiting.
+      await expect(runner.run(6)).rejects.toThrow(/the worker broke on loading/)
+    } finally {
+      await runner.close()
+    }
   })
 })
