@@ -77,6 +77,22 @@ const getFromDeposedLeader: Stepper = (state, event) => {
   return [state, [send({ src: state.id, dst: m.src, leader: state.id, type: 'ok', MID: m.MID, value })]]
 }
 
+/** How much too long the lease of `lease-too-long` runs. */
+export const LEASE_OVERRUN_MS = 500
+
+/**
+ * Thesis §6.4.1: a leader may answer reads locally until the majority-th latest contact plus the
+ * minimum election timeout (reads.ts, less a margin), because no other leader can be elected
+ * sooner. This leader reckons its lease 500 ms longer, everywhere the reducer asks: a leader
+ * already deposed may then answer a get with a value a newer leader has overwritten. (The lease is
+ * the tuning's margin taken off; the state this step returns keeps the true tuning.)
+ */
+const leaseTooLong: Stepper = (state, event) => {
+  const longer = { ...state, tuning: { ...state.tuning, leaseMarginMs: state.tuning.leaseMarginMs - LEASE_OVERRUN_MS } }
+  const [after, effects] = realStep(longer, event)
+  return [after === longer ? state : { ...after, tuning: state.tuning }, effects]
+}
+
 /** The effects with the persist effect made to match a mutant's change of the persistent state. */
 const withPersistOf = (before: ReplicaState, after: ReplicaState, effects: readonly Effect[]): Effect[] => {
   const persist = persistEffect(before.persistent, after.persistent)
@@ -215,6 +231,18 @@ export const mutants = {
     step: getFromDeposedLeader,
     options: {
       tuning: { ...defaultTuning, electionTimeoutMinMs: 1_000, electionTimeoutMaxMs: 4_000 },
+      faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
+      getFraction: 0.8,
+    },
+  },
+  'lease-too-long': {
+    description: `a leader keeps answering gets from its own store ${LEASE_OVERRUN_MS} ms after its read lease ends`,
+    step: leaseTooLong,
+    // Election timers close to their minimum elect a new leader as early as the true lease allows,
+    // inside the 500 ms the mutant overruns; gets from clients that still know the old leader.
+    options: {
+      workload: 'shared',
+      tuning: { ...defaultTuning, electionTimeoutMaxMs: defaultTuning.electionTimeoutMinMs + 100 },
       faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
       getFraction: 0.8,
     },

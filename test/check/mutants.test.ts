@@ -59,6 +59,16 @@ describe('under the shared workload, the linearizability checker is the judge', 
   })
 })
 
+describe('a read lease 500 ms too long (thesis §6.4.1), under the shared workload', () => {
+  it('a deposed leader answers a get with an overwritten value: Linearizability, and the real reducer passes the same seeds', () => {
+    const found = firstFailure('lease-too-long', 300, 20_000)
+    expect(found, 'the mutant went unnoticed').toBeDefined()
+    expect(found!.failure!.invariant).toBe('Linearizability')
+    expect(found!.failure!.detail).toMatch(/^key shared-key-\d+: no linearization exists: /)
+    expectControlSilent('lease-too-long', found!.seed, 20_000)
+  })
+})
+
 describe('the explorer finds a leader that answers a put before it commits', () => {
   const bounds = { maxDepth: 7, maxStates: 8_000 }
   it('the mutant is found from an elected leader; the real reducer, same bounds, is not', () => {
