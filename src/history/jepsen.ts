@@ -12,9 +12,10 @@
  * - `process`: one process performs one operation at a time, as Jepsen's convention has it, so a
  *   completion belongs to the latest invocation of its process. A client with several operations
  *   in flight (the simulations' clients send a new request without waiting for the last) is
- *   several processes: its number (the four hex digits of its ID) for the first in flight, that
- *   plus 65536 for a second, plus 131072 for a third, and so on, the lowest free one at each
- *   invocation. A process whose operation ended in `info` is never used again.
+ *   several processes: its number (the hex digits of its ID, or the least number no other client
+ *   has) for the first in flight, that plus 65536 for a second, plus 131072 for a third, and so
+ *   on, the lowest free one at each invocation. A process whose operation ended in `info` is never
+ *   used again.
  * - `time`: nanoseconds.
  *
  * Redirects and retries are one operation, as the linearizability checker sees them.
@@ -58,12 +59,17 @@ export const jepsenEvents = (operations: readonly Operation[], unitNs: number): 
   }
   timed.sort((a, b) => a.at - b.at || a.seq - b.seq)
 
+  // A client's number: its ID's hex digits, unless another client has that number (then the least free one).
   const clientNumbers = new Map<string, number>()
+  const taken = new Set<number>()
   const clientNumber = (client: string): number => {
     let n = clientNumbers.get(client)
     if (n === undefined) {
-      n = /^[0-9A-Fa-f]{1,4}$/.test(client) ? Number.parseInt(client, 16) : clientNumbers.size
+      n = /^[0-9A-Fa-f]{1,4}$/.test(client) ? Number.parseInt(client, 16) : -1
+      if (n < 0 || taken.has(n)) for (n = 0; taken.has(n); n++);
+      if (n >= PROCESS_STRIDE) throw new Error(`more than ${PROCESS_STRIDE} clients`)
       clientNumbers.set(client, n)
+      taken.add(n)
     }
     return n
   }
