@@ -4,70 +4,14 @@
  * one shared key that several sequential clients write and read concurrently, as in Jepsen's
  * lin-kv workload (with unique values per write, and with values written twice). The oracle tries
  * every subset of the incomplete puts and every order of the operations that respects real time
- * (a before b when a completed strictly before b was invoked, the checker's rule).
+ * (oracle.ts).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkLinearizable, type Operation } from '../../src/history/linearizability'
+import { oracle, smallHistories } from './oracle'
 
-const linearizableKey = (ops: readonly Operation[]): boolean => {
-  const pendingPuts = ops.filter((op) => op.kind === 'put' && op.completedAt === undefined)
-  const completed = ops.filter((op) => op.completedAt !== undefined)
-  for (let subset = 0; subset < 1 << pendingPuts.length; subset++) {
-    const chosen = [...completed, ...pendingPuts.filter((_, i) => subset & (1 << i))]
-    const used = new Array<boolean>(chosen.length).fill(false)
-    const order = (placed: number, register: string | undefined): boolean => {
-      if (placed === chosen.length) return true
-      for (let x = 0; x < chosen.length; x++) {
-        if (used[x]) continue
-        const op = chosen[x]!
-        const mustPrecede = chosen.some((other, y) => !used[y] && y !== x && other.completedAt !== undefined && other.completedAt < op.invokedAt)
-        if (mustPrecede) continue
-        if (op.kind === 'get' && op.value !== register) continue
-        used[x] = true
-        const ok = order(placed + 1, op.kind === 'put' ? op.value : register)
-        used[x] = false
-        if (ok) return true
-      }
-      return false
-    }
-    if (order(0, undefined)) return true
-  }
-  return false
-}
-
-const oracle = (history: readonly Operation[]): boolean => {
-  const keys = new Set(history.map((op) => op.key))
-  return [...keys].every((key) => linearizableKey(history.filter((op) => op.key === key && !(op.kind === 'get' && op.completedAt === undefined))))
-}
-
-/** Small histories: unique values per put; a get reads nothing, some put's value of any key, or a stray value. */
-const histories = fc
-  .array(
-    fc.record({
-      kind: fc.constantFrom<'get' | 'put'>('get', 'put'),
-      key: fc.constantFrom('a', 'b'),
-      client: fc.constantFrom('C1', 'C2', 'C3'),
-      invokedAt: fc.integer({ min: 0, max: 8 }),
-      length: fc.integer({ min: 0, max: 4 }),
-      completes: fc.integer({ min: 0, max: 4 }),
-      reads: fc.integer({ min: -2, max: 7 }),
-    }),
-    { minLength: 1, maxLength: 7 },
-  )
-  .map((specs) =>
-    specs.map(
-      (s, i): Operation => ({
-        id: `op${i}`,
-        client: s.client,
-        key: s.key,
-        kind: s.kind,
-        value: s.kind === 'put' ? `v${i}` : s.reads === -2 ? 'stray' : s.reads === -1 || s.reads >= specs.length ? undefined : `v${s.reads}`,
-        invokedAt: s.invokedAt,
-        completedAt: s.completes === 0 ? undefined : s.invokedAt + s.length,
-      }),
-    ),
-  )
+const histories = smallHistories(['a', 'b'])
 
 describe('checkLinearizable agrees with a brute-force oracle', () => {
   it('on small concurrent histories, both verdicts', () => {

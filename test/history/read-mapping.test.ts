@@ -17,6 +17,7 @@ import {
 import { checkLinearizable, type Operation } from '../../src/history/linearizability'
 import { checkByReadMapping } from '../../src/history/read-mapping'
 import { searchRegister, withoutUnobservedPendingWrites } from '../../src/history/register-search'
+import { smallHistories } from './oracle'
 
 /** One key's operations as the checker hands them on: completed gets, sorted by invocation. */
 const prepared = (history: readonly Operation[]): Operation[] =>
@@ -89,30 +90,7 @@ describe('the read-mapping algorithm agrees with the search', () => {
   })
 
   it('on small arbitrary histories: any interval, gets of any value, puts that never complete', () => {
-    const arbitrary = fc
-      .array(
-        fc.record({
-          put: fc.boolean(),
-          invokedAt: fc.integer({ min: 0, max: 10 }),
-          length: fc.integer({ min: 0, max: 5 }),
-          completes: fc.boolean(),
-          reads: fc.integer({ min: -2, max: 8 }),
-        }),
-        { minLength: 1, maxLength: 8 },
-      )
-      .map((specs) =>
-        specs.map(
-          (s, i): Operation => ({
-            id: `op${i}`,
-            client: `c${i}`,
-            key: 'k',
-            kind: s.put ? 'put' : 'get',
-            value: s.put ? `v${i}` : s.reads === -2 ? 'stray' : s.reads === -1 || s.reads >= specs.length ? undefined : `v${s.reads}`,
-            invokedAt: s.invokedAt,
-            completedAt: s.completes ? s.invokedAt + s.length : undefined,
-          }),
-        ),
-      )
+    const arbitrary = smallHistories(['k'], 8)
     let rejected = 0
     fc.assert(
       fc.property(arbitrary, (history) => {

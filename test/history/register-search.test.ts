@@ -7,34 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { checkLinearizable, type Operation } from '../../src/history/linearizability'
 import { searchRegister } from '../../src/history/register-search'
-
-/** Every subset of the pending writes and every order of the operations that respects real time. */
-const oracle = (ops: readonly Operation[]): boolean => {
-  const considered = ops.filter((op) => op.failed !== true && !(op.kind === 'get' && op.completedAt === undefined))
-  const pending = considered.filter((op) => op.completedAt === undefined)
-  const completed = considered.filter((op) => op.completedAt !== undefined)
-  for (let subset = 0; subset < 1 << pending.length; subset++) {
-    const chosen = [...completed, ...pending.filter((_, i) => subset & (1 << i))]
-    const used = new Array<boolean>(chosen.length).fill(false)
-    const order = (placed: number, register: string | undefined): boolean => {
-      if (placed === chosen.length) return true
-      for (let x = 0; x < chosen.length; x++) {
-        if (used[x]) continue
-        const op = chosen[x]!
-        if (chosen.some((other, y) => !used[y] && y !== x && other.completedAt !== undefined && other.completedAt < op.invokedAt)) continue
-        if (op.kind === 'get' && op.value !== register) continue
-        if (op.kind === 'cas' && op.expected !== register) continue
-        used[x] = true
-        const ok = order(placed + 1, op.kind === 'get' ? register : op.value)
-        used[x] = false
-        if (ok) return true
-      }
-      return false
-    }
-    if (order(0, undefined)) return true
-  }
-  return false
-}
+import { oracle } from './oracle'
 
 /** Small histories of one key with puts, gets and cas over a few values (so values repeat), some pending or failed. */
 const histories = fc
