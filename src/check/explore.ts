@@ -33,7 +33,7 @@ import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domai
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { Clients, type Route } from './clients'
 import { clientIds, replicaIds } from '../domain/ids'
-import { checkLinearizable } from './linearizability'
+import { checkLinearizable, invariantOf } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { realStep, type Stepper } from './stepper'
 import { IGNORED_FIELDS, TIME_FIELDS, TIME_LIST_FIELDS } from './state-key'
@@ -404,7 +404,7 @@ export class Explorer {
 
   private checkClients(world: World): void {
     const result = checkLinearizable(world.clients.history())
-    if (!result.ok) throw new Counterexample({ invariant: 'Linearizability', detail: `key ${result.key}: ${result.reason}` }, world.path)
+    if (!result.ok) throw new Counterexample({ invariant: invariantOf(result.verdict), detail: `key ${result.key}: ${result.reason}` }, world.path)
   }
 
   // ---- the canonical hash --------------------------------------------------------------------
