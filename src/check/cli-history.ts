@@ -7,40 +7,36 @@
  * linearizable, why.
  */
 import { isLeft } from 'fp-ts/Either'
+import { runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from '../cli/args'
 import { readHistory } from '../history/jepsen'
 import { checkLinearizable, defaultSearchLimits, describeResult } from '../history/linearizability'
-import { parseCommandLine, usage, type OptionSpecs } from './args'
 
 const MIB = 2 ** 20
 
 const options = {
   'memo-mib': {
     kind: 'int',
+    default: defaultSearchLimits.memoBytes / MIB,
     min: 1,
-    help: `the bounded search's memo, in MiB, for keys the read-mapping algorithm cannot decide (default ${defaultSearchLimits.memoBytes / MIB})`,
+    value: 'N',
+    help: `the bounded search's memo in MiB, for keys the read-mapping algorithm cannot decide (a cas, a value written twice)`,
   },
-  steps: { kind: 'int', min: 1, help: `the most states the bounded search enters (default ${defaultSearchLimits.steps})` },
+  steps: { kind: 'int', default: defaultSearchLimits.steps, min: 1, value: 'N', help: 'the most states the bounded search enters' },
 } satisfies OptionSpecs
 
-const USAGE = usage(
-  'npm run check:history -- FILE [options]',
+const command: CommandSpec<typeof options> = {
+  name: 'npm run check:history',
+  summary: "Judges a client history in Jepsen's line format (docs/history.md): linearizable or not, and why.",
+  synopsis: '-- FILE [options]',
   options,
-  'Exit code: 0 linearizable, 1 not linearizable, 2 bad arguments or a file that cannot be read as a history,\n' +
+  positionals: { min: 1, max: 1 },
+  footer:
+    'Exit code: 0 linearizable, 1 not linearizable, 2 bad arguments or a file that cannot be read as a history,\n' +
     '3 undecided (a bound was reached) or the checker failed.',
-)
+}
 
-const main = (argv: readonly string[]): number => {
-  const [file, ...rest] = argv
-  if (file === '-h' || file === '--help') {
-    console.log(USAGE)
-    return 0
-  }
-  if (file === undefined || file.startsWith('-')) {
-    console.error(`check:history: which history? (a file of JSON lines)\n${USAGE}`)
-    return 2
-  }
-  const args = parseCommandLine('check:history', rest, options, USAGE)
-  if ('exitCode' in args) return args.exitCode
+const main = ({ options, positionals }: ParsedCommand<typeof command.options>): number => {
+  const file = positionals[0]!
   const history = readHistory(file)
   if (isLeft(history)) {
     console.error(`check:history: ${history.left}`)
@@ -48,14 +44,19 @@ const main = (argv: readonly string[]): number => {
   }
   const operations = history.right
   const began = performance.now()
-  const result = checkLinearizable(operations, {
-    memoBytes: args.int('memo-mib', defaultSearchLimits.memoBytes / MIB) * MIB,
-    steps: args.int('steps', defaultSearchLimits.steps),
-  })
+  const result = checkLinearizable(operations, { memoBytes: options['memo-mib'] * MIB, steps: options.steps })
   const ms = performance.now() - began
   const keys = new Set(operations.map((op) => op.key)).size
   console.log(`${describeResult(result)}\n${operations.length} operations on ${keys} key(s), checked in ${ms.toFixed(1)} ms`)
   return result.ok ? 0 : result.verdict === 'not linearizable' ? 1 : 3
 }
 
-process.exitCode = main(process.argv.slice(2))
+runCommand(command, process.argv.slice(2), main).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    console.error(`check:history: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    process.exitCode = 1
+  },
+)
