@@ -1,0 +1,196 @@
+/**
+ * The nemesis's schedule: which faults, when, for how long, drawn from a seed alone (the same seed
+ * gives the same schedule on any machine) and printed before the run so that a failing seed can be
+ * replayed and read. Two tracks run side by side, so that faults combine: the network's (a
+ * partition or lossy links, one at a time) and the processes' (a kill, a pause or a clock jump, one
+ * at a time). Each track goes through its kinds in a seeded order, so that a run of a minute sees
+ * every kind. Every fault heals before `healBy`, after which the run only watches the cluster
+ * recover.
+ *
+ * A target may be `leader`: who leads is known only when the fault starts, and the run's log says
+ * which replica it was.
+ */
+import { Rng } from '../check/rng'
+import { link, linksBetween, type Link, type LossyLink } from './filters'
+
+export type Target = number | 'leader'
+
+export type Fault =
+  /** Two sides that do not reach each other (a majority and a minority). */
+  | { readonly kind: 'partition'; readonly shape: 'majority-minority'; readonly sides: readonly [readonly number[], readonly number[]] }
+  /** Two sides that do not reach each other, and one replica that reaches both. */
+  | { readonly kind: 'partition'; readonly shape: 'bridge'; readonly sides: readonly [readonly number[], readonly number[]]; readonly bridge: number }
+  /** One replica reaches no other (`leader`: whoever leads when it starts). */
+  | { readonly kind: 'partition'; readonly shape: 'isolate'; readonly target: Target }
+  /** Links that lose a share of their packets. */
+  | { readonly kind: 'loss'; readonly links: readonly LossyLink[] }
+  /** SIGKILL, then a restart on the same data directory when the fault ends. */
+  | { readonly kind: 'kill'; readonly target: Target }
+  /** SIGSTOP, then SIGCONT when the fault ends (longer than the election timeout). */
+  | { readonly kind: 'pause'; readonly target: Target }
+  /** The replica's timers jump ahead by `jumpMs` (when the runtime allows it). */
+  | { readonly kind: 'clock-jump'; readonly target: Target; readonly jumpMs: number }
+
+export interface ScheduledFault {
+  readonly id: number
+  /** Milliseconds from the run's start. */
+  readonly at: number
+  readonly durationMs: number
+  readonly fault: Fault
+}
+
+export interface NemesisOptions {
+  readonly seed: number
+  readonly replicas: number
+  /** The whole run, recovery included. */
+  readonly durationMs: number
+  /** Faults start no earlier (the cluster elects its first leader meanwhile). */
+  readonly warmupMs: number
+  /** Every fault has healed this long before the end: the cluster must serve every client again. */
+  readonly recoveryMs: number
+  /** The replicas' longest election timeout: a pause lasts longer than this. */
+  readonly electionTimeoutMaxMs: number
+  /** Whether the runtime lets a replica's clock be jumped. */
+  readonly clockJumps: boolean
+}
+
+export interface Schedule {
+  readonly options: NemesisOptions
+  readonly faults: readonly ScheduledFault[]
+  /** Every fault has ended by then (ms from the start). */
+  readonly healBy: number
+}
+
+const NETWORK_KINDS = ['majority-minority', 'bridge', 'isolate', 'loss'] as const
+const PROCESS_KINDS = ['kill', 'kill-leader', 'pause', 'pause-leader', 'clock-jump'] as const
+
+const shuffled = <T>(rng: Rng, items: readonly T[]): T[] => {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(0, i)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+const byNumber = (a: number, b: number): number => a - b
+
+const replicaList = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1)
+
+const networkFault = (rng: Rng, kind: (typeof NETWORK_KINDS)[number], n: number): Fault => {
+  const order = shuffled(rng, replicaList(n))
+  const minority = Math.floor((n - 1) / 2)
+  switch (kind) {
+    case 'majority-minority':
+      return { kind: 'partition', shape: 'majority-minority', sides: [order.slice(minority).sort(byNumber), order.slice(0, minority).sort(byNumber)] }
+    case 'bridge': {
+      const [bridge, ...rest] = order
+      const half = Math.floor(rest.length / 2)
+      return { kind: 'partition', shape: 'bridge', bridge: bridge!, sides: [rest.slice(0, half).sort(byNumber), rest.slice(half).sort(byNumber)] }
+    }
+    case 'isolate':
+      return { kind: 'partition', shape: 'isolate', target: rng.chance(0.5) ? 'leader' : order[0]! }
+    case 'loss': {
+      // Either every link of one replica, or a few links at random; 10% to 40% each.
+      const all = linksBetween(replicaList(n), replicaList(n)).filter(([a, b]) => a < b)
+      const links: Link[] = rng.chance(0.5)
+        ? order.slice(1).map((other) => link(order[0]!, other))
+        : shuffled(rng, all).slice(0, rng.int(1, Math.max(1, Math.min(4, all.length))))
+      return { kind: 'loss', links: links.sort((x, y) => x[0] - y[0] || x[1] - y[1]).map((l) => ({ link: l, probability: rng.int(10, 40) / 100 })) }
+    }
+  }
+}
+
+const processFault = (rng: Rng, kind: (typeof PROCESS_KINDS)[number], n: number, electionTimeoutMaxMs: number): Fault => {
+  const target = rng.int(1, n)
+  switch (kind) {
+    case 'kill':
+      return { kind: 'kill', target }
+    case 'kill-leader':
+      return { kind: 'kill', target: 'leader' }
+    case 'pause':
+      return { kind: 'pause', target }
+    case 'pause-leader':
+      return { kind: 'pause', target: 'leader' }
+    case 'clock-jump':
+      return { kind: 'clock-jump', target: rng.chance(0.5) ? 'leader' : target, jumpMs: electionTimeoutMaxMs * rng.int(2, 10) }
+  }
+}
+
+const processDuration = (rng: Rng, fault: Fault, electionTimeoutMaxMs: number): number => {
+  switch (fault.kind) {
+    case 'pause':
+      // A long GC pause: longer than any election timeout, so that the others elect a new leader.
+      return Math.round(electionTimeoutMaxMs * (1.5 + rng.next() * 1.5))
+    case 'clock-jump':
+      return 0
+    default:
+      return rng.int(2_000, 6_000)
+  }
+}
+
+/** The schedule of a seed (pure). */
+export const makeSchedule = (options: NemesisOptions): Schedule => {
+  if (options.replicas < 3) throw new Error('the nemesis needs at least 3 replicas')
+  const healBy = options.durationMs - options.recoveryMs
+  if (healBy <= options.warmupMs) throw new Error(`a run of ${options.durationMs} ms leaves no time for faults after a ${options.warmupMs} ms warm-up and before a ${options.recoveryMs} ms recovery`)
+  const rng = new Rng(options.seed)
+  const networkRng = new Rng(rng.seed())
+  const processRng = new Rng(rng.seed())
+  const faults: Array<Omit<ScheduledFault, 'id'>> = []
+
+  const networkKinds = shuffled(networkRng, NETWORK_KINDS)
+  for (let t = options.warmupMs + networkRng.int(0, 2_000), i = 0; ; i++) {
+    const fault = networkFault(networkRng, networkKinds[i % networkKinds.length]!, options.replicas)
+    const durationMs = networkRng.int(3_000, 8_000)
+    if (t + durationMs > healBy) break
+    faults.push({ at: t, durationMs, fault })
+    t += durationMs + networkRng.int(1_000, 3_000)
+  }
+
+  const processKinds = shuffled(processRng, PROCESS_KINDS.filter((k) => options.clockJumps || k !== 'clock-jump'))
+  for (let t = options.warmupMs + processRng.int(1_000, 4_000), i = 0; ; i++) {
+    const fault = processFault(processRng, processKinds[i % processKinds.length]!, options.replicas, options.electionTimeoutMaxMs)
+    const durationMs = processDuration(processRng, fault, options.electionTimeoutMaxMs)
+    if (t + durationMs > healBy) break
+    faults.push({ at: t, durationMs, fault })
+    t += durationMs + processRng.int(2_000, 5_000)
+  }
+
+  faults.sort((a, b) => a.at - b.at)
+  return { options, healBy, faults: faults.map((f, id) => ({ id: id + 1, ...f })) }
+}
+
+const side = (replicas: readonly number[]): string => `{${replicas.map((r) => `r${r}`).join(' ')}}`
+const target = (t: Target): string => (t === 'leader' ? 'the leader' : `r${t}`)
+
+export const describeFault = (fault: Fault): string => {
+  switch (fault.kind) {
+    case 'partition':
+      if (fault.shape === 'majority-minority') return `partition majority/minority ${side(fault.sides[0])} | ${side(fault.sides[1])}`
+      if (fault.shape === 'bridge') return `partition with a bridge ${side(fault.sides[0])} | ${side(fault.sides[1])}, r${fault.bridge} reaches both`
+      return `partition: ${target(fault.target)} cut off`
+    case 'loss':
+      return `packet loss ${fault.links.map(({ link: [a, b], probability }) => `r${a}-r${b} ${Math.round(probability * 100)}%`).join(', ')}`
+    case 'kill':
+      return `SIGKILL ${target(fault.target)}, restart on its data directory`
+    case 'pause':
+      return `SIGSTOP ${target(fault.target)}, SIGCONT after`
+    case 'clock-jump':
+      return `clock of ${target(fault.target)} jumps ${fault.jumpMs} ms ahead`
+  }
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
+
+/** The schedule as a person reads it, a line a fault. */
+export const formatSchedule = (schedule: Schedule): string => {
+  const o = schedule.options
+  const head = `nemesis schedule, seed ${o.seed}: ${schedule.faults.length} faults over ${seconds(o.durationMs)}; all healed by ${seconds(schedule.healBy)}`
+  const lines = schedule.faults.map((f) => `  #${String(f.id).padEnd(3)} at ${seconds(f.at).padStart(6)} for ${seconds(f.durationMs).padStart(5)}  ${describeFault(f.fault)}`)
+  const noClock = o.clockJumps ? [] : ['  (no clock jumps: the runtime offers no way to move a replica\'s clock)']
+  return [head, ...lines, ...noClock].join('\n')
+}
+
+/** Whether a fault is on the network track (partitions and loss) or the process track. */
+export const isNetworkFault = (fault: Fault): boolean => fault.kind === 'partition' || fault.kind === 'loss'

@@ -1,0 +1,199 @@
+/**
+ * The verdict a person reads after a run: operations by outcome, the faults applied, availability
+ * second by second, how long the cluster took to serve every client again after the last fault
+ * healed, acknowledged writes lost at the final read, replicas that crashed by themselves, and the
+ * linearizability checker's judgement. Pure: it reads the history and what the run recorded.
+ */
+import { pairOperations, type HistoryEvent, type OpF, type OpType, type PairedOperation } from './history'
+import type { AppliedFault } from './nemesis-runner'
+import type { UnexpectedExit } from './replicas'
+import type { FinalRead } from './workload'
+
+const NS_PER_MS = 1e6
+
+export type Counts = Record<OpF, Record<Exclude<OpType, 'invoke'> | 'open', number>>
+
+export const countOutcomes = (ops: readonly PairedOperation[]): Counts => {
+  const zero = (): Record<Exclude<OpType, 'invoke'> | 'open', number> => ({ ok: 0, fail: 0, info: 0, open: 0 })
+  const counts: Counts = { read: zero(), write: zero(), cas: zero() }
+  for (const op of ops) {
+    const type = op.completion?.type
+    counts[op.invoke.f][type === undefined || type === 'invoke' ? 'open' : type] += 1
+  }
+  return counts
+}
+
+export interface SecondOfAvailability {
+  readonly second: number
+  readonly ok: number
+  readonly fail: number
+  readonly info: number
+  /** The faults in force at some moment of this second. */
+  readonly faults: readonly number[]
+}
+
+/** A line per second: completions by outcome, and which faults were in force. */
+export const availability = (ops: readonly PairedOperation[], faults: readonly AppliedFault[], durationMs: number): SecondOfAvailability[] => {
+  const seconds = Math.ceil(durationMs / 1000)
+  const rows = Array.from({ length: seconds }, (_, second) => ({ second, ok: 0, fail: 0, info: 0, faults: [] as number[] }))
+  for (const op of ops) {
+    const c = op.completion
+    if (c === undefined) continue
+    const row = rows[Math.floor(c.time / NS_PER_MS / 1000)]
+    if (row !== undefined) row[c.type === 'invoke' ? 'ok' : c.type] += 1
+  }
+  for (const f of faults) {
+    const end = f.healedAt ?? durationMs
+    for (let s = Math.floor(f.startedAt / 1000); s <= Math.floor(end / 1000) && s < seconds; s++) rows[s]?.faults.push(f.id)
+  }
+  return rows
+}
+
+export interface Recovery {
+  /** When the last fault healed (ms from the start). */
+  readonly healedAt: number
+  /** Per client (its first process number), how long after healing its first operation succeeded; undefined: never. */
+  readonly perClient: ReadonlyMap<number, number | undefined>
+  /** The slowest client's wait; undefined when some client was never served again. */
+  readonly worstMs: number | undefined
+}
+
+/**
+ * Every client must be served again after the faults heal: for each client (processes p, p + n,
+ * p + 2n... are one client), the first `ok` of an operation invoked after the healing.
+ */
+export const recoveryAfter = (ops: readonly PairedOperation[], healedAtMs: number, clients: number): Recovery => {
+  const perClient = new Map<number, number | undefined>()
+  for (let c = 0; c < clients; c++) perClient.set(c, undefined)
+  for (const op of ops) {
+    const c = op.completion
+    if (c?.type !== 'ok' || op.invoke.process >= 1_000_000) continue
+    if (op.invoke.time / NS_PER_MS < healedAtMs) continue
+    const client = op.invoke.process % clients
+    const wait = c.time / NS_PER_MS - healedAtMs
+    const known = perClient.get(client)
+    if (known === undefined || wait < known) perClient.set(client, wait)
+  }
+  const waits = [...perClient.values()]
+  return { healedAt: healedAtMs, perClient, worstMs: waits.some((w) => w === undefined) ? undefined : Math.max(0, ...(waits as number[])) }
+}
+
+export interface LostWrite {
+  readonly key: string
+  /** The acknowledged write or cas that the final read does not reflect. */
+  readonly lost: HistoryEvent
+  /** What the final read returned, and the operation that had written it (undefined: the initial empty value). */
+  readonly finalValue: string | null
+  readonly finalWriter: PairedOperation | undefined
+}
+
+const writtenValue = (op: PairedOperation): string | undefined => {
+  const v = op.invoke.value
+  if (op.invoke.f === 'write') return typeof v === 'string' ? v : undefined
+  if (op.invoke.f === 'cas') return Array.isArray(v) ? (v[1] as string) : undefined
+  return undefined
+}
+
+/**
+ * Acknowledged writes missing at the end. Every written value is unique, so the final value names
+ * the one operation that wrote it. An acknowledged write (or cas) invoked after that operation had
+ * completed was ordered after it; had it survived, the key could not hold the older value at the
+ * end. A final read of the empty value loses every acknowledged write of its key.
+ */
+export const lostWrites = (ops: readonly PairedOperation[], finals: readonly FinalRead[]): LostWrite[] => {
+  const lost: LostWrite[] = []
+  for (const final of finals) {
+    if (final.value === undefined) continue
+    const writes = ops.filter((op) => op.invoke.key === final.key && (op.invoke.f === 'write' || op.invoke.f === 'cas'))
+    const writer = final.value === null ? undefined : writes.find((op) => writtenValue(op) === final.value)
+    const writerDone = writer?.completion?.type === 'ok' ? writer.completion.time : writer === undefined ? Number.NEGATIVE_INFINITY : undefined
+    for (const op of writes) {
+      if (op.completion?.type !== 'ok' || op === writer) continue
+      if (writerDone !== undefined && op.invoke.time > writerDone) {
+        lost.push({ key: final.key, lost: op.completion, finalValue: final.value, finalWriter: writer })
+      }
+    }
+  }
+  return lost
+}
+
+export interface CheckerResult {
+  readonly ok: boolean
+  readonly key?: string
+  readonly reason?: string
+  /** The smallest stretch of the history (ms from the start) found to fail on its own. */
+  readonly window?: { readonly fromMs: number; readonly toMs: number; readonly operations: readonly string[] }
+}
+
+export interface RunRecord {
+  readonly seed: number
+  readonly durationMs: number
+  readonly events: readonly HistoryEvent[]
+  readonly faults: readonly AppliedFault[]
+  readonly finals: readonly FinalRead[]
+  readonly unexpectedExits: readonly UnexpectedExit[]
+  readonly clients: number
+  /** When the last fault healed, and the bound within which every client must be served again. */
+  readonly healedAtMs: number
+  readonly recoveryBoundMs: number
+  readonly checker: CheckerResult
+}
+
+export interface Verdict {
+  readonly passed: boolean
+  readonly failures: readonly string[]
+  readonly text: string
+}
+
+const pad = (n: number, width: number): string => String(n).padStart(width)
+
+export const verdict = (run: RunRecord): Verdict => {
+  const ops = pairOperations(run.events)
+  const counts = countOutcomes(ops)
+  const recovery = recoveryAfter(ops, run.healedAtMs, run.clients)
+  const lost = lostWrites(ops, run.finals)
+  const failures: string[] = []
+  if (!run.checker.ok) failures.push(`not linearizable: key ${run.checker.key}: ${run.checker.reason}`)
+  for (const l of lost) {
+    failures.push(`lost write: ${l.key} <- ${JSON.stringify(l.lost.value)} (process ${l.lost.process}, acknowledged at ${(l.lost.time / 1e9).toFixed(3)}s) is missing: the final read returned ${JSON.stringify(l.finalValue)}`)
+  }
+  for (const f of run.finals) if (f.value === undefined) failures.push(`final read of ${f.key}: no replica answered before the deadline`)
+  for (const e of run.unexpectedExits) failures.push(`replica ${e.replica} exited by itself at ${(e.at / 1000).toFixed(1)}s (code ${e.code}, signal ${e.signal})`)
+  if (recovery.worstMs === undefined) {
+    const unserved = [...recovery.perClient.entries()].filter(([, w]) => w === undefined).map(([c]) => c)
+    failures.push(`after the faults healed at ${(run.healedAtMs / 1000).toFixed(1)}s, clients ${unserved.join(', ')} were never served again`)
+  } else if (recovery.worstMs > run.recoveryBoundMs) {
+    failures.push(`after the faults healed, a client waited ${(recovery.worstMs / 1000).toFixed(1)}s to be served, beyond the bound of ${run.recoveryBoundMs / 1000}s`)
+  }
+
+  const lines: string[] = []
+  lines.push(`operations by outcome (seed ${run.seed}):`)
+  lines.push(`  ${'f'.padEnd(6)} ${'ok'.padStart(6)} ${'fail'.padStart(6)} ${'info'.padStart(6)}`)
+  for (const f of ['read', 'write', 'cas'] as const) {
+    const c = counts[f]
+    lines.push(`  ${f.padEnd(6)} ${pad(c.ok, 6)} ${pad(c.fail, 6)} ${pad(c.info + c.open, 6)}`)
+  }
+  lines.push(`faults applied: ${run.faults.length}`)
+  for (const f of run.faults) {
+    const healed = f.healedAt === undefined ? 'never healed' : `healed ${(f.healedAt / 1000).toFixed(1)}s`
+    lines.push(`  #${String(f.id).padEnd(3)} ${(f.startedAt / 1000).toFixed(1).padStart(6)}s  ${f.description}${f.target === undefined ? '' : ` [r${f.target}]`}  (${healed})${f.note === undefined ? '' : `  ${f.note}`}`)
+  }
+  lines.push('availability (completions per second; faults in force):')
+  for (const row of availability(ops, run.faults, run.durationMs)) {
+    const bar = '#'.repeat(Math.min(40, Math.ceil(row.ok / 5)))
+    lines.push(`  ${pad(row.second, 4)}s ok ${pad(row.ok, 4)} fail ${pad(row.fail, 3)} info ${pad(row.info, 3)}  ${bar.padEnd(40)} ${row.faults.map((id) => `#${id}`).join(' ')}`)
+  }
+  lines.push(
+    `recovery: every fault healed by ${(run.healedAtMs / 1000).toFixed(1)}s; every client must be served again within ${run.recoveryBoundMs / 1000}s: ` +
+      (recovery.worstMs === undefined ? 'some were not' : `the slowest waited ${(recovery.worstMs / 1000).toFixed(2)}s`),
+  )
+  lines.push(`final reads: ${run.finals.map((f) => `${f.key}=${f.value === undefined ? '(no answer)' : JSON.stringify(f.value)}`).join(' ')}`)
+  lines.push(`linearizability: ${run.checker.ok ? 'ok' : `VIOLATION on ${run.checker.key}: ${run.checker.reason}`}`)
+  if (run.checker.window !== undefined) {
+    const w = run.checker.window
+    lines.push(`smallest failing window: ${(w.fromMs / 1000).toFixed(3)}s to ${(w.toMs / 1000).toFixed(3)}s, ${w.operations.length} operations, not linearizable from any value the operations before it can have left:`)
+    for (const op of w.operations) lines.push(`  ${op}`)
+  }
+  lines.push(failures.length === 0 ? 'PASS' : `FAIL:\n${failures.map((f) => `  - ${f}`).join('\n')}`)
+  return { passed: failures.length === 0, failures, text: lines.join('\n') }
+}

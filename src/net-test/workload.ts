@@ -1,0 +1,150 @@
+/**
+ * The clients: several on each key, each with its own connection, each doing one operation at a
+ * time (a read, a write of a value no one else writes, or a compare-and-set from the last value it
+ * saw), each operation under its own timeout, every invocation and completion recorded in the
+ * history. A client whose operation ended in `info` continues as a new process with a new
+ * connection (Jepsen's rule: the old request may still be in flight). At the end, every key is
+ * read once more (the final reads, retried until one succeeds or the deadline passes), which is
+ * where an acknowledged write that the cluster lost would show.
+ */
+import { Rng } from '../check/rng'
+import type { Connect, KvConnection, Outcome } from './connection'
+import type { HistoryEvent, HistorySink, OpF, OpValue } from './history'
+
+export interface WorkloadOptions {
+  readonly seed: number
+  readonly keys: readonly string[]
+  readonly clientsPerKey: number
+  /** Each operation's timeout: past it the operation is `info`. */
+  readonly opTimeoutMs: number
+  /** A client waits between its operations (uniform in the range). */
+  readonly thinkMs: readonly [number, number]
+  /** Shares of reads and writes; the rest are compare-and-sets. */
+  readonly readShare: number
+  readonly writeShare: number
+}
+
+export const DEFAULT_WORKLOAD: Omit<WorkloadOptions, 'seed'> = {
+  keys: ['k1', 'k2', 'k3', 'k4'],
+  clientsPerKey: 3,
+  opTimeoutMs: 3_000,
+  thinkMs: [0, 40],
+  readShare: 0.5,
+  writeShare: 0.3,
+}
+
+export interface FinalRead {
+  readonly key: string
+  /** Undefined when no final read succeeded before the deadline. */
+  readonly value: string | null | undefined
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve()
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      resolve()
+    }, { once: true })
+  })
+
+export class Workload {
+  private readonly clients: number
+  private nextFinalProcess: number
+
+  constructor(
+    private readonly options: WorkloadOptions,
+    private readonly connect: Connect,
+    private readonly history: HistorySink,
+    /** Nanoseconds since the run started. */
+    private readonly clock: () => number,
+  ) {
+    this.clients = options.keys.length * options.clientsPerKey
+    this.nextFinalProcess = 1_000_000
+  }
+
+  /** Runs every client until `stop` is aborted; resolves when each has finished its operation. */
+  async run(stop: AbortSignal): Promise<void> {
+    await Promise.all(Array.from({ length: this.clients }, (_, c) => this.runClient(c, stop)))
+  }
+
+  private async runClient(client: number, stop: AbortSignal): Promise<void> {
+    const o = this.options
+    const key = o.keys[client % o.keys.length]!
+    const rng = new Rng((o.seed * 7919 + client * 104_729) >>> 0)
+    let process = client
+    let connection = this.connect(client)
+    let written = 0
+    let lastSeen: string | null = null
+    try {
+      while (!stop.aborted) {
+        const roll = rng.next()
+        const f: OpF = roll < o.readShare || (roll >= o.readShare + o.writeShare && lastSeen === null) ? 'read' : roll < o.readShare + o.writeShare ? 'write' : 'cas'
+        const fresh = `${process}-${written}`
+        const outcome = await this.operation(connection, process, f, key, f === 'read' ? null : f === 'write' ? fresh : [lastSeen, fresh])
+        if (f !== 'read') written += 1
+        if (outcome.type === 'ok') lastSeen = f === 'read' ? (outcome.value as string | null) : fresh
+        if (outcome.type === 'info') {
+          process += this.clients
+          connection.close()
+          connection = this.connect(client)
+        }
+        await sleep(rng.int(o.thinkMs[0], o.thinkMs[1]), stop)
+      }
+    } finally {
+      connection.close()
+    }
+  }
+
+  /** One operation, recorded: its invocation, then its completion. */
+  private async operation(connection: KvConnection, process: number, f: OpF, key: string, value: OpValue): Promise<Outcome<string | null>> {
+    this.record({ process, type: 'invoke', f, key, value, time: this.clock() })
+    const signal = AbortSignal.timeout(this.options.opTimeoutMs)
+    let outcome: Outcome<string | null>
+    try {
+      if (f === 'read') outcome = await connection.read(key, signal)
+      else if (f === 'write') outcome = await connection.write(key, value as string, signal)
+      else {
+        const [expected, next] = value as readonly [string | null, string]
+        outcome = await connection.cas(key, expected as string, next, signal)
+      }
+    } catch (error) {
+      // A client library that throws: the request may have gone out.
+      outcome = { type: 'info', error: error instanceof Error ? error.message : String(error) }
+    }
+    if (signal.aborted && outcome.type !== 'ok') outcome = { type: 'info', error: 'timeout' }
+    const completed = outcome.type === 'ok' ? (f === 'read' ? outcome.value : value) : value
+    this.record({ process, type: outcome.type, f, key, value: completed, time: this.clock(), ...(outcome.type === 'ok' ? {} : { error: outcome.error }) })
+    return outcome
+  }
+
+  private record(event: HistoryEvent): void {
+    this.history.append(event)
+  }
+
+  /** Reads every key until one read of it succeeds or `deadlineMs` passes; each attempt is in the history. */
+  async finalReads(deadlineMs: number): Promise<FinalRead[]> {
+    const until = Date.now() + deadlineMs
+    return Promise.all(
+      this.options.keys.map(async (key, k) => {
+        let connection = this.connect(this.clients + k)
+        try {
+          while (Date.now() < until) {
+            const process = this.nextFinalProcess++
+            const outcome = await this.operation(connection, process, 'read', key, null)
+            if (outcome.type === 'ok') return { key, value: outcome.value }
+            if (outcome.type === 'info') {
+              connection.close()
+              connection = this.connect(this.clients + k)
+            }
+            await sleep(200)
+          }
+          return { key, value: undefined }
+        } finally {
+          connection.close()
+        }
+      }),
+    )
+  }
+}

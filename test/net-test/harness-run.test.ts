@@ -1,0 +1,76 @@
+/**
+ * The whole harness on a stand-in store (fixtures/register-server.js: one server that holds every
+ * key, the other replicas redirecting to it), in real namespaces under a real nemesis: a store
+ * that keeps its writes on disk passes; the same store forgetting everything when killed fails,
+ * and the verdict shows the smallest failing window. The real cluster's run is check:net itself.
+ */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { pairOperations, readHistory } from '../../src/net-test/history'
+import { makeSchedule } from '../../src/net-test/nemesis'
+import { EXIT, runCheck, type RunOptions } from '../../src/net-test/run'
+import { namespaceSupportProblem } from '../../src/net-test/topology'
+
+const problem = namespaceSupportProblem()
+const server = path.join(__dirname, 'fixtures', 'register-server.js')
+
+const PORT = 8080
+const run = (durable: boolean): ReturnType<typeof runCheck> => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rkvnet-test-'))
+  const lines: string[] = []
+  const options: RunOptions = {
+    seed: 5,
+    replicas: 5,
+    durationMs: 16_000,
+    warmupMs: 1_000,
+    recoveryMs: 5_000,
+    recoveryBoundMs: 4_000,
+    electionTimeoutMaxMs: 1_000,
+    // Each namespace has its own ports: the same port in every one collides with nothing.
+    replicaCommand: (r, t) => ({
+      argv: [process.execPath, server, '--id', r.id, '--listen', `${r.address}:${PORT}`, '--leader', `http://${t.replicas[0]!.address}:${PORT}`, ...(durable ? ['--data', r.dataDir] : [])],
+    }),
+    clientUrl: (address) => `http://${address}:${PORT}`,
+    workload: { opTimeoutMs: 1_000 },
+    workDir,
+    out: (line) => lines.push(line),
+  }
+  return runCheck(options).then((result) => {
+    if (result.code !== (durable ? EXIT.passed : EXIT.failed)) process.stderr.write(`${lines.join('\n')}\n`)
+    return { ...result, text: lines.join('\n') }
+  })
+}
+
+describe.skipIf(problem !== undefined)(`a run of the harness on a stand-in store${problem === undefined ? '' : ` (skipped: ${problem})`}`, () => {
+  it('passes a store that keeps what it acknowledged, and fails one that forgets on restart, with its failing window', async () => {
+    const schedule = makeSchedule({ seed: 5, replicas: 5, durationMs: 16_000, warmupMs: 1_000, recoveryMs: 5_000, electionTimeoutMaxMs: 1_000, clockJumps: false })
+    // The seed kills the leader (the stand-in's r1) while the clients write.
+    expect(schedule.faults.some((f) => f.fault.kind === 'kill' && f.fault.target === 'leader')).toBe(true)
+
+    const [durable, forgetful] = await Promise.all([run(true), run(false)])
+
+    expect(durable.code).toBe(EXIT.passed)
+    expect(durable.text).toMatch(/SIGKILL the leader, restart on its data directory \[r1\]/)
+    expect(durable.text).toMatch(/linearizability: ok/)
+    expect(durable.text).toMatch(/every client must be served again within 4s: the slowest waited/)
+    // The history: every invocation completed, and a process whose operation ended in info never invoked again.
+    const events = readHistory(durable.historyFile)
+    const ops = pairOperations(events)
+    expect(ops.length).toBeGreaterThan(100)
+    expect(ops.every((op) => op.completion !== undefined)).toBe(true)
+    const retired = new Set<number>()
+    for (const e of events) {
+      if (e.type === 'invoke') expect(retired.has(e.process)).toBe(false)
+      if (e.type === 'info') retired.add(e.process)
+    }
+    expect(new Set(events.map((e) => e.f))).toEqual(new Set(['read', 'write', 'cas']))
+    for (const k of ['k1', 'k2', 'k3', 'k4']) expect(durable.text).toMatch(new RegExp(`${k}="`))
+
+    expect(forgetful.code).toBe(EXIT.failed)
+    expect(forgetful.text).toMatch(/not linearizable: key k\d/)
+    expect(forgetful.text).toMatch(/smallest failing window: [\d.]+s to [\d.]+s, \d+ operations/)
+    for (const dir of [durable.workDir, forgetful.workDir]) fs.rmSync(dir, { recursive: true, force: true })
+  }, 120_000)
+})
