@@ -8,8 +8,10 @@
 import { availableParallelism } from 'node:os'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { seedQuery } from './sweep-params'
 import { checkSimTimeline } from '../timeline/check-sim'
-import { writeTimeline } from '../timeline/page'
+import { repoRoot, writeTimeline } from '../timeline/page'
 import { simulateWithHistory, sweepOptions } from './cluster'
 import { NS_PER_MS, writeHistory } from '../history/jepsen'
 import { describeFailure } from './cluster'
@@ -59,6 +61,10 @@ const USAGE = usage(
   options,
   'Exit code: 0 when every seed passes, 1 at the first failing seed (its trace is printed), 2 for bad arguments.',
 )
+
+/** Where the playground replays a seed step by step (`npm run playground` writes the page). */
+const playgroundLink = (seed: number, params: SweepParams): string =>
+  `Step through seed ${seed} in the playground: npm run playground, then open ${pathToFileURL(path.join(repoRoot(), 'dist', 'playground.html')).href}#checksim&${seedQuery(seed, params)}`
 
 const main = async (argv: readonly string[]): Promise<number> => {
   const args = parseCommandLine('check:sim', argv, options, USAGE)
@@ -113,9 +119,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
     // The run again, watched: each seed's run depends on its seed alone, so it is the same run.
     const seed = failingSeed ?? start
     const file = timeline ?? path.join(os.tmpdir(), `check-sim-seed-${seed}.html`)
-    const { data } = checkSimTimeline(sweepOptions(seed, sweepBase(params)), params.mutant === undefined ? '' : `mutant ${params.mutant}`)
+    const playground = playgroundLink(seed, params)
+    const { data } = checkSimTimeline(sweepOptions(seed, sweepBase(params)), params.mutant === undefined ? '' : `mutant ${params.mutant}`, playground)
     writeTimeline(file, data)
     console.log(`Timeline of seed ${seed}: ${path.resolve(file)}`)
+    console.log(playground)
   }
   const history = args.file('history')
   if (history !== undefined) {

@@ -8,34 +8,11 @@
  */
 import { Worker } from 'node:worker_threads'
 import * as path from 'node:path'
-import { simulate, sweepOptions, type SimOptions, type SimResult } from './cluster'
+import { simulate, sweepOptions, type SimResult } from './cluster'
 import { CHECKER_FAILED } from './linearizability'
-import { mutants, type MutantName } from './mutants'
-import { freezing, realStep } from './stepper'
-import type { Workload } from './workload'
+import { sweepBase, type SweepParams } from './sweep-params'
 
-/** What a seed's options are made from: plain data, so that it can be sent to a worker. */
-export interface SweepParams {
-  readonly seconds: number
-  readonly replicas: number | undefined
-  readonly mutant: MutantName | undefined
-  /** Drive the reducer through `freezing` (every state and effect deep-frozen), as the tests do. */
-  readonly freeze: boolean
-  /** Which keys the clients use (workload.ts); undefined: the default, `own`. */
-  readonly workload?: Workload
-}
-
-export const sweepBase = (params: SweepParams): Partial<SimOptions> => {
-  const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: params.seconds * 1000 }
-  if (params.replicas !== undefined) base.replicas = params.replicas
-  if (params.workload !== undefined) base.workload = params.workload
-  if (params.mutant !== undefined) {
-    const mutant = mutants[params.mutant]
-    Object.assign(base, mutant.options, { step: mutant.step })
-  }
-  if (params.freeze) base.step = freezing(base.step ?? realStep)
-  return base
-}
+export { sweepBase, type SweepParams } from './sweep-params'
 
 /** Runs one seed at a time. */
 export interface SeedRunner {

@@ -18,7 +18,7 @@ import { earliestTimer, noTimers, perform, recipients, withDeadline, withoutDead
 import { Clients, type Route } from '../check/clients'
 import type { Operation } from '../check/linearizability'
 import { Rng } from '../check/rng'
-import type { Action, Scenario, TimedAction } from './scenario'
+import { scenarioHash, type Action, type Scenario, type TimedAction } from './scenario'
 
 /** How long a datagram between replicas takes, drawn per datagram from the seed (ms). */
 export const NETWORK_DELAY_MS = { min: 50, max: 150 } as const
@@ -56,8 +56,8 @@ export interface Flight {
   readonly copyOf: number | undefined
 }
 
-/** Why a flight ended. */
-export type Fate = 'delivered' | 'partition' | 'down' | 'dropped'
+/** Why a flight ended: delivered, cut off by a partition, sent to a replica that was down, dropped by a person, lost by the network (check:sim's random drops). */
+export type Fate = 'delivered' | 'partition' | 'down' | 'dropped' | 'lost'
 
 export interface EndedFlight {
   readonly flight: Flight
@@ -90,12 +90,45 @@ export interface ClientViolation {
   readonly detail: string
 }
 
+/**
+ * What the page reads and does: a live cluster (PlaygroundCluster) or a recorded check:sim run
+ * (recorded.ts), which replays and takes no actions.
+ */
+export interface ClusterView {
+  readonly mode: 'live' | 'recorded'
+  readonly seed: number
+  readonly ids: readonly NodeId[]
+  readonly clientIds: readonly NodeId[]
+  readonly replicas: readonly Replica[]
+  readonly flights: readonly Flight[]
+  readonly ended: readonly EndedFlight[]
+  readonly steps: readonly StepRecord[]
+  readonly requests: readonly RequestView[]
+  readonly clientViolations: readonly ClientViolation[]
+  readonly actions: readonly TimedAction[]
+  readonly now: number
+  readonly events: number
+  /** Scripted actions (or recorded happenings) still to come. */
+  readonly pendingScript: number
+  isCut(a: NodeId, b: NodeId): boolean
+  replica(id: NodeId): Replica
+  stepRecord(id: number | undefined): StepRecord | undefined
+  history(): Operation[]
+  /** Takes an action now; returns why it was refused, if it was. */
+  act(action: Action): string | undefined
+  stepOnce(): boolean
+  advanceTo(time: number): void
+  /** The URL hash that reopens this view where it stands. */
+  hash(): string
+}
+
 type Due =
   | { readonly kind: 'flight'; readonly at: number; readonly flight: Flight }
   | { readonly kind: 'timer'; readonly at: number; readonly replica: Replica; readonly timer: 'election' | 'heartbeat' | 'voteRetry' }
   | { readonly kind: 'boot'; readonly at: number; readonly replica: Replica }
 
-export class PlaygroundCluster {
+export class PlaygroundCluster implements ClusterView {
+  readonly mode = 'live'
   readonly ids: readonly NodeId[]
   readonly clientIds: readonly NodeId[]
   readonly replicas: readonly Replica[]
@@ -144,6 +177,10 @@ export class PlaygroundCluster {
 
   scenario(): Scenario {
     return { version: 1, seed: this.seed, replicas: this.ids.length, actions: [...this.actions, ...this.script], events: this.events, time: this.now }
+  }
+
+  hash(): string {
+    return scenarioHash(this.scenario())
   }
 
   /** Scripted actions still to come. */

@@ -15,7 +15,8 @@ export interface CheckSimTimeline {
   readonly data: TimelineData
 }
 
-export function checkSimTimeline(options: SimOptions, label = ''): CheckSimTimeline {
+/** `playground`: a line saying how to step through this seed in the playground, for the page's summary. */
+export function checkSimTimeline(options: SimOptions, label = '', playground?: string): CheckSimTimeline {
   const ids = replicaIds(options.replicas)
   const recorder = new TimelineRecorder(ids, 100, 'down')
   const observer = new Observer(recorder)
@@ -40,6 +41,7 @@ export function checkSimTimeline(options: SimOptions, label = ''): CheckSimTimel
       `${s.steps} steps over ${(s.simulatedMs / 1000).toFixed(1)} simulated s; highest term ${s.maxTerm}; ${s.committed} entries committed`,
       `${s.operations} client requests, ${s.completed} completed; ${s.redirects} redirects, ${s.fails} fail replies, ${s.duplicates} duplicate oks`,
       `${s.datagrams} replica-to-replica datagrams, ${s.dropped} dropped; ${s.crashes} crashes, ${s.partitions} partitions`,
+      ...(playground === undefined ? [] : [playground]),
     ],
     failure: result.failure === undefined ? null : describe(result.failure, sim.history(), observer.lastReplyMid),
   })

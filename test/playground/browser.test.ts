@@ -12,6 +12,8 @@ import * as os from 'os'
 import * as path from 'path'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { simulate, sweepOptions } from '../../src/check/cluster'
+import { seedQuery, sweepBase, type SweepParams } from '../../src/check/sweep-params'
 import { buildPlayground } from '../../src/playground/bundle'
 
 const chromium = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
@@ -214,6 +216,34 @@ describe.skipIf(chromium === undefined && !inCi)('the playground in headless Chr
     await page.waitForFunction(() => document.querySelector('#details h2')?.textContent === 'Step', WAIT)
     expect(await page.$$eval('#details .event code', (es) => es.length)).toBe(1)
     await screenshot('step-details')
+  })
+
+  it("opens a failing check:sim seed from check:sim's link, replays it, and goes to the failure", async () => {
+    const params: SweepParams = { seconds: 20, replicas: undefined, mutant: 'get-from-deposed-leader', freeze: false }
+    let seed = 1
+    while (simulate(sweepOptions(seed, sweepBase(params))).failure === undefined) seed++
+    const failure = simulate(sweepOptions(seed, sweepBase(params))).failure!
+    const recorded = await open(`file://${file}#checksim&${seedQuery(seed, params)}`)
+    try {
+      expect(await recorded.$eval('#subtitle', (e) => e.textContent)).toContain(`check:sim seed=${seed} seconds=20 mutant=get-from-deposed-leader`)
+      expect(await recorded.$eval('#subtitle', (e) => e.textContent)).toContain(`FAILED: ${failure.invariant}`)
+      expect(await recorded.$eval('#play', (b) => b.textContent)).toBe('Run')
+      // A recording takes no actions: the client's form and the kill buttons are gone.
+      expect(await recorded.$eval('#request-form', (f) => getComputedStyle(f).display)).toBe('none')
+      expect(await recorded.$$eval('#replicas button[data-act]', (bs) => bs.length)).toBe(0)
+      await recorded.click('#to-failure')
+      await recorded.waitForFunction((invariant: string) => document.querySelector('#verdict')?.textContent?.includes(invariant), WAIT, failure.invariant)
+      expect(await recorded.$eval('#details h2', (e) => e.textContent)).toBe('Step')
+      expect(await recorded.$eval('#clock', (e) => e.textContent)).toContain(`t = ${(failure.at / 1000).toFixed(3)} s`)
+      expect(Number(await recorded.$$eval('#requests tr.request', (rows) => rows.length))).toBeGreaterThan(0)
+      const saved = page
+      page = recorded
+      await screenshot('check-sim-seed-at-its-failure')
+      page = saved
+    } finally {
+      await recorded.close()
+    }
+    expect(errors).toEqual([])
   })
 
   it("the page's link replays the scenario to the same cluster in a new tab", async () => {

@@ -10,7 +10,9 @@ import { formatEffect, formatEvent, formatMessage } from '../../check/trace'
 import { valuesOf } from '../../domain/kv'
 import { entryAt, lastIndex } from '../../domain/log'
 import type { Message, NodeId } from '../../domain/wire'
-import { PlaygroundCluster, type EndedFlight, type Flight, type Replica, type StepRecord } from '../cluster'
+import { parseSeedQuery } from '../../check/sweep-params'
+import { PlaygroundCluster, type ClusterView, type EndedFlight, type Flight, type Replica, type StepRecord } from '../cluster'
+import { RecordedRun } from '../recorded'
 import { rulesFor } from '../rules'
 import { decodeScenario, MAX_REPLICAS, MIN_REPLICAS, scenarioFromHash, scenarioHash, type Action, type Scenario } from '../scenario'
 
@@ -18,7 +20,7 @@ import { decodeScenario, MAX_REPLICAS, MIN_REPLICAS, scenarioFromHash, scenarioH
 
 type Selection = { readonly kind: 'replica'; readonly id: NodeId } | { readonly kind: 'flight'; readonly id: number } | { readonly kind: 'step'; readonly id: number }
 
-let cluster = new PlaygroundCluster(1, 5)
+let cluster: ClusterView = new PlaygroundCluster(1, 5)
 let running = false
 let speed = 0.25
 let selection: Selection | undefined
@@ -48,10 +50,11 @@ document.body.innerHTML = `
     <label>seed <input id="seed" type="number" min="0" max="4294967295" value="1"></label>
     <button id="new" type="button" title="a fresh cluster with this seed and size">New cluster</button>
     <button id="rewind" type="button" title="the same seed and actions, from time zero">Replay from start</button>
+    <button id="to-failure" type="button" class="primary" hidden>Go to the failure</button>
     <span class="sep"></span>
     <button id="share" type="button" title="put the scenario in the address bar">Link</button>
-    <button id="export" type="button">Export</button>
-    <label class="file-button">Import<input id="import" type="file" accept="application/json,.json"></label>
+    <button id="export" type="button" class="live-only">Export</button>
+    <label class="file-button live-only">Import<input id="import" type="file" accept="application/json,.json"></label>
   </div>
   <div id="notice" hidden></div>
 </header>
@@ -59,13 +62,13 @@ document.body.innerHTML = `
   <section class="stage-column">
     <svg id="stage" viewBox="0 0 640 560" role="img" aria-label="the replicas and the messages between them"></svg>
     <div class="stage-help">Click a replica or a message to see the step behind it. Click a link to cut or mend it.
-      <button id="heal" type="button">Mend every link</button></div>
+      <button id="heal" type="button" class="live-only">Mend every link</button></div>
     <div id="legend"></div>
   </section>
   <section class="side-column">
     <div class="panel" id="client-panel">
       <h2>Client</h2>
-      <form id="request-form" autocomplete="off">
+      <form id="request-form" autocomplete="off" class="live-only">
         <select id="client" title="which client sends"></select>
         <input id="key" placeholder="key" value="x" size="6">
         <input id="value" placeholder="value" value="1" size="6">
@@ -82,7 +85,7 @@ document.body.innerHTML = `
 <section class="panel wide">
   <h2>Replicas <span class="hint">role, term, vote, log (solid: committed, ● applied), election timer</span></h2>
   <table id="replicas"><tbody></tbody></table>
-  <div class="group-row">Tick replicas, then <button id="split" type="button">Cut them off from the rest</button></div>
+  <div class="group-row live-only">Tick replicas, then <button id="split" type="button">Cut them off from the rest</button></div>
 </section>
 <section class="panel wide">
   <h2>Messages in flight <span class="hint">drop, delay or duplicate one</span></h2>
@@ -177,8 +180,10 @@ const replicaPosition = (id: NodeId): { x: number; y: number } => {
 
 const position = (id: NodeId): { x: number; y: number } => {
   if (cluster.ids.includes(id)) return replicaPosition(id)
+  // The clients in a row at the centre.
   const i = cluster.clientIds.indexOf(id)
-  return { x: CENTER.x + (i === 0 ? -34 : 34), y: CENTER.y }
+  const n = cluster.clientIds.length
+  return { x: CENTER.x + (i - (n - 1) / 2) * 40, y: CENTER.y }
 }
 
 /** Where a message is: along the line between its ends, off the circles' edges. */
@@ -258,7 +263,7 @@ const entryText = (e: { term: number; command: { op: string; key?: string; value
  * moves and restyles them; only messages that appear or end add or remove one.
  */
 interface StageElements {
-  readonly cluster: PlaygroundCluster
+  readonly cluster: ClusterView
   readonly links: Map<string, { group: SVGElement; mark: SVGElement; title: SVGElement }>
   readonly replicas: Map<NodeId, { group: SVGElement; arc: SVGElement; role: SVGElement; term: SVGElement; timer: SVGElement; title: SVGElement }>
   readonly flightLayer: SVGElement
@@ -399,7 +404,8 @@ const recentLosses = (): EndedFlight[] => cluster.ended.filter((e) => e.fate !==
 const fateText = (e: EndedFlight): string =>
   e.fate === 'partition' ? `${shortLabel(e.flight.message)} from ${e.flight.from} did not cross the cut link to ${e.flight.to}`
     : e.fate === 'down' ? `${shortLabel(e.flight.message)} reached ${e.flight.to} while it was down`
-      : e.fate === 'dropped' ? `${shortLabel(e.flight.message)} dropped by you` : 'delivered'
+      : e.fate === 'dropped' ? `${shortLabel(e.flight.message)} dropped by you`
+        : e.fate === 'lost' ? `${shortLabel(e.flight.message)} from ${e.flight.from} lost by the network` : 'delivered'
 
 // ---- the replicas' table ---------------------------------------------------------------------------
 
@@ -439,9 +445,9 @@ const drawReplicas = (): void => {
     const election = r.timers.election
     const timer = s === undefined ? 'down' : role === 'leader' ? `heartbeat in ${(((r.timers.heartbeat ?? cluster.now) - cluster.now) / 1000).toFixed(2)} s`
       : election === undefined ? '—' : `election in ${((election - cluster.now) / 1000).toFixed(2)} s`
-    const check = el('input', { type: 'checkbox', 'data-split': r.id, title: 'tick to cut off with the other ticked replicas' })
+    const check = el('input', { type: 'checkbox', class: 'live-only', 'data-split': r.id, title: 'tick to cut off with the other ticked replicas' })
     check.checked = checkedForSplit.has(r.id)
-    const action = s === undefined
+    const action = cluster.mode === 'recorded' ? '' : s === undefined
       ? el('button', { type: 'button', 'data-act': 'restart', 'data-replica': r.id, title: 'start it again from what it persisted' }, 'Restart')
       : el('button', { type: 'button', 'data-act': 'kill', 'data-replica': r.id }, 'Kill')
     const selected = selection?.kind === 'replica' && selection.id === r.id
@@ -517,7 +523,7 @@ const drawFlightList = (): void => {
   body.replaceChildren(...rows)
 }
 
-const flightButtons = (f: Flight): HTMLButtonElement[] => [
+const flightButtons = (f: Flight): HTMLButtonElement[] => cluster.mode === 'recorded' ? [] : [
   el('button', { type: 'button', 'data-act': 'drop', 'data-flight': f.id }, 'Drop'),
   el('button', { type: 'button', 'data-act': 'delay', 'data-flight': f.id, title: 'hold it back 500 ms' }, 'Delay'),
   ...(cluster.clientIds.includes(f.to) ? [] : [el('button', { type: 'button', 'data-act': 'duplicate', 'data-flight': f.id }, 'Duplicate')]),
@@ -606,7 +612,10 @@ const drawHeader = (): void => {
   const leader = currentLeader()
   clock.textContent = `t = ${seconds(cluster.now)} · ${cluster.events} events · ${leader === undefined ? 'no leader' : `leader ${leader.id} (term ${termOf(leader)})`}`
   clock.dataset['leader'] = leader?.id ?? ''
-  $<HTMLElement>('#subtitle').textContent = `${cluster.ids.length} replicas of the production reducer · seed ${cluster.seed}${cluster.pendingScript > 0 ? ` · replaying: ${cluster.pendingScript} action(s) to come` : ''}`
+  $<HTMLElement>('#subtitle').textContent = cluster instanceof RecordedRun
+    ? `check:sim ${cluster.query.replace(/&/g, ' ')} · ${cluster.ids.length} replicas · ${cluster.failure === undefined ? 'passed' : `FAILED: ${cluster.failure.invariant} at t = ${seconds(cluster.failure.at)}`} · a recording, ${cluster.pendingScript} happening(s) to come`
+    : `${cluster.ids.length} replicas of the production reducer · seed ${cluster.seed}${cluster.pendingScript > 0 ? ` · replaying: ${cluster.pendingScript} action(s) to come` : ''}`
+  $<HTMLButtonElement>('#to-failure').hidden = !(cluster instanceof RecordedRun && cluster.failure !== undefined)
   const previousClient = clientSelect.value
   if (clientSelect.options.length !== cluster.clientIds.length) {
     clientSelect.replaceChildren(...cluster.clientIds.map((id, i) => new Option(`client ${clientName(i)}`, String(i))))
@@ -695,18 +704,21 @@ const act = (action: Action): void => {
 /** The scenario in the address bar, without adding to the browser's history. */
 const rememberInUrl = (): void => {
   try {
-    history.replaceState(null, '', scenarioHash(cluster.scenario()))
+    history.replaceState(null, '', cluster.hash())
   } catch {
     // A page opened from some places (a sandboxed frame) may not rewrite its URL: the Link and Export buttons still work.
   }
 }
 
-const load = (next: PlaygroundCluster, message?: string): void => {
+const load = (next: ClusterView, message?: string): void => {
   cluster = next
   selection = undefined
   checkedForSplit.clear()
-  seedInput.value = String(cluster.seed)
-  countSelect.value = String(cluster.ids.length)
+  document.body.classList.toggle('recorded', cluster.mode === 'recorded')
+  if (cluster.mode === 'live') {
+    seedInput.value = String(cluster.seed)
+    countSelect.value = String(cluster.ids.length)
+  }
   dirty = true
   say(message, 'info')
 }
@@ -746,6 +758,12 @@ $<HTMLButtonElement>('#new').addEventListener('click', () => {
   rememberInUrl()
 })
 $<HTMLButtonElement>('#rewind').addEventListener('click', () => {
+  if (cluster instanceof RecordedRun) {
+    setRunning(false)
+    load(new RecordedRun(cluster.seed, cluster.params), 'The recording again, from the start. Press Run or Step.')
+    return
+  }
+  if (!(cluster instanceof PlaygroundCluster)) return
   const scenario = { ...cluster.scenario(), events: 0, time: 0 }
   setRunning(false)
   load(PlaygroundCluster.replaying(scenario), `Replaying from the start: ${scenario.actions.length} action(s) will happen at their moments. Press Run.`)
@@ -758,7 +776,17 @@ $<HTMLButtonElement>('#share').addEventListener('click', () => {
     () => say('The link to this scenario is in the address bar.', 'info'),
   ) ?? say('The link to this scenario is in the address bar.', 'info')
 })
+$<HTMLButtonElement>('#to-failure').addEventListener('click', () => {
+  if (!(cluster instanceof RecordedRun) || cluster.failure === undefined) return
+  setRunning(false)
+  cluster.advanceTo(cluster.failure.at)
+  const last = cluster.steps.at(-1)
+  if (last !== undefined) selection = { kind: 'step', id: last.id }
+  dirty = true
+  rememberInUrl()
+})
 $<HTMLButtonElement>('#export').addEventListener('click', () => {
+  if (!(cluster instanceof PlaygroundCluster)) return
   const blob = new Blob([`${JSON.stringify(cluster.scenario(), null, 1)}\n`], { type: 'application/json' })
   const link = el('a', { href: URL.createObjectURL(blob), download: `raftkv-playground-seed-${cluster.seed}.json` })
   document.body.append(link)
@@ -874,26 +902,41 @@ document.addEventListener('keydown', (event) => {
 })
 
 window.addEventListener('hashchange', () => {
-  const found = scenarioFromHash(location.hash)
-  if (found === undefined) return
-  const current = scenarioHash(cluster.scenario())
-  if (location.hash === current) return
+  if (location.hash === cluster.hash()) return
+  if (!openFromHash(location.hash)) return
+})
+
+/** Opens what a URL hash holds: a scenario (`#s=`) or a check:sim seed (`#checksim&seed=...`). False when it holds neither. */
+const openFromHash = (hash: string): boolean => {
+  const checkSim = /^#checksim&(.*)$/s.exec(hash)
+  if (checkSim !== null) {
+    const query = parseSeedQuery(checkSim[1]!)
+    if (typeof query === 'string') {
+      say(`This link's check:sim seed cannot be opened: ${query}.`)
+      return true
+    }
+    const events = Number(/(?:^|&)events=(\d+)/.exec(checkSim[1]!)?.[1] ?? 0)
+    const run = new RecordedRun(query.seed, query.params)
+    run.fastForward(events)
+    setRunning(false)
+    load(run, `check:sim seed ${query.seed}, run here by check:sim's own simulation with the real reducer: ${run.failure === undefined ? 'it passed' : `it fails (${run.failure.invariant} at t = ${seconds(run.failure.at)}); "Go to the failure" jumps there`}. Press Run or Step to watch it.`)
+    return true
+  }
+  const found = scenarioFromHash(hash)
+  if (found === undefined) return false
   if (E.isLeft(found)) say(`This link's scenario cannot be replayed: ${found.left}`)
   else loadScenario(found.right, 'Opened a shared scenario')
-})
+  return true
+}
 
 // ---- start ---------------------------------------------------------------------------------------
 
 const start = (): void => {
   drawLegend()
-  const found = scenarioFromHash(location.hash)
-  if (found === undefined) {
+  if (!openFromHash(location.hash)) {
     load(new PlaygroundCluster(1, 5))
     setRunning(true)
-  } else if (E.isLeft(found)) {
-    load(new PlaygroundCluster(1, 5))
-    say(`This link's scenario cannot be replayed (${found.left}); here is a fresh cluster instead.`)
-  } else loadScenario(found.right, 'Opened a shared scenario')
+  }
   draw()
   document.body.dataset['ready'] = 'true'
   requestAnimationFrame(frame)
