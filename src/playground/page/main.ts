@@ -496,8 +496,11 @@ const drawRequests = (): void => {
   const violations = cluster.clientViolations
   verdict.className = result.ok && violations.length === 0 ? 'ok' : 'bad'
   verdict.dataset['linearizable'] = String(result.ok)
+  verdict.dataset['verdict'] = result.ok ? 'linearizable' : result.verdict
+  const heading = result.ok ? 'Linearizable' : result.verdict === 'not linearizable' ? 'NOT linearizable'
+    : result.verdict === 'undecided' ? 'Undecided (the checker stopped at its bound)' : 'The checker failed'
   verdict.replaceChildren(
-    el('b', {}, result.ok ? 'Linearizable' : 'NOT linearizable'),
+    el('b', {}, heading),
     ` — ${history.length} operation${history.length === 1 ? '' : 's'}, checked by src/check/linearizability.ts after every reply`,
     ...(result.ok ? [] : [el('div', {}, `key ${result.key}: ${result.reason}`)]),
     ...violations.map((v) => el('div', {}, `${v.invariant}: ${v.detail}`)),
