@@ -13,15 +13,21 @@ export function offendingOperation(operations: readonly Operation[]): Operation 
   const completed = operations
     .filter((op) => op.completedAt !== undefined)
     .sort((a, b) => a.completedAt! - b.completedAt!)
-  if (completed.length === 0 || checkLinearizable(operations).ok) return undefined
+  if (completed.length === 0 || !violated(operations)) return undefined
   let lo = 0 // cutting at completed[hi] fails; find the smallest such index
   let hi = completed.length - 1
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (checkLinearizable(cutAt(operations, completed[mid]!.completedAt!)).ok) lo = mid + 1
+    if (!violated(cutAt(operations, completed[mid]!.completedAt!))) lo = mid + 1
     else hi = mid
   }
   return completed[lo]
+}
+
+/** Whether the checker finds no linearization (undecided, or a checker that failed, blames nobody). */
+const violated = (operations: readonly Operation[]): boolean => {
+  const result = checkLinearizable(operations)
+  return !result.ok && result.verdict === 'not linearizable'
 }
 
 /** The history as it stood at time t. */
