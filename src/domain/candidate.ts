@@ -25,17 +25,16 @@ export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClient
   }
 }
 
+/** The term rule has been applied (step.ts): a reply here is of our term, or a granted pre-vote. */
 const onVoteReply = (s: ReplicaState, ctx: StepContext, m: RequestVoteReply): ReplicaState => {
   if (m.pre) {
-    // A refusal with a newer term has made us a follower already (step.ts applies the term rule).
-    if (!m.granted) return s
-    // A pre-vote is granted for the term we would campaign in.
-    if (s.role !== 'preCandidate' || m.term !== s.persistent.currentTerm + 1) return s
+    // Thesis §9.6: a pre-vote is granted for the term we would campaign in; only this campaign's count.
+    if (!m.granted || s.role !== 'preCandidate' || m.term !== s.persistent.currentTerm + 1) return s
     const [counted, won] = tallyVote(s, m.src)
     return won ? startElection(counted, ctx) : counted
   }
   // §5.2: "A candidate wins an election if it receives votes from a majority of the servers in the full cluster for the same term".
-  if (s.role !== 'candidate' || m.term !== s.persistent.currentTerm || !m.granted) return s
+  if (s.role !== 'candidate' || !m.granted) return s
   const [counted, won] = tallyVote(s, m.src)
   return won ? becomeLeader(counted, ctx) : counted
 }

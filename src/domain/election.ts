@@ -119,30 +119,34 @@ export const startElection = (s: ReplicaState, ctx: StepContext): ReplicaState =
   return resetElectionTimer(asking, ctx)
 }
 
-/** Figure 2, RequestVote receiver implementation, for both the pre-vote and the real vote. */
-export const onRequestVote = (before: ReplicaState, ctx: StepContext, m: RequestVote): ReplicaState => {
-  const reply = (s: ReplicaState, term: number, granted: boolean): ReplicaState => {
-    ctx.effects.push(send({ src: s.id, dst: m.src, leader: leaderField(s), type: 'voteReply', term, granted, pre: m.pre }))
-    return s
-  }
-  const upToDate = isUpToDate(before.persistent.log, m.lastLogIndex, m.lastLogTerm)
-  const inLease = withinLeaderLease(before, ctx.now)
-
+/**
+ * Figure 2, RequestVote receiver implementation, for both the pre-vote and the real vote. The term
+ * rule has been applied (step.ts): a real vote request is of our term; a pre-vote request names
+ * the term its sender would campaign in, at least ours.
+ */
+export const onRequestVote = (s: ReplicaState, ctx: StepContext, m: RequestVote): ReplicaState => {
+  const upToDate = isUpToDate(s.persistent.log, m.lastLogIndex, m.lastLogTerm)
   if (m.pre) {
     // A pre-vote changes nothing here: it only says whether a real vote would be granted.
-    const granted = m.term > before.persistent.currentTerm && upToDate && !inLease
-    return reply(before, granted ? m.term : before.persistent.currentTerm, granted)
+    const granted = m.term > s.persistent.currentTerm && upToDate && !withinLeaderLease(s, ctx.now)
+    return voteReply(s, ctx, m, granted ? m.term : s.persistent.currentTerm, granted)
   }
-  if (m.term > before.persistent.currentTerm && inLease) return reply(before, before.persistent.currentTerm, false)
-  const s = m.term > before.persistent.currentTerm ? becomeFollower(before, ctx, m.term, O.none) : before
   // §5.2: "each server will vote for at most one candidate in a given term, on a first-come-first-served basis";
   // §5.4.1: "the voter denies its vote if its own log is more up-to-date than that of the candidate".
   const votedFor = s.persistent.votedFor
-  const granted =
-    m.term === s.persistent.currentTerm && (O.isNone(votedFor) || votedFor.value === m.src) && upToDate
-  if (!granted) return reply(s, s.persistent.currentTerm, false)
+  const granted = (O.isNone(votedFor) || votedFor.value === m.src) && upToDate
+  if (!granted) return refuseVote(s, ctx, m)
   const voted = resetElectionTimer({ ...s, persistent: withPersistent(s.persistent, { votedFor: O.some(m.src) }) }, ctx)
-  return reply(voted, voted.persistent.currentTerm, true)
+  return voteReply(voted, ctx, m, voted.persistent.currentTerm, true)
+}
+
+/** A (pre-)vote refused, with our term. */
+export const refuseVote = (s: ReplicaState, ctx: StepContext, m: RequestVote): ReplicaState =>
+  voteReply(s, ctx, m, s.persistent.currentTerm, false)
+
+const voteReply = (s: ReplicaState, ctx: StepContext, m: RequestVote, term: number, granted: boolean): ReplicaState => {
+  ctx.effects.push(send({ src: s.id, dst: m.src, leader: leaderField(s), type: 'voteReply', term, granted, pre: m.pre }))
+  return s
 }
 
 /** Records a granted vote: the state with it counted, and whether the votes now make a majority (§5.2). */

@@ -123,29 +123,30 @@ export const nextTickMs = (s: ReplicaState): number =>
 
 type ReplyFields = Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>
 
-/** Figure 2, AppendEntries receiver implementation (the term rule has been applied by the caller). */
+const replyToAppend = (s: ReplicaState, ctx: StepContext, m: AppendEntries, { success, matchIndex, conflictIndex, conflictTerm }: ReplyFields): void => {
+  ctx.effects.push(
+    send({
+      src: s.id,
+      dst: m.src,
+      leader: leaderField(s),
+      type: 'appendReply',
+      term: s.persistent.currentTerm,
+      success,
+      matchIndex,
+      conflictIndex,
+      conflictTerm,
+      sentAt: m.sentAt,
+    }),
+  )
+}
+
+/** Figure 2, AppendEntries receiver implementation 1: "Reply false if term < currentTerm (§5.1)" (step.ts applies it). */
+export const rejectAppendEntries = (s: ReplicaState, ctx: StepContext, m: AppendEntries): void =>
+  replyToAppend(s, ctx, m, { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0 })
+
+/** Figure 2, AppendEntries receiver implementation 2 to 5, for an AppendEntries of our term (step.ts applies the term rule). */
 export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: AppendEntries): ReplicaState => {
-  const reply = (s: ReplicaState, { success, matchIndex, conflictIndex, conflictTerm }: ReplyFields): void => {
-    ctx.effects.push(
-      send({
-        src: s.id,
-        dst: m.src,
-        leader: leaderField(s),
-        type: 'appendReply',
-        term: s.persistent.currentTerm,
-        success,
-        matchIndex,
-        conflictIndex,
-        conflictTerm,
-        sentAt: m.sentAt,
-      }),
-    )
-  }
-  // 1. "Reply false if term < currentTerm (§5.1)".
-  if (m.term < before.persistent.currentTerm) {
-    reply(before, { success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0 })
-    return before
-  }
+  const reply = (s: ReplicaState, fields: ReplyFields): void => replyToAppend(s, ctx, m, fields)
   const [following, heard] = hearFromLeader(before, ctx, m.src, m.term)
   const log = following.persistent.log
   // 2. "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
@@ -227,10 +228,10 @@ export const isStillInLog = (s: ReplicaState, index: number, mid: string): boole
   return command?.op === 'put' && command.MID === mid
 }
 
-/** The leader's handling of a reply; the term rule has been applied by the caller. */
+/** The leader's handling of a reply of its term (step.ts applies the term rule). */
 export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: AppendEntriesReply): ReplicaState => {
   const before = s.progress[m.src]
-  if (before === undefined || m.term < s.persistent.currentTerm) return s
+  if (before === undefined) return s
   const answered = recordAnswer(before, m.sentAt)
   const ackedSentAt = Math.max(answered.ackedSentAt, m.sentAt)
   if (m.success) {

@@ -95,29 +95,30 @@ export const sendSnapshotPieces = (
   }
 }
 
-/** Figure 13, InstallSnapshot receiver implementation (the term rule has been applied by the caller). */
+const replyToSnapshot = (s: ReplicaState, ctx: StepContext, m: InstallSnapshot, nextOffset: number, installed: boolean): void => {
+  ctx.effects.push(
+    send({
+      src: s.id,
+      dst: m.src,
+      leader: leaderField(s),
+      type: 'snapshotReply',
+      term: s.persistent.currentTerm,
+      lastIncludedIndex: m.lastIncludedIndex,
+      offset: m.offset,
+      nextOffset,
+      installed,
+      sentAt: m.sentAt,
+    }),
+  )
+}
+
+/** Figure 13, InstallSnapshot receiver implementation 1: "Reply immediately if term < currentTerm" (step.ts applies it). */
+export const rejectInstallSnapshot = (s: ReplicaState, ctx: StepContext, m: InstallSnapshot): void =>
+  replyToSnapshot(s, ctx, m, 0, false)
+
+/** Figure 13, InstallSnapshot receiver implementation 2 to 8, for a piece of our term (step.ts applies the term rule). */
 export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: InstallSnapshot): ReplicaState => {
-  const reply = (s: ReplicaState, nextOffset: number, installed: boolean): void => {
-    ctx.effects.push(
-      send({
-        src: s.id,
-        dst: m.src,
-        leader: leaderField(s),
-        type: 'snapshotReply',
-        term: s.persistent.currentTerm,
-        lastIncludedIndex: m.lastIncludedIndex,
-        offset: m.offset,
-        nextOffset,
-        installed,
-        sentAt: m.sentAt,
-      }),
-    )
-  }
-  // 1. "Reply immediately if term < currentTerm".
-  if (m.term < before.persistent.currentTerm) {
-    reply(before, 0, false)
-    return before
-  }
+  const reply = (s: ReplicaState, nextOffset: number, installed: boolean): void => replyToSnapshot(s, ctx, m, nextOffset, installed)
   const [following, heard] = hearFromLeader(before, ctx, m.src, m.term)
   const s: ReplicaState = { ...following, ...heard }
   // Everything up to the snapshot's end is applied here already: nothing to install.
@@ -176,10 +177,10 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
   return installed
 }
 
-/** Leader: a follower acknowledged a piece of our snapshot, or has installed it. */
+/** Leader: a follower acknowledged a piece of our snapshot, or has installed it (a reply of our term: step.ts). */
 export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: InstallSnapshotReply): ReplicaState => {
   const before = s.progress[m.src]
-  if (before === undefined || m.term < s.persistent.currentTerm) return s
+  if (before === undefined) return s
   const acked = { ...before, ackedSentAt: Math.max(before.ackedSentAt, m.sentAt) }
   if (m.installed) {
     const matchIndex = Math.max(acked.matchIndex, m.lastIncludedIndex)

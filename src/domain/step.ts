@@ -9,16 +9,17 @@ import { applyCommitted } from './apply'
 import { persistEffect } from './durability'
 import { answerGet, reachableLeader, redirect } from './clients'
 import type { StepContext } from './context'
-import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, startPreVote } from './election'
+import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, refuseVote, startPreVote, withinLeaderLease } from './election'
 import type { Event } from './events'
 import { onHeartbeatTick, onRequestAsLeader, stepLeader } from './leader'
 import { stepCandidate } from './candidate'
 import { stepFollower } from './follower'
 import { isClientRequest, isRaftMessage, type RaftOrClientMessage } from './messages'
 import { canServeReads } from './reads'
-import { compactIfDue } from './snapshot'
+import { rejectAppendEntries } from './replication'
+import { compactIfDue, rejectInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
-import { BROADCAST, UNKNOWN_LEADER, type Message } from './wire'
+import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage } from './wire'
 
 export type StepResult = readonly [ReplicaState, readonly Effect[]]
 
@@ -64,22 +65,64 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
       ctx.effects.push(log(`ignored a ${m.type} from ${m.src}, not a peer`))
       return s
     }
-    if (m.type === 'vote') return onRequestVote(s, ctx, m)
-    if (m.type !== 'forward' && m.term > s.persistent.currentTerm && !isGrantedPreVote(m)) {
-      // Figure 2: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower".
-      const fromLeader = m.type === 'append' || m.type === 'snapshot'
-      const follower = becomeFollower(s, ctx, m.term, fromLeader ? O.some(m.src) : O.none)
-      return fromLeader ? stepByRole(follower, ctx, m) : follower
-    }
-    return stepByRole(s, ctx, m)
+    return onRaftMessage(s, ctx, m)
   }
   if (isClientRequest(m)) return stepByRole(s, ctx, m)
   ctx.effects.push(log(`ignored a ${m.type} from ${m.src}`))
   return s
 }
 
-/** A granted pre-vote carries the term the candidate would campaign in, not a term anyone holds. */
-const isGrantedPreVote = (m: RaftOrClientMessage): boolean => m.type === 'voteReply' && m.pre && m.granted
+/**
+ * The term rule, applied here once for every Raft message before it reaches a handler, so that
+ * every handler sees a message of the current term (a forwarded put carries no term):
+ * - Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set
+ *   currentTerm = T, convert to follower (§5.1)". An AppendEntries or InstallSnapshot of that term
+ *   comes from its leader, which we then follow; a reply of a newer term has nothing more to say.
+ * - §5.1: "If a server receives a request with a stale term number, it rejects the request";
+ *   a reply of a stale term answers something this replica no longer does, and is dropped.
+ * Two exceptions, both for messages whose term nobody holds yet:
+ * - thesis §9.6, pre-vote: a pre-vote request names the term its sender would campaign in, and a
+ *   granted pre-vote the term it was granted for; neither moves anyone to that term.
+ * - thesis §4.2.3 (§6, "disruptive servers"), which the read lease relies on: a replica that heard
+ *   from its leader within the minimum election timeout disregards a vote request of a newer
+ *   term; it refuses it without taking its term.
+ */
+const onRaftMessage = (s: ReplicaState, ctx: StepContext, m: RaftMessage): ReplicaState => {
+  if (m.type === 'forward') return stepByRole(s, ctx, m)
+  const currentTerm = s.persistent.currentTerm
+  if (m.term < currentTerm) return rejectStale(s, ctx, m)
+  if (m.type === 'vote') {
+    if (m.term === currentTerm || m.pre) return onRequestVote(s, ctx, m)
+    if (withinLeaderLease(s, ctx.now)) return refuseVote(s, ctx, m)
+    return onRequestVote(becomeFollower(s, ctx, m.term, O.none), ctx, m)
+  }
+  if (m.term === currentTerm || (m.type === 'voteReply' && m.pre && m.granted)) return stepByRole(s, ctx, m)
+  const fromLeader = m.type === 'append' || m.type === 'snapshot'
+  const follower = becomeFollower(s, ctx, m.term, fromLeader ? O.some(m.src) : O.none)
+  return fromLeader ? stepByRole(follower, ctx, m) : follower
+}
+
+/**
+ * §5.1: a request of a stale term is rejected with our term, which tells its sender of the newer
+ * one: an AppendEntries gets "false" (Figure 2, receiver implementation 1), an InstallSnapshot an
+ * immediate reply (Figure 13, 1), a vote request a refusal. A leader leaves a stale leader's
+ * AppendEntries and InstallSnapshot unanswered: its own AppendEntries carry the newer term to that
+ * replica within a heartbeat. A stale reply is dropped.
+ */
+const rejectStale = (s: ReplicaState, ctx: StepContext, m: Exclude<RaftMessage, Forward>): ReplicaState => {
+  switch (m.type) {
+    case 'vote':
+      return refuseVote(s, ctx, m)
+    case 'append':
+      if (s.role !== 'leader') rejectAppendEntries(s, ctx, m)
+      return s
+    case 'snapshot':
+      if (s.role !== 'leader') rejectInstallSnapshot(s, ctx, m)
+      return s
+    default:
+      return s
+  }
+}
 
 const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (s.role) {
