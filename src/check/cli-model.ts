@@ -13,7 +13,7 @@ import { parseCommandLine, usage, type OptionSpecs } from './args'
 import { defaultBounds, describeCounterexample, explore } from './explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
-import { defaultTuning } from '../domain/state'
+import { defaultSettings, withSettings } from '../domain/config'
 
 /** The pieces a snapshot travels in under `--snapshot-every`: small, so that even a tiny store takes several. */
 const MODEL_SNAPSHOT_PIECE = 16
@@ -35,7 +35,7 @@ const options = {
   'snapshot-every': {
     kind: 'int',
     min: 1,
-    help: `compact the log every N applied entries, and send snapshots in pieces of ${MODEL_SNAPSHOT_PIECE} characters (default: the replica's, ${defaultTuning.snapshotEvery}, which no bounded search reaches)`,
+    help: `compact the log every N applied entries, and send snapshots in pieces of ${MODEL_SNAPSHOT_PIECE} characters (default: the replica's, ${defaultSettings.limits.snapshotEvery}, which no bounded search reaches)`,
   },
 } satisfies OptionSpecs
 
@@ -66,16 +66,16 @@ const main = (): number => {
   }
   // §7 in reach of a bounded search: compaction after a few entries, a snapshot in several pieces.
   const snapshotEvery = args.optionalInt('snapshot-every')
-  const tuning =
+  const settings =
     snapshotEvery === undefined
-      ? mutant?.options.tuning
-      : { ...(mutant?.options.tuning ?? defaultTuning), snapshotEvery, snapshotChunkChars: MODEL_SNAPSHOT_PIECE }
+      ? mutant?.options.settings
+      : withSettings(mutant?.options.settings ?? defaultSettings, { limits: { snapshotEvery, snapshotChunkChars: MODEL_SNAPSHOT_PIECE } })
   const search = args.flag('figure8')
     ? figure8Search()
     : {
         bounds,
         start: args.flag('from-leader') ? ('leader' as const) : ('boot' as const),
-        ...(tuning ? { tuning } : {}),
+        ...(settings ? { settings } : {}),
       }
   console.log(`bounds: ${JSON.stringify(search.bounds)}`)
   const began = performance.now()

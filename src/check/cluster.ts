@@ -11,10 +11,11 @@
 import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
-import { defaultTuning, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Tuning } from '../domain/state'
+import { defaultSettings, withSettings, type Settings } from '../domain/config'
+import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
-import { BROADCAST, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
+import { BROADCAST, MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
@@ -55,7 +56,7 @@ export interface SimOptions {
   readonly keysPerClient: number
   readonly network: NetworkOptions
   readonly faults: FaultOptions
-  readonly tuning: Tuning
+  readonly settings: Settings
   readonly step: Stepper
   /** How many recent steps to keep for a failure's trace. */
   readonly traceCapacity: number
@@ -104,7 +105,7 @@ export const defaultSimOptions: SimOptions = {
   keysPerClient: 3,
   network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
   faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
-  tuning: defaultTuning,
+  settings: defaultSettings,
   step: realStep,
   traceCapacity: 120,
   maxSteps: 5_000_000,
@@ -142,9 +143,9 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
   // §7: most seeds compact their logs often, half send snapshots in pieces of 400 characters, so that
   // snapshots are taken, sent and restarted from under every fault. Drawn last: every seed keeps
   // the network and faults it had before snapshots existed.
-  const snapshotEvery = rng.pick([4, 16, 64, defaultTuning.snapshotEvery])
-  const snapshotChunkChars = rng.pick([400, defaultTuning.snapshotChunkChars])
-  return base.tuning === undefined ? { ...options, tuning: { ...options.tuning, snapshotEvery, snapshotChunkChars } } : options
+  const snapshotEvery = rng.pick([4, 16, 64, defaultSettings.limits.snapshotEvery])
+  const snapshotChunkChars = rng.pick([400, defaultSettings.limits.snapshotChunkChars])
+  return base.settings === undefined ? { ...options, settings: withSettings(options.settings, { limits: { snapshotEvery, snapshotChunkChars } }) } : options
 }
 
 export interface SimFailure {
@@ -341,7 +342,7 @@ export class ClusterSimulation {
   private boot(index: number): void {
     const r = this.replicas[index]!
     if (r.state !== undefined) return
-    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), tuning: this.options.tuning }, r.persistent)
+    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), settings: this.options.settings }, r.persistent)
     this.states[index] = r.state
     this.stepReplica(index, started(this.now), true)
   }
@@ -443,8 +444,8 @@ export class ClusterSimulation {
     if (!isReadable(message)) {
       this.fail('Effects are plain data', `${sender} sent a ${message.type} whose contents are not readable after the step (a leaked immer draft)`)
     }
-    if (message.type === 'append' && message.entries.length > 16 && appendJsonLength(message) > 65_507) {
-      this.fail('Well-formed datagrams', `${sender} sent an AppendEntries over 65,507 bytes`)
+    if (message.type === 'append' && message.entries.length > 16 && appendJsonLength(message) > MAX_DATAGRAM_BYTES) {
+      this.fail('Well-formed datagrams', `${sender} sent an AppendEntries over ${MAX_DATAGRAM_BYTES} bytes`)
     }
     const targets = recipients(message, this.ids)
     if (targets.length > 0 || message.dst === BROADCAST) {

@@ -27,7 +27,8 @@
  */
 import type { Effect, TimerName } from '../effects/effect'
 import { received, started, timerFired, type Event } from '../domain/events'
-import { defaultTuning, initialState, type PersistentState, type ReplicaState, type Tuning } from '../domain/state'
+import { defaultSettings, type Settings } from '../domain/config'
+import { initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
 import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
@@ -85,7 +86,7 @@ export interface ExploreOptions {
   /** Persistent states the replicas start from (as if restarted), e.g. a known scenario's prefix. */
   readonly initialPersistent: readonly (PersistentState | undefined)[]
   readonly step: Stepper
-  readonly tuning: Tuning
+  readonly settings: Settings
   /**
    * Where the search starts. `boot`: every replica just started. `leader`: after a fixed prefix of
    * the model's own transitions in which 0000's election timer fires and every message is then
@@ -248,7 +249,7 @@ export class Explorer {
     const replicas: ReplicaState[] = []
     const timers: TimerDeadlines[] = []
     for (let i = 0; i < this.ids.length; i++) {
-      const config = { id: this.ids[i]!, peers: this.ids, seed: 1000 + i, tuning: this.options.tuning }
+      const config = { id: this.ids[i]!, peers: this.ids, seed: 1000 + i, settings: this.options.settings }
       replicas.push(initialState(config, this.options.initialPersistent[i]))
       timers.push(noTimers)
     }
@@ -499,7 +500,7 @@ export class Explorer {
 
   private replacer(now: number): (key: string, value: unknown) => unknown {
     if (this.replacerAt?.now === now) return this.replacerAt.replacer
-    const horizon = this.options.tuning.electionTimeoutMaxMs + this.options.tuning.heartbeatMs
+    const horizon = this.options.settings.timing.electionTimeoutMaxMs + this.options.settings.timing.heartbeatMs
     const replacer = (key: string, value: unknown): unknown => {
       if (IGNORED_FIELDS.has(key)) return undefined
       const relative = (time: number): number | 'old' =>
@@ -551,7 +552,7 @@ const describeEffects = (effects: readonly Effect[]): string => {
 export const explore = (
   options: {
     step?: Stepper
-    tuning?: Tuning
+    settings?: Settings
     bounds?: Partial<ExploreBounds>
     initialPersistent?: readonly (PersistentState | undefined)[]
     start?: ExploreOptions['start']
@@ -561,7 +562,7 @@ export const explore = (
     start: options.start ?? 'boot',
     initialPersistent: options.initialPersistent ?? [],
     step: options.step ?? realStep,
-    tuning: options.tuning ?? defaultTuning,
+    settings: options.settings ?? defaultSettings,
     bounds: { ...defaultBounds, ...options.bounds },
   }).run()
 

@@ -12,7 +12,8 @@ import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
 import { appendToLog, emptyLog, entriesFrom, lastIndex, lastTerm, logOf } from '../domain/log'
 import { quorumValue } from '../domain/quorum'
-import { defaultTuning, persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
+import { defaultSettings, withSettings, type Settings } from '../domain/config'
+import { persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
 import type { ExploreBounds } from './explore'
@@ -85,12 +86,12 @@ export const LEASE_OVERRUN_MS = 500
  * minimum election timeout (reads.ts, less a margin), because no other leader can be elected
  * sooner. This leader reckons its lease 500 ms longer, everywhere the reducer asks: a leader
  * already deposed may then answer a get with a value a newer leader has overwritten. (The lease is
- * the tuning's margin taken off; the state this step returns keeps the true tuning.)
+ * the settings' margin taken off; the state this step returns keeps the true settings.)
  */
 const leaseTooLong: Stepper = (state, event) => {
-  const longer = { ...state, tuning: { ...state.tuning, leaseMarginMs: state.tuning.leaseMarginMs - LEASE_OVERRUN_MS } }
+  const longer = { ...state, settings: withSettings(state.settings, { timing: { leaseMarginMs: state.settings.timing.leaseMarginMs - LEASE_OVERRUN_MS } }) }
   const [after, effects] = realStep(longer, event)
-  return [after === longer ? state : { ...after, tuning: state.tuning }, effects]
+  return [after === longer ? state : { ...after, settings: state.settings }, effects]
 }
 
 /** The effects with the persist effect made to match a mutant's change of the persistent state. */
@@ -166,7 +167,7 @@ export const figure8Prefix = (): PersistentState[] => {
 export const figure8Search = (): {
   readonly bounds: Partial<ExploreBounds>
   readonly initialPersistent: PersistentState[]
-  readonly tuning: typeof defaultTuning
+  readonly settings: Settings
 } => {
   const noop = (term: number): Entry => ({ term, command: { op: 'noop' } })
   return {
@@ -175,7 +176,7 @@ export const figure8Search = (): {
       persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: logOf([noop(3)]) }),
       persistentState({ currentTerm: 3, votedFor: O.some('0001' as NodeId), log: emptyLog }),
     ],
-    tuning: { ...defaultTuning, maxEntriesPerAppend: 1 },
+    settings: withSettings(defaultSettings, { limits: { maxEntriesPerAppend: 1 } }),
     bounds: {
       replicas: 3,
       maxDepth: 40,
@@ -199,7 +200,7 @@ export const mutants = {
     description: 'commits an entry of a previous term by counting replicas',
     step: commitPreviousTermByCounting,
     options: {
-      tuning: { ...defaultTuning, maxEntriesPerAppend: 1 },
+      settings: withSettings(defaultSettings, { limits: { maxEntriesPerAppend: 1 } }),
       replicas: 3,
       initialPersistent: figure8Prefix(),
       faults: { crashes: true, partitions: false, meanIntervalMs: 250 },
@@ -230,7 +231,7 @@ export const mutants = {
     description: 'a leader answers gets without the lease, so a deposed leader answers stale values',
     step: getFromDeposedLeader,
     options: {
-      tuning: { ...defaultTuning, electionTimeoutMinMs: 1_000, electionTimeoutMaxMs: 4_000 },
+      settings: withSettings(defaultSettings, { timing: { electionTimeoutMinMs: 1_000, electionTimeoutMaxMs: 4_000 } }),
       faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
       getFraction: 0.8,
     },
@@ -242,7 +243,7 @@ export const mutants = {
     // inside the 500 ms the mutant overruns; gets from clients that still know the old leader.
     options: {
       workload: 'shared',
-      tuning: { ...defaultTuning, electionTimeoutMaxMs: defaultTuning.electionTimeoutMinMs + 100 },
+      settings: withSettings(defaultSettings, { timing: { electionTimeoutMaxMs: defaultSettings.timing.electionTimeoutMinMs + 100 } }),
       faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
       getFraction: 0.8,
     },

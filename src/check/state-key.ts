@@ -5,7 +5,7 @@
  * whether the key keeps its value, makes it a time relative to now, or leaves it out.
  *
  * Leaving a field out merges states that differ in it, so only fields that cannot change what a
- * replica does are left out: its own ID's companions that never change (`peers`, `tuning`), and the
+ * replica does are left out: its own ID's companions that never change (`peers`, `settings`), and the
  * random generator's state, whose draws only spread election timeouts (the explorer fires timers
  * in any order, whatever their deadlines).
  */
@@ -23,7 +23,7 @@ type MessageField = Message extends infer M ? (M extends unknown ? keyof M : nev
 const replicaState: Policies<ReplicaState> = {
   id: 'value',
   peers: 'ignore',
-  tuning: 'ignore',
+  settings: 'ignore',
   persistent: 'value',
   role: 'value',
   leader: 'value',

@@ -11,9 +11,6 @@ import { read } from './kv'
 import type { ReplicaState } from './state'
 import { UNKNOWN_LEADER, type ClientRequest, type GetRequest, type NodeId, type PutCommand } from './wire'
 
-/** How soon after our redirect a retry that went elsewhere shows clients cannot reach that leader. */
-export const QUICK_RETRY_MS = 100
-
 export const replyOk = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
   const src = s.id
   const leader = leaderField(s)
@@ -28,7 +25,7 @@ export const redirect = (s: ReplicaState, ctx: StepContext, request: ClientReque
 /** A get's answer: the key's value; for a key with none, the empty value (course) or no value at all (standalone). */
 export const answerGet = (s: ReplicaState, ctx: StepContext, request: GetRequest): void => {
   const value = read(s.kv, request.key)
-  replyOk(s, ctx, request.src, request.MID, value ?? (s.tuning.clients === 'course' ? '' : undefined))
+  replyOk(s, ctx, request.src, request.MID, value ?? (s.settings.clients === 'course' ? '' : undefined))
 }
 
 /** The leader clients should go to, if we know one they can reach. */
@@ -51,7 +48,7 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
     request.leader === UNKNOWN_LEADER &&
     previous !== undefined &&
     previous.leader === leader.value &&
-    ctx.now - previous.at < QUICK_RETRY_MS
+    ctx.now - previous.at < s.settings.timing.quickRetryMs
   ) {
     return { ...s, unreachableLeader: leader, held: [...s.held, request] }
   }

@@ -19,7 +19,7 @@ import { BROADCAST, type NodeId, type RequestVote } from './wire'
  * `waitFirstMs` later than the drawn timeout; returns the random generator's next state.
  */
 export const armElectionTimer = (s: ReplicaState, ctx: StepContext, waitFirstMs = 0): RandomState => {
-  const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.tuning
+  const { electionTimeoutMinMs, electionTimeoutMaxMs } = s.settings.timing
   const [afterMs, random] = randomIntBetween(s.random, electionTimeoutMinMs, electionTimeoutMaxMs)
   ctx.effects.push(setTimer('election', waitFirstMs + afterMs))
   return random
@@ -36,7 +36,7 @@ export const armElectionTimer = (s: ReplicaState, ctx: StepContext, waitFirstMs 
  */
 export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({
   ...s,
-  random: armElectionTimer(s, ctx, clusterSize(s) * s.tuning.startupGracePerReplicaMs),
+  random: armElectionTimer(s, ctx, clusterSize(s) * s.settings.timing.startupGracePerReplicaMs),
 })
 
 /** The state after arming the election timer (see armElectionTimer). */
@@ -44,7 +44,7 @@ export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaSt
 
 /** Whether this replica still trusts a leader it heard from too recently to vote for anyone else. */
 export const withinLeaderLease = (s: ReplicaState, now: number): boolean =>
-  s.role === 'leader' || now - s.lastLeaderContact < s.tuning.electionTimeoutMinMs
+  s.role === 'leader' || now - s.lastLeaderContact < s.settings.timing.electionTimeoutMinMs
 
 /** Figure 2, all servers: "If RPC request or response contains term T > currentTerm: set currentTerm = T, convert to follower". */
 export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, leader: O.Option<NodeId>): ReplicaState => {
@@ -83,7 +83,7 @@ const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean) =>
 /** Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer. */
 const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaState => {
   ctx.effects.push(voteRequest(s, BROADCAST, pre))
-  ctx.effects.push(setTimer('voteRetry', s.tuning.voteRetryMs))
+  ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs))
   return { ...s, voteRetriesDone: 0 }
 }
 
@@ -95,12 +95,12 @@ const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaS
  */
 export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.role !== 'preCandidate' && s.role !== 'candidate') return s
-  if (s.voteRetriesDone >= s.tuning.voteRetries) return s
+  if (s.voteRetriesDone >= s.settings.limits.voteRetries) return s
   for (const peer of s.peers) {
     if (!s.votesGranted.includes(peer)) ctx.effects.push(voteRequest(s, peer, s.role === 'preCandidate'))
   }
   const voteRetriesDone = s.voteRetriesDone + 1
-  ctx.effects.push(setTimer('voteRetry', s.tuning.voteRetryMs * 2 ** voteRetriesDone))
+  ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs * 2 ** voteRetriesDone))
   return { ...s, voteRetriesDone }
 }
 

@@ -56,7 +56,7 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
     answerGet(s, ctx, request)
     return s
   }
-  if (s.tuning.clients === 'standalone' && hasApplied(s.kv, request.MID)) {
+  if (s.settings.clients === 'standalone' && hasApplied(s.kv, request.MID)) {
     // A retry of a write that took effect already (its first answer was lost, or went out from another leader).
     replyOk(s, ctx, request.src, request.MID)
     return s
@@ -98,7 +98,7 @@ const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
 const replicateNew = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
   if (s === before) return s
   const need = majority(clusterSize(s)) - 1
-  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, chooseFanout(s.progress, need, s.tuning)) }
+  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, chooseFanout(s.progress, need, s.settings)) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
   const tickMs = nextTickMs(sent)
@@ -133,7 +133,7 @@ export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMes
  * election timeout (check-quorum), else heartbeat idle followers and retransmit to lagging ones.
  */
 export const onHeartbeatTick = (s: ReplicaState, ctx: StepContext): ReplicaState => {
-  if (ctx.now - lastQuorumContact(s, ctx.now) > s.tuning.electionTimeoutMaxMs) {
+  if (ctx.now - lastQuorumContact(s, ctx.now) > s.settings.timing.electionTimeoutMaxMs) {
     ctx.effects.push(log('check-quorum: no majority heard from, stepping down'))
     return becomeFollower(s, ctx, s.persistent.currentTerm, O.none)
   }

@@ -6,7 +6,8 @@
  * first round trip, so the leader widens the fan-out until the chance of a first-round commit is
  * high, estimating the round-trip delivery rate from the replies it gets.
  */
-import type { Progress, ProgressTable, Tuning } from './state'
+import type { Limits, Settings, Timing } from './config'
+import type { Progress, ProgressTable } from './state'
 import type { NodeId } from './wire'
 
 export const freshProgress = (nextIndex: number): Progress => ({
@@ -22,9 +23,6 @@ export const freshProgress = (nextIndex: number): Progress => ({
   lost: 0,
   ...noSnapshotTransfer,
 })
-
-/** At most this many unanswered sends are remembered per follower; older ones count as lost. */
-const MAX_IN_FLIGHT = 16
 
 /**
  * A follower to which no snapshot is on its way. Any AppendEntries sent, and an installed
@@ -44,8 +42,8 @@ export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSent
 export const resendFrom = (p: Progress): number => Math.max(p.matchIndex + 1, p.probeFrom)
 
 /** After an AppendEntries sent at `now` whose entries end at `lastSent`. */
-export const recordSend = (p: Progress, now: number, lastSent: number): Progress => {
-  const full = p.inFlight.length >= MAX_IN_FLIGHT
+export const recordSend = (p: Progress, now: number, lastSent: number, limits: Limits): Progress => {
+  const full = p.inFlight.length >= limits.maxInFlight
   return {
     ...p,
     // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
@@ -70,7 +68,7 @@ export const recordAnswer = (p: Progress, sentAt: number): Progress => {
 }
 
 /**
- * Flow control: a leader keeps at most PIPELINE_BUDGET AppendEntries younger than a retransmission
+ * Flow control: a leader keeps at most `limits.pipelineBudget` (80) AppendEntries younger than a retransmission
  * interval on their way, shared out among its followers (at least one each); further new entries
  * for a follower wait for its answer and then go together. Every datagram a replica sends queues in
  * the simulator's socket for it (about 200 KB, a small datagram charged about 1.3 KB), drained one
@@ -80,20 +78,18 @@ export const recordAnswer = (p: Progress, sentAt: number): Progress => {
  * follower because the course's simulator fails a run whose puts were batched too much (fewer
  * datagrams between replicas than half the puts times the replicas): with 4 followers, 16 each
  * leave a steady 150 puts a second unbatched, where 4 each batched them below that line.
+ *
+ * How many young AppendEntries
+ * may be on their way to each of `followers` followers: their share of the budget, at least one,
+ * and no more than the sends remembered per follower.
  */
-export const PIPELINE_BUDGET = 80
+export const pipelinedPerFollower = (followers: number, limits: Limits): number =>
+  Math.min(limits.maxInFlight, Math.max(1, Math.floor(limits.pipelineBudget / followers)))
 
-/**
- * How many young AppendEntries may be on their way to each of `followers` followers: their share
- * of the budget, at least one, and no more than the sends remembered per follower.
- */
-export const pipelinedPerFollower = (followers: number): number =>
-  Math.min(MAX_IN_FLIGHT, Math.max(1, Math.floor(PIPELINE_BUDGET / followers)))
-
-export const pipeFull = (p: Progress, now: number, tuning: Tuning, followers: number): boolean => {
+export const pipeFull = (p: Progress, now: number, settings: Settings, followers: number): boolean => {
   let young = 0
-  for (let i = p.inFlight.length - 1; i >= 0 && now - p.inFlight[i]! < tuning.retransmitMs; i--) young++
-  return young >= pipelinedPerFollower(followers)
+  for (let i = p.inFlight.length - 1; i >= 0 && now - p.inFlight[i]! < settings.timing.retransmitMs; i--) young++
+  return young >= pipelinedPerFollower(followers, settings.limits)
 }
 
 /** Sends unanswered for longer than `ageMs` count as lost. */
@@ -105,8 +101,8 @@ export const expireInFlight = (p: Progress, now: number, ageMs: number): Progres
 }
 
 /** A follower that answered something we sent shortly before our latest send is alive and reachable. */
-export const isResponsive = (p: Progress, tuning: Tuning): boolean =>
-  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * tuning.heartbeatMs
+export const isResponsive = (p: Progress, timing: Timing): boolean =>
+  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * timing.heartbeatMs
 
 /** The chance that at least `need` of `k` independent round trips succeed, each with probability `q`. */
 export const chanceOfAtLeast = (need: number, k: number, q: number): number => {
@@ -124,7 +120,7 @@ const binomial = (n: number, k: number): number => {
 }
 
 /**
- * How sure the leader wants to be that the first round trip commits a new entry. A put that
+ * `fanOut.firstRoundCommitTarget` (0.75): how sure the leader wants to be that the first round trip commits a new entry. A put that
  * misses it waits for the next put's AppendEntries (to other followers, carrying every entry they
  * lack) or for a resend: tens of milliseconds. Where elections and partitions already hold many
  * requests back, the misses decide the median: at 10% loss each way two of two round trips succeed
@@ -134,15 +130,11 @@ const binomial = (n: number, k: number): number => {
  * 5.4% and 15.6%). With 0.6 (two of two at 10%) the leader sent 5 to 45% fewer datagrams where
  * datagrams are lost, but under the course's simulator advanced-1 and advanced-4 had medians over
  * 5 ms in about half their runs (BENCHMARKS.md, "Asking one more follower at 10% loss").
- */
-export const FIRST_ROUND_COMMIT_TARGET = 0.75
-
-/**
- * Below this chance of a first-round commit with every responsive follower asked, so many puts
+ *
+ * `fanOut.fastRepairBelow` (0.8): below this chance of a first-round commit with every responsive follower asked, so many puts
  * miss the first round that the speed of resends decides the typical latency: lost entries are
  * then resent fast (replication.ts). Above it, resends wait for the tick and cost no datagrams.
  */
-export const FAST_REPAIR_BELOW = 0.8
 
 /** The round-trip delivery rate seen from the responsive followers, with a prior of clean trips. */
 const deliveryRateOf = (progress: ProgressTable, responsive: readonly NodeId[]): number => {
@@ -156,8 +148,8 @@ const deliveryRateOf = (progress: ProgressTable, responsive: readonly NodeId[]):
   return (answered + 4) / (answered + lost + 4)
 }
 
-const responsivePeers = (progress: ProgressTable, tuning: Tuning): NodeId[] =>
-  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, tuning))
+const responsivePeers = (progress: ProgressTable, timing: Timing): NodeId[] =>
+  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, timing))
 
 /**
  * Whether even sending a new entry to every responsive follower leaves a first-round commit
@@ -167,10 +159,10 @@ const responsivePeers = (progress: ProgressTable, tuning: Tuning): NodeId[] =>
 export const firstRoundCommitUnlikely = (
   progress: ProgressTable,
   need: number,
-  tuning: Tuning,
+  settings: Settings,
 ): boolean => {
-  const responsive = responsivePeers(progress, tuning)
-  return chanceOfAtLeast(need, responsive.length, deliveryRateOf(progress, responsive)) < FAST_REPAIR_BELOW
+  const responsive = responsivePeers(progress, settings.timing)
+  return chanceOfAtLeast(need, responsive.length, deliveryRateOf(progress, responsive)) < settings.fanOut.fastRepairBelow
 }
 
 /**
@@ -181,14 +173,14 @@ export const firstRoundCommitUnlikely = (
 export const chooseFanout = (
   progress: ProgressTable,
   need: number,
-  tuning: Tuning,
+  settings: Settings,
 ): NodeId[] => {
   const peers = Object.keys(progress) as NodeId[]
-  const responsive = responsivePeers(progress, tuning)
+  const responsive = responsivePeers(progress, settings.timing)
   if (responsive.length <= need) return peers
   const deliveryRate = deliveryRateOf(progress, responsive)
   const byOldestContact = [...responsive].sort((a, b) => progress[a]!.lastSentAt - progress[b]!.lastSentAt)
   let k = need
-  while (k < byOldestContact.length && chanceOfAtLeast(need, k, deliveryRate) < FIRST_ROUND_COMMIT_TARGET) k++
+  while (k < byOldestContact.length && chanceOfAtLeast(need, k, deliveryRate) < settings.fanOut.firstRoundCommitTarget) k++
   return byOldestContact.slice(0, k)
 }

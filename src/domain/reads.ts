@@ -21,7 +21,7 @@ const contactTimes = (s: ReplicaState, now: number): number[] => [
 export const leaseExpiry = (s: ReplicaState, now: number): number => {
   if (s.role !== 'leader') return Number.NEGATIVE_INFINITY
   if (termAt(s.persistent.log, s.commitIndex) !== s.persistent.currentTerm) return Number.NEGATIVE_INFINITY
-  return quorumValue(contactTimes(s, now)) + s.tuning.electionTimeoutMinMs - s.tuning.leaseMarginMs
+  return quorumValue(contactTimes(s, now)) + s.settings.timing.electionTimeoutMinMs - s.settings.timing.leaseMarginMs
 }
 
 export const canServeReads = (s: ReplicaState, now: number): boolean => now < leaseExpiry(s, now)

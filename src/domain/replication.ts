@@ -21,12 +21,12 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
   // An earlier send still unanswered after a retransmission interval was most likely lost (answers
   // take milliseconds): start from the last entry known to match, or the follower would have to
   // reject this one for the gap and wait a round trip for the entries it lacks.
-  const nextIndex = p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.tuning.retransmitMs ? resendFrom(p) : p.nextIndex
+  const nextIndex = p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.settings.timing.retransmitMs ? resendFrom(p) : p.nextIndex
   const log = s.persistent.log
   // §7: "the leader must occasionally send snapshots to followers that lag behind".
   if (nextIndex <= log.snapshotIndex) return sendSnapshotPieces(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset, 'resend')
   const prevLogIndex = nextIndex - 1
-  const entries = entriesFrom(log, nextIndex, s.tuning.maxEntriesPerAppend)
+  const entries = entriesFrom(log, nextIndex, s.settings.limits.maxEntriesPerAppend)
   ctx.effects.push(
     send({
       src: s.id,
@@ -41,7 +41,7 @@ const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Prog
       sentAt: ctx.now,
     }),
   )
-  return recordSend(p, ctx.now, prevLogIndex + entries.length)
+  return recordSend(p, ctx.now, prevLogIndex + entries.length, s.settings.limits)
 }
 
 /** Sends each of `peers` an AppendEntries from its nextIndex on; returns the leader's new progress table. */
@@ -63,7 +63,7 @@ export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readon
   for (const peer of peers) {
     const p = progress[peer]
     if (p === undefined) continue
-    const after = pipeFull(p, ctx.now, s.tuning, s.peers.length) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
+    const after = pipeFull(p, ctx.now, s.settings, s.peers.length) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
     progress = { ...progress, [peer]: after }
   }
   return progress
@@ -71,7 +71,7 @@ export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readon
 
 /** After an answer from `peer`: the entries held back for it go now, if its pipe is free. */
 const sendWaitingEntries = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress): Progress =>
-  p.entriesWaiting && !pipeFull(p, ctx.now, s.tuning, s.peers.length) && p.nextIndex <= lastIndex(s.persistent.log)
+  p.entriesWaiting && !pipeFull(p, ctx.now, s.settings, s.peers.length) && p.nextIndex <= lastIndex(s.persistent.log)
     ? sendAppendFrom(s, ctx, peer, p)
     : p
 
@@ -86,27 +86,24 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
   for (const peer of s.peers) {
     const before = progress[peer]
     if (before === undefined) continue
-    const p = expireInFlight(before, ctx.now, s.tuning.heartbeatMs)
+    const p = expireInFlight(before, ctx.now, s.settings.timing.heartbeatMs)
     const idle = ctx.now - p.lastSentAt
     const lagging = p.matchIndex < last
     // Fast repair only for a follower that answers at all and has few sends unanswered: one cut
     // off by a partition falls back to the heartbeat's pace instead of drawing a stream of resends.
-    const fast = repairNow && isResponsive(p, s.tuning) && p.inFlight.length < MAX_FAST_RESENDS
-    const retransmitAfter = fast ? s.tuning.retransmitMs : s.tuning.heartbeatMs / 2
+    const fast = repairNow && isResponsive(p, s.settings.timing) && p.inFlight.length < s.settings.limits.maxFastResends
+    const retransmitAfter = fast ? s.settings.timing.retransmitMs : s.settings.timing.heartbeatMs / 2
     let after = p
     if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
       after = sendAppendFrom(s, ctx, peer, { ...p, nextIndex: resendFrom(p) })
-    } else if (idle >= s.tuning.heartbeatMs) {
+    } else if (idle >= s.settings.timing.heartbeatMs) {
       after = sendAppendFrom(s, ctx, peer, p)
     }
     if (after !== before) progress = { ...progress, [peer]: after }
   }
   return progress === s.progress ? s : { ...s, progress }
 }
-
-/** How many unanswered sends a follower may have and still get fast resends. */
-const MAX_FAST_RESENDS = 3
 
 /**
  * Whether lost datagrams should be repaired fast: an entry waits to commit, and the network loses
@@ -115,11 +112,11 @@ const MAX_FAST_RESENDS = 3
  */
 export const repairFast = (s: ReplicaState): boolean =>
   s.commitIndex < lastIndex(s.persistent.log) &&
-  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.tuning)
+  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.settings)
 
 /** The leader's tick comes sooner while lost entries are being repaired fast. */
 export const nextTickMs = (s: ReplicaState): number =>
-  repairFast(s) ? s.tuning.retransmitMs : s.tuning.heartbeatMs / 2
+  repairFast(s) ? s.settings.timing.retransmitMs : s.settings.timing.heartbeatMs / 2
 
 type ReplyFields = Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>
 
@@ -214,7 +211,7 @@ const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): Rep
   const lost: PutCommand[] = []
   for (const [mid, own] of s.ownPuts.entries()) {
     if (isStillInLog(s, own.index, own.put.MID)) continue
-    if (ctx.now - own.forwardedAt < 2 * s.tuning.heartbeatMs) continue
+    if (ctx.now - own.forwardedAt < 2 * s.settings.timing.heartbeatMs) continue
     ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
     lost.push(own.put)
   }

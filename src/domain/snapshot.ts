@@ -23,7 +23,7 @@ import type { InstallSnapshot, InstallSnapshotReply, NodeId } from './wire'
 export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   const point = s.compactionPoint
   const from = point === undefined ? s.persistent.log.snapshotIndex : point.index
-  if (s.lastApplied - from < s.tuning.snapshotEvery) return s
+  if (s.lastApplied - from < s.settings.limits.snapshotEvery) return s
   const next = { compactionPoint: { index: s.lastApplied, kv: s.kv } }
   // A point at or before the log's snapshot was overtaken by an installed snapshot.
   if (point === undefined || point.index <= s.persistent.log.snapshotIndex) return { ...s, ...next }
@@ -58,9 +58,9 @@ export const sendSnapshotPieces = (
   how: SnapshotSend,
 ): Progress => {
   const data = encodeSnapshot(s.persistent.snapshot)
-  const chunk = s.tuning.snapshotChunkChars
+  const chunk = s.settings.limits.snapshotChunkChars
   const acked = expected <= data.length ? expected : 0
-  const windowEnd = acked + s.tuning.snapshotPiecesInFlight * chunk
+  const windowEnd = acked + s.settings.limits.snapshotPiecesInFlight * chunk
   const first = how === 'continue' ? Math.max(acked, p.snapshotSentUpTo) : acked
   let sentUpTo = first
   // An empty snapshot is still one (empty) piece.

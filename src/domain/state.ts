@@ -4,81 +4,12 @@
  * returns): a handler builds the next state from the one it was given, sharing what did not change.
  */
 import * as O from 'fp-ts/Option'
+import { validSettings, defaultSettings, type Settings } from './config'
 import { emptyKv, type KvStore } from './kv'
 import { emptyLog, type Log } from './log'
 import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
-
-/**
- * The replica's tuning: how long it waits for things (durations in milliseconds), and how much one
- * datagram carries and the log keeps.
- */
-export interface Tuning {
-  /** How often a leader makes sure every follower has heard from it. */
-  readonly heartbeatMs: number
-  /** Election timeouts are drawn uniformly from [min, max] (§5.2). */
-  readonly electionTimeoutMinMs: number
-  readonly electionTimeoutMaxMs: number
-  /**
-   * While an entry waits to commit, the leader resends it to lagging followers this often: on a
-   * lossy network a lost AppendEntries or reply would otherwise cost half a heartbeat interval.
-   */
-  readonly retransmitMs: number
-  /** A campaign asks again the peers that have not answered after this long, then twice as long, and so on. */
-  readonly voteRetryMs: number
-  /** How many times a campaign asks again. */
-  readonly voteRetries: number
-  /**
-   * Safety margin taken off the read lease. The clock is shared, but a reply can sit behind a
-   * backlog on a loaded machine; the client's check compares the order in which replies arrive.
-   */
-  readonly leaseMarginMs: number
-  /**
-   * At start-up the first election waits this long per replica of the cluster on top of the usual
-   * timeout, for every replica to have started (election.ts, armFirstElectionTimer).
-   */
-  readonly startupGracePerReplicaMs: number
-  /** The most entries one AppendEntries carries (keeps every datagram far below 60 KB). */
-  readonly maxEntriesPerAppend: number
-  /**
-   * §7: the log is compacted once this many applied entries follow the last snapshot point; it
-   * keeps between one and two times this many applied entries, for followers a little behind.
-   */
-  readonly snapshotEvery: number
-  /** The most characters of snapshot one InstallSnapshot carries (at most 6 bytes each in JSON). */
-  readonly snapshotChunkChars: number
-  /** How many pieces of a snapshot may be on their way to a follower at once. */
-  readonly snapshotPiecesInFlight: number
-  /**
-   * How clients are answered. `course`: as the course's protocol says (a get of a key with no
-   * value is answered with the empty value). `standalone` (the real cluster's HTTP API): a get of a
-   * key with no value is answered without a value, so that "no value" and "the empty value" differ;
-   * and a write whose request ID (MID) the store has applied already is answered ok at once, so
-   * that a client retrying with the same ID after a lost answer or a leader change hears that it
-   * took effect (the course's clients never need that answer).
-   */
-  readonly clients: 'course' | 'standalone'
-}
-
-export const defaultTuning: Tuning = {
-  heartbeatMs: 500,
-  electionTimeoutMinMs: 1500,
-  electionTimeoutMaxMs: 2500,
-  retransmitMs: 30,
-  voteRetryMs: 100,
-  voteRetries: 3,
-  leaseMarginMs: 300,
-  startupGracePerReplicaMs: 100,
-  maxEntriesPerAppend: 64,
-  snapshotEvery: 1000,
-  snapshotChunkChars: 8000,
-  snapshotPiecesInFlight: 4,
-  clients: 'course',
-}
-
-/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered. */
-export const standaloneTuning: Tuning = { ...defaultTuning, clients: 'standalone' }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
 
@@ -167,7 +98,7 @@ export interface OwnPut {
 export interface ReplicaState {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
-  readonly tuning: Tuning
+  readonly settings: Settings
   readonly persistent: PersistentState
 
   readonly role: Role
@@ -240,7 +171,8 @@ export interface ReplicaConfig {
   readonly id: NodeId
   readonly peers: readonly NodeId[]
   readonly seed: RandomState
-  readonly tuning?: Tuning
+  /** Default: defaultSettings. Validated here (config.ts): invalid settings throw InvalidSettings. */
+  readonly settings?: Settings
 }
 
 /** A replica that has stored nothing yet: term 0, no vote, an empty log. */
@@ -255,7 +187,7 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
   return {
     id: config.id,
     peers: config.peers.filter((peer) => peer !== config.id),
-    tuning: config.tuning ?? defaultTuning,
+    settings: config.settings === undefined ? defaultSettings : validSettings(config.settings),
     persistent,
     role: 'follower',
     leader: O.none,

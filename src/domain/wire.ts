@@ -249,4 +249,10 @@ export const decodeMessage = (text: string): E.Either<DecodeError, Message> =>
     }),
   )
 
+/**
+ * The largest datagram a replica sends, in bytes (the protocol allows 65,507: IPv4's limit). The
+ * runtime refuses to send a bigger one, and the checkers fail a run whose replica built one.
+ */
+export const MAX_DATAGRAM_BYTES = 60_000
+
 export const encodeMessage = (message: Message): string => JSON.stringify(message)

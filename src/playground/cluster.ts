@@ -10,7 +10,8 @@ import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
 import { clientIds, replicaIds } from '../domain/ids'
 import { seedFrom } from '../domain/random'
-import { defaultTuning, emptyPersistent, initialState, type PersistentState, type ReplicaState, type Tuning } from '../domain/state'
+import { defaultSettings, type Settings } from '../domain/config'
+import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Effect } from '../effects/effect'
@@ -144,7 +145,7 @@ export class PlaygroundCluster implements ClusterView {
   now = 0
   /** Events handled so far (boots, deliveries, timers). */
   events = 0
-  private readonly tuning: Tuning
+  private readonly settings: Settings
   private readonly rng: Rng
   private readonly clients: Clients
   private readonly requestByMid = new Map<string, RequestView>()
@@ -157,9 +158,9 @@ export class PlaygroundCluster implements ClusterView {
   constructor(
     readonly seed: number,
     replicaCount: number,
-    tuning: Tuning = defaultTuning,
+    settings: Settings = defaultSettings,
   ) {
-    this.tuning = tuning
+    this.settings = settings
     this.rng = new Rng(seed)
     this.ids = replicaIds(replicaCount)
     this.clientIds = clientIds(replicaCount, CLIENT_COUNT)
@@ -169,8 +170,8 @@ export class PlaygroundCluster implements ClusterView {
   }
 
   /** A cluster that will replay `scenario`'s actions as time reaches them. */
-  static replaying(scenario: Scenario, tuning: Tuning = defaultTuning): PlaygroundCluster {
-    const cluster = new PlaygroundCluster(scenario.seed, scenario.replicas, tuning)
+  static replaying(scenario: Scenario, settings: Settings = defaultSettings): PlaygroundCluster {
+    const cluster = new PlaygroundCluster(scenario.seed, scenario.replicas, settings)
     cluster.script = [...scenario.actions]
     return cluster
   }
@@ -269,7 +270,7 @@ export class PlaygroundCluster implements ClusterView {
 
   private boot(replica: Replica): void {
     const seed = seedFrom(replica.id, this.seed + replica.incarnation * 0x9e3779b9)
-    replica.state = initialState({ id: replica.id, peers: this.ids, seed, tuning: this.tuning }, replica.stored)
+    replica.state = initialState({ id: replica.id, peers: this.ids, seed, settings: this.settings }, replica.stored)
     this.stepReplica(replica, started(this.now))
   }
 

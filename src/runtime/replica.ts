@@ -10,14 +10,11 @@ import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
-import { decodeMessage, encodeMessage, type Message } from '../domain/wire'
+import { decodeMessage, encodeMessage, MAX_DATAGRAM_BYTES, type Message } from '../domain/wire'
 import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
 import { MemoryStorage, StorageFailure, type Storage } from './storage'
 import { NamedTimers } from './timers'
-
-/** The largest datagram we send; the IPv4 limit is 65,507 bytes. */
-export const MAX_DATAGRAM_BYTES = 60_000
 
 export interface ReplicaIO {
   /** Milliseconds on a monotonic clock. */

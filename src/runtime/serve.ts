@@ -13,7 +13,8 @@ import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
 import { read } from '../domain/kv'
 import { seedFrom } from '../domain/random'
-import { initialState, standaloneTuning, type ReplicaState, type Tuning } from '../domain/state'
+import { standaloneSettings, type Settings } from '../domain/config'
+import { initialState, type ReplicaState } from '../domain/state'
 import { replicaStatus } from '../domain/status'
 import type { NodeId } from '../domain/wire'
 import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
@@ -32,7 +33,7 @@ export interface ServeOptions {
   /** Where to listen for peers and for clients; default: the member's own addresses. */
   readonly listenPeer?: Address
   readonly listenClient?: Address
-  readonly tuning?: Tuning
+  readonly settings?: Settings
   /** How long a request's body may take to arrive (default: the API's documented 10 s). */
   readonly bodyTimeoutMs?: number
   readonly trace?: (line: string) => void
@@ -133,7 +134,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   const storage = new TimedStorage(opened.right)
   const now = (): number => performance.now()
   const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
-  const initial = initialState({ id, peers: peers.map((m) => m.id), seed, tuning: options.tuning ?? standaloneTuning }, storage.recover())
+  const initial = initialState({ id, peers: peers.map((m) => m.id), seed, settings: options.settings ?? standaloneSettings }, storage.recover())
   const counters = new RaftCounters(options.announce)
   counters.observe(initial)
 

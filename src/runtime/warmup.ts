@@ -10,7 +10,8 @@
  * protocol's datagrams, not Raft.
  */
 import * as E from 'fp-ts/Either'
-import { defaultTuning, initialState, type Tuning } from '../domain/state'
+import { defaultSettings, withSettings, type Settings } from '../domain/config'
+import { initialState } from '../domain/state'
 import { BROADCAST, decodeMessage, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { earliestTimer, noTimers, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
@@ -24,10 +25,10 @@ import { MemoryStorage } from './storage'
 export const REPLICA_WARMUP = { events: 4000, budgetMs: 400 } as const
 
 /**
- * The replica's tuning, but with no start-up grace: in virtual time nobody else is starting, and a
+ * The replica's settings, but with no start-up grace: in virtual time nobody else is starting, and a
  * leader elected at once spends the exchange on puts rather than on requests held for it.
  */
-const WARMUP_TUNING: Tuning = { ...defaultTuning, startupGracePerReplicaMs: 0 }
+const WARMUP_SETTINGS: Settings = withSettings(defaultSettings, { timing: { startupGracePerReplicaMs: 0 } })
 
 const REPLICAS = ['0000', '0001', '0002', '0003', '0004'] as NodeId[]
 const CLIENT = '0015' as NodeId
@@ -86,7 +87,7 @@ export const warmUp = (events: number, budgetMs: number, clock: () => number): W
     // Started as the executable starts a replica: from what its storage recovers (objects of the
     // same shapes as the live replica's).
     const storage = new MemoryStorage()
-    const runtime = new ReplicaRuntime(initialState({ id, peers: REPLICAS, seed: i + 1, tuning: WARMUP_TUNING }, storage.recover()), {
+    const runtime = new ReplicaRuntime(initialState({ id, peers: REPLICAS, seed: i + 1, settings: WARMUP_SETTINGS }, storage.recover()), {
       now: () => now,
       send: route,
       trace: undefined,

@@ -6,12 +6,13 @@
 import { describe, expect, it } from 'vitest'
 import { Explorer, defaultBounds } from '../../src/check/explore'
 import { realStep } from '../../src/check/stepper'
-import { defaultTuning, initialState, type ReplicaState } from '../../src/domain/state'
+import { defaultSettings } from '../../src/domain/config'
+import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { Entry, NodeId } from '../../src/domain/wire'
 
 /** The explorer's private formId, and the JSON text it stands for. */
 const probe = () => {
-  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, tuning: defaultTuning, start: 'boot' })
+  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, settings: defaultSettings, start: 'boot' })
   const internals = explorer as unknown as {
     formId(value: object, now: number): number
     replacer(now: number): (key: string, value: unknown) => unknown
@@ -52,7 +53,7 @@ describe("the explorer's canonical forms", () => {
     const shifted = { ...base, lastLeaderContact: 1_000, leaderSince: 600, tickDueAt: base.tickDueAt + 100 } as ReplicaState
     expect(p.id(shifted, 1_100)).toBe(p.id(heard, 1_000))
     // A time older than the horizon reads as 'old' whatever its value.
-    const horizon = defaultTuning.electionTimeoutMaxMs + defaultTuning.heartbeatMs
+    const horizon = defaultSettings.timing.electionTimeoutMaxMs + defaultSettings.timing.heartbeatMs
     expect(p.id({ ...base, lastLeaderContact: 0 } as ReplicaState, horizon + 1)).toBe(p.id({ ...base, lastLeaderContact: 5 } as ReplicaState, horizon + 6 + 1_000))
   })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { describeCounterexample, explore } from '../../src/check/explore'
 import { mutants } from '../../src/check/mutants'
 import { realStep, type Stepper } from '../../src/check/stepper'
-import { defaultTuning } from '../../src/domain/state'
+import { defaultSettings, withSettings } from '../../src/domain/config'
 
 describe('bounded exhaustive exploration', () => {
   it('from boot: no counterexample through the first elections, and leaders are elected within the bound', () => {
@@ -39,7 +39,7 @@ describe('bounded exhaustive exploration', () => {
     const result = explore({
       step: counting,
       start: 'leader',
-      tuning: { ...defaultTuning, snapshotEvery: 1, snapshotChunkChars: 16 },
+      settings: withSettings(defaultSettings, { limits: { snapshotEvery: 1, snapshotChunkChars: 16 } }),
       bounds: { maxDepth: 20, maxTerm: 1, maxTimerFirings: 1, maxInFlight: 3, maxStates: 100_000 },
     })
     if (result.counterexample !== undefined) expect.fail(describeCounterexample(result.counterexample))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultTuning } from '../../src/domain/state'
+import { defaultSettings } from '../../src/domain/config'
 import { longRun } from '../../src/check/long-run'
 
 describe('a long run through the reducer (§7: "the log does not grow without bound")', () => {
@@ -8,10 +8,10 @@ describe('a long run through the reducer (§7: "the log does not grow without bo
     expect(result.failure).toBeUndefined()
     expect(samples.length).toBeGreaterThanOrEqual(6)
     // A few entries may wait to be applied beyond the applied ones the log keeps.
-    for (const s of samples) expect(s.most.entries).toBeLessThanOrEqual(2 * defaultTuning.snapshotEvery + 50)
+    for (const s of samples) expect(s.most.entries).toBeLessThanOrEqual(2 * defaultSettings.limits.snapshotEvery + 50)
     // Once compaction has begun, the log holds at least one period of applied entries for followers a little behind.
-    for (const s of samples.filter((x) => x.applied >= 3 * defaultTuning.snapshotEvery)) {
-      expect(s.most.entries).toBeGreaterThanOrEqual(defaultTuning.snapshotEvery)
+    for (const s of samples.filter((x) => x.applied >= 3 * defaultSettings.limits.snapshotEvery)) {
+      expect(s.most.entries).toBeGreaterThanOrEqual(defaultSettings.limits.snapshotEvery)
     }
     // Every put's MID is remembered (far fewer than a generation).
     const last = samples[samples.length - 1]!

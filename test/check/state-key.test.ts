@@ -8,11 +8,12 @@ import { Explorer, defaultBounds } from '../../src/check/explore'
 import { FIELD_POLICIES, IGNORED_FIELDS, TIME_FIELDS, TIME_LIST_FIELDS } from '../../src/check/state-key'
 import { realStep } from '../../src/check/stepper'
 import { freshProgress } from '../../src/domain/progress'
-import { defaultTuning, initialState, type ReplicaState } from '../../src/domain/state'
+import { defaultSettings } from '../../src/domain/config'
+import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { NodeId } from '../../src/domain/wire'
 
 const formOf = () => {
-  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, tuning: defaultTuning, start: 'boot' })
+  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, settings: defaultSettings, start: 'boot' })
   const internals = explorer as unknown as { formId(value: object, now: number): number }
   return (value: object, now: number): number => internals.formId(value, now)
 }
@@ -26,8 +27,8 @@ const leader = (changes: Partial<ReplicaState>): ReplicaState => ({
 })
 
 describe("the explorer's state key", () => {
-  it('leaves out only what cannot change behaviour: the peers, the tuning, the random generator', () => {
-    expect([...IGNORED_FIELDS].sort()).toEqual(['peers', 'random', 'tuning'])
+  it('leaves out only what cannot change behaviour: the peers, the settings, the random generator', () => {
+    expect([...IGNORED_FIELDS].sort()).toEqual(['peers', 'random', 'settings'])
     expect([...TIME_LIST_FIELDS]).toEqual(['inFlight'])
     for (const time of ['lastLeaderContact', 'leaderSince', 'tickDueAt', 'ackedSentAt', 'lastSentAt', 'forwardedAt', 'at', 'sentAt']) {
       expect(TIME_FIELDS.has(time), time).toBe(true)

@@ -4,7 +4,9 @@
  */
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
-import { QUICK_RETRY_MS } from '../../src/domain/clients'
+import { defaultSettings } from '../../src/domain/config'
+
+const QUICK_RETRY_MS = defaultSettings.timing.quickRetryMs
 import { read, valuesOf } from '../../src/domain/kv'
 import type { Forward } from '../../src/domain/wire'
 import { Cluster } from './cluster'

@@ -9,7 +9,7 @@ import { received, started, timerFired, type Event } from '../../src/domain/even
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
 import type { ClientRequest, Message, NodeId } from '../../src/domain/wire'
-import { tuning } from './helpers'
+import { settings } from './helpers'
 
 export class Cluster {
   readonly states = new Map<NodeId, ReplicaState>()
@@ -25,7 +25,7 @@ export class Cluster {
   now = 0
 
   constructor(readonly ids: readonly NodeId[]) {
-    ids.forEach((id, i) => this.states.set(id, initialState({ id, peers: ids, seed: 1000 + i, tuning })))
+    ids.forEach((id, i) => this.states.set(id, initialState({ id, peers: ids, seed: 1000 + i, settings })))
   }
 
   state(id: NodeId): ReplicaState {

@@ -27,7 +27,9 @@ import {
   start,
   timersCancelled,
   timersSet,
-  tuning,
+  settings,
+  timing,
+  limits,
   vote,
   voteReply,
   id,
@@ -130,8 +132,8 @@ describe('§5.2, followers: election timeout and pre-vote', () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => id(i.toString(16).toUpperCase().padStart(4, '0')))
     for (const size of [3, 5, 21]) {
       for (let seed = 1; seed <= 20; seed++) {
-        const [afterMs] = timersSet(start(initialState({ id: ids(size)[0]!, peers: ids(size), seed, tuning })).effects, 'election')
-        const grace = size * tuning.startupGracePerReplicaMs
+        const [afterMs] = timersSet(start(initialState({ id: ids(size)[0]!, peers: ids(size), seed, settings })).effects, 'election')
+        const grace = size * timing.startupGracePerReplicaMs
         expect(afterMs).toBeGreaterThanOrEqual(grace + MIN)
         expect(afterMs).toBeLessThanOrEqual(grace + MAX)
       }
@@ -198,7 +200,7 @@ describe('§5.2, followers: election timeout and pre-vote', () => {
   it('election timeouts are drawn from [electionTimeoutMinMs, electionTimeoutMaxMs] and vary', () => {
     const drawn: number[] = []
     for (let seed = 1; seed <= 200; seed++) {
-      let state = initialState({ id: ME, peers: R, seed, tuning })
+      let state = initialState({ id: ME, peers: R, seed, settings })
       for (let k = 0; k < 3; k++) {
         const [next, effects] = step(state, timerFired(2000 * (k + 1), 'election'))
         state = next
@@ -540,18 +542,18 @@ describe('asking again for votes that did not come (lossy networks)', () => {
   it('a pre-candidate asks again, one by one, the peers that have not granted, backing off, a bounded number of times', () => {
     const boot = start(replica(ME)).state
     const campaign = fire(boot, MAX + 1, 'election')
-    expect(timersSet(campaign.effects, 'voteRetry')).toEqual([tuning.voteRetryMs])
+    expect(timersSet(campaign.effects, 'voteRetry')).toEqual([timing.voteRetryMs])
     const oneGrant = deliver(campaign.state, MAX + 2, voteReply({ src: A, dst: ME, term: 1, granted: true, pre: true })).state
 
     let state = oneGrant
     let now = MAX + 1
-    for (let retry = 1; retry <= tuning.voteRetries; retry++) {
-      now += tuning.voteRetryMs * 2 ** (retry - 1)
+    for (let retry = 1; retry <= limits.voteRetries; retry++) {
+      now += timing.voteRetryMs * 2 ** (retry - 1)
       const again = fire(state, now, 'voteRetry')
       const asked = ofType(again.sent, 'vote')
       expect(asked.map((m) => m.dst).sort()).toEqual([B, C, D])
       expect(asked.every((m) => m.pre && m.term === 1)).toBe(true)
-      expect(timersSet(again.effects, 'voteRetry')).toEqual([tuning.voteRetryMs * 2 ** retry])
+      expect(timersSet(again.effects, 'voteRetry')).toEqual([timing.voteRetryMs * 2 ** retry])
       state = again.state
     }
     const done = fire(state, now + 10_000, 'voteRetry')

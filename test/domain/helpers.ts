@@ -7,7 +7,8 @@ import { sentMessages, type Effect, type TimerName } from '../../src/effects/eff
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { emptyLog, logOf as logOfEntries, type Log } from '../../src/domain/log'
 import { majority } from '../../src/domain/quorum'
-import { defaultTuning, initialState, type ReplicaState, type Tuning } from '../../src/domain/state'
+import { defaultSettings, type Settings } from '../../src/domain/config'
+import { initialState, type ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
 import type {
   AppendEntries,
@@ -31,10 +32,12 @@ export const R = ['0000', '0001', '0002', '0003', '0004'].map(id) as [NodeId, No
 export const CLIENT = id('0015')
 export const CLIENT2 = id('0016')
 
-export const tuning: Tuning = defaultTuning
-export const MIN = tuning.electionTimeoutMinMs
-export const MAX = tuning.electionTimeoutMaxMs
-export const HB = tuning.heartbeatMs
+export const settings: Settings = defaultSettings
+export const timing = settings.timing
+export const limits = settings.limits
+export const MIN = timing.electionTimeoutMinMs
+export const MAX = timing.electionTimeoutMaxMs
+export const HB = timing.heartbeatMs
 
 // ---- building states --------------------------------------------------------------------------
 
@@ -44,14 +47,14 @@ export interface ReplicaOptions {
   readonly term?: number
   readonly votedFor?: NodeId
   readonly log?: Log
-  /** Default: `tuning` (the replica's defaults). */
-  readonly tuning?: Tuning
+  /** Default: `settings` (the replica's defaults). */
+  readonly settings?: Settings
 }
 
 /** A fresh replica (not started): `initialState`, optionally with a persistent state as after a restart. */
 export const replica = (me: NodeId = R[0], options: ReplicaOptions = {}): ReplicaState =>
   initialState(
-    { id: me, peers: options.peers ?? R, seed: options.seed ?? 42, tuning: options.tuning ?? tuning },
+    { id: me, peers: options.peers ?? R, seed: options.seed ?? 42, settings: options.settings ?? settings },
     {
       currentTerm: options.term ?? 0,
       votedFor: options.votedFor === undefined ? O.none : O.some(options.votedFor),

@@ -25,11 +25,11 @@ import {
   putEntry,
   R,
   repliesTo,
-  tuning,
+  timing,
 } from './helpers'
 
 const [ME, A, B, C, D] = R
-const MARGIN = tuning.leaseMarginMs
+const MARGIN = timing.leaseMarginMs
 
 /** A leader of term 1 that committed `k = v1` (as put p1) with every follower's acknowledgement at `L + 20`. */
 const leaderWithValue = () => {

@@ -40,7 +40,9 @@ import {
   terms,
   timersCancelled,
   timersSet,
-  tuning,
+  settings,
+  timing,
+  limits,
 } from './helpers'
 
 const [ME, A, B, C, D] = R
@@ -84,7 +86,7 @@ describe('§5.3, leaders: sending entries', () => {
   })
 
   it('counts an AppendEntries as lost once a later one to the same follower is answered, or once it is old', () => {
-    const sends = recordAnswer(recordSend(recordSend(recordSend(freshProgress(1), 100, 1), 200, 1), 300, 1), 200)
+    const sends = recordAnswer(recordSend(recordSend(recordSend(freshProgress(1), 100, 1, limits), 200, 1, limits), 300, 1, limits), 200)
     expect(sends).toMatchObject({ answered: 1, lost: 1, inFlight: [300], lastSentAt: 300 })
     const expired = expireInFlight(sends, 300 + HB + 1, HB)
     expect(expired).toMatchObject({ answered: 1, lost: 2, inFlight: [] })
@@ -111,9 +113,9 @@ describe('§5.3, leaders: sending entries', () => {
   it('on a network so lossy that a first-round commit is unlikely, resends a waiting entry after retransmitMs', () => {
     const withPut = deliver(lossyLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     expect(ofType(withPut.sent, 'append')).toHaveLength(4)
-    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([tuning.retransmitMs])
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
     // The AppendEntries or their replies were lost: nothing committed when the tick comes.
-    const tick = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
+    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
     const resent = ofType(tick.sent, 'append')
     expect(resent.map((m) => m.dst).sort()).toEqual([...PEERS].sort())
     for (const m of resent) expect(m).toMatchObject({ prevLogIndex: 1, entries: [putEntry(1, 'k', 'v1', 'm1')] })
@@ -127,8 +129,8 @@ describe('§5.3, leaders: sending entries', () => {
     })
     const withPut = deliver(halfLossy, L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     expect(ofType(withPut.sent, 'append')).toHaveLength(4)
-    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([tuning.retransmitMs])
-    const tick = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
+    expect(timersSet(withPut.effects, 'heartbeat')).toEqual([timing.retransmitMs])
+    const tick = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
     expect(ofType(tick.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
   })
 
@@ -136,7 +138,7 @@ describe('§5.3, leaders: sending entries', () => {
     const withPut = deliver(settledLeader(), L + 100, put({ dst: ME, MID: 'm1', key: 'k', value: 'v1' }))
     // The put leaves the tick where it was: a stream of puts must not postpone heartbeats and check-quorum.
     expect(timersSet(withPut.effects, 'heartbeat')).toEqual([])
-    const early = fire(withPut.state, L + 100 + tuning.retransmitMs, 'heartbeat')
+    const early = fire(withPut.state, L + 100 + timing.retransmitMs, 'heartbeat')
     expect(ofType(early.sent, 'append')).toEqual([])
     const due = fire(early.state, L + 100 + HB / 2, 'heartbeat')
     expect(ofType(due.sent, 'append').map((m) => m.dst).sort()).toEqual([...PEERS].sort())
@@ -148,7 +150,7 @@ describe('§5.3, leaders: sending entries', () => {
     const carried = ofType(withPut.sent, 'append').map((m) => m.dst)
     const committed = deliver(withPut.state, L + 101, ...acks(withPut.state, carried.slice(0, 2), 2, L + 100))
     expect(committed.state.commitIndex).toBe(2)
-    const tick = fire(committed.state, L + 100 + tuning.retransmitMs, 'heartbeat')
+    const tick = fire(committed.state, L + 100 + timing.retransmitMs, 'heartbeat')
     expect(ofType(tick.sent, 'append')).toEqual([])
     expect(timersSet(tick.effects, 'heartbeat')).toEqual([HB / 2])
   })
@@ -197,7 +199,7 @@ describe('§5.3, leaders: sending entries', () => {
     // nextIndex moves optimistically past what was sent.
     expect(first.state.progress[dst]).toMatchObject({ nextIndex: 3, matchIndex: 1 })
     // Two followers a put, least recently contacted first: 2 * perFollower puts fill every pipe.
-    const perFollower = pipelinedPerFollower(PEERS.length)
+    const perFollower = pipelinedPerFollower(PEERS.length, limits)
     expect(perFollower).toBeGreaterThan(1)
     let state = first.state
     const puts = 2 * perFollower
@@ -231,14 +233,14 @@ describe('§5.3, leaders: sending entries', () => {
   })
 
   it('never sends more than maxEntriesPerAppend entries in one AppendEntries', () => {
-    const many = Array.from({ length: tuning.maxEntriesPerAppend + 20 }, () => noop(1))
+    const many = Array.from({ length: limits.maxEntriesPerAppend + 20 }, () => noop(1))
     const leader = leaderOf(2, { log: logOf(...many) }).state
     // A follower with an empty log rejects; the leader backs up to index 1 and sends a capped batch.
     const rejected = deliver(leader, L + 10, appendReply({ src: A, dst: ME, term: 2, success: false, conflictIndex: 1, sentAt: L }))
     const resent = ofType(rejected.sent, 'append').filter((m) => m.dst === A)
     expect(resent).toHaveLength(1)
     expect(resent[0]).toMatchObject({ prevLogIndex: 0 })
-    expect(resent[0]!.entries).toHaveLength(tuning.maxEntriesPerAppend)
+    expect(resent[0]!.entries).toHaveLength(limits.maxEntriesPerAppend)
   })
 })
 
@@ -480,13 +482,13 @@ describe('chooseFanout (progress.ts)', () => {
 
   it('with no losses seen, sends to exactly the followers a majority needs (2 of 4)', () => {
     const progress = { [A]: p({}), [B]: p({}), [C]: p({}), [D]: p({}) }
-    expect(chooseFanout(progress, need, tuning)).toHaveLength(2)
+    expect(chooseFanout(progress, need, settings)).toHaveLength(2)
   })
 
   it('picks the followers contacted least recently', () => {
     const healthy = (lastSentAt: number) => p({ lastSentAt, ackedSentAt: lastSentAt, answered: 10 })
     const progress = { [A]: healthy(400), [B]: healthy(100), [C]: healthy(300), [D]: healthy(200) }
-    expect(chooseFanout(progress, need, tuning)).toEqual([B, D])
+    expect(chooseFanout(progress, need, settings)).toEqual([B, D])
   })
 
   it('widens the fan-out as the delivery rate falls', () => {
@@ -500,19 +502,19 @@ describe('chooseFanout (progress.ts)', () => {
     // succeed with 0.83, 0.67, 0.53 and 0.30, so only the first meets the 0.75 target; two of
     // three with 0.91 at 36/44 and 0.82 at 32/44; at 24/44 two of three (0.57) miss it, and every
     // follower is asked.
-    expect(chooseFanout(rated(9), need, tuning)).toHaveLength(2)
-    expect(chooseFanout(rated(8), need, tuning)).toHaveLength(3)
-    expect(chooseFanout(rated(7), need, tuning)).toHaveLength(3)
-    expect(chooseFanout(rated(5), need, tuning)).toHaveLength(4)
+    expect(chooseFanout(rated(9), need, settings)).toHaveLength(2)
+    expect(chooseFanout(rated(8), need, settings)).toHaveLength(3)
+    expect(chooseFanout(rated(7), need, settings)).toHaveLength(3)
+    expect(chooseFanout(rated(5), need, settings)).toHaveLength(4)
   })
 
   it('skips followers that stopped answering', () => {
     const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
-    const silent = p({ answered: 3, lost: 7, lastSentAt: 5000, ackedSentAt: 5000 - 2 * tuning.heartbeatMs - 1 })
-    expect(isResponsive(silent, tuning)).toBe(false)
-    expect(isResponsive(alive, tuning)).toBe(true)
+    const silent = p({ answered: 3, lost: 7, lastSentAt: 5000, ackedSentAt: 5000 - 2 * timing.heartbeatMs - 1 })
+    expect(isResponsive(silent, timing)).toBe(false)
+    expect(isResponsive(alive, timing)).toBe(true)
     const progress = { [A]: silent, [B]: alive, [C]: alive, [D]: alive }
-    const chosen = chooseFanout(progress, need, tuning)
+    const chosen = chooseFanout(progress, need, settings)
     expect(chosen).not.toContain(A)
     expect(chosen).toHaveLength(2)
   })
@@ -520,7 +522,7 @@ describe('chooseFanout (progress.ts)', () => {
   it('when too few followers are responsive, sends to all of them', () => {
     const alive = p({ answered: 10, lastSentAt: 5000, ackedSentAt: 5000 })
     const silent = p({ answered: 0, lost: 10, lastSentAt: 5000 })
-    const chosen = chooseFanout({ [A]: silent, [B]: alive, [C]: silent, [D]: alive }, need, tuning)
+    const chosen = chooseFanout({ [A]: silent, [B]: alive, [C]: silent, [D]: alive }, need, settings)
     expect([...chosen].sort()).toEqual([A, B, C, D])
   })
 

@@ -10,7 +10,8 @@ import { applyCommand, decodeSnapshot, emptyKv, encodeSnapshot, valuesOf, type K
 import { afterWrites } from '../../src/domain/durability'
 import { lastIndex, termAt } from '../../src/domain/log'
 import { recordSend } from '../../src/domain/progress'
-import { defaultTuning, emptyPersistent, initialState, persistentState, type ReplicaState, type Tuning } from '../../src/domain/state'
+import { defaultSettings, withSettings, type Settings } from '../../src/domain/config'
+import { emptyPersistent, initialState, persistentState, type ReplicaState } from '../../src/domain/state'
 import type { InstallSnapshot, InstallSnapshotReply, Message } from '../../src/domain/wire'
 import {
   R,
@@ -33,14 +34,14 @@ import {
 const [ME, A, B, C] = R
 
 /** Compaction every 2 applied entries; snapshots travel in pieces of 20 characters. */
-const small: Tuning = { ...defaultTuning, snapshotEvery: 2, snapshotChunkChars: 20, snapshotPiecesInFlight: 2 }
+const small: Settings = withSettings(defaultSettings, { limits: { snapshotEvery: 2, snapshotChunkChars: 20, snapshotPiecesInFlight: 2 } })
 
 type Persist = Extract<Effect, { kind: 'persist' }>
 const persists = (effects: readonly Effect[]): Persist[] => effects.filter((e): e is Persist => e.kind === 'persist')
 
-/** The leader of term 1 (with `small` tuning), after A and B acknowledged its no-op. */
+/** The leader of term 1 (with `small` settings), after A and B acknowledged its no-op. */
 const settledLeader = (): ReplicaState => {
-  const elected = leaderOf(1, { tuning: small }).state
+  const elected = leaderOf(1, { settings: small }).state
   return deliver(elected, L + 1, ...acks(elected, [A, B], 1, L)).state
 }
 
@@ -91,7 +92,7 @@ describe('§7 log compaction: "each server takes snapshots independently, coveri
   })
 
   it('what is stored, write after write, is the persistent state: the snapshot, and the log after it', () => {
-    const leader = leaderOf(1, { tuning: small })
+    const leader = leaderOf(1, { settings: small })
     const settled = deliver(leader.state, L + 1, ...acks(leader.state, [A, B], 1, L))
     const more = afterPuts(settled.state, 7)
     let stored = emptyPersistent
@@ -126,7 +127,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     const tick = fire(leader, L + 1000, 'heartbeat')
     const pieces = ofType(tick.sent, 'snapshot').filter((m) => m.dst === C)
     const data = encodeSnapshot(leader.persistent.snapshot)
-    expect(data.length).toBeGreaterThan(small.snapshotPiecesInFlight * 20)
+    expect(data.length).toBeGreaterThan(small.limits.snapshotPiecesInFlight * 20)
     expect(pieces.map((m) => m.offset)).toEqual([0, 20])
     expect(pieces[0]).toMatchObject({ term: 1, lastIncludedIndex: 2, lastIncludedTerm: 1, offset: 0, data: data.slice(0, 20), done: false })
     expect(pieces[1]).toMatchObject({ offset: 20, data: data.slice(20, 40), done: false })
@@ -136,14 +137,14 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
 
   it('a window of pieces is on its way, each answer moves it on by one; the follower installs the last and then gets the entries after it', () => {
     let leader = compacted()
-    let follower = start(replica(C, { tuning: small }), 0).state
+    let follower = start(replica(C, { settings: small }), 0).state
     let now = L + 1000
     let inFlight: Message[] = ofType(fire(leader, now, 'heartbeat').sent, 'snapshot').filter((m) => m.dst === C)
     leader = fire(leader, now, 'heartbeat').state
     let installedReply: InstallSnapshotReply | undefined
     let pieces = 0
     while (inFlight.length > 0 && installedReply === undefined) {
-      expect(inFlight.length).toBeLessThanOrEqual(small.snapshotPiecesInFlight)
+      expect(inFlight.length).toBeLessThanOrEqual(small.limits.snapshotPiecesInFlight)
       now += 1
       const [next, ...rest] = inFlight
       const atFollower = hand(follower, now, next!)
@@ -190,14 +191,14 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     expect(sending.snapshotOffset).toBe(0)
     expect(sending.snapshotSentAt).toBeGreaterThanOrEqual(L)
     const piece = ofType(leader.sent, 'snapshot').find((m) => m.dst === C)!
-    const afterAppend = recordSend({ ...sending, snapshotOffset: piece.data.length }, L + 1100, 7)
+    const afterAppend = recordSend({ ...sending, snapshotOffset: piece.data.length }, L + 1100, 7, small.limits)
     expect(afterAppend).toMatchObject({ nextIndex: 8, snapshotOffset: 0, snapshotSentAt: Number.NEGATIVE_INFINITY })
   })
 
   it('a duplicated answer does not start a second stream of pieces', () => {
     const leader = fire(compacted(), L + 1000, 'heartbeat')
     const first = ofType(leader.sent, 'snapshot').find((m) => m.dst === C)!
-    const follower = hand(start(replica(C, { tuning: small }), 0).state, L + 1001, first)
+    const follower = hand(start(replica(C, { settings: small }), 0).state, L + 1001, first)
     const reply = ofType(follower.sent, 'snapshotReply')[0]!
     const once = hand(leader.state, L + 1002, reply)
     // The window moves on by one piece, past the two already sent.
@@ -210,7 +211,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     const leader = fire(compacted(), L + 1000, 'heartbeat')
     const [, p1] = ofType(leader.sent, 'snapshot').filter((m) => m.dst === C)
     // The piece at 0 is lost; the one at 20 arrives.
-    const r = hand(start(replica(C, { tuning: small }), 0).state, L + 1001, p1!)
+    const r = hand(start(replica(C, { settings: small }), 0).state, L + 1001, p1!)
     const answer = ofType(r.sent, 'snapshotReply')[0]!
     expect(answer).toMatchObject({ offset: 20, nextOffset: 0, installed: false })
     const rewound = hand(leader.state, L + 1010, answer)
@@ -222,7 +223,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   it('a follower that lost what it had received (a restart) is sent the window again from what it now expects', () => {
     const leader = fire(compacted(), L + 1000, 'heartbeat')
     const [p0, p1] = ofType(leader.sent, 'snapshot').filter((m) => m.dst === C)
-    let follower = start(replica(C, { tuning: small }), 0).state
+    let follower = start(replica(C, { settings: small }), 0).state
     let state = leader.state
     for (const [i, piece] of [p0!, p1!].entries()) {
       const r = hand(follower, L + 1001 + i, piece)
@@ -234,14 +235,14 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
     const tick = fire(state, L + 2000, 'heartbeat')
     const resent = ofType(tick.sent, 'snapshot').filter((m) => m.dst === C)
     expect(resent.map((m) => m.offset)).toEqual([40])
-    const restarted = hand(start(replica(C, { tuning: small }), 0).state, L + 2001, resent[0]!)
+    const restarted = hand(start(replica(C, { settings: small }), 0).state, L + 2001, resent[0]!)
     const answer = ofType(restarted.sent, 'snapshotReply')[0]!
     expect(answer).toMatchObject({ offset: 40, nextOffset: 0 })
     expect(ofType(hand(tick.state, L + 2002, answer).sent, 'snapshot').map((m) => m.offset)).toEqual([0, 20])
   })
 
   it('1. "Reply immediately if term < currentTerm"', () => {
-    const follower = start(replica(C, { term: 3, tuning: small }), 0).state
+    const follower = start(replica(C, { term: 3, settings: small }), 0).state
     const stale: InstallSnapshot = {
       src: A, dst: C, leader: A, type: 'snapshot', term: 2, lastIncludedIndex: 5, lastIncludedTerm: 2,
       offset: 0, data: encodeSnapshot(emptyKv), done: true, sentAt: 7,
@@ -253,7 +254,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('2–3. pieces are taken in order: a piece at another offset is answered with the offset expected, and changes nothing', () => {
-    const follower = start(replica(C, { tuning: small }), 0).state
+    const follower = start(replica(C, { settings: small }), 0).state
     const piece = (offset: number, data: string, done: boolean): InstallSnapshot => ({
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 4, lastIncludedTerm: 1, offset, data, done, sentAt: offset,
     })
@@ -273,7 +274,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
 
   it('6. "If existing log entry has same index and term as snapshot\'s last included entry, retain log entries following it"', () => {
     const entries = [putEntry(1, 'a', '1', 'm1'), putEntry(1, 'b', '2', 'm2'), putEntry(1, 'c', '3', 'm3')]
-    const follower = start(replica(C, { term: 1, log: logOf(...entries), tuning: small }), 0).state
+    const follower = start(replica(C, { term: 1, log: logOf(...entries), settings: small }), 0).state
     const upTo2 = [entries[0]!, entries[1]!].reduce((kv: KvStore, e) => applyCommand(kv, e.command), emptyKv)
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 2, lastIncludedTerm: 1,
@@ -285,7 +286,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('7. "Discard the entire log" when it does not hold the snapshot\'s last entry', () => {
-    const follower = start(replica(C, { term: 2, log: logOf(noop(1), noop(2), noop(2)), tuning: small }), 0).state
+    const follower = start(replica(C, { term: 2, log: logOf(noop(1), noop(2), noop(2)), settings: small }), 0).state
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 3, lastIncludedIndex: 2, lastIncludedTerm: 3,
       offset: 0, data: encodeSnapshot(emptyKv), done: true, sentAt: 1,
@@ -296,7 +297,7 @@ describe('Figure 13, InstallSnapshot: "Invoked by leader to send chunks of a sna
   })
 
   it('a snapshot that does not decode is not installed, and the transfer starts over', () => {
-    const follower = start(replica(C, { tuning: small }), 0).state
+    const follower = start(replica(C, { settings: small }), 0).state
     const r = hand(follower, 100, {
       src: A, dst: C, leader: A, type: 'snapshot', term: 1, lastIncludedIndex: 9, lastIncludedTerm: 1,
       offset: 0, data: '{"values": 1}', done: true, sentAt: 1,
@@ -311,7 +312,7 @@ describe('§7 at a follower holding a snapshot', () => {
   const withSnapshot = (): ReplicaState => {
     const kv = applyCommand(emptyKv, { op: 'put', key: 'k', value: 'v', client: R[4], MID: 'm2' })
     const stored = persistentState({ currentTerm: 1, votedFor: O.none, log: { snapshotIndex: 2, snapshotTerm: 1, entries: [] }, snapshot: kv })
-    return start(initialState({ id: C, peers: R, seed: 1, tuning: small }, stored), 0).state
+    return start(initialState({ id: C, peers: R, seed: 1, settings: small }, stored), 0).state
   }
 
   it('a restarted replica starts from its snapshot: its store, and everything the snapshot covers applied', () => {

@@ -342,7 +342,7 @@ const drawStage = (): void => {
     const election = r.timers.election
     const counting = r.state !== undefined && election !== undefined && role !== 'leader'
     if (counting) {
-      const fraction = Math.min(1, Math.max(0, election - now) / r.state!.tuning.electionTimeoutMaxMs)
+      const fraction = Math.min(1, Math.max(0, election - now) / r.state!.settings.timing.electionTimeoutMaxMs)
       const length = 2 * Math.PI * (NODE_R + 7)
       view.arc.setAttribute('stroke-dasharray', `${fraction * length} ${length}`)
     }
