@@ -10,7 +10,8 @@
  * in any order, whatever their deadlines).
  */
 import type { Command, Entry, Message, PutCommand } from '../domain/wire'
-import type { CompactionPoint, IncomingSnapshot, OwnPut, PersistentState, Progress, ReplicaState } from '../domain/state'
+import type { Progress } from '../domain/progress'
+import type { CompactionPoint, IncomingSnapshot, OwnPut, PersistentState, ReplicaState } from '../domain/state'
 
 /** Keep the value; a time relative to now; a list of times, each relative to now; leave it out. */
 export type FieldPolicy = 'value' | 'time' | 'times' | 'ignore'
@@ -59,6 +60,7 @@ const incomingSnapshot: Policies<IncomingSnapshot> = {
 }
 
 const progress: Policies<Progress> = {
+  mode: 'value',
   nextIndex: 'value',
   matchIndex: 'value',
   ackedSentAt: 'time',

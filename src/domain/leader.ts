@@ -9,12 +9,14 @@ import type { StepContext } from './context'
 import { becomeFollower } from './election'
 import { hasApplied } from './kv'
 import { appendToLog, entryAt, lastIndex } from './log'
-import { chooseFanout, freshProgress } from './progress'
+import { chooseFanout } from './fanout'
+import { freshProgress, type Progress } from './progress'
 import { majority } from './quorum'
 import { canServeReads, lastQuorumContact } from './reads'
-import { heartbeatOrRetransmit, isStillInLog, nextTickMs, offerNewEntries, onAppendEntriesReply, sendAppends } from './replication'
+import { heartbeatOrRetransmit, isStillInLog, nextTickMs, onAppendEntriesReply } from './replication'
+import { offerNewEntries, sendToFollowers } from './send-to-follower'
 import { onInstallSnapshotReply } from './snapshot'
-import { clusterSize, withPersistent, type Progress, type ReplicaState } from './state'
+import { clusterSize, withPersistent, type ReplicaState } from './state'
 import type { RaftOrClientMessage } from './messages'
 import type { ClientRequest, Entry, Forward, PutCommand } from './wire'
 
@@ -46,7 +48,7 @@ export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): Replica
     if (!isStillInLog(s, own.index, own.put.MID)) lost.push(own.put)
   }
   const withLost = appendPuts(ticking, ctx, lost)
-  return { ...withLost, progress: sendAppends(withLost, ctx, withLost.peers) }
+  return { ...withLost, progress: sendToFollowers(withLost, ctx, withLost.peers) }
 }
 
 /** A client request at the leader: a put enters the log; a get is answered under the lease or waits for it. */

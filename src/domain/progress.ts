@@ -1,16 +1,68 @@
 /**
- * What a leader tracks of each follower, and the choice of which followers carry a new entry.
+ * What a leader knows of one follower, as a small state machine (after etcd's tracker/progress.go).
+ * Figure 2's nextIndex and matchIndex, and a mode that says how the leader sends to the follower:
  *
- * A put needs a majority: the leader and `majority - 1` followers. Sending it to exactly that many
- * costs the fewest datagrams (4 with 5 replicas); on a lossy network that would often miss the
- * first round trip, so the leader widens the fan-out until the chance of a first-round commit is
- * high, estimating the round-trip delivery rate from the replies it gets.
+ * - **Probe**: the leader does not know yet where the follower's log agrees with its own. It asked
+ *   the follower to start at `probeFrom` (a new leader's no-op, or where a rejection pointed) and
+ *   waits for it to confirm; a resend starts there again, not at matchIndex + 1 (a new leader's
+ *   matchIndex of 0 would otherwise resend the whole log).
+ * - **Replicate**: the follower has confirmed everything before where the leader asked it to
+ *   start, so the leader knows the match point; entries stream to it, pipelined (§5.3's "retries
+ *   indefinitely" becomes a resend from matchIndex + 1).
+ * - **Snapshot**: the follower's next entry is compacted away (§7), and pieces of the snapshot are
+ *   on their way (Figure 13). Any AppendEntries sent, or the snapshot installed, ends the transfer.
+ *
+ * In every mode a follower is paused (isPaused) while its share of the flow-control budget is on
+ * its way. Progress is keyed by replica ID in the leader's ProgressTable. Every change to a
+ * Progress is one of the operations below; the reply handlers only call them.
  */
 import type { Limits, Settings, Timing } from './config'
-import type { Progress, ProgressTable } from './state'
-import type { NodeId } from './wire'
 
+export type ProgressMode = 'probe' | 'replicate' | 'snapshot'
+
+export interface Progress {
+  readonly mode: ProgressMode
+  readonly nextIndex: number
+  readonly matchIndex: number
+  /** The `sentAt` of the newest AppendEntries this follower answered in this term (read lease). */
+  readonly ackedSentAt: number
+  /** When the leader last sent this follower an AppendEntries (heartbeat suppression). */
+  readonly lastSentAt: number
+  /** When the AppendEntries still awaiting an answer were sent, oldest first. */
+  readonly inFlight: readonly number[]
+  /** Where the leader last asked this follower to start (see Probe above). */
+  readonly probeFrom: number
+  /**
+   * When a rejection last moved nextIndex back: rejections of AppendEntries sent before then
+   * answer sends the move superseded, so they move nothing again.
+   */
+  readonly rewoundAt: number
+  /** New entries meant for this follower were held back while it was paused: its next answer sends them, all in one AppendEntries. */
+  readonly entriesWaiting: boolean
+  /** Round trips completed and lost: their ratio estimates the delivery rate (fanout.ts). */
+  readonly answered: number
+  readonly lost: number
+  /** In Snapshot mode: the offset the follower expects next. */
+  readonly snapshotOffset: number
+  /** In Snapshot mode: just past the furthest piece sent to it in this transfer. */
+  readonly snapshotSentUpTo: number
+  /**
+   * In Snapshot mode: when the pieces now in flight began to be sent (a resend at the same offset
+   * keeps it): answers to them or later ones count; answers to pieces sent before are stale.
+   */
+  readonly snapshotSentAt: number
+}
+
+/** The leader's Progress of each follower, by replica ID (IDs are four hex digits: ordinary keys). */
+export type ProgressTable = Readonly<Record<string, Progress>>
+
+/** Outside Snapshot mode: Replicate once the follower confirmed everything before `probeFrom`, Probe until then. */
+const followingMode = (matchIndex: number, probeFrom: number): ProgressMode =>
+  matchIndex + 1 >= probeFrom ? 'replicate' : 'probe'
+
+/** §5.3: "the leader initializes all nextIndex values to the index just after the last one in its log". */
 export const freshProgress = (nextIndex: number): Progress => ({
+  mode: followingMode(0, nextIndex),
   nextIndex,
   matchIndex: 0,
   ackedSentAt: Number.NEGATIVE_INFINITY,
@@ -21,30 +73,101 @@ export const freshProgress = (nextIndex: number): Progress => ({
   entriesWaiting: false,
   answered: 0,
   lost: 0,
-  ...noSnapshotTransfer,
+  ...noSnapshotTransfer(),
 })
 
 /**
- * A follower to which no snapshot is on its way. Any AppendEntries sent, and an installed
- * snapshot, end a transfer: the next one starts from its first piece, with nothing left of this one
- * (a stale time would let a late answer of this one start a second stream of pieces).
+ * No snapshot on its way. Any AppendEntries sent, and an installed snapshot, end a transfer: the
+ * next one starts from its first piece, with nothing left of this one (a stale time would let a
+ * late answer of this one start a second stream of pieces).
  */
-export const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSentUpTo' | 'snapshotSentAt'> = {
-  snapshotOffset: 0,
-  snapshotSentUpTo: 0,
-  snapshotSentAt: Number.NEGATIVE_INFINITY,
+function noSnapshotTransfer(): Pick<Progress, 'snapshotOffset' | 'snapshotSentUpTo' | 'snapshotSentAt'> {
+  return { snapshotOffset: 0, snapshotSentUpTo: 0, snapshotSentAt: Number.NEGATIVE_INFINITY }
+}
+
+/** Probe: the leader asks the follower to start at `from`, and waits for it to confirm. */
+export const becomeProbe = (p: Progress, from: number, now: number): Progress => ({
+  ...p,
+  mode: 'probe',
+  nextIndex: from,
+  probeFrom: from,
+  rewoundAt: now,
+})
+
+/** Replicate: the match point is known; entries stream from just after it. */
+export const becomeReplicate = (p: Progress): Progress => ({ ...p, mode: 'replicate' })
+
+/**
+ * Snapshot: pieces `[offset, sentUpTo)` of the snapshot went out at `now`, the follower expecting
+ * `offset`; `sentAt` is when the window in flight began.
+ */
+export const becomeSnapshot = (p: Progress, offset: number, sentUpTo: number, sentAt: number, now: number): Progress => ({
+  ...p,
+  mode: 'snapshot',
+  snapshotOffset: offset,
+  snapshotSentUpTo: sentUpTo,
+  snapshotSentAt: sentAt,
+  lastSentAt: now,
+})
+
+/** Snapshot mode ends (an AppendEntries was sent, or the snapshot installed). */
+const leaveSnapshot = (p: Progress): Progress =>
+  p.mode !== 'snapshot' ? p : { ...p, mode: followingMode(p.matchIndex, p.probeFrom), ...noSnapshotTransfer() }
+
+/** In Snapshot mode, no piece could be sent: the offset the follower expects is all that changes. */
+export const expectSnapshotOffset = (p: Progress, offset: number): Progress => ({ ...p, snapshotOffset: offset })
+
+/**
+ * After a success reply (or an installed snapshot) saying the follower holds everything up to
+ * `matchIndex`: Figure 2, "update nextIndex and matchIndex for follower". A Probe that this
+ * confirms becomes Replicate.
+ */
+export const maybeUpdate = (p: Progress, matchIndex: number): Progress => {
+  const match = Math.max(p.matchIndex, matchIndex)
+  const updated: Progress = { ...p, matchIndex: match, nextIndex: Math.max(p.nextIndex, match + 1) }
+  return updated.mode === 'probe' && match + 1 >= updated.probeFrom ? becomeReplicate(updated) : updated
+}
+
+/** After the follower installed our snapshot up to `lastIncludedIndex`: its entries follow. */
+export const snapshotInstalled = (p: Progress, lastIncludedIndex: number): Progress =>
+  leaveSnapshot({ ...maybeUpdate(p, lastIncludedIndex), inFlight: [] })
+
+/**
+ * After a rejection of the AppendEntries sent at `sentAt`, pointing at `hinted` (the conflict
+ * hint, already resolved against the leader's log): §5.3, "After a rejection, the leader decrements
+ * nextIndex and retries", skipping the conflicting term at once. Once: the AppendEntries pipelined
+ * before the retry are rejected too, and each would otherwise send the same entries again (at a new
+ * leader with many followers, a burst big enough to overflow the simulator's socket buffer), so a
+ * rejection of a send older than the last move moves nothing. Never before matchIndex + 1, never
+ * past the leader's log. Returns `p` itself when nothing moves.
+ */
+export const maybeDecrTo = (p: Progress, hinted: number, lastIndex: number, sentAt: number, now: number): Progress => {
+  if (sentAt < p.rewoundAt) return p
+  const next = Math.max(p.matchIndex + 1, Math.min(hinted, lastIndex + 1))
+  if (next >= p.nextIndex) return p
+  const probing = becomeProbe(p, next, now)
+  // Asked to start just past what it holds: the match point is known already.
+  if (p.mode === 'snapshot') return { ...probing, mode: 'snapshot' }
+  return next > p.matchIndex + 1 ? probing : becomeReplicate(probing)
 }
 
 /**
- * Where a resend to a follower that may have lost what we sent starts: just after the last entry
- * it is known to hold, and not before where we last asked it to start.
+ * Where a resend to a follower that may have lost what we sent starts: in Replicate, just after
+ * the last entry it is known to hold; in Probe, where we last asked it to start.
  */
 export const resendFrom = (p: Progress): number => Math.max(p.matchIndex + 1, p.probeFrom)
 
-/** After an AppendEntries sent at `now` whose entries end at `lastSent`. */
+/** The follower's progress, to be sent again from resendFrom. */
+export const rewindForResend = (p: Progress): Progress => ({ ...p, nextIndex: resendFrom(p) })
+
+/** Whether the oldest send still unanswered is older than a retransmission interval: most likely lost (answers take milliseconds). */
+export const oldestSendLikelyLost = (p: Progress, now: number, timing: Timing): boolean =>
+  p.inFlight.length > 0 && now - p.inFlight[0]! >= timing.retransmitMs
+
+/** After an AppendEntries sent at `now` whose entries end at `lastSent`; it ends a snapshot transfer. */
 export const recordSend = (p: Progress, now: number, lastSent: number, limits: Limits): Progress => {
   const full = p.inFlight.length >= limits.maxInFlight
-  return {
+  return leaveSnapshot({
     ...p,
     // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
     nextIndex: lastSent + 1,
@@ -52,9 +175,12 @@ export const recordSend = (p: Progress, now: number, lastSent: number, limits: L
     inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
     lost: full ? p.lost + 1 : p.lost,
     entriesWaiting: false,
-    ...noSnapshotTransfer,
-  }
+    ...noSnapshotTransfer(),
+  })
 }
+
+/** New entries for a paused follower wait for its next answer. */
+export const holdEntries = (p: Progress): Progress => ({ ...p, entriesWaiting: true })
 
 /**
  * After the answer to the AppendEntries sent at `sentAt`. The simulator delivers in order, so
@@ -67,30 +193,8 @@ export const recordAnswer = (p: Progress, sentAt: number): Progress => {
   return { ...p, answered: p.answered + 1, lost: p.lost + at, inFlight: p.inFlight.slice(at + 1) }
 }
 
-/**
- * Flow control: a leader keeps at most `limits.pipelineBudget` (80) AppendEntries younger than a retransmission
- * interval on their way, shared out among its followers (at least one each); further new entries
- * for a follower wait for its answer and then go together. Every datagram a replica sends queues in
- * the simulator's socket for it (about 200 KB, a small datagram charged about 1.3 KB), drained one
- * a round: a new leader of 20 followers that sent each queued put to each follower at once
- * overflowed that queue, and the kernel silently dropped what came next, clients' answers
- * included. 80 keeps a leader under half of it. The budget is shared rather than fixed per
- * follower because the course's simulator fails a run whose puts were batched too much (fewer
- * datagrams between replicas than half the puts times the replicas): with 4 followers, 16 each
- * leave a steady 150 puts a second unbatched, where 4 each batched them below that line.
- *
- * How many young AppendEntries
- * may be on their way to each of `followers` followers: their share of the budget, at least one,
- * and no more than the sends remembered per follower.
- */
-export const pipelinedPerFollower = (followers: number, limits: Limits): number =>
-  Math.min(limits.maxInFlight, Math.max(1, Math.floor(limits.pipelineBudget / followers)))
-
-export const pipeFull = (p: Progress, now: number, settings: Settings, followers: number): boolean => {
-  let young = 0
-  for (let i = p.inFlight.length - 1; i >= 0 && now - p.inFlight[i]! < settings.timing.retransmitMs; i--) young++
-  return young >= pipelinedPerFollower(followers, settings.limits)
-}
+/** The follower answered something we sent at `sentAt` (the read lease counts from the newest). */
+export const recordAck = (p: Progress, sentAt: number): Progress => ({ ...p, ackedSentAt: Math.max(p.ackedSentAt, sentAt) })
 
 /** Sends unanswered for longer than `ageMs` count as lost. */
 export const expireInFlight = (p: Progress, now: number, ageMs: number): Progress => {
@@ -100,87 +204,27 @@ export const expireInFlight = (p: Progress, now: number, ageMs: number): Progres
   return { ...p, lost: p.lost + expired, inFlight: p.inFlight.slice(expired) }
 }
 
-/** A follower that answered something we sent shortly before our latest send is alive and reachable. */
-export const isResponsive = (p: Progress, timing: Timing): boolean =>
-  p.lastSentAt === Number.NEGATIVE_INFINITY || p.ackedSentAt >= p.lastSentAt - 2 * timing.heartbeatMs
-
-/** The chance that at least `need` of `k` independent round trips succeed, each with probability `q`. */
-export const chanceOfAtLeast = (need: number, k: number, q: number): number => {
-  let total = 0
-  for (let hits = need; hits <= k; hits++) {
-    total += binomial(k, hits) * q ** hits * (1 - q) ** (k - hits)
-  }
-  return total
-}
-
-const binomial = (n: number, k: number): number => {
-  let result = 1
-  for (let i = 1; i <= k; i++) result = (result * (n - k + i)) / i
-  return result
-}
-
 /**
- * `fanOut.firstRoundCommitTarget` (0.75): how sure the leader wants to be that the first round trip commits a new entry. A put that
- * misses it waits for the next put's AppendEntries (to other followers, carrying every entry they
- * lack) or for a resend: tens of milliseconds. Where elections and partitions already hold many
- * requests back, the misses decide the median: at 10% loss each way two of two round trips succeed
- * only 66% of the time, and two of three 91%. With 5 replicas the fan-out goes from two followers
- * to three at about 7% loss and to four at about 18%: far enough from 5%, 10% and 15% that the
- * leader's estimate of the delivery rate does not make it flap there, as 0.8 did (its steps fall at
- * 5.4% and 15.6%). With 0.6 (two of two at 10%) the leader sent 5 to 45% fewer datagrams where
- * datagrams are lost, but under the course's simulator advanced-1 and advanced-4 had medians over
- * 5 ms in about half their runs (BENCHMARKS.md, "Asking one more follower at 10% loss").
+ * Flow control: a leader keeps at most `limits.pipelineBudget` (80) AppendEntries younger than a
+ * retransmission interval on their way, shared out among its followers (at least one each); further new entries
+ * for a follower wait for its answer and then go together. Every datagram a replica sends queues in
+ * the simulator's socket for it (about 200 KB, a small datagram charged about 1.3 KB), drained one
+ * a round: a new leader of 20 followers that sent each queued put to each follower at once
+ * overflowed that queue, and the kernel silently dropped what came next, clients' answers
+ * included. 80 keeps a leader under half of it. The budget is shared rather than fixed per
+ * follower because the course's simulator fails a run whose puts were batched too much (fewer
+ * datagrams between replicas than half the puts times the replicas): with 4 followers, 16 each
+ * leave a steady 150 puts a second unbatched, where 4 each batched them below that line.
  *
- * `fanOut.fastRepairBelow` (0.8): below this chance of a first-round commit with every responsive follower asked, so many puts
- * miss the first round that the speed of resends decides the typical latency: lost entries are
- * then resent fast (replication.ts). Above it, resends wait for the tick and cost no datagrams.
+ * How many young AppendEntries may be on their way to each of `followers` followers: their share
+ * of the budget, at least one, and no more than the sends remembered per follower.
  */
+export const pipelinedPerFollower = (followers: number, limits: Limits): number =>
+  Math.min(limits.maxInFlight, Math.max(1, Math.floor(limits.pipelineBudget / followers)))
 
-/** The round-trip delivery rate seen from the responsive followers, with a prior of clean trips. */
-const deliveryRateOf = (progress: ProgressTable, responsive: readonly NodeId[]): number => {
-  let answered = 0
-  let lost = 0
-  for (const peer of responsive) {
-    answered += progress[peer]!.answered
-    lost += progress[peer]!.lost
-  }
-  // A prior of a few clean round trips keeps a young estimate from swinging wildly.
-  return (answered + 4) / (answered + lost + 4)
-}
-
-const responsivePeers = (progress: ProgressTable, timing: Timing): NodeId[] =>
-  (Object.keys(progress) as NodeId[]).filter((peer) => isResponsive(progress[peer]!, timing))
-
-/**
- * Whether even sending a new entry to every responsive follower leaves a first-round commit
- * unlikely: then many puts wait for a repair, and how fast lost datagrams are resent decides the
- * typical latency.
- */
-export const firstRoundCommitUnlikely = (
-  progress: ProgressTable,
-  need: number,
-  settings: Settings,
-): boolean => {
-  const responsive = responsivePeers(progress, settings.timing)
-  return chanceOfAtLeast(need, responsive.length, deliveryRateOf(progress, responsive)) < settings.fanOut.fastRepairBelow
-}
-
-/**
- * The followers a new entry goes to at once: the responsive ones, least recently contacted first
- * (so that a steady stream of puts doubles as everyone's heartbeat), as few as reach the target
- * chance of a first-round commit. Unresponsive followers hear of it with their next heartbeat.
- */
-export const chooseFanout = (
-  progress: ProgressTable,
-  need: number,
-  settings: Settings,
-): NodeId[] => {
-  const peers = Object.keys(progress) as NodeId[]
-  const responsive = responsivePeers(progress, settings.timing)
-  if (responsive.length <= need) return peers
-  const deliveryRate = deliveryRateOf(progress, responsive)
-  const byOldestContact = [...responsive].sort((a, b) => progress[a]!.lastSentAt - progress[b]!.lastSentAt)
-  let k = need
-  while (k < byOldestContact.length && chanceOfAtLeast(need, k, deliveryRate) < settings.fanOut.firstRoundCommitTarget) k++
-  return byOldestContact.slice(0, k)
+/** Paused: the follower's share of the budget is on its way; new entries wait (holdEntries). */
+export const isPaused = (p: Progress, now: number, settings: Settings, followers: number): boolean => {
+  let young = 0
+  for (let i = p.inFlight.length - 1; i >= 0 && now - p.inFlight[i]! < settings.timing.retransmitMs; i--) young++
+  return young >= pipelinedPerFollower(followers, settings.limits)
 }

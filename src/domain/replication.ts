@@ -7,73 +7,12 @@ import { send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { armElectionTimer, becomeFollower } from './election'
 import { entriesFrom, entryAt, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
-import { expireInFlight, firstRoundCommitUnlikely, isResponsive, pipeFull, recordAnswer, recordSend, resendFrom } from './progress'
+import { firstRoundCommitUnlikely, isResponsive } from './fanout'
+import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend } from './progress'
 import { majority, quorumValue } from './quorum'
-import { sendSnapshotPieces } from './snapshot'
-import { clusterSize, withPersistent, type Progress, type ProgressTable, type ReplicaState } from './state'
+import { sendToFollower, sendWaitingEntries } from './send-to-follower'
+import { clusterSize, withPersistent, type ReplicaState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
-
-/**
- * Sends `peer` everything from `p.nextIndex` on (at most a batch), and assumes it will arrive:
- * returns the follower's progress after the send.
- */
-const sendAppendFrom = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress): Progress => {
-  // An earlier send still unanswered after a retransmission interval was most likely lost (answers
-  // take milliseconds): start from the last entry known to match, or the follower would have to
-  // reject this one for the gap and wait a round trip for the entries it lacks.
-  const nextIndex = p.inFlight.length > 0 && ctx.now - p.inFlight[0]! >= s.settings.timing.retransmitMs ? resendFrom(p) : p.nextIndex
-  const log = s.persistent.log
-  // §7: "the leader must occasionally send snapshots to followers that lag behind".
-  if (nextIndex <= log.snapshotIndex) return sendSnapshotPieces(s, ctx, peer, { ...p, nextIndex }, p.snapshotOffset, 'resend')
-  const prevLogIndex = nextIndex - 1
-  const entries = entriesFrom(log, nextIndex, s.settings.limits.maxEntriesPerAppend)
-  ctx.effects.push(
-    send({
-      src: s.id,
-      dst: peer,
-      leader: leaderField(s),
-      type: 'append',
-      term: s.persistent.currentTerm,
-      prevLogIndex,
-      prevLogTerm: termAt(log, prevLogIndex) ?? 0,
-      entries,
-      leaderCommit: s.commitIndex,
-      sentAt: ctx.now,
-    }),
-  )
-  return recordSend(p, ctx.now, prevLogIndex + entries.length, s.settings.limits)
-}
-
-/** Sends each of `peers` an AppendEntries from its nextIndex on; returns the leader's new progress table. */
-export const sendAppends = (s: ReplicaState, ctx: StepContext, peers: readonly NodeId[]): ProgressTable => {
-  let progress = s.progress
-  for (const peer of peers) {
-    const p = progress[peer]
-    if (p !== undefined) progress = { ...progress, [peer]: sendAppendFrom(s, ctx, peer, p) }
-  }
-  return progress
-}
-
-/**
- * New entries for each of `peers`: sent at once where the pipe is free, held for the answer where
- * it is full (progress.ts, pipeFull). Returns the leader's new progress table.
- */
-export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readonly NodeId[]): ProgressTable => {
-  let progress = s.progress
-  for (const peer of peers) {
-    const p = progress[peer]
-    if (p === undefined) continue
-    const after = pipeFull(p, ctx.now, s.settings, s.peers.length) ? { ...p, entriesWaiting: true } : sendAppendFrom(s, ctx, peer, p)
-    progress = { ...progress, [peer]: after }
-  }
-  return progress
-}
-
-/** After an answer from `peer`: the entries held back for it go now, if its pipe is free. */
-const sendWaitingEntries = (s: ReplicaState, ctx: StepContext, peer: NodeId, p: Progress): Progress =>
-  p.entriesWaiting && !pipeFull(p, ctx.now, s.settings, s.peers.length) && p.nextIndex <= lastIndex(s.persistent.log)
-    ? sendAppendFrom(s, ctx, peer, p)
-    : p
 
 /**
  * The leader's periodic duty to each follower: a heartbeat if it has heard nothing for a heartbeat
@@ -96,9 +35,9 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
     let after = p
     if (lagging && idle >= retransmitAfter) {
       // Whatever we sent since matchIndex went unanswered for a while: send it again.
-      after = sendAppendFrom(s, ctx, peer, { ...p, nextIndex: resendFrom(p) })
+      after = sendToFollower(s, ctx, peer, rewindForResend(p))
     } else if (idle >= s.settings.timing.heartbeatMs) {
-      after = sendAppendFrom(s, ctx, peer, p)
+      after = sendToFollower(s, ctx, peer, p)
     }
     if (after !== before) progress = { ...progress, [peer]: after }
   }
@@ -229,26 +168,17 @@ export const isStillInLog = (s: ReplicaState, index: number, mid: string): boole
 export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: AppendEntriesReply): ReplicaState => {
   const before = s.progress[m.src]
   if (before === undefined) return s
-  const answered = recordAnswer(before, m.sentAt)
-  const ackedSentAt = Math.max(answered.ackedSentAt, m.sentAt)
+  const p = recordAck(recordAnswer(before, m.sentAt), m.sentAt)
   if (m.success) {
-    const matchIndex = Math.max(answered.matchIndex, m.matchIndex)
-    const p: Progress = { ...answered, ackedSentAt, matchIndex, nextIndex: Math.max(answered.nextIndex, matchIndex + 1) }
-    return advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, p) } })
+    const updated = maybeUpdate(p, m.matchIndex)
+    return advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, updated) } })
   }
-  // §5.3: "After a rejection, the leader decrements nextIndex and retries"; with the conflict
-  // hint it skips the whole conflicting term at once. Once: the AppendEntries pipelined before
-  // the retry are rejected too, and each would otherwise send the same entries again (at a new
-  // leader with many followers, a burst big enough to overflow the simulator's socket buffer).
-  const p: Progress = { ...answered, ackedSentAt }
-  if (m.sentAt < p.rewoundAt) return { ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, p) } }
+  // §5.3: with the conflict hint the leader skips the whole conflicting term at once: to just past
+  // its own last entry of that term if it has one, else to the follower's first of it.
   const lastOfTerm = m.conflictTerm === 0 ? undefined : lastIndexOfTerm(s.persistent.log, m.conflictTerm)
   const hinted = lastOfTerm === undefined ? m.conflictIndex : lastOfTerm + 1
-  const next = Math.max(p.matchIndex + 1, Math.min(hinted, lastIndex(s.persistent.log) + 1))
-  const after =
-    next < p.nextIndex
-      ? sendAppendFrom(s, ctx, m.src, { ...p, nextIndex: next, probeFrom: next, rewoundAt: ctx.now })
-      : sendWaitingEntries(s, ctx, m.src, p)
+  const decreased = maybeDecrTo(p, hinted, lastIndex(s.persistent.log), m.sentAt, ctx.now)
+  const after = decreased !== p ? sendToFollower(s, ctx, m.src, decreased) : sendWaitingEntries(s, ctx, m.src, p)
   return { ...s, progress: { ...s.progress, [m.src]: after } }
 }
 

@@ -8,9 +8,10 @@ import { log, send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { decodeSnapshot, encodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
-import { noSnapshotTransfer } from './progress'
-import { advanceCommitIndex, hearFromLeader, sendAppends } from './replication'
-import { withPersistent, type Progress, type ReplicaState } from './state'
+import { recordAck, snapshotInstalled, type Progress } from './progress'
+import { advanceCommitIndex, hearFromLeader } from './replication'
+import { sendSnapshotPieces, sendToFollowers } from './send-to-follower'
+import { withPersistent, type ReplicaState } from './state'
 import type { InstallSnapshot, InstallSnapshotReply, NodeId } from './wire'
 
 /**
@@ -32,66 +33,6 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
     ...s,
     ...next,
     persistent: withPersistent(s.persistent, { log: compactLog(s.persistent.log, point.index), snapshot: point.kv }),
-  }
-}
-
-/**
- * How a leader sends pieces of its snapshot: `continue` past the pieces already sent; `resend` the
- * window from the offset the follower expects (the tick, while a transfer waits); `rewind` to that
- * offset because an answer showed a piece lost, which starts a new window: answers to the pieces
- * sent before it are stale from then on, so that their duplicates cannot start a second stream.
- */
-export type SnapshotSend = 'continue' | 'resend' | 'rewind'
-
-/**
- * Leader: pieces of its snapshot to a follower whose next entry the log no longer holds. The
- * follower takes pieces in order only and says which offset it expects next (`expected`); the
- * leader keeps up to `snapshotPiecesInFlight` pieces on their way past it, so that a transfer takes
- * a round trip per window of pieces rather than per piece.
- */
-export const sendSnapshotPieces = (
-  s: ReplicaState,
-  ctx: StepContext,
-  peer: NodeId,
-  p: Progress,
-  expected: number,
-  how: SnapshotSend,
-): Progress => {
-  const data = encodeSnapshot(s.persistent.snapshot)
-  const chunk = s.settings.limits.snapshotChunkChars
-  const acked = expected <= data.length ? expected : 0
-  const windowEnd = acked + s.settings.limits.snapshotPiecesInFlight * chunk
-  const first = how === 'continue' ? Math.max(acked, p.snapshotSentUpTo) : acked
-  let sentUpTo = first
-  // An empty snapshot is still one (empty) piece.
-  for (let from = first; from < windowEnd && (from < data.length || (from === 0 && data.length === 0)); from += chunk) {
-    const piece = data.slice(from, from + chunk)
-    ctx.effects.push(
-      send({
-        src: s.id,
-        dst: peer,
-        leader: leaderField(s),
-        type: 'snapshot',
-        term: s.persistent.currentTerm,
-        lastIncludedIndex: s.persistent.log.snapshotIndex,
-        lastIncludedTerm: s.persistent.log.snapshotTerm,
-        offset: from,
-        data: piece,
-        done: from + piece.length >= data.length,
-        sentAt: ctx.now,
-      }),
-    )
-    sentUpTo = from + Math.max(piece.length, 1)
-  }
-  if (sentUpTo === first) return { ...p, snapshotOffset: acked }
-  const transferring = p.snapshotSentAt !== noSnapshotTransfer.snapshotSentAt
-  const keepsTime = transferring && (how === 'continue' || (how === 'resend' && acked === p.snapshotOffset))
-  return {
-    ...p,
-    snapshotOffset: acked,
-    snapshotSentUpTo: sentUpTo,
-    snapshotSentAt: keepsTime ? p.snapshotSentAt : ctx.now,
-    lastSentAt: ctx.now,
   }
 }
 
@@ -181,14 +122,13 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
 export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: InstallSnapshotReply): ReplicaState => {
   const before = s.progress[m.src]
   if (before === undefined) return s
-  const acked = { ...before, ackedSentAt: Math.max(before.ackedSentAt, m.sentAt) }
+  const acked = recordAck(before, m.sentAt)
   if (m.installed) {
-    const matchIndex = Math.max(acked.matchIndex, m.lastIncludedIndex)
-    const p: Progress = { ...acked, matchIndex, nextIndex: Math.max(acked.nextIndex, matchIndex + 1), inFlight: [], ...noSnapshotTransfer }
+    const p = snapshotInstalled(acked, m.lastIncludedIndex)
     const committed = advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: p } })
     // Whatever the log holds after the snapshot follows at once.
-    return matchIndex < lastIndex(committed.persistent.log)
-      ? { ...committed, progress: sendAppends(committed, ctx, [m.src]) }
+    return p.matchIndex < lastIndex(committed.persistent.log)
+      ? { ...committed, progress: sendToFollowers(committed, ctx, [m.src]) }
       : committed
   }
   if (acked.nextIndex > s.persistent.log.snapshotIndex) return { ...s, progress: { ...s.progress, [m.src]: acked } }

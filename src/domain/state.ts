@@ -9,6 +9,7 @@ import { emptyKv, type KvStore } from './kv'
 import { emptyLog, type Log } from './log'
 import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
+import type { ProgressTable } from './progress'
 import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
@@ -23,47 +24,6 @@ export interface PersistentState {
   readonly log: Log
   /** The state machine after applying every entry up to `log.snapshotIndex`. */
   readonly snapshot: KvStore
-}
-
-/** What a leader knows of one follower (Figure 2's nextIndex and matchIndex, and more). */
-export interface Progress {
-  readonly nextIndex: number
-  readonly matchIndex: number
-  /** The `sentAt` of the newest AppendEntries this follower answered in this term (read lease). */
-  readonly ackedSentAt: number
-  /** When the leader last sent this follower an AppendEntries (heartbeat suppression). */
-  readonly lastSentAt: number
-  /** When the AppendEntries still awaiting an answer were sent, oldest first. */
-  readonly inFlight: readonly number[]
-  /**
-   * Where the leader last asked this follower to start: a new leader's no-op, or the index a
-   * rejection pointed to. A resend never starts before it, nor before matchIndex + 1: until the
-   * follower answers, nothing says it lacks more, and a new leader's matchIndex of 0 would
-   * otherwise resend the whole log.
-   */
-  readonly probeFrom: number
-  /**
-   * When a rejection last moved nextIndex back: rejections of AppendEntries sent before then
-   * answer sends the move superseded, so they move nothing again.
-   */
-  readonly rewoundAt: number
-  /**
-   * New entries meant for this follower were held back because its pipe was full (pipeFull in
-   * progress.ts): its next answer sends them, all in one AppendEntries.
-   */
-  readonly entriesWaiting: boolean
-  /** Round trips completed and lost: their ratio estimates the delivery rate. */
-  readonly answered: number
-  readonly lost: number
-  /** While the follower needs our snapshot (nextIndex at or before it): the offset it expects next. */
-  readonly snapshotOffset: number
-  /** Just past the furthest piece of the snapshot sent to it in this transfer. */
-  readonly snapshotSentUpTo: number
-  /**
-   * When the pieces now in flight began to be sent (a resend at the same offset keeps it): answers
-   * to them or later ones count; answers to pieces sent before are stale.
-   */
-  readonly snapshotSentAt: number
 }
 
 /** §7: a point the log will be compacted to once enough entries have been applied after it. */
@@ -82,9 +42,6 @@ export interface IncomingSnapshot {
   /** Characters received, in order: the offset of the next chunk. */
   readonly received: number
 }
-
-/** The leader's Progress of each follower, by replica ID (IDs are four hex digits: ordinary keys). */
-export type ProgressTable = Readonly<Record<string, Progress>>
 
 /** A put this replica appended as leader and has not seen applied yet. */
 export interface OwnPut {

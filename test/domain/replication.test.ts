@@ -5,18 +5,9 @@
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import { produce } from 'immer'
-import {
-  chanceOfAtLeast,
-  chooseFanout,
-  expireInFlight,
-  freshProgress,
-  isResponsive,
-  pipelinedPerFollower,
-  recordAnswer,
-  recordSend,
-} from '../../src/domain/progress'
+import { chanceOfAtLeast, chooseFanout, isResponsive } from '../../src/domain/fanout'
+import { expireInFlight, freshProgress, pipelinedPerFollower, recordAnswer, recordSend, type Progress } from '../../src/domain/progress'
 import { valuesOf } from '../../src/domain/kv'
-import type { Progress } from '../../src/domain/state'
 import {
   acks,
   append,
@@ -191,7 +182,7 @@ describe('§5.3, leaders: sending entries', () => {
     }
   })
 
-  // Flow control (progress.ts, pipeFull): a budget of young AppendEntries on their way, shared by the followers.
+  // Flow control (progress.ts, isPaused): a budget of young AppendEntries on their way, shared by the followers.
   it('pipelines up to its share of the budget to a follower, then holds new entries for its answer and sends them together', () => {
     const leader = settledLeader()
     const first = deliver(leader, L + 100, put({ dst: ME, MID: 'p1', key: 'k', value: 'v1' }))
@@ -476,7 +467,7 @@ describe('§5.2, leaders: heartbeats and check-quorum', () => {
   })
 })
 
-describe('chooseFanout (progress.ts)', () => {
+describe('chooseFanout (fanout.ts)', () => {
   const p = (fields: Partial<Progress>): Progress => ({ ...freshProgress(5), ...fields })
   const need = 2
 
