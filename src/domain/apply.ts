@@ -1,12 +1,8 @@
 /**
  * Figure 2, all servers: "If commitIndex > lastApplied: increment lastApplied, apply
- * log[lastApplied] to state machine". The leader that applies a put answers it. Usually it is the
- * leader that committed it; a new leader also answers the earlier terms' puts it learns are
- * committed only in office, because their leader may have died before answering. When that leader
- * had answered, the client sees a duplicate ok, which the protocol counts but allows; a put left
- * unanswered would be a failure.
+ * log[lastApplied] to state machine". Who answers an applied put is client-requests.ts's (putApplied).
  */
-import { replyOk } from './clients'
+import { putApplied } from './client-requests'
 import type { StepContext } from './context'
 import { applyCommand } from './kv'
 import { entryAt } from './log'
@@ -21,9 +17,8 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
     if (command.op !== 'put') continue
     const before = kv
     kv = applyCommand(before, command)
-    ownPuts = ownPuts.delete(command.MID)
-    // applyCommand returns the same store for a MID applied before: answered then already.
-    if (kv !== before && s.role === 'leader') replyOk(s, ctx, command.client, command.MID)
+    // applyCommand returns the same store for a MID applied before.
+    ownPuts = putApplied(s, ctx, ownPuts, command, kv !== before)
   }
   return { ...s, lastApplied: s.commitIndex, kv, ownPuts }
 }

@@ -1,5 +1,5 @@
 /** The step function of a pre-candidate or candidate: counting votes, yielding to a leader. */
-import { onRequestAsFollower } from './clients'
+import { onRequestAsFollower } from './client-requests'
 import type { StepContext } from './context'
 import { startElection, tallyVote } from './election'
 import { becomeLeader } from './leader'

@@ -6,6 +6,7 @@
  */
 import * as O from 'fp-ts/Option'
 import { cancelTimer, log, send, setTimer } from '../effects/effect'
+import { pendingReadsHeld } from './client-requests'
 import { leaderField, type StepContext } from './context'
 import { sameOptionalId } from './ids'
 import { isUpToDate, lastIndex, lastTerm } from './log'
@@ -61,8 +62,7 @@ export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, 
       role: 'follower',
       leader,
       votesGranted: [],
-      // Gets never touched the log, so another leader may answer them: a deposed leader holds them for it.
-      ...(s.role === 'leader' ? { progress: {}, held: [...s.held, ...s.pendingReads], pendingReads: [] } : {}),
+      ...(s.role === 'leader' ? { progress: {}, ...pendingReadsHeld(s) } : {}),
     },
     ctx,
   )

@@ -1,5 +1,5 @@
 /** The follower's step function: it answers leaders and redirects (or holds) clients. */
-import { onRequestAsFollower } from './clients'
+import { onRequestAsFollower } from './client-requests'
 import type { StepContext } from './context'
 import { onAppendEntries } from './replication'
 import { onInstallSnapshot } from './snapshot'

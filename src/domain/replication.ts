@@ -1,18 +1,21 @@
 /**
- * Log replication (§5.3): AppendEntries out, its handling at the follower, replies back at the
- * leader with fast backtracking, and commitment by counting (§5.4.2).
+ * Log replication (§5.3): the leader's heartbeats and retransmissions, AppendEntries at the
+ * follower, replies back at the leader with fast backtracking, and commitment by counting (§5.4.2).
+ * Sending itself is send-to-follower.ts's.
  */
 import * as O from 'fp-ts/Option'
 import { send } from '../effects/effect'
 import { leaderField, type StepContext } from './context'
 import { armElectionTimer, becomeFollower } from './election'
-import { entriesFrom, entryAt, firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
-import { firstRoundCommitUnlikely, isResponsive } from './fanout'
+import { forwardLostPuts } from './client-requests'
+import { isResponsive } from './fanout'
+import { firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
+import { repairFast } from './new-entries'
 import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend } from './progress'
-import { majority, quorumValue } from './quorum'
+import { quorumValue } from './quorum'
 import { sendToFollower, sendWaitingEntries } from './send-to-follower'
-import { clusterSize, withPersistent, type ReplicaState } from './state'
-import type { AppendEntries, AppendEntriesReply, NodeId, PutCommand } from './wire'
+import { withPersistent, type ReplicaState } from './state'
+import type { AppendEntries, AppendEntriesReply, NodeId } from './wire'
 
 /**
  * The leader's periodic duty to each follower: a heartbeat if it has heard nothing for a heartbeat
@@ -43,19 +46,6 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
   }
   return progress === s.progress ? s : { ...s, progress }
 }
-
-/**
- * Whether lost datagrams should be repaired fast: an entry waits to commit, and the network loses
- * so much that a first-round commit is unlikely even with every responsive follower asked. On a
- * network that loses little, the rare repair waits for the tick and costs no extra datagrams.
- */
-export const repairFast = (s: ReplicaState): boolean =>
-  s.commitIndex < lastIndex(s.persistent.log) &&
-  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.settings)
-
-/** The leader's tick comes sooner while lost entries are being repaired fast. */
-export const nextTickMs = (s: ReplicaState): number =>
-  repairFast(s) ? s.settings.timing.retransmitMs : s.settings.timing.heartbeatMs / 2
 
 type ReplyFields = Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>
 
@@ -138,30 +128,6 @@ export const hearFromLeader = (before: ReplicaState, ctx: StepContext, leader: N
       unreachableLeader: isLeader(following.unreachableLeader, leader) ? O.none : following.unreachableLeader,
     },
   ]
-}
-
-/**
- * A put we appended as leader and that is no longer in our log was lost to a newer leader's
- * entries; it was never answered, so it is handed to the current leader, which appends it unless
- * it already has it. Sent again every few heartbeats until it is applied.
- */
-const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState => {
-  let ownPuts = s.ownPuts
-  const lost: PutCommand[] = []
-  for (const [mid, own] of s.ownPuts.entries()) {
-    if (isStillInLog(s, own.index, own.put.MID)) continue
-    if (ctx.now - own.forwardedAt < 2 * s.settings.timing.heartbeatMs) continue
-    ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
-    lost.push(own.put)
-  }
-  if (lost.length === 0) return s
-  ctx.effects.push(send({ src: s.id, dst: leader, leader: leaderField(s), type: 'forward', puts: lost }))
-  return { ...s, ownPuts }
-}
-
-export const isStillInLog = (s: ReplicaState, index: number, mid: string): boolean => {
-  const command = entryAt(s.persistent.log, index)?.command
-  return command?.op === 'put' && command.MID === mid
 }
 
 /** The leader's handling of a reply of its term (step.ts applies the term rule). */

@@ -7,15 +7,14 @@ import * as O from 'fp-ts/Option'
 import { log, send, type Effect } from '../effects/effect'
 import { applyCommitted } from './apply'
 import { persistEffect } from './durability'
-import { answerGet, reachableLeader, redirect } from './clients'
+import { answerWaiting } from './client-requests'
 import type { StepContext } from './context'
 import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, refuseVote, startPreVote, withinLeaderLease } from './election'
 import type { Event } from './events'
-import { onHeartbeatTick, onRequestAsLeader, stepLeader } from './leader'
+import { onHeartbeatTick, stepLeader } from './leader'
 import { stepCandidate } from './candidate'
 import { stepFollower } from './follower'
 import { isClientRequest, isRaftMessage, type RaftOrClientMessage } from './messages'
-import { canServeReads } from './reads'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
@@ -136,27 +135,5 @@ const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): 
   }
 }
 
-/**
- * After every event: apply what is committed (and compact the log if that is due), then answer
- * whatever was waiting and now can be.
- */
-const settle = (before: ReplicaState, ctx: StepContext): ReplicaState => {
-  const s = compactIfDue(applyCommitted(before, ctx), ctx)
-  if (s.role === 'leader') {
-    let served = s
-    if (s.held.length > 0) {
-      served = { ...s, held: [] }
-      for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
-    }
-    if (served.pendingReads.length > 0 && canServeReads(served, ctx.now)) {
-      for (const request of served.pendingReads) answerGet(served, ctx, request)
-      served = { ...served, pendingReads: [] }
-    }
-    return served
-  }
-  const leader = reachableLeader(s)
-  if (O.isNone(leader) || s.held.length === 0) return s
-  let redirected: ReplicaState = { ...s, held: [] }
-  for (const request of s.held) redirected = redirect(redirected, ctx, request, leader.value)
-  return redirected
-}
+/** After every event: apply what is committed (and compact the log if that is due), then answer whatever was waiting and now can be. */
+const settle = (s: ReplicaState, ctx: StepContext): ReplicaState => answerWaiting(compactIfDue(applyCommitted(s, ctx), ctx), ctx)

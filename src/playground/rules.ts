@@ -43,8 +43,8 @@ const BY_EVENT: Readonly<Record<string, readonly Rule[]>> = {
   appendReply: [R('§5.3', 'After a rejection, the leader decrements nextIndex and retries the AppendEntries (here it skips a whole conflicting term at once).', 'replication.ts')],
   snapshot: [R('Figure 13', 'InstallSnapshot receiver: write data into the snapshot at the given offset; when done, discard the log it covers and reset the state machine.', 'snapshot.ts')],
   snapshotReply: [R('§7', 'The leader must occasionally send snapshots to followers that lag behind.', 'snapshot.ts')],
-  forward: [R('raftkv', 'A put that a deposed leader appended and lost to truncation is handed to the current leader, so that it is applied once.', 'leader.ts')],
-  put: [R('§5.3', 'The leader appends the command to its log as a new entry, then issues AppendEntries in parallel to each of the other servers.', 'leader.ts')],
+  forward: [R('raftkv', 'A put that a deposed leader appended and lost to truncation is handed to the current leader, so that it is applied once.', 'client-requests.ts')],
+  put: [R('§5.3', 'The leader appends the command to its log as a new entry, then issues AppendEntries in parallel to each of the other servers.', 'client-requests.ts')],
   get: [R('thesis §6.4.1', 'A leader answers a read from its state machine while it holds a lease: a majority acknowledged it within the minimum election timeout.', 'reads.ts')],
 }
 

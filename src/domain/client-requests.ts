@@ -1,0 +1,205 @@
+/**
+ * A client request's whole life at this replica, in one place. Every MID gets exactly one reply
+ * from this replica: a request is at any moment in one place only, and leaves it with its reply.
+ *
+ * - At a follower or candidate: redirected to the leader it knows, or held (`held`) until one is
+ *   known; then redirected, or served if this replica is the leader (answerWaiting).
+ * - At the leader: a get is answered under the read lease or waits for it (`pendingReads`); a put
+ *   enters the log, remembered as our own (`ownPuts`) until it is applied.
+ * - A put that entered the log is never redirected: the leader that applies it answers it
+ *   (putApplied). If a newer leader's entries replace it, the replica that appended it forwards it
+ *   to the current leader (forwardLostPuts), or appends it again should it lead again.
+ * - A deposed leader holds its pending gets for the next leader (pendingReadsHeld).
+ */
+import * as O from 'fp-ts/Option'
+import { log, send } from '../effects/effect'
+import { leaderField, type StepContext } from './context'
+import { hasApplied, read } from './kv'
+import { appendToLog, entryAt, lastIndex, type Log } from './log'
+import { replicateNewEntries } from './new-entries'
+import { canServeReads } from './reads'
+import { withPersistent, type OwnPut, type ReplicaState } from './state'
+import { UNKNOWN_LEADER, type ClientRequest, type Entry, type Forward, type GetRequest, type NodeId, type PutCommand } from './wire'
+
+/** Whether `entry` is the put of MID `mid`. */
+const isPutOf = (entry: Entry | undefined, mid: string): boolean => entry?.command.op === 'put' && entry.command.MID === mid
+
+/** Whether the entry at `index` of `log` is the put of MID `mid`. */
+export const isPutAt = (log: Log, index: number, mid: string): boolean => isPutOf(entryAt(log, index), mid)
+
+/** A put as a log command. */
+export const putCommand = (request: { src: NodeId; MID: string; key: string; value: string }): PutCommand => ({
+  op: 'put',
+  key: request.key,
+  value: request.value,
+  client: request.src,
+  MID: request.MID,
+})
+
+export const replyOk = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
+  const src = s.id
+  const leader = leaderField(s)
+  ctx.effects.push(send(value === undefined ? { src, dst: client, leader, type: 'ok', MID } : { src, dst: client, leader, type: 'ok', MID, value }))
+}
+
+const redirect = (s: ReplicaState, ctx: StepContext, request: ClientRequest, leader: NodeId): ReplicaState => {
+  ctx.effects.push(send({ src: s.id, dst: request.src, leader, type: 'redirect', MID: request.MID }))
+  return { ...s, lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } }
+}
+
+/** A get's answer: the key's value; for a key with none, the empty value (course) or no value at all (standalone). */
+const answerGet = (s: ReplicaState, ctx: StepContext, request: GetRequest): void => {
+  const value = read(s.kv, request.key)
+  replyOk(s, ctx, request.src, request.MID, value ?? (s.settings.clients === 'course' ? '' : undefined))
+}
+
+/** The leader clients should go to, if we know one they can reach. */
+const reachableLeader = (s: ReplicaState): O.Option<NodeId> =>
+  O.isSome(s.leader) && O.isSome(s.unreachableLeader) && s.unreachableLeader.value === s.leader.value
+    ? O.none
+    : s.leader
+
+/**
+ * A request at a follower or candidate: redirect to the leader we know, else hold it until one is
+ * known. A client retries where our redirect pointed unless that replica is dead, so a quick retry
+ * that comes back to us with no leader means the leader is gone: hold instead of sending the client
+ * round in circles.
+ */
+export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
+  const leader = reachableLeader(s)
+  if (O.isNone(leader)) return { ...s, held: [...s.held, request] }
+  const previous = s.lastRedirect[request.src]
+  if (
+    request.leader === UNKNOWN_LEADER &&
+    previous !== undefined &&
+    previous.leader === leader.value &&
+    ctx.now - previous.at < s.settings.timing.quickRetryMs
+  ) {
+    return { ...s, unreachableLeader: leader, held: [...s.held, request] }
+  }
+  return redirect(s, ctx, request, leader.value)
+}
+
+/** A client request at the leader: a put enters the log; a get is answered under the lease or waits for it. */
+export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
+  if (request.type === 'get') {
+    if (!canServeReads(s, ctx.now)) return { ...s, pendingReads: [...s.pendingReads, request] }
+    answerGet(s, ctx, request)
+    return s
+  }
+  if (s.settings.clients === 'standalone' && hasApplied(s.kv, request.MID)) {
+    // A retry of a write that took effect already (its first answer was lost, or went out from another leader).
+    replyOk(s, ctx, request.src, request.MID)
+    return s
+  }
+  return replicateNewEntries(s, ctx, appendPuts(s, ctx, [putCommand(request)]))
+}
+
+/** Puts handed over by a deposed leader that lost them (forwardLostPuts). */
+export const onForward = (s: ReplicaState, ctx: StepContext, m: Forward): ReplicaState =>
+  replicateNewEntries(s, ctx, appendPuts(s, ctx, m.puts))
+
+/** Appends the puts that are neither applied nor waiting in the log already, as our own. */
+const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand[]): ReplicaState => {
+  const term = s.persistent.currentTerm
+  const entries: Entry[] = []
+  let ownPuts = s.ownPuts
+  for (const put of puts) {
+    if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID) || entries.some((e) => isPutOf(e, put.MID))) continue
+    entries.push({ term, command: put })
+    ownPuts = ownPuts.set(put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
+  }
+  if (entries.length === 0) return s
+  const appended = appendToLog(s.persistent.log, entries)
+  ctx.effects.push(log(`appended ${entries.length} put(s) up to ${lastIndex(appended)}`))
+  return { ...s, persistent: withPersistent(s.persistent, { log: appended }), ownPuts }
+}
+
+const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
+  const log = s.persistent.log
+  for (let i = lastIndex(log); i > s.commitIndex; i--) {
+    if (isPutAt(log, i, mid)) return true
+  }
+  return false
+}
+
+/** Whether our own put was lost to a newer leader's entries: another entry stands where we appended it. */
+const isLost = (s: ReplicaState, own: OwnPut): boolean => !isPutAt(s.persistent.log, own.index, own.put.MID)
+
+/** A new leader appends again the puts it had appended in an earlier term and lost since. */
+export const reappendLostPuts = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  const lost: PutCommand[] = []
+  for (const [, own] of s.ownPuts.entries()) {
+    if (isLost(s, own)) lost.push(own.put)
+  }
+  return appendPuts(s, ctx, lost)
+}
+
+/**
+ * A put we appended as leader and that is no longer in our log was lost to a newer leader's
+ * entries; it was never answered, so it is handed to the current leader, which appends it unless
+ * it already has it. Sent again every few heartbeats until it is applied.
+ */
+export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState => {
+  let ownPuts = s.ownPuts
+  const lost: PutCommand[] = []
+  for (const [mid, own] of s.ownPuts.entries()) {
+    if (!isLost(s, own)) continue
+    if (ctx.now - own.forwardedAt < 2 * s.settings.timing.heartbeatMs) continue
+    ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
+    lost.push(own.put)
+  }
+  if (lost.length === 0) return s
+  ctx.effects.push(send({ src: s.id, dst: leader, leader: leaderField(s), type: 'forward', puts: lost }))
+  return { ...s, ownPuts }
+}
+
+/**
+ * Figure 2's "apply log[lastApplied] to state machine", for a put: it is no longer our own to
+ * forward, and the leader that applies it answers it. Usually that is the leader that committed it;
+ * a new leader also answers the earlier terms' puts it learns are committed only in office, because
+ * their leader may have died before answering. When that leader had answered, the client sees a
+ * duplicate ok, which the protocol counts but allows; a put left unanswered would be a failure.
+ * `fresh`: the store had not applied this MID before (a MID applied before was answered then).
+ */
+export const putApplied = (
+  s: ReplicaState,
+  ctx: StepContext,
+  ownPuts: ReplicaState['ownPuts'],
+  put: PutCommand,
+  fresh: boolean,
+): ReplicaState['ownPuts'] => {
+  if (fresh && s.role === 'leader') replyOk(s, ctx, put.client, put.MID)
+  return ownPuts.delete(put.MID)
+}
+
+/** A deposed leader's pending gets never touched the log, so another leader may answer them: they are held for it. */
+export const pendingReadsHeld = (s: ReplicaState): Pick<ReplicaState, 'held' | 'pendingReads'> => ({
+  held: [...s.held, ...s.pendingReads],
+  pendingReads: [],
+})
+
+/**
+ * After every event: the leader serves the requests held while no leader was known, and the gets
+ * that waited for its lease if it now holds one; another replica redirects what it held once it
+ * knows a leader clients can reach.
+ */
+export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.role === 'leader') {
+    let served = s
+    if (s.held.length > 0) {
+      served = { ...s, held: [] }
+      for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
+    }
+    if (served.pendingReads.length > 0 && canServeReads(served, ctx.now)) {
+      for (const request of served.pendingReads) answerGet(served, ctx, request)
+      served = { ...served, pendingReads: [] }
+    }
+    return served
+  }
+  const leader = reachableLeader(s)
+  if (O.isNone(leader) || s.held.length === 0) return s
+  let redirected: ReplicaState = { ...s, held: [] }
+  for (const request of s.held) redirected = redirect(redirected, ctx, request, leader.value)
+  return redirected
+}
