@@ -79,13 +79,6 @@ export const lastIndexOfTerm = (log: Log, term: number): number | undefined => {
   return undefined
 }
 
-/** The result of merging a leader's entries after a matching `prevLogIndex`. */
-export interface MergeResult {
-  readonly log: Log
-  /** Entries removed because they conflicted with the leader's (§5.3, step 3 of Figure 2). */
-  readonly removed: readonly Entry[]
-}
-
 /**
  * Figure 2, AppendEntries steps 3 and 4: "If an existing entry conflicts with a new one (same index
  * but different terms), delete the existing entry and all that follow it. Append any new entries
@@ -93,22 +86,19 @@ export interface MergeResult {
  * AppendEntries never truncates what a newer one appended. Entries the snapshot covers are
  * committed, so they match the leader's (Log Matching) and are skipped.
  */
-export const mergeEntries = (log: Log, prevLogIndex: number, entries: readonly Entry[]): MergeResult => {
+export const mergeEntries = (log: Log, prevLogIndex: number, entries: readonly Entry[]): Log => {
   for (let k = Math.max(0, log.snapshotIndex - prevLogIndex); k < entries.length; k++) {
     const index = prevLogIndex + 1 + k
     const existing = termAt(log, index)
     if (existing === undefined) {
-      return { log: appendToLog(log, entries.slice(k)), removed: [] }
+      return appendToLog(log, entries.slice(k))
     }
     if (existing !== entries[k]!.term) {
       const kept = index - log.snapshotIndex - 1
-      return {
-        log: { ...log, entries: [...log.entries.slice(0, kept), ...entries.slice(k)] },
-        removed: log.entries.slice(kept),
-      }
+      return { ...log, entries: [...log.entries.slice(0, kept), ...entries.slice(k)] }
     }
   }
-  return { log, removed: [] }
+  return log
 }
 
 /**

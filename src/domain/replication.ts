@@ -98,7 +98,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
   const after: ReplicaState = {
     ...following,
     ...heard,
-    persistent: merged.log === log ? following.persistent : withPersistent(following.persistent, { log: merged.log }),
+    persistent: merged === log ? following.persistent : withPersistent(following.persistent, { log: merged }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
   }

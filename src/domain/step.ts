@@ -14,7 +14,7 @@ import type { Event } from './events'
 import { onHeartbeatTick, stepLeader } from './leader'
 import { stepCandidate } from './candidate'
 import { stepFollower } from './follower'
-import { isClientRequest, isRaftMessage, type RaftOrClientMessage } from './messages'
+import type { RaftOrClientMessage } from './messages'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
@@ -59,16 +59,29 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
     ctx.effects.push(log(`ignored a ${m.type} for ${m.dst}`))
     return s
   }
-  if (isRaftMessage(m)) {
-    if (!s.peers.includes(m.src)) {
-      ctx.effects.push(log(`ignored a ${m.type} from ${m.src}, not a peer`))
+  switch (m.type) {
+    case 'vote':
+    case 'voteReply':
+    case 'append':
+    case 'appendReply':
+    case 'forward':
+    case 'snapshot':
+    case 'snapshotReply':
+      if (!s.peers.includes(m.src)) {
+        ctx.effects.push(log(`ignored a ${m.type} from ${m.src}, not a peer`))
+        return s
+      }
+      return onRaftMessage(s, ctx, m)
+    case 'get':
+    case 'put':
+      return stepByRole(s, ctx, m)
+    case 'hello':
+    case 'ok':
+    case 'redirect':
+    case 'fail':
+      ctx.effects.push(log(`ignored a ${m.type} from ${m.src}`))
       return s
-    }
-    return onRaftMessage(s, ctx, m)
   }
-  if (isClientRequest(m)) return stepByRole(s, ctx, m)
-  ctx.effects.push(log(`ignored a ${m.type} from ${m.src}`))
-  return s
 }
 
 /**
