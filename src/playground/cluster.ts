@@ -27,8 +27,9 @@ export const NETWORK_DELAY_MS = { min: 50, max: 150 } as const
 export const CLIENT_DELAY_MS = 40
 /** How many clients the page offers. */
 export const CLIENT_COUNT = 2
-/** How many steps the cluster remembers for the page to show. */
+/** How many steps, and ended flights, the page can still show. */
 const STEP_MEMORY = 3000
+const ENDED_MEMORY = 400
 
 /** One call of `step`: what a replica was handed, and everything it returned. */
 export interface StepRecord {
@@ -93,34 +94,85 @@ export interface ClientViolation {
 
 /**
  * What the page reads and does: a live cluster (PlaygroundCluster) or a recorded check:sim run
- * (recorded.ts), which replays and takes no actions.
+ * (recorded.ts), which replays and takes no actions. Both keep what the page shows here.
  */
-export interface ClusterView {
-  readonly mode: 'live' | 'recorded'
-  readonly seed: number
-  readonly ids: readonly NodeId[]
-  readonly clientIds: readonly NodeId[]
+export abstract class ClusterView {
+  abstract readonly mode: 'live' | 'recorded'
   readonly replicas: readonly Replica[]
-  readonly flights: readonly Flight[]
-  readonly ended: readonly EndedFlight[]
-  readonly steps: readonly StepRecord[]
-  readonly requests: readonly RequestView[]
-  readonly clientViolations: readonly ClientViolation[]
-  readonly actions: readonly TimedAction[]
-  readonly now: number
-  readonly events: number
+  readonly flights: Flight[] = []
+  /** The flights that ended lately, how and when (the page marks losses, and explains a message). */
+  readonly ended: EndedFlight[] = []
+  /** The steps taken lately, oldest first. */
+  readonly steps: StepRecord[] = []
+  readonly requests: RequestView[] = []
+  readonly clientViolations: ClientViolation[] = []
+  now = 0
+  /** Events handled so far (boots, deliveries, timers; in a recording, everything that happened). */
+  events = 0
+  /** Links cut, as "A|B" with A < B. */
+  protected readonly cuts = new Set<string>()
+
+  constructor(
+    readonly seed: number,
+    readonly ids: readonly NodeId[],
+    readonly clientIds: readonly NodeId[],
+  ) {
+    this.replicas = ids.map((id) => ({ id, state: undefined, stored: emptyPersistent, timers: noTimers, incarnation: 0, lastStep: undefined }))
+  }
+
+  /** Every action taken, with its moment (a recording takes none). */
+  abstract readonly actions: readonly TimedAction[]
   /** Scripted actions (or recorded happenings) still to come. */
-  readonly pendingScript: number
-  isCut(a: NodeId, b: NodeId): boolean
-  replica(id: NodeId): Replica
-  stepRecord(id: number | undefined): StepRecord | undefined
-  history(): Operation[]
+  abstract readonly pendingScript: number
+  /** The clients' history so far, each logical request once: what the linearizability checker reads. */
+  abstract history(): Operation[]
   /** Takes an action now; returns why it was refused, if it was. */
-  act(action: Action): string | undefined
-  stepOnce(): boolean
-  advanceTo(time: number): void
+  abstract act(action: Action): string | undefined
+  /** Handles the next event (or scripted action); false when nothing is left. */
+  abstract stepOnce(): boolean
+  /** Handles everything due up to `time`, then stands at `time`. */
+  abstract advanceTo(time: number): void
   /** The URL hash that reopens this view where it stands. */
-  hash(): string
+  abstract hash(): string
+
+  isCut(a: NodeId, b: NodeId): boolean {
+    return this.cuts.has(linkKey(a, b))
+  }
+
+  replica(id: NodeId): Replica {
+    const replica = this.replicas.find((r) => r.id === id)
+    if (replica === undefined) throw new Error(`no replica ${id}`)
+    return replica
+  }
+
+  /** The step with this number, while it is remembered. */
+  stepRecord(id: number | undefined): StepRecord | undefined {
+    if (id === undefined || this.steps.length === 0) return undefined
+    const record = this.steps[id - this.steps[0]!.id]
+    return record?.id === id ? record : undefined
+  }
+
+  protected remember(record: StepRecord): void {
+    this.steps.push(record)
+    if (this.steps.length > STEP_MEMORY) this.steps.splice(0, this.steps.length - STEP_MEMORY)
+    this.replica(record.replica).lastStep = record.id
+  }
+
+  /** The flight has ended (taken out of the flights if it is there). */
+  protected endFlight(flight: Flight, fate: Fate, receivedBy: number | undefined): void {
+    const index = this.flights.indexOf(flight)
+    if (index >= 0) this.flights.splice(index, 1)
+    this.ended.push({ flight, fate, at: this.now, receivedBy })
+    if (this.ended.length > ENDED_MEMORY) this.ended.splice(0, this.ended.length - ENDED_MEMORY)
+  }
+
+  /** Every link between two groups cut, every other one mended; a replica in no group is a group of its own. */
+  protected partition(groups: readonly (readonly NodeId[])[]): void {
+    this.cuts.clear()
+    const groupOf = new Map<NodeId, number>()
+    groups.forEach((group, g) => group.forEach((id) => groupOf.set(id, g)))
+    for (const a of this.ids) for (const b of this.ids) if (a < b && (groupOf.get(a) ?? a) !== (groupOf.get(b) ?? b)) this.cuts.add(linkKey(a, b))
+  }
 }
 
 type Due =
@@ -128,23 +180,10 @@ type Due =
   | { readonly kind: 'timer'; readonly at: number; readonly replica: Replica; readonly timer: 'election' | 'heartbeat' | 'voteRetry' }
   | { readonly kind: 'boot'; readonly at: number; readonly replica: Replica }
 
-export class PlaygroundCluster implements ClusterView {
+export class PlaygroundCluster extends ClusterView {
   readonly mode = 'live'
-  readonly ids: readonly NodeId[]
-  readonly clientIds: readonly NodeId[]
-  readonly replicas: readonly Replica[]
-  readonly flights: Flight[] = []
-  readonly ended: EndedFlight[] = []
-  readonly steps: StepRecord[] = []
   /** Every action taken, in order, with its moment: the scenario. */
   readonly actions: TimedAction[] = []
-  readonly requests: RequestView[] = []
-  readonly clientViolations: ClientViolation[] = []
-  /** Links cut, as "A|B" with A < B. */
-  readonly cuts = new Set<string>()
-  now = 0
-  /** Events handled so far (boots, deliveries, timers). */
-  events = 0
   private readonly settings: Settings
   private readonly rng: Rng
   private readonly clients: Clients
@@ -155,17 +194,11 @@ export class PlaygroundCluster implements ClusterView {
   /** Actions of a scenario being replayed, not taken yet. */
   private script: TimedAction[] = []
 
-  constructor(
-    readonly seed: number,
-    replicaCount: number,
-    settings: Settings = defaultSettings,
-  ) {
+  constructor(seed: number, replicaCount: number, settings: Settings = defaultSettings) {
+    super(seed, replicaIds(replicaCount), clientIds(replicaCount, CLIENT_COUNT))
     this.settings = settings
     this.rng = new Rng(seed)
-    this.ids = replicaIds(replicaCount)
-    this.clientIds = clientIds(replicaCount, CLIENT_COUNT)
     this.clients = new Clients(this.clientIds, false)
-    this.replicas = this.ids.map((id) => ({ id, state: undefined, stored: emptyPersistent, timers: noTimers, incarnation: 0, lastStep: undefined }))
     this.toBoot = [...this.replicas]
   }
 
@@ -261,7 +294,6 @@ export class PlaygroundCluster implements ClusterView {
         this.stepReplica(due.replica, timerFired(this.now, due.timer))
         return
       case 'flight':
-        this.flights.splice(this.flights.indexOf(due.flight), 1)
         return this.deliver(due.flight)
     }
   }
@@ -293,22 +325,7 @@ export class PlaygroundCluster implements ClusterView {
       },
       log: () => undefined,
     })
-    this.steps.push({ id, at: this.now, replica: replica.id, event, before, after, effects, flights: sent })
-    if (this.steps.length > STEP_MEMORY) this.steps.splice(0, this.steps.length - STEP_MEMORY)
-    replica.lastStep = id
-  }
-
-  /** The step with this number, while it is remembered. */
-  stepRecord(id: number | undefined): StepRecord | undefined {
-    if (id === undefined || this.steps.length === 0) return undefined
-    const record = this.steps[id - this.steps[0]!.id]
-    return record?.id === id ? record : undefined
-  }
-
-  replica(id: NodeId): Replica {
-    const replica = this.replicas.find((r) => r.id === id)
-    if (replica === undefined) throw new Error(`no replica ${id}`)
-    return replica
+    this.remember({ id, at: this.now, replica: replica.id, event, before, after, effects, flights: sent })
   }
 
   // ---- the network ---------------------------------------------------------------------------
@@ -330,25 +347,16 @@ export class PlaygroundCluster implements ClusterView {
     return this.rng.int(NETWORK_DELAY_MS.min, NETWORK_DELAY_MS.max)
   }
 
-  isCut(a: NodeId, b: NodeId): boolean {
-    return this.cuts.has(linkKey(a, b))
-  }
-
   private deliver(flight: Flight): void {
     if (this.clientIds.includes(flight.to)) {
-      this.end(flight, 'delivered', undefined)
+      this.endFlight(flight, 'delivered', undefined)
       return this.clientReceives(flight.message as ClientReply)
     }
     const replica = this.replica(flight.to)
-    if (replica.state === undefined) return this.end(flight, 'down', undefined)
-    if (this.ids.includes(flight.from) && this.isCut(flight.from, flight.to)) return this.end(flight, 'partition', undefined)
+    if (replica.state === undefined) return this.endFlight(flight, 'down', undefined)
+    if (this.ids.includes(flight.from) && this.isCut(flight.from, flight.to)) return this.endFlight(flight, 'partition', undefined)
     this.stepReplica(replica, received(this.now, flight.message))
-    this.end(flight, 'delivered', replica.lastStep)
-  }
-
-  private end(flight: Flight, fate: Fate, receivedBy: number | undefined): void {
-    this.ended.push({ flight, fate, at: this.now, receivedBy })
-    if (this.ended.length > 400) this.ended.splice(0, this.ended.length - 400)
+    this.endFlight(flight, 'delivered', replica.lastStep)
   }
 
   // ---- clients -------------------------------------------------------------------------------
@@ -469,21 +477,13 @@ export class PlaygroundCluster implements ClusterView {
         if (action.cut) this.cuts.add(linkKey(action.a, action.b))
         else this.cuts.delete(linkKey(action.a, action.b))
         return
-      case 'partition': {
-        this.cuts.clear()
-        const groupOf = new Map<NodeId, number>()
-        action.groups.forEach((group, g) => group.forEach((id) => groupOf.set(id, g)))
-        // A replica named in no group is a group of its own.
-        for (const a of this.ids) for (const b of this.ids) if (a < b && (groupOf.get(a) ?? a) !== (groupOf.get(b) ?? b)) this.cuts.add(linkKey(a, b))
-        return
-      }
+      case 'partition':
+        return this.partition(action.groups)
       case 'heal':
         this.cuts.clear()
         return
-      case 'drop': {
-        const flight = this.takeFlight(action.flight)
-        return this.end(flight, 'dropped', undefined)
-      }
+      case 'drop':
+        return this.endFlight(this.flights.find((f) => f.id === action.flight)!, 'dropped', undefined)
       case 'delay':
         this.flights.find((f) => f.id === action.flight)!.deliverAt += action.ms
         return
@@ -493,11 +493,6 @@ export class PlaygroundCluster implements ClusterView {
         return
       }
     }
-  }
-
-  private takeFlight(id: number): Flight {
-    const index = this.flights.findIndex((f) => f.id === id)
-    return this.flights.splice(index, 1)[0]!
   }
 }
 

@@ -11,12 +11,12 @@ import { sweepOptions, ClusterSimulation, type SimFailure, type SimObserver, typ
 import type { Operation } from '../check/linearizability'
 import { sweepBase, seedQuery, type SweepParams } from '../check/sweep-params'
 import { clientIds as protocolClientIds, replicaIds } from '../domain/ids'
-import { emptyPersistent, type ReplicaState } from '../domain/state'
+import type { ReplicaState } from '../domain/state'
 import type { Event } from '../domain/events'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Effect } from '../effects/effect'
 import { noTimers, recipients, withDeadline, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
-import { linkKey, type ClientViolation, type ClusterView, type EndedFlight, type Fate, type Flight, type Replica, type RequestView, type StepRecord } from './cluster'
+import { ClusterView, type Fate, type Flight, type RequestView, type StepRecord } from './cluster'
 
 /** What happened, in the order it happened, ready to replay. */
 type Happening =
@@ -179,40 +179,28 @@ const record = (seed: number, params: SweepParams): { readonly options: SimOptio
   return { options, happenings, failure: result.failure }
 }
 
-export class RecordedRun implements ClusterView {
+export class RecordedRun extends ClusterView {
   readonly mode = 'recorded'
-  readonly ids: readonly NodeId[]
-  readonly clientIds: readonly NodeId[]
-  readonly replicas: readonly Replica[]
-  readonly flights: Flight[] = []
-  readonly ended: EndedFlight[] = []
-  readonly steps: StepRecord[] = []
-  readonly requests: RequestView[] = []
-  readonly clientViolations: ClientViolation[] = []
   readonly actions = []
-  readonly options: SimOptions
-  readonly failure: SimFailure | undefined
   /** How the run was made, as check:sim's options say it. */
   readonly query: string
-  now = 0
-  events = 0
-  private readonly happenings: Happening[]
-  private readonly cuts = new Set<string>()
   private readonly requestByMid = new Map<string, RequestView>()
   private readonly operations: Operation[] = []
 
-  constructor(
-    readonly seed: number,
+  private constructor(
     readonly params: SweepParams,
+    readonly options: SimOptions,
+    private readonly happenings: readonly Happening[],
+    readonly failure: SimFailure | undefined,
   ) {
+    super(options.seed, replicaIds(options.replicas), protocolClientIds(options.replicas, options.clients))
+    this.query = seedQuery(options.seed, params)
+  }
+
+  /** Runs check:sim's seed with these parameters, recording it, and stands at its start. */
+  static of(seed: number, params: SweepParams): RecordedRun {
     const run = record(seed, params)
-    this.options = run.options
-    this.happenings = run.happenings
-    this.failure = run.failure
-    this.query = seedQuery(seed, params)
-    this.ids = replicaIds(this.options.replicas)
-    this.clientIds = protocolClientIds(this.options.replicas, this.options.clients)
-    this.replicas = this.ids.map((id) => ({ id, state: undefined, stored: emptyPersistent, timers: noTimers, incarnation: 0, lastStep: undefined }))
+    return new RecordedRun(params, run.options, run.happenings, run.failure)
   }
 
   get pendingScript(): number {
@@ -230,22 +218,6 @@ export class RecordedRun implements ClusterView {
 
   act(): string {
     return 'This is a recording of a check:sim run: it replays what happened and takes no actions. Open a new cluster to try things.'
-  }
-
-  isCut(a: NodeId, b: NodeId): boolean {
-    return this.cuts.has(linkKey(a, b))
-  }
-
-  replica(id: NodeId): Replica {
-    const replica = this.replicas.find((r) => r.id === id)
-    if (replica === undefined) throw new Error(`no replica ${id}`)
-    return replica
-  }
-
-  stepRecord(id: number | undefined): StepRecord | undefined {
-    if (id === undefined || this.steps.length === 0) return undefined
-    const found = this.steps[id - this.steps[0]!.id]
-    return found?.id === id ? found : undefined
   }
 
   history(): Operation[] {
@@ -280,9 +252,8 @@ export class RecordedRun implements ClusterView {
         replica.state = h.record.after
         replica.stored = h.record.after.persistent
         replica.timers = h.timers
-        replica.lastStep = h.record.id
-        this.steps.push(h.record)
-        if (h.received !== undefined) this.land(h.received, 'delivered', h.record.id)
+        this.remember(h.record)
+        if (h.received !== undefined) this.endFlight(h.received, 'delivered', h.record.id)
         this.flights.push(...h.sent.filter((f) => !h.lostAtOnce.some((l) => l.flight === f)))
         for (const { flight, fate } of h.lostAtOnce) this.ended.push({ flight, fate, at: h.at, receivedBy: undefined })
         return
@@ -296,14 +267,8 @@ export class RecordedRun implements ClusterView {
       case 'restart':
         this.replica(h.replica).incarnation++
         return
-      case 'partition': {
-        this.cuts.clear()
-        if (h.groups === null) return
-        const group = new Map<NodeId, number>()
-        h.groups.forEach((g, i) => g.forEach((id) => group.set(id, i)))
-        for (const a of this.ids) for (const b of this.ids) if (a < b && group.get(a) !== group.get(b)) this.cuts.add(linkKey(a, b))
-        return
-      }
+      case 'partition':
+        return this.partition(h.groups ?? [this.ids])
       case 'request': {
         let view = h.previousMid === undefined ? undefined : this.requestByMid.get(h.previousMid)
         if (view === undefined) {
@@ -317,7 +282,7 @@ export class RecordedRun implements ClusterView {
         return
       }
       case 'reply': {
-        if (h.flight !== undefined) this.land(h.flight, 'delivered', undefined)
+        if (h.flight !== undefined) this.endFlight(h.flight, 'delivered', undefined)
         const view = this.requestByMid.get(h.message.MID)
         const attempt = view?.attempts.find((a) => a.mid === h.message.MID)
         if (attempt !== undefined && attempt.answer === undefined) {
@@ -333,18 +298,10 @@ export class RecordedRun implements ClusterView {
         return
       }
       case 'unreceived':
-        this.land(h.flight, 'down', undefined)
-        return
+        return this.endFlight(h.flight, 'down', undefined)
       case 'failure':
         this.clientViolations.push({ invariant: h.failure.invariant, detail: h.failure.detail })
         return
     }
-  }
-
-  private land(flight: Flight, fate: Fate, receivedBy: number | undefined): void {
-    const index = this.flights.indexOf(flight)
-    if (index >= 0) this.flights.splice(index, 1)
-    this.ended.push({ flight, fate, at: this.now, receivedBy })
-    if (this.ended.length > 400) this.ended.splice(0, this.ended.length - 400)
   }
 }

@@ -50,9 +50,9 @@ describe.skipIf(chromium === undefined && !inCi)('the playground in headless Chr
     return p
   }
 
-  const screenshot = async (name: string): Promise<void> => {
+  const screenshot = async (name: string, of: Page = page): Promise<void> => {
     shot++
-    await page.screenshot({ path: path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true })
+    await of.screenshot({ path: path.join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true })
   }
 
   const leaderRow = (p: Page): Promise<{ id: string; term: number } | null> =>
@@ -236,10 +236,7 @@ describe.skipIf(chromium === undefined && !inCi)('the playground in headless Chr
       expect(await recorded.$eval('#details h2', (e) => e.textContent)).toBe('Step')
       expect(await recorded.$eval('#clock', (e) => e.textContent)).toContain(`t = ${(failure.at / 1000).toFixed(3)} s`)
       expect(Number(await recorded.$$eval('#requests tr.request', (rows) => rows.length))).toBeGreaterThan(0)
-      const saved = page
-      page = recorded
-      await screenshot('check-sim-seed-at-its-failure')
-      page = saved
+      await screenshot('check-sim-seed-at-its-failure', recorded)
     } finally {
       await recorded.close()
     }
@@ -261,10 +258,7 @@ describe.skipIf(chromium === undefined && !inCi)('the playground in headless Chr
       expect(await requests(replay)).toBe(await requests(page))
       expect(await flights(replay)).toBe(await flights(page))
       expect(await replay.$eval('#notice', (e) => e.textContent)).toContain('Opened a shared scenario')
-      const saved = page
-      page = replay
-      await screenshot('replayed-from-link')
-      page = saved
+      await screenshot('replayed-from-link', replay)
     } finally {
       await replay.close()
     }

@@ -17,7 +17,7 @@ const finalStates = (seed: number, p: SweepParams): Map<string, ReplicaState> =>
 describe('a check:sim seed opened in the playground', () => {
   it('replays the seed check:sim runs: the same steps, final states and history; every datagram ends', () => {
     for (const seed of [3, 8]) {
-      const run = new RecordedRun(seed, params)
+      const run = RecordedRun.of(seed, params)
       const { result, history } = simulateWithHistory(sweepOptions(seed, sweepBase(params)))
       expect(run.failure).toBeUndefined()
       run.fastForward(Number.MAX_SAFE_INTEGER)
@@ -50,7 +50,7 @@ describe('a check:sim seed opened in the playground', () => {
       if (failure !== undefined) break
     }
     expect(failure).toBeDefined()
-    const run = new RecordedRun(seed, { ...params, seconds: 20, mutant: 'get-from-deposed-leader' })
+    const run = RecordedRun.of(seed, { ...params, seconds: 20, mutant: 'get-from-deposed-leader' })
     expect(run.failure?.invariant).toBe(failure!.invariant)
     run.advanceTo(run.failure!.at - 1)
     expect(run.clientViolations).toEqual([])

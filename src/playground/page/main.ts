@@ -763,7 +763,7 @@ $<HTMLButtonElement>('#new').addEventListener('click', () => {
 $<HTMLButtonElement>('#rewind').addEventListener('click', () => {
   if (cluster instanceof RecordedRun) {
     setRunning(false)
-    load(new RecordedRun(cluster.seed, cluster.params), 'The recording again, from the start. Press Run or Step.')
+    load(RecordedRun.of(cluster.seed, cluster.params), 'The recording again, from the start. Press Run or Step.')
     return
   }
   if (!(cluster instanceof PlaygroundCluster)) return
@@ -919,7 +919,7 @@ const openFromHash = (hash: string): boolean => {
       return true
     }
     const events = Number(/(?:^|&)events=(\d+)/.exec(checkSim[1]!)?.[1] ?? 0)
-    const run = new RecordedRun(query.seed, query.params)
+    const run = RecordedRun.of(query.seed, query.params)
     run.fastForward(events)
     setRunning(false)
     load(run, `check:sim seed ${query.seed}, run here by check:sim's own simulation with the real reducer: ${run.failure === undefined ? 'it passed' : `it fails (${run.failure.invariant} at t = ${seconds(run.failure.at)}); "Go to the failure" jumps there`}. Press Run or Step to watch it.`)
