@@ -13,7 +13,7 @@
 import * as http from 'node:http'
 import * as readline from 'node:readline'
 import { HistoryFile } from './history'
-import { HttpConnection } from './http-connection'
+import { ClientConnection } from './client-connection'
 import { Workload, type WorkloadOptions } from './workload'
 
 export interface WorkerConfig {
@@ -49,7 +49,9 @@ const main = (): void => {
   const history = new HistoryFile(config.historyFile)
   let originMs = performance.timeOrigin + performance.now()
   const clock = (): number => Math.round((performance.timeOrigin + performance.now() - originMs) * 1e6)
-  const workload = new Workload(config.workload, (client) => new HttpConnection(config.endpoints, `c${client}-${process.pid}`), history, clock)
+  const connect = (): ClientConnection =>
+    new ClientConnection({ endpoints: config.endpoints, timeoutMs: config.workload.opTimeoutMs, attemptTimeoutMs: config.workload.attemptTimeoutMs })
+  const workload = new Workload(config.workload, connect, history, clock)
   const stop = new AbortController()
   let running: Promise<void> | undefined
 

@@ -9,10 +9,11 @@ export type Outcome<T> =
   | { readonly type: 'info'; readonly error: string }
 
 export interface KvConnection {
-  read(key: string, signal: AbortSignal): Promise<Outcome<string | null>>
-  write(key: string, value: string, signal: AbortSignal): Promise<Outcome<null>>
+  /** Each operation ends within the connection's own timeout. */
+  read(key: string): Promise<Outcome<string | null>>
+  write(key: string, value: string): Promise<Outcome<null>>
   /** Sets `value` only if the key holds `expected`; `fail` when it does not. */
-  cas(key: string, expected: string, value: string, signal: AbortSignal): Promise<Outcome<null>>
+  cas(key: string, expected: string, value: string): Promise<Outcome<null>>
   close(): void
 }
 

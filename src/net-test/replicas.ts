@@ -50,6 +50,10 @@ export class ReplicaSupervisor {
     return `${this.topology.workDir}/${this.slot(index).host.id}.log`
   }
 
+  dataDir(index: number): string {
+    return this.slot(index).host.dataDir
+  }
+
   status(index: number): Status {
     return this.slot(index).status
   }

@@ -15,8 +15,10 @@ export interface WorkloadOptions {
   readonly seed: number
   readonly keys: readonly string[]
   readonly clientsPerKey: number
-  /** Each operation's timeout: past it the operation is `info`. */
+  /** Each operation's timeout, retries included: past it the operation is `info`. */
   readonly opTimeoutMs: number
+  /** One attempt at one replica: a client gives up on a paused or cut-off replica after this. */
+  readonly attemptTimeoutMs: number
   /** A client waits between its operations (uniform in the range). */
   readonly thinkMs: readonly [number, number]
   /** Shares of reads and writes; the rest are compare-and-sets. */
@@ -27,7 +29,8 @@ export interface WorkloadOptions {
 export const DEFAULT_WORKLOAD: Omit<WorkloadOptions, 'seed'> = {
   keys: ['k1', 'k2', 'k3', 'k4'],
   clientsPerKey: 3,
-  opTimeoutMs: 3_000,
+  opTimeoutMs: 5_000,
+  attemptTimeoutMs: 1_000,
   thinkMs: [0, 40],
   readShare: 0.5,
   writeShare: 0.3,
@@ -100,20 +103,18 @@ export class Workload {
   /** One operation, recorded: its invocation, then its completion. */
   private async operation(connection: KvConnection, process: number, f: OpF, key: string, value: OpValue): Promise<Outcome<string | null>> {
     this.record({ process, type: 'invoke', f, key, value, time: this.clock() })
-    const signal = AbortSignal.timeout(this.options.opTimeoutMs)
     let outcome: Outcome<string | null>
     try {
-      if (f === 'read') outcome = await connection.read(key, signal)
-      else if (f === 'write') outcome = await connection.write(key, value as string, signal)
+      if (f === 'read') outcome = await connection.read(key)
+      else if (f === 'write') outcome = await connection.write(key, value as string)
       else {
         const [expected, next] = value as readonly [string | null, string]
-        outcome = await connection.cas(key, expected as string, next, signal)
+        outcome = await connection.cas(key, expected as string, next)
       }
     } catch (error) {
       // A client library that throws: the request may have gone out.
       outcome = { type: 'info', error: error instanceof Error ? error.message : String(error) }
     }
-    if (signal.aborted && outcome.type !== 'ok') outcome = { type: 'info', error: 'timeout' }
     const completed = outcome.type === 'ok' ? (f === 'read' ? outcome.value : value) : value
     this.record({ process, type: outcome.type, f, key, value: completed, time: this.clock(), ...(outcome.type === 'ok' ? {} : { error: outcome.error }) })
     return outcome

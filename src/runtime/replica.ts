@@ -9,7 +9,7 @@ import { persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
-import { step } from '../domain/step'
+import { step, type StepResult } from '../domain/step'
 import { decodeMessage, encodeMessage, MAX_DATAGRAM_BYTES, type Message } from '../domain/wire'
 import type { EventRecorder } from './event-recorder'
 import type { StepTimings } from './step-timing'
@@ -51,6 +51,11 @@ export interface ReplicaIO {
   readonly batch?: boolean
   /** Told after each event or batch has been stepped and its effects carried out. */
   readonly afterStep?: () => void
+  /**
+   * The reducer (default: the domain's `step`). Only check:net replaces it, with a known bug
+   * wrapped around the real one (src/net-test/bugs.ts), to show that the test finds the bug.
+   */
+  readonly step?: (state: ReplicaState, event: Event) => StepResult
 }
 
 /** What the runtime needs of its timers: set (or move), cancel, and cancel all. */
@@ -69,12 +74,14 @@ export class ReplicaRuntime {
   private stopped = false
   private readonly storage: Storage
   private readonly io: KeptIO
+  private readonly step: NonNullable<ReplicaIO['step']>
   private readonly batching: boolean
   /** Batching: the events waiting for the end of this event-loop turn. */
   private queued: Event[] = []
 
   constructor(initial: ReplicaState, io: ReplicaIO) {
     this.state = initial
+    this.step = io.step ?? step
     // One shape for every runtime's `io`, whatever the caller's object holds: the code V8 compiles
     // during the warm-up then fits the live runtime, instead of being thrown away at its first event.
     this.io = {
@@ -149,7 +156,7 @@ export class ReplicaRuntime {
     let result: ReturnType<typeof step>
     const started = this.io.timings === undefined ? 0 : performance.now()
     try {
-      result = step(this.state, event)
+      result = this.step(this.state, event)
       if (this.io.timings !== undefined) this.io.timings.record(event, (performance.now() - started) * 1000)
     } catch (error) {
       // A defect in the reducer must not take the replica down: keep the state from before the event.
@@ -175,7 +182,7 @@ export class ReplicaRuntime {
     const effects: Effect[] = []
     for (const event of events) {
       try {
-        const [next, stepEffects] = step(this.state, { ...event, now: this.io.now() } as Event)
+        const [next, stepEffects] = this.step(this.state, { ...event, now: this.io.now() } as Event)
         this.state = next
         for (const effect of stepEffects) if (effect.kind !== 'persist') effects.push(effect)
       } catch (error) {

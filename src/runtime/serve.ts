@@ -23,7 +23,7 @@ import { ClientApi, FRONT_END_CLIENT } from './http/server'
 import { Histogram, type MetricFamily } from './http/metrics'
 import { checkOrRecordCluster, clientOrigin, formatAddress, type Address, type Cluster } from './net/cluster'
 import { PeerTransport } from './net/tcp-transport'
-import { ReplicaRuntime } from './replica'
+import { ReplicaRuntime, type ReplicaIO } from './replica'
 import type { Storage } from './storage'
 
 export interface ServeOptions {
@@ -41,6 +41,10 @@ export interface ServeOptions {
   readonly announce?: (line: string) => void
   /** Told when the storage failed; the replica has stopped. */
   readonly onStorageFailure: (message: string) => void
+  /** The clock (default: performance.now); check:net moves it ahead to jump a replica's clock. */
+  readonly now?: () => number
+  /** The reducer (default: the domain's); check:net injects known bugs through it (ReplicaIO.step). */
+  readonly step?: ReplicaIO['step']
 }
 
 /** Why a replica would not start: the exit code and the message. */
@@ -132,7 +136,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
   }
   const storage = new TimedStorage(opened.right)
-  const now = (): number => performance.now()
+  const now = options.now ?? ((): number => performance.now())
   const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
   const initial = initialState({ id, peers: peers.map((m) => m.id), seed, settings: options.settings ?? standaloneSettings }, storage.recover())
   const counters = new RaftCounters(options.announce)
@@ -162,6 +166,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
       else transport.send(message)
     },
     batch: true,
+    ...(options.step === undefined ? {} : { step: options.step }),
     afterStep: () => counters.observe(runtime!.current),
     trace: options.trace,
     storage,

@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks'
 import { formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster } from '../../runtime/net/cluster'
 import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
 import { LIMITS } from '../../runtime/http/routes'
+import { BUGS, stepperFromEnvironment } from '../../net-test/bugs'
+import { clockFromEnvironment } from '../../net-test/clock-jump'
 import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../args'
 
 export const serveCommand = {
@@ -54,9 +56,16 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
     const trace = process.env.RAFTKV_TRACE
       ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
       : undefined
+    // check:net's test-only hooks (src/net-test): a known bug, a clock it can jump. Unset, nothing changes.
+    const say = (line: string): void => void process.stderr.write(`raftkv ${id}: ${line}\n`)
+    const injected = stepperFromEnvironment(process.env)
+    if (injected.bug !== undefined) say(`INJECTED BUG ${injected.bug}: ${BUGS[injected.bug].description}`)
+    const now = clockFromEnvironment(process.env, say)
     let server
     try {
       server = await startReplica({
+        ...(injected.bug === undefined ? {} : { step: injected.step }),
+        ...(now === undefined ? {} : { now }),
         cluster,
         id,
         dataDir: options.data,

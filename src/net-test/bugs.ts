@@ -1,0 +1,71 @@
+/**
+ * Known bugs to inject into real replicas, to show that check:net finds them: each wraps the real
+ * reducer (src/domain stays untouched), as check:sim's mutants do, and changes exactly the rule it
+ * is named after. A replica runs one only when its environment names it (RAFTKV_INJECT_BUG, read
+ * by `raftkv serve`'s command line alone); the default path never consults this module.
+ */
+import * as O from 'fp-ts/Option'
+import type { Effect } from '../effects/effect'
+import { answerGet } from '../domain/clients'
+import { realStep, type Stepper } from '../check/stepper'
+
+export const BUG_ENV = 'RAFTKV_INJECT_BUG'
+
+/**
+ * Thesis §6.4.1: a lease runs from when the leader *sent* the heartbeat a majority answered. This
+ * one runs from when the answer *arrived*: answers that waited in the socket while the leader was
+ * paused (SIGSTOP, a long GC pause) renew its lease when it wakes, although the others may have
+ * elected a new leader meanwhile, and it answers gets from its old state.
+ */
+const leaseFromArrival: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  if (after.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'appendReply') return [after, effects]
+  const peer = event.message.src
+  const progress = after.progress[peer]
+  if (progress === undefined || event.message.term !== after.persistent.currentTerm) return [after, effects]
+  return [{ ...after, progress: { ...after.progress, [peer]: { ...progress, ackedSentAt: event.now } } }, effects]
+}
+
+/**
+ * Figure 2: votedFor is persistent state, "updated on stable storage before responding to RPCs".
+ * This voter grants its vote and never stores it: once killed and restarted in the same term, it
+ * can vote a second time, and two leaders of one term can be elected.
+ */
+const voteNotStored: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  if (event.kind !== 'received' || event.message.type !== 'vote' || event.message.pre) return [after, effects]
+  const granted = effects.some((e) => e.kind === 'send' && e.message.type === 'voteReply' && e.message.granted)
+  if (!granted) return [after, effects]
+  const unstored = effects.map((e): Effect =>
+    e.kind === 'persist' && e.hardState !== undefined ? { ...e, hardState: { ...e.hardState, votedFor: O.none } } : e,
+  )
+  return [after, unstored]
+}
+
+/**
+ * Thesis §6.4: a leader answers a read only once it knows it still leads (ReadIndex's heartbeat
+ * round, or a lease). This leader answers at once from its own state machine: deposed by a
+ * partition and not yet aware of it, it serves stale values.
+ */
+const readWithoutConfirmingLeadership: Stepper = (state, event) => {
+  if (state.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'get') return realStep(state, event)
+  const effects: Effect[] = []
+  answerGet(state, { now: event.now, effects }, event.message)
+  return [state, effects]
+}
+
+export const BUGS = {
+  'lease-outlives-pause': { description: 'the read lease counts from when a heartbeat\'s answer arrived, not from when it was sent', step: leaseFromArrival },
+  'vote-not-stored': { description: 'a vote is granted without being stored (a restarted voter can vote twice in a term)', step: voteNotStored },
+  'read-skips-quorum': { description: 'the leader answers reads without confirming it still leads (no heartbeat round, no lease)', step: readWithoutConfirmingLeadership },
+} as const satisfies Record<string, { readonly description: string; readonly step: Stepper }>
+
+export type BugName = keyof typeof BUGS
+
+/** The stepper a replica's environment asks for: the real one unless it names a bug (an unknown name is an error). */
+export const stepperFromEnvironment = (env: NodeJS.ProcessEnv): { readonly step: Stepper; readonly bug: BugName | undefined } => {
+  const name = env[BUG_ENV]
+  if (name === undefined || name === '') return { step: realStep, bug: undefined }
+  if (!Object.hasOwn(BUGS, name)) throw new Error(`${BUG_ENV}=${name}: no such bug (${Object.keys(BUGS).join(', ')})`)
+  return { step: BUGS[name as BugName].step, bug: name as BugName }
+}

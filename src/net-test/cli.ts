@@ -1,0 +1,81 @@
+/**
+ * `npm run check:net`: a Jepsen-style run of five `raftkv serve` replicas, each in its own network
+ * namespace, under the seeded nemesis, judged by the linearizability checker (README, "Real faults
+ * on a real network").
+ */
+import * as path from 'node:path'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs } from '../cli/args'
+import { repoRoot } from '../sim/paths'
+import * as fs from 'node:fs'
+import { BUGS, BUG_ENV, type BugName } from './bugs'
+import { CLOCK_JUMP_ENV, jumpFile } from './clock-jump'
+import { EXIT, runCheck } from './run'
+import type { ReplicaCommand } from './replicas'
+
+/** Ports inside each replica's namespace (each namespace has ports of its own: nothing to collide with). */
+const PEER_PORT = 7000
+const CLIENT_PORT = 8080
+/** `raftkv serve`'s longest election timeout (domain/state.ts's tuning): pauses last longer. */
+const ELECTION_TIMEOUT_MAX_MS = 2_500
+
+const command = {
+  name: 'check:net',
+  summary: 'A real cluster under real faults: five `raftkv serve` replicas in network namespaces, a seeded nemesis, clients recording a history, a linearizability verdict.',
+  synopsis: '[options]',
+  options: {
+    seed: { kind: 'int', help: 'the nemesis and the workload depend on it alone', default: 1, min: 0 },
+    duration: { kind: 'number', help: 'seconds the clients run, recovery included (at least 40)', default: 60, min: 40 },
+    replicas: { kind: 'int', help: 'replicas in the cluster', default: 5, min: 3, max: 9 },
+    recovery: { kind: 'number', help: 'seconds at the end with every fault healed', default: 20, min: 5 },
+    'recovery-bound': { kind: 'number', help: 'seconds within which every client must be served again once every fault has healed', default: 15, min: 1 },
+    history: { kind: 'string', help: "write the clients' history there (JSON lines in Jepsen's shape)", value: 'FILE' },
+    bug: { kind: 'choice', choices: Object.keys(BUGS), help: 'inject a known bug into every replica (to show the test finds it)' },
+    keep: { kind: 'flag', help: 'keep the work directory (data directories, logs) even when the run passes' },
+  },
+  footer: [
+    'Needs root, iptables and iproute2. Everything it makes is removed when it ends, however it ends;',
+    'a run killed by SIGKILL is swept by the next one.',
+    `Exit codes: ${EXIT.passed} passed; ${EXIT.failed} failed (a violation, a lost write, a crashed replica, a client not served again in time);`,
+    `${EXIT.usage} bad arguments; ${EXIT.harness} the cluster never started; ${EXIT.noNamespaces} network namespaces cannot be made here.`,
+  ].join('\n'),
+} as const satisfies CommandSpec<OptionSpecs>
+
+/** Each replica as `raftkv serve`, with the whole cluster given by --peers, on its data directory. */
+export const serveCommand =
+  (bug: BugName | undefined): ReplicaCommand =>
+  (replica, topology) => {
+    const hex = (index: number): string => index.toString(16)
+    const peers = topology.replicas.map((r) => `${hex(r.index)}=${r.address}:${PEER_PORT}/${CLIENT_PORT}`).join(',')
+    return {
+      argv: [process.execPath, path.join(repoRoot(), 'dist', 'src', 'cli', 'raftkv.js'), 'serve', '--id', hex(replica.index), '--peers', peers, '--data', replica.dataDir],
+      env: { [CLOCK_JUMP_ENV]: jumpFile(replica.dataDir), ...(bug === undefined ? {} : { [BUG_ENV]: bug }) },
+    }
+  }
+
+const main = (argv: readonly string[]): Promise<number> =>
+  runCommand(command, argv, async ({ options }) => {
+    const durationMs = options.duration * 1000
+    const recoveryMs = options.recovery * 1000
+    if (durationMs - recoveryMs < 20_000) throw new Error('--duration must leave at least 20 s of faults before the recovery')
+    if (options.bug !== undefined) process.stdout.write(`injected bug: ${options.bug}: ${BUGS[options.bug as BugName].description}\n`)
+    const result = await runCheck({
+      seed: options.seed,
+      replicas: options.replicas,
+      durationMs,
+      warmupMs: 3_000,
+      recoveryMs,
+      recoveryBoundMs: options['recovery-bound'] * 1000,
+      electionTimeoutMaxMs: ELECTION_TIMEOUT_MAX_MS,
+      replicaCommand: serveCommand(options.bug as BugName | undefined),
+      clientUrl: (address) => `http://${address}:${CLIENT_PORT}`,
+      jumpClock: (supervisor, replica, jumpMs) => {
+        fs.writeFileSync(jumpFile(supervisor.dataDir(replica)), `${jumpMs}\n`)
+        supervisor.signal(replica, 'SIGUSR2')
+      },
+      ...(options.history === undefined ? {} : { historyFile: options.history }),
+      keep: options.keep,
+    })
+    return result.code
+  })
+
+exitWith(main(process.argv.slice(2)))
