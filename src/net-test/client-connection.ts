@@ -2,8 +2,9 @@
  * A workload connection through the project's client (src/client): its leader cache, its retries
  * with one request ID, its timeouts, over one keep-alive socket per client. Its outcomes in
  * Jepsen's terms: an answer is `ok` (a failed comparison `fail`); a refusal of the request itself
- * (a 4xx) is `fail`, since nothing was done; anything else that ends the operation without an
+ * is `fail`, since nothing was done; anything else that ends the operation without an
  * answer (its deadline, a lost connection) is `info`: the write may have been applied.
+ * A refusal is a 4xx other than 408, or 501 (not implemented).
  */
 import { ClientError, RaftkvClient } from '../client/client'
 import type { KvConnection, Outcome } from './connection'
@@ -19,7 +20,8 @@ export interface ClientConnectionOptions {
 const failure = (error: unknown): Outcome<never> => {
   const message = error instanceof Error ? error.message : String(error)
   const status = error instanceof ClientError ? error.status : undefined
-  return status !== undefined && status >= 400 && status < 500 && status !== 408 ? { type: 'fail', error: message } : { type: 'info', error: message }
+  const refused = status !== undefined && ((status >= 400 && status < 500 && status !== 408) || status === 501)
+  return refused ? { type: 'fail', error: message } : { type: 'info', error: message }
 }
 
 export class ClientConnection implements KvConnection {

@@ -43,11 +43,15 @@ const sleepUntil = (now: () => number, at: number, signal: AbortSignal): Promise
   new Promise((resolve) => {
     const wait = at - now()
     if (wait <= 0 || signal.aborted) return resolve()
-    const timer = setTimeout(resolve, wait)
-    signal.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(timer)
       resolve()
-    }, { once: true })
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, wait)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 
 export class NemesisRunner {
@@ -148,7 +152,9 @@ export class NemesisRunner {
       ...(note === undefined ? {} : { note }),
     }
     this.applied.push(applied)
-    this.active.set(scheduled.id, { scheduled, applied, cut, lossy })
+    // A clock jump is over once made; every other fault stays in force until it heals.
+    if (fault.kind === 'clock-jump') applied.healedAt = startedAt
+    else this.active.set(scheduled.id, { scheduled, applied, cut, lossy })
     const who = target === undefined ? '' : ` [r${target}]`
     this.hooks.log(`${(startedAt / 1000).toFixed(1).padStart(6)}s  begin #${scheduled.id}: ${applied.description}${who}${note === undefined ? '' : ` (${note})`}`)
   }

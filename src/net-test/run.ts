@@ -9,7 +9,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { onCleanup } from './cleanup'
 import { installFilters } from './filters'
-import { readHistory } from './history'
+import * as E from 'fp-ts/Either'
+import { readHistory } from '../history/jepsen'
 import { judgeHistory } from './judge'
 import { formatSchedule, makeSchedule } from './nemesis'
 import { NemesisRunner } from './nemesis-runner'
@@ -171,12 +172,14 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
     const finals = await worker.stop(15_000)
     await supervisor.stopAll()
 
-    const events = readHistory(historyFile)
-    const checker = judgeHistory(events)
+    const read = readHistory(historyFile)
+    if (E.isLeft(read)) return fail(EXIT.harness, `check:net: the history cannot be read back: ${read.left}`)
+    const operations = read.right
+    const checker = judgeHistory(operations)
     const result = verdict({
       seed: options.seed,
       durationMs: options.durationMs,
-      events,
+      operations,
       faults: nemesis.applied,
       finals,
       unexpectedExits: supervisor.unexpectedExits,

@@ -4,43 +4,48 @@
  * healed, acknowledged writes lost at the final read, replicas that crashed by themselves, and the
  * linearizability checker's judgement. Pure: it reads the history and what the run recorded.
  */
-import { pairOperations, type HistoryEvent, type OpF, type OpType, type PairedOperation } from './history'
+import type { Operation } from '../history/operation'
 import type { AppliedFault } from './nemesis-runner'
 import type { UnexpectedExit } from './replicas'
-import type { FinalRead } from './workload'
+import { FINAL_READ_PROCESS, type FinalRead } from './workload'
 
 const NS_PER_MS = 1e6
 
-export type Counts = Record<OpF, Record<Exclude<OpType, 'invoke'> | 'open', number>>
+export type Outcome = 'ok' | 'fail' | 'info'
 
-export const countOutcomes = (ops: readonly PairedOperation[]): Counts => {
-  const zero = (): Record<Exclude<OpType, 'invoke'> | 'open', number> => ({ ok: 0, fail: 0, info: 0, open: 0 })
+/** An operation of the history as read back (src/history/jepsen.ts): `fail` failed, `info` never completed. */
+export const outcomeOf = (op: Operation): Outcome => (op.failed === true ? 'fail' : op.completedAt === undefined ? 'info' : 'ok')
+
+const F_OF = { get: 'read', put: 'write', cas: 'cas' } as const
+export type Counts = Record<'read' | 'write' | 'cas', Record<Outcome, number>>
+
+export const countOutcomes = (ops: readonly Operation[]): Counts => {
+  const zero = (): Record<Outcome, number> => ({ ok: 0, fail: 0, info: 0 })
   const counts: Counts = { read: zero(), write: zero(), cas: zero() }
-  for (const op of ops) {
-    const type = op.completion?.type
-    counts[op.invoke.f][type === undefined || type === 'invoke' ? 'open' : type] += 1
-  }
+  for (const op of ops) counts[F_OF[op.kind]][outcomeOf(op)] += 1
   return counts
 }
 
 export interface SecondOfAvailability {
   readonly second: number
+  /** Operations completed in this second, ok and failed. */
   readonly ok: number
   readonly fail: number
+  /** Operations invoked in this second whose outcome stayed unknown (a timeout). */
   readonly info: number
   /** The faults in force at some moment of this second. */
   readonly faults: readonly number[]
 }
 
-/** A line per second: completions by outcome, and which faults were in force. */
-export const availability = (ops: readonly PairedOperation[], faults: readonly AppliedFault[], durationMs: number): SecondOfAvailability[] => {
+/** A line per second: completions by outcome, unknown outcomes by invocation, and which faults were in force. */
+export const availability = (ops: readonly Operation[], faults: readonly AppliedFault[], durationMs: number): SecondOfAvailability[] => {
   const seconds = Math.ceil(durationMs / 1000)
   const rows = Array.from({ length: seconds }, (_, second) => ({ second, ok: 0, fail: 0, info: 0, faults: [] as number[] }))
+  const secondOf = (ns: number): number => Math.floor(ns / NS_PER_MS / 1000)
   for (const op of ops) {
-    const c = op.completion
-    if (c === undefined) continue
-    const row = rows[Math.floor(c.time / NS_PER_MS / 1000)]
-    if (row !== undefined) row[c.type === 'invoke' ? 'ok' : c.type] += 1
+    const outcome = outcomeOf(op)
+    const row = rows[secondOf(outcome === 'info' ? op.invokedAt : op.completedAt!)]
+    if (row !== undefined) row[outcome] += 1
   }
   for (const f of faults) {
     const end = f.healedAt ?? durationMs
@@ -62,15 +67,15 @@ export interface Recovery {
  * Every client must be served again after the faults heal: for each client (processes p, p + n,
  * p + 2n... are one client), the first `ok` of an operation invoked after the healing.
  */
-export const recoveryAfter = (ops: readonly PairedOperation[], healedAtMs: number, clients: number): Recovery => {
+export const recoveryAfter = (ops: readonly Operation[], healedAtMs: number, clients: number): Recovery => {
   const perClient = new Map<number, number | undefined>()
   for (let c = 0; c < clients; c++) perClient.set(c, undefined)
   for (const op of ops) {
-    const c = op.completion
-    if (c?.type !== 'ok' || op.invoke.process >= 1_000_000) continue
-    if (op.invoke.time / NS_PER_MS < healedAtMs) continue
-    const client = op.invoke.process % clients
-    const wait = c.time / NS_PER_MS - healedAtMs
+    const process = Number(op.client)
+    if (outcomeOf(op) !== 'ok' || process >= FINAL_READ_PROCESS) continue
+    if (op.invokedAt / NS_PER_MS < healedAtMs) continue
+    const client = process % clients
+    const wait = op.completedAt! / NS_PER_MS - healedAtMs
     const known = perClient.get(client)
     if (known === undefined || wait < known) perClient.set(client, wait)
   }
@@ -81,17 +86,10 @@ export const recoveryAfter = (ops: readonly PairedOperation[], healedAtMs: numbe
 export interface LostWrite {
   readonly key: string
   /** The acknowledged write or cas that the final read does not reflect. */
-  readonly lost: HistoryEvent
+  readonly lost: Operation
   /** What the final read returned, and the operation that had written it (undefined: the initial empty value). */
   readonly finalValue: string | null
-  readonly finalWriter: PairedOperation | undefined
-}
-
-const writtenValue = (op: PairedOperation): string | undefined => {
-  const v = op.invoke.value
-  if (op.invoke.f === 'write') return typeof v === 'string' ? v : undefined
-  if (op.invoke.f === 'cas') return Array.isArray(v) ? (v[1] as string) : undefined
-  return undefined
+  readonly finalWriter: Operation | undefined
 }
 
 /**
@@ -100,18 +98,16 @@ const writtenValue = (op: PairedOperation): string | undefined => {
  * completed was ordered after it; had it survived, the key could not hold the older value at the
  * end. A final read of the empty value loses every acknowledged write of its key.
  */
-export const lostWrites = (ops: readonly PairedOperation[], finals: readonly FinalRead[]): LostWrite[] => {
+export const lostWrites = (ops: readonly Operation[], finals: readonly FinalRead[]): LostWrite[] => {
   const lost: LostWrite[] = []
   for (const final of finals) {
     if (final.value === undefined) continue
-    const writes = ops.filter((op) => op.invoke.key === final.key && (op.invoke.f === 'write' || op.invoke.f === 'cas'))
-    const writer = final.value === null ? undefined : writes.find((op) => writtenValue(op) === final.value)
-    const writerDone = writer?.completion?.type === 'ok' ? writer.completion.time : writer === undefined ? Number.NEGATIVE_INFINITY : undefined
+    const writes = ops.filter((op) => op.key === final.key && op.kind !== 'get' && op.failed !== true)
+    const writer = final.value === null ? undefined : writes.find((op) => op.value === final.value)
+    const writerDone = writer === undefined ? Number.NEGATIVE_INFINITY : writer.completedAt
     for (const op of writes) {
-      if (op.completion?.type !== 'ok' || op === writer) continue
-      if (writerDone !== undefined && op.invoke.time > writerDone) {
-        lost.push({ key: final.key, lost: op.completion, finalValue: final.value, finalWriter: writer })
-      }
+      if (outcomeOf(op) !== 'ok' || op === writer) continue
+      if (writerDone !== undefined && op.invokedAt > writerDone) lost.push({ key: final.key, lost: op, finalValue: final.value, finalWriter: writer })
     }
   }
   return lost
@@ -119,6 +115,8 @@ export const lostWrites = (ops: readonly PairedOperation[], finals: readonly Fin
 
 export interface CheckerResult {
   readonly ok: boolean
+  /** Why not ok: a violation, or the checker could not decide (its bounds) or failed. */
+  readonly verdict?: 'not linearizable' | 'undecided' | 'checker failed'
   readonly key?: string
   readonly reason?: string
   /** The smallest stretch of the history (ms from the start) found to fail on its own. */
@@ -128,7 +126,8 @@ export interface CheckerResult {
 export interface RunRecord {
   readonly seed: number
   readonly durationMs: number
-  readonly events: readonly HistoryEvent[]
+  /** The history as read back (src/history/jepsen.ts). */
+  readonly operations: readonly Operation[]
   readonly faults: readonly AppliedFault[]
   readonly finals: readonly FinalRead[]
   readonly unexpectedExits: readonly UnexpectedExit[]
@@ -148,14 +147,14 @@ export interface Verdict {
 const pad = (n: number, width: number): string => String(n).padStart(width)
 
 export const verdict = (run: RunRecord): Verdict => {
-  const ops = pairOperations(run.events)
+  const ops = run.operations
   const counts = countOutcomes(ops)
   const recovery = recoveryAfter(ops, run.healedAtMs, run.clients)
   const lost = lostWrites(ops, run.finals)
   const failures: string[] = []
-  if (!run.checker.ok) failures.push(`not linearizable: key ${run.checker.key}: ${run.checker.reason}`)
+  if (!run.checker.ok) failures.push(`${run.checker.verdict ?? 'not linearizable'}: key ${run.checker.key}: ${run.checker.reason}`)
   for (const l of lost) {
-    failures.push(`lost write: ${l.key} <- ${JSON.stringify(l.lost.value)} (process ${l.lost.process}, acknowledged at ${(l.lost.time / 1e9).toFixed(3)}s) is missing: the final read returned ${JSON.stringify(l.finalValue)}`)
+    failures.push(`lost write: ${l.key} <- ${JSON.stringify(l.lost.value)} (process ${l.lost.client}, acknowledged at ${(l.lost.completedAt! / 1e9).toFixed(3)}s) is missing: the final read returned ${JSON.stringify(l.finalValue)}`)
   }
   for (const f of run.finals) if (f.value === undefined) failures.push(`final read of ${f.key}: no replica answered before the deadline`)
   for (const e of run.unexpectedExits) failures.push(`replica ${e.replica} exited by itself at ${(e.at / 1000).toFixed(1)}s (code ${e.code}, signal ${e.signal})`)
@@ -171,14 +170,14 @@ export const verdict = (run: RunRecord): Verdict => {
   lines.push(`  ${'f'.padEnd(6)} ${'ok'.padStart(6)} ${'fail'.padStart(6)} ${'info'.padStart(6)}`)
   for (const f of ['read', 'write', 'cas'] as const) {
     const c = counts[f]
-    lines.push(`  ${f.padEnd(6)} ${pad(c.ok, 6)} ${pad(c.fail, 6)} ${pad(c.info + c.open, 6)}`)
+    lines.push(`  ${f.padEnd(6)} ${pad(c.ok, 6)} ${pad(c.fail, 6)} ${pad(c.info, 6)}`)
   }
   lines.push(`faults applied: ${run.faults.length}`)
   for (const f of run.faults) {
     const healed = f.healedAt === undefined ? 'never healed' : `healed ${(f.healedAt / 1000).toFixed(1)}s`
     lines.push(`  #${String(f.id).padEnd(3)} ${(f.startedAt / 1000).toFixed(1).padStart(6)}s  ${f.description}${f.target === undefined ? '' : ` [r${f.target}]`}  (${healed})${f.note === undefined ? '' : `  ${f.note}`}`)
   }
-  lines.push('availability (completions per second; faults in force):')
+  lines.push('availability (per second: operations completed ok and failed, operations invoked whose outcome stayed unknown; faults in force):')
   for (const row of availability(ops, run.faults, run.durationMs)) {
     const bar = '#'.repeat(Math.min(40, Math.ceil(row.ok / 5)))
     lines.push(`  ${pad(row.second, 4)}s ok ${pad(row.ok, 4)} fail ${pad(row.fail, 3)} info ${pad(row.info, 3)}  ${bar.padEnd(40)} ${row.faults.map((id) => `#${id}`).join(' ')}`)
@@ -188,7 +187,7 @@ export const verdict = (run: RunRecord): Verdict => {
       (recovery.worstMs === undefined ? 'some were not' : `the slowest waited ${(recovery.worstMs / 1000).toFixed(2)}s`),
   )
   lines.push(`final reads: ${run.finals.map((f) => `${f.key}=${f.value === undefined ? '(no answer)' : JSON.stringify(f.value)}`).join(' ')}`)
-  lines.push(`linearizability: ${run.checker.ok ? 'ok' : `VIOLATION on ${run.checker.key}: ${run.checker.reason}`}`)
+  lines.push(`linearizability: ${run.checker.ok ? 'ok' : `${(run.checker.verdict ?? 'not linearizable').toUpperCase()} on ${run.checker.key}: ${run.checker.reason}`}`)
   if (run.checker.window !== undefined) {
     const w = run.checker.window
     lines.push(`smallest failing window: ${(w.fromMs / 1000).toFixed(3)}s to ${(w.toMs / 1000).toFixed(3)}s, ${w.operations.length} operations, not linearizable from any value the operations before it can have left:`)

@@ -31,6 +31,8 @@ export class WorkerHandle {
     this.child = spawn(program!, args, { stdio: ['pipe', 'pipe', log] })
     fs.closeSync(log)
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
+    // A worker that died: the exit answers the order in flight (EPIPE on its stdin is no news).
+    this.child.stdin!.on('error', () => undefined)
     readline.createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let message: Record<string, unknown>
       try {
@@ -56,8 +58,6 @@ export class WorkerHandle {
     return new Promise((resolve, reject) => {
       if (this.child.exitCode !== null || this.child.signalCode !== null) return reject(new Error('the clients\' process has exited'))
       this.waiting.push(resolve)
-      // A worker that died meanwhile: the exit below answers the order.
-      this.child.stdin!.once('error', () => undefined)
       this.child.stdin!.write(`${JSON.stringify(order)}\n`)
       void this.exited.then(() => reject(new Error('the clients\' process exited before answering')))
     })

@@ -9,7 +9,10 @@
  */
 import { Rng } from '../check/rng'
 import type { Connect, KvConnection, Outcome } from './connection'
-import type { HistoryEvent, HistorySink, OpF, OpValue } from './history'
+import type { JepsenValue } from '../history/jepsen'
+import type { HistoryEvent, HistorySink } from './history'
+
+type OpF = HistoryEvent['f']
 
 export interface WorkloadOptions {
   readonly seed: number
@@ -35,6 +38,9 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadOptions, 'seed'> = {
   readShare: 0.5,
   writeShare: 0.3,
 }
+
+/** The final reads' processes are numbered from here, apart from the clients'. */
+export const FINAL_READ_PROCESS = 1_000_000
 
 export interface FinalRead {
   readonly key: string
@@ -64,7 +70,7 @@ export class Workload {
     private readonly clock: () => number,
   ) {
     this.clients = options.keys.length * options.clientsPerKey
-    this.nextFinalProcess = 1_000_000
+    this.nextFinalProcess = FINAL_READ_PROCESS
   }
 
   /** Runs every client until `stop` is aborted; resolves when each has finished its operation. */
@@ -85,7 +91,7 @@ export class Workload {
         const roll = rng.next()
         const f: OpF = roll < o.readShare || (roll >= o.readShare + o.writeShare && lastSeen === null) ? 'read' : roll < o.readShare + o.writeShare ? 'write' : 'cas'
         const fresh = `${process}-${written}`
-        const outcome = await this.operation(connection, process, f, key, f === 'read' ? null : f === 'write' ? fresh : [lastSeen, fresh])
+        const outcome = await this.operation(connection, process, f, key, f === 'read' ? null : f === 'write' ? fresh : { expected: lastSeen, new: fresh })
         if (f !== 'read') written += 1
         if (outcome.type === 'ok') lastSeen = f === 'read' ? (outcome.value as string | null) : fresh
         if (outcome.type === 'info') {
@@ -101,15 +107,15 @@ export class Workload {
   }
 
   /** One operation, recorded: its invocation, then its completion. */
-  private async operation(connection: KvConnection, process: number, f: OpF, key: string, value: OpValue): Promise<Outcome<string | null>> {
+  private async operation(connection: KvConnection, process: number, f: OpF, key: string, value: JepsenValue): Promise<Outcome<string | null>> {
     this.record({ process, type: 'invoke', f, key, value, time: this.clock() })
     let outcome: Outcome<string | null>
     try {
       if (f === 'read') outcome = await connection.read(key)
       else if (f === 'write') outcome = await connection.write(key, value as string)
       else {
-        const [expected, next] = value as readonly [string | null, string]
-        outcome = await connection.cas(key, expected as string, next)
+        const cas = value as { readonly expected: string | null; readonly new: string }
+        outcome = await connection.cas(key, cas.expected as string, cas.new)
       }
     } catch (error) {
       // A client library that throws: the request may have gone out.

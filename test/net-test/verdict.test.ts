@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { pairOperations, type HistoryEvent } from '../../src/net-test/history'
+import * as E from 'fp-ts/Either'
+import { parseHistory } from '../../src/history/jepsen'
+import type { Operation } from '../../src/history/operation'
+import type { HistoryEvent } from '../../src/net-test/history'
 import { judgeHistory } from '../../src/net-test/judge'
 import { availability, countOutcomes, lostWrites, recoveryAfter, verdict } from '../../src/net-test/verdict'
 
@@ -16,25 +19,32 @@ const history = (ops: ReadonlyArray<readonly [number, 'read' | 'write' | 'cas', 
   return events.sort((a, b) => a.time - b.time || time++)
 }
 
+/** The history as the harness reads it back: through the project's reader. */
+const read = (events: readonly HistoryEvent[]): Operation[] => {
+  const parsed = parseHistory(events.map((e) => JSON.stringify(e)).join('\n'))
+  if (E.isLeft(parsed)) throw new Error(parsed.left)
+  return parsed.right
+}
+
 describe('the verdict', () => {
   it('counts operations by kind and outcome', () => {
-    const ops = pairOperations(
+    const ops = read(
       history([
         [0, 'write', 'k', '0-0', 'ok', 0, 10],
         [1, 'read', 'k', null, 'ok', 20, 30, '0-0'],
-        [2, 'cas', 'k', ['x', '2-0'], 'fail', 20, 30],
+        [2, 'cas', 'k', { expected: 'x', new: '2-0' }, 'fail', 20, 30],
         [0, 'write', 'k', '0-1', 'info', 40, 3040],
       ]),
     )
     expect(countOutcomes(ops)).toEqual({
-      read: { ok: 1, fail: 0, info: 0, open: 0 },
-      write: { ok: 1, fail: 0, info: 1, open: 0 },
-      cas: { ok: 0, fail: 1, info: 0, open: 0 },
+      read: { ok: 1, fail: 0, info: 0 },
+      write: { ok: 1, fail: 0, info: 1 },
+      cas: { ok: 0, fail: 1, info: 0 },
     })
   })
 
   it('finds an acknowledged write that the final read does not reflect, and none when the final value is the latest', () => {
-    const ops = pairOperations(
+    const ops = read(
       history([
         [0, 'write', 'k', '0-0', 'ok', 0, 10],
         [1, 'write', 'k', '1-0', 'ok', 20, 30],
@@ -47,7 +57,7 @@ describe('the verdict', () => {
   })
 
   it('does not call a write lost when it was concurrent with the one the final read shows', () => {
-    const ops = pairOperations(
+    const ops = read(
       history([
         [0, 'write', 'k', '0-0', 'ok', 0, 50],
         [1, 'write', 'k', '1-0', 'ok', 10, 60],
@@ -57,7 +67,7 @@ describe('the verdict', () => {
   })
 
   it('measures how long after the healing each client is served again (process p + n is client p)', () => {
-    const ops = pairOperations(
+    const ops = read(
       history([
         [0, 'read', 'k', null, 'ok', 900, 950],
         [1, 'read', 'k', null, 'info', 900, 3900],
@@ -73,12 +83,18 @@ describe('the verdict', () => {
   })
 
   it('draws availability a line per second with the faults in force', () => {
-    const ops = pairOperations(history([[0, 'read', 'k', null, 'ok', 100, 200], [0, 'read', 'k', null, 'fail', 1100, 1200]]))
+    const ops = read(
+      history([
+        [0, 'read', 'k', null, 'ok', 100, 200],
+        [0, 'read', 'k', null, 'fail', 1100, 1200],
+        [0, 'write', 'k', '0-0', 'info', 2100, 2900],
+      ]),
+    )
     const rows = availability(ops, [{ id: 1, description: 'x', startedAt: 500, healedAt: 1500 }], 3000)
-    expect(rows.map((r) => [r.second, r.ok, r.fail, r.faults])).toEqual([
-      [0, 1, 0, [1]],
-      [1, 0, 1, [1]],
-      [2, 0, 0, []],
+    expect(rows.map((r) => [r.second, r.ok, r.fail, r.info, r.faults])).toEqual([
+      [0, 1, 0, 0, [1]],
+      [1, 0, 1, 0, [1]],
+      [2, 0, 0, 1, []],
     ])
   })
 
@@ -91,14 +107,14 @@ describe('the verdict', () => {
     const base = {
       seed: 1,
       durationMs: 3000,
-      events,
+      operations: read(events),
       faults: [],
       finals: [{ key: 'k', value: '0-1' }],
       unexpectedExits: [],
       clients: 2,
       healedAtMs: 1500,
       recoveryBoundMs: 1000,
-      checker: judgeHistory(events),
+      checker: judgeHistory(read(events)),
     }
     const clean = verdict(base)
     expect(clean.failures).toEqual([])
@@ -123,10 +139,10 @@ describe('judging a history', () => {
   it('accepts a linearizable history with a cas, and rejects a stale read with its smallest failing window', () => {
     const good = history([
       [0, 'write', 'k', '0-0', 'ok', 0, 10],
-      [1, 'cas', 'k', ['0-0', '1-0'], 'ok', 20, 30],
+      [1, 'cas', 'k', { expected: '0-0', new: '1-0' }, 'ok', 20, 30],
       [2, 'read', 'k', null, 'ok', 40, 50, '1-0'],
     ])
-    expect(judgeHistory(good).ok).toBe(true)
+    expect(judgeHistory(read(good)).ok).toBe(true)
     const bad = history([
       [0, 'write', 'k', '0-0', 'ok', 0, 10],
       [2, 'read', 'k', null, 'ok', 15, 18, '0-0'],
@@ -136,7 +152,7 @@ describe('judging a history', () => {
       [1, 'read', 'k', null, 'ok', 80, 90, '1-0'],
       [2, 'read', 'k', null, 'ok', 100, 110, '0-1'],
     ])
-    const result = judgeHistory(bad)
+    const result = judgeHistory(read(bad))
     expect(result.ok).toBe(false)
     expect(result.key).toBe('k')
     // The window starts after the first writes and ends at the stale read.
