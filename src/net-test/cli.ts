@@ -6,9 +6,8 @@
 import * as path from 'node:path'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs } from '../cli/args'
 import { repoRoot } from '../sim/paths'
-import * as fs from 'node:fs'
 import { BUGS, BUG_ENV, type BugName } from './bugs'
-import { CLOCK_JUMP_ENV, jumpFile } from './clock-jump'
+import { CLOCK_JUMP_ENV, jumpClock, jumpFile } from './clock-jump'
 import { EXIT, runCheck } from './run'
 import type { ReplicaCommand } from './replicas'
 
@@ -68,10 +67,7 @@ const main = (argv: readonly string[]): Promise<number> =>
       electionTimeoutMaxMs: ELECTION_TIMEOUT_MAX_MS,
       replicaCommand: serveCommand(options.bug as BugName | undefined),
       clientUrl: (address) => `http://${address}:${CLIENT_PORT}`,
-      jumpClock: (supervisor, replica, jumpMs) => {
-        fs.writeFileSync(jumpFile(supervisor.dataDir(replica)), `${jumpMs}\n`)
-        supervisor.signal(replica, 'SIGUSR2')
-      },
+      jumpClock: (supervisor, replica, jumpMs) => jumpClock(supervisor.dataDir(replica), jumpMs),
       ...(options.history === undefined ? {} : { historyFile: options.history }),
       keep: options.keep,
     })

@@ -1,35 +1,45 @@
 /**
  * A replica's clock that check:net can move ahead, for its clock-jump fault: with
- * RAFTKV_TEST_CLOCK_JUMP_FILE set in a replica's environment, each SIGUSR2 adds the milliseconds
- * written in that file to every later reading of the replica's monotonic clock (its timers, its
- * lease, its heard-from-the-leader times: all of the runtime's `now`). Without the variable the
- * replica's clock is performance.now, untouched, and SIGUSR2 keeps Node's default.
+ * RAFTKV_TEST_CLOCK_JUMP_FILE set in a replica's environment, the replica reads that file every
+ * 100 ms, and the milliseconds written there (a running total: each jump adds to it) are added to
+ * every later reading of its monotonic clock (its timers, its lease, its heard-from-the-leader
+ * times: all of the runtime's `now`). A file, not a signal: a signal that reached a replica still
+ * starting, before it had a handler, would kill it. Without the variable the replica's clock is
+ * performance.now, untouched.
  */
 import * as fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
 export const CLOCK_JUMP_ENV = 'RAFTKV_TEST_CLOCK_JUMP_FILE'
 
+const readTotal = (file: string): number => {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim())
+    return Number.isFinite(n) && n >= 0 ? n : 0
+  } catch {
+    return 0
+  }
+}
+
 /** The clock a replica's environment asks for, or undefined for the ordinary one. */
 export const clockFromEnvironment = (env: NodeJS.ProcessEnv, say: (line: string) => void): (() => number) | undefined => {
   const file = env[CLOCK_JUMP_ENV]
   if (file === undefined || file === '') return undefined
-  let offset = 0
-  process.on('SIGUSR2', () => {
-    const text = (() => {
-      try {
-        return fs.readFileSync(file, 'utf8').trim()
-      } catch {
-        return ''
-      }
-    })()
-    const jump = Number(text)
-    if (!Number.isFinite(jump) || jump < 0) return say(`clock jump refused: ${file} holds ${JSON.stringify(text)}`)
-    offset += jump
-    say(`clock jumped ${jump} ms ahead (${offset} ms in all)`)
-  })
+  let offset = readTotal(file)
+  setInterval(() => {
+    const total = readTotal(file)
+    if (total === offset) return
+    say(`clock jumped ${total - offset} ms ahead (${total} ms in all)`)
+    offset = total
+  }, 100).unref()
   return () => performance.now() + offset
 }
 
-/** Moves a replica's clock: writes the jump where the replica reads it, then signals it. */
+/** Where check:net writes a replica's total jump. */
 export const jumpFile = (dataDir: string): string => `${dataDir}.clock-jump`
+
+/** Moves a replica's clock `jumpMs` ahead (it notices within 100 ms). */
+export const jumpClock = (dataDir: string, jumpMs: number): void => {
+  const file = jumpFile(dataDir)
+  fs.writeFileSync(file, `${readTotal(file) + jumpMs}\n`)
+}

@@ -122,11 +122,6 @@ export class ReplicaSupervisor {
     slot.status = 'running'
   }
 
-  /** Sends a signal to a running replica (a clock jump's, say). */
-  signal(index: number, signal: NodeJS.Signals): void {
-    this.slot(index).child?.kill(signal)
-  }
-
   /** Ends every replica (resumed first, so that none is left stopped), as expected exits. */
   async stopAll(): Promise<void> {
     await Promise.all(

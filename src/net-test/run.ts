@@ -69,6 +69,8 @@ export interface RunOptions {
 export interface RunResult {
   readonly code: number
   readonly text: string
+  /** What failed the run, a line each (empty when it passed or never got to a verdict). */
+  readonly failures: readonly string[]
   readonly historyFile: string
   readonly workDir: string
 }
@@ -91,7 +93,7 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`))
   const fail = (code: number, text: string): RunResult => {
     out(text)
-    return { code, text, historyFile: options.historyFile ?? '', workDir: options.workDir ?? '' }
+    return { code, text, failures: [], historyFile: options.historyFile ?? '', workDir: options.workDir ?? '' }
   }
   const problem = namespaceSupportProblem()
   if (problem !== undefined) return fail(EXIT.noNamespaces, `check:net: cannot run: ${problem}`)
@@ -194,7 +196,7 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
     removeAll()
     if (result.passed && options.keep !== true && options.workDir === undefined) fs.rmSync(workDir, { recursive: true, force: true })
     else out(`logs and data directories kept in ${workDir}`)
-    return { code, text: result.text, historyFile, workDir }
+    return { code, text: result.text, failures: result.failures, historyFile, workDir }
   } finally {
     removeAll()
   }
