@@ -6,7 +6,7 @@
  */
 import * as O from 'fp-ts/Option'
 import type { Effect } from '../effects/effect'
-import { answerGet } from '../domain/clients'
+import type { ReplicaState } from '../domain/state'
 import { realStep, type Stepper } from '../check/stepper'
 
 export const BUG_ENV = 'RAFTKV_INJECT_BUG'
@@ -49,9 +49,14 @@ const voteNotStored: Stepper = (state, event) => {
  */
 const readWithoutConfirmingLeadership: Stepper = (state, event) => {
   if (state.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'get') return realStep(state, event)
-  const effects: Effect[] = []
-  answerGet(state, { now: event.now, effects }, event.message)
-  return [state, effects]
+  // The real reducer, told that every follower has just answered: it serves the read at once.
+  const confirmed = (s: ReplicaState, ackedSentAt: (peer: string) => number): ReplicaState => ({
+    ...s,
+    progress: Object.fromEntries(Object.entries(s.progress).map(([peer, p]) => [peer, p === undefined ? p : { ...p, ackedSentAt: ackedSentAt(peer) }])),
+  })
+  const [after, effects] = realStep(confirmed(state, () => event.now), event)
+  // Nothing else of the leader's view changes (check-quorum still sees the real answers).
+  return [confirmed(after, (peer) => state.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY), effects]
 }
 
 export const BUGS = {
