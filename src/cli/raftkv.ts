@@ -3,14 +3,18 @@
  * src/cli/raftkv/ and parses its arguments with the shared helper (src/cli/args.ts).
  */
 import { exitWith, runSubcommands, type Subcommand } from './args'
+import { runCluster } from './raftkv/cluster'
 import { runGet } from './raftkv/get'
 import { runPut } from './raftkv/put'
 import { runServe } from './raftkv/serve'
+import { runStatus } from './raftkv/status'
 
 const subcommands: Readonly<Record<string, Subcommand>> = {
   serve: { summary: 'run one replica of a cluster (peers over TCP, clients over HTTP)', run: runServe },
+  cluster: { summary: 'cluster up: a local cluster on loopback in the foreground', run: runCluster },
   put: { summary: "set a key's value", run: runPut },
   get: { summary: "print a key's value", run: runGet },
+  status: { summary: "each replica's role, term, leader, commit and applied index", run: runStatus },
 }
 
 exitWith(runSubcommands('raftkv', 'A replicated key-value store on Raft.', subcommands, process.argv.slice(2)))

@@ -9,6 +9,7 @@ import { sameOptionalId } from './ids'
 import type { Effect, HardState, LogWrite, SnapshotWrite } from '../effects/effect'
 import { entryAt, lastIndex, type Log } from './log'
 import { withPersistent, type PersistentState } from './state'
+import type { Message } from './wire'
 
 /** The persist effect for the change from `before` to `after`, or undefined when nothing changed. */
 export const persistEffect = (before: PersistentState, after: PersistentState): Effect | undefined => {
@@ -55,6 +56,18 @@ export const logWrite = (before: Log, after: Log): LogWrite | undefined => {
   if (from > afterLast && from > beforeLast) return undefined
   return { from, entries: after.entries.slice(from - kept - 1) }
 }
+
+/**
+ * Thesis §10.2.1: "the leader can write to its disk in parallel with replicating to the followers
+ * and committing entries", provided it counts its own entries toward a majority only once they are
+ * durable. So an AppendEntries may leave before the persist of the step that made it, for a runtime
+ * whose persist returns only once durable and handles no answer before it has returned (the real
+ * cluster's batched runtime): by the time any follower's acknowledgement is handled, the leader's own
+ * copy is durable. A leader that crashes first loses entries no majority has acknowledged to it, so
+ * none of them was committed; it cannot append others in that term again. Everything else (votes,
+ * acknowledgements, answers to clients) still waits for the persist.
+ */
+export const mayPrecedePersist = (message: Message): boolean => message.type === 'append'
 
 /** The stored persistent state after a persist effect's writes: what a restarted replica recovers. */
 export const afterWrites = (

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
 import type { Effect, TimerName } from '../effects/effect'
-import { persistEffect } from '../domain/durability'
+import { mayPrecedePersist, persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
@@ -45,10 +45,13 @@ export interface ReplicaIO {
   /**
    * Events are stepped in batches (etcd's Ready): those that arrive in one event-loop turn are
    * stepped one after the other, then what they changed of the persistent state is stored in one
-   * write and one sync, and only then are their effects carried out. Default: each event alone,
-   * as the course's simulator expects.
+   * write and one sync, and only then are their effects carried out (but for the leader's
+   * AppendEntries, which may leave before: domain/durability.ts, mayPrecedePersist). Default: each
+   * event alone, as the course's simulator expects.
    */
   readonly batch?: boolean
+  /** Hands what was sent so far to the network now (the early AppendEntries of a batch). */
+  readonly flush?: () => void
   /** Told after each event or batch has been stepped and its effects carried out. */
   readonly afterStep?: () => void
   /**
@@ -66,7 +69,7 @@ export interface ReplicaTimers {
 }
 
 /** The parts of `ReplicaIO` the runtime keeps, every key present. */
-type KeptIO = { readonly [K in 'now' | 'send' | 'trace' | 'timings' | 'recorder' | 'onStorageFailure' | 'route' | 'afterStep']: ReplicaIO[K] }
+type KeptIO = { readonly [K in 'now' | 'send' | 'trace' | 'timings' | 'recorder' | 'onStorageFailure' | 'route' | 'afterStep' | 'flush']: ReplicaIO[K] }
 
 export class ReplicaRuntime {
   private state: ReplicaState
@@ -93,6 +96,7 @@ export class ReplicaRuntime {
       onStorageFailure: io.onStorageFailure,
       route: io.route,
       afterStep: io.afterStep,
+      flush: io.flush,
     }
     this.batching = io.batch === true
     const onFire = (timer: TimerName): void => this.onTimer(timer)
@@ -190,7 +194,17 @@ export class ReplicaRuntime {
       }
     }
     const persist = persistEffect(before.persistent, this.state.persistent)
-    this.performOrStop(persist === undefined ? effects : [persist, ...effects])
+    if (persist === undefined) return this.performOrStop(effects)
+    // The leader's AppendEntries go out before its own write and sync, which then run while the
+    // followers write theirs (domain/durability.ts, mayPrecedePersist).
+    const early: Effect[] = []
+    const late: Effect[] = [persist]
+    for (const effect of effects) (effect.kind === 'send' && mayPrecedePersist(effect.message) ? early : late).push(effect)
+    if (early.length > 0) {
+      this.performOrStop(early)
+      this.io.flush?.()
+    }
+    this.performOrStop(late)
   }
 
   /**

@@ -123,14 +123,18 @@ class PeerLink {
     if (!this.corked) {
       this.corked = true
       socket.cork()
-      process.nextTick(() => {
-        this.corked = false
-        socket!.uncork()
-      })
+      process.nextTick(() => this.flush())
     }
     socket.write(bytes)
     this.lastSentAt = now
     this.counters.framesSent++
+  }
+
+  /** Writes what is corked now, rather than at the end of this turn. */
+  flush(): void {
+    if (!this.corked) return
+    this.corked = false
+    this.socket?.uncork()
   }
 
   /** Called every so often: remake a connection to a peer gone silent while we kept sending. */
@@ -224,6 +228,11 @@ export class PeerTransport {
     if (link === undefined) return false
     link.send(frame(message))
     return true
+  }
+
+  /** Hands the kernel every frame sent so far (before a blocking write and sync, say). */
+  flush(): void {
+    for (const link of this.links.values()) link.flush()
   }
 
   close(): void {
