@@ -56,7 +56,7 @@ if (positional.length >= 2) {
   // The README's picture: a real kvsim run of the repository's replica.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeline-shot-'))
   const page = path.join(dir, 'advanced-1.html')
-  const run = spawnSync(process.execPath, [path.join(root, 'dist/src/sim/cli.js'), path.join(root, 'configs/advanced-1.json'), '--seed', '7', '--timeline', page], {
+  const run = spawnSync(process.execPath, [path.join(root, 'dist/src/cli/kvsim.js'), path.join(root, 'configs/advanced-1.json'), '--seed', '7', '--timeline', page], {
     cwd: dir, stdio: 'inherit',
   })
   if (!fs.existsSync(page)) throw new Error(`kvsim wrote no page (exit ${run.status}); run \`npm run build\` first`)

@@ -1,4 +1,4 @@
-/** The command line, through the compiled dist/src/sim/cli.js (`npm test` builds first). */
+/** The command line, through the compiled dist/src/cli/kvsim.js (`npm test` builds first). */
 import { spawnSync } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { parseArgs } from '../../src/sim/args'
 
 const root = path.resolve(__dirname, '../..')
-const cli = path.join(root, 'dist/src/sim/cli.js')
+const cli = path.join(root, 'dist/src/cli/kvsim.js')
 
 function kvsim(args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 })

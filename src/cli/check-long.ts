@@ -5,9 +5,9 @@
  * check on, printing what the replicas hold every K applied entries. Run it with
  * `node --expose-gc` (the npm script does) to print the heap after a full collection too.
  */
-import { describeFailure } from './cluster'
-import { parseCommandLine, usage, type OptionSpecs } from './args'
-import { longRun, type Sample } from './long-run'
+import { describeFailure } from '../check/cluster'
+import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { longRun, type Sample } from '../check/long-run'
 
 const options = {
   puts: { kind: 'int', min: 1, help: 'how many puts, about (default 1000000)' },

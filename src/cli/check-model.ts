@@ -9,10 +9,10 @@
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
-import { parseCommandLine, usage, type OptionSpecs } from './args'
-import { defaultBounds, describeCounterexample, explore } from './explore'
-import { figure8Search, mutants, type Mutant, type MutantName } from './mutants'
-import { freezing, realStep } from './stepper'
+import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { defaultBounds, describeCounterexample, explore } from '../check/explore'
+import { figure8Search, mutants, type Mutant, type MutantName } from '../check/mutants'
+import { freezing, realStep } from '../check/stepper'
 import { defaultSettings, withSettings } from '../domain/config'
 
 /** The pieces a snapshot travels in under `--snapshot-every`: small, so that even a tiny store takes several. */
