@@ -14,7 +14,6 @@ import * as E from 'fp-ts/Either'
 import { seedFrom } from '../domain/random'
 import { lastIndex } from '../domain/log'
 import { initialState } from '../domain/state'
-import { parseArgs, USAGE } from '../runtime/argv'
 import { DiskStorage } from '../runtime/disk-storage'
 import { MemoryStorage, type Storage, type StorageFailure } from '../runtime/storage'
 import type { Identity } from '../runtime/storage-records'
@@ -22,6 +21,8 @@ import { ReplicaRuntime } from '../runtime/replica'
 import { EventRecorder } from '../runtime/event-recorder'
 import { StepTimings } from '../runtime/step-timing'
 import { REPLICA_WARMUP, warmUp } from '../runtime/warmup'
+import { exitWith, runCommand } from './args'
+import { replicaArgs, replicaCommand, type ReplicaArgs } from './replica-args'
 
 const LOCALHOST = '127.0.0.1'
 /**
@@ -47,14 +48,9 @@ const openStorage = (dataDir: string | undefined, identity: Identity): Storage =
   return opened.right
 }
 
-const main = (): void => {
-  const args = parseArgs(process.argv.slice(2))
-  if (E.isLeft(args)) {
-    process.stderr.write(`3700kvstore: ${args.left}\n${USAGE}\n`)
-    process.exit(2)
-  }
-  const { port, id, peers } = args.right
-  const dataDir = args.right.dataDir ?? (process.env.RAFTKV_DATA || undefined)
+const serve = (args: ReplicaArgs): void => {
+  const { port, id, peers } = args
+  const dataDir = args.dataDir ?? (process.env.RAFTKV_DATA || undefined)
   const storage = openStorage(dataDir, { id, peers })
   // Figure 2's persistent state as stored, with §7's snapshot: the state machine starts as the
   // snapshot, and the entries after it are applied again as this replica learns the commit index.
@@ -142,4 +138,4 @@ const main = (): void => {
   })
 }
 
-main()
+exitWith(runCommand(replicaCommand, process.argv.slice(2), ({ options, positionals }) => serve(replicaArgs(options, positionals))))

@@ -44,8 +44,10 @@ export type OptionValue<S extends OptionSpec> = S extends { readonly kind: 'flag
 export type OptionValues<O extends OptionSpecs> = { readonly [K in keyof O]: OptionValue<O[K]> }
 
 export interface CommandSpec<O extends OptionSpecs> {
-  /** As typed: `raftkv put`, `kvsim`. */
+  /** As typed: `raftkv put`, `kvsim`; names the command in its error messages. */
   readonly name: string
+  /** How the usage line writes the command when it is run otherwise than by its name: `npm run check:sim --`. */
+  readonly invocation?: string
   /** What the command does, in one line. */
   readonly summary: string
   /** What follows the name: `[options] <key> <value>`. */
@@ -89,7 +91,7 @@ export const parseCommand = <O extends OptionSpecs>(
   }
   let parsed: ReturnType<typeof parseNodeArgs>
   try {
-    parsed = parseNodeArgs({ args: [...argv], options: nodeOptions, strict: true, allowPositionals: true })
+    parsed = parseNodeArgs({ args: withNegativeNumbers(command.options, argv), options: nodeOptions, strict: true, allowPositionals: true })
   } catch (error) {
     throw new UsageError(describeNodeError(error))
   }
@@ -122,6 +124,26 @@ export const parseCommand = <O extends OptionSpecs>(
   return { options: values as OptionValues<O>, positionals }
 }
 
+/**
+ * `--start -5`: util.parseArgs would take `-5` for an option; a numeric option's value that reads
+ * as a negative number is joined to it (`--start=-5`), to be parsed and range-checked as any other.
+ */
+const withNegativeNumbers = (options: OptionSpecs, argv: readonly string[]): string[] => {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    const spec = arg.startsWith('--') && Object.hasOwn(options, arg.slice(2)) ? options[arg.slice(2)] : undefined
+    if ((spec?.kind === 'int' || spec?.kind === 'number') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else {
+      out.push(arg)
+    }
+  }
+  return out
+}
+
 /** util.parseArgs's errors name the option; drop its advice about `--` and say it the project's way. */
 const describeNodeError = (error: unknown): string => {
   const message = error instanceof Error ? error.message : String(error)
@@ -150,7 +172,7 @@ export const usage = <O extends OptionSpecs>(command: CommandSpec<O>): string =>
   const width = Math.min(30, Math.max(...rows.map(([left]) => left.length))) + 2
   const lines = rows.map(([left, help]) => (left.length + 2 > width ? `${left}\n${' '.repeat(width)}${help}` : left.padEnd(width) + help))
   const footer = command.footer === undefined ? '' : `\n\n${command.footer}`
-  return `Usage: ${command.name} ${command.synopsis}\n${command.summary}\n\nOptions:\n${lines.join('\n')}${footer}`
+  return `Usage: ${command.invocation ?? command.name} ${command.synopsis}\n${command.summary}\n\nOptions:\n${lines.join('\n')}${footer}`
 }
 
 /**

@@ -6,20 +6,23 @@
  * `node --expose-gc` (the npm script does) to print the heap after a full collection too.
  */
 import { describeFailure } from '../check/cluster'
-import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { longRun, type Sample } from '../check/long-run'
 
 const options = {
-  puts: { kind: 'int', min: 1, help: 'how many puts, about (default 1000000)' },
-  'sample-every': { kind: 'int', min: 1, help: 'print a sample every this many applied entries (default 100000)' },
-  seed: { kind: 'int', help: 'the seed (default 1)' },
+  puts: { kind: 'int', min: 1, default: 1_000_000, help: 'how many puts, about' },
+  'sample-every': { kind: 'int', min: 1, default: 100_000, help: 'print a sample every this many applied entries' },
+  seed: { kind: 'int', default: 1, help: 'the seed' },
 } satisfies OptionSpecs
 
-const USAGE = usage(
-  'npm run check:long -- [options]',
+export const command = {
+  name: 'check:long',
+  invocation: 'npm run check:long --',
+  summary: "A long calm run of check:sim's cluster: about N puts through the reducer with every check on, printing what\nthe replicas hold (log, request IDs, keys) every K applied entries.",
+  synopsis: '[options]',
   options,
-  'Exit code: 0 when the run passes every check, 1 when it fails one, 2 for bad arguments.',
-)
+  footer: 'Exit code: 0 when the run passes every check, 1 when it fails one, 2 for bad arguments.',
+} as const satisfies CommandSpec<OptionSpecs>
 
 const row = (s: Sample): string =>
   [
@@ -33,17 +36,15 @@ const row = (s: Sample): string =>
     s.heapMB === undefined ? 'heap: run with --expose-gc' : `heap ${s.heapMB.toFixed(1)} MB`,
   ].join('  ')
 
-const main = (): number => {
-  const args = parseCommandLine('check:long', process.argv.slice(2), options, USAGE)
-  if ('exitCode' in args) return args.exitCode
-  const puts = args.int('puts', 1_000_000)
+export const main = ({ options: args }: ParsedCommand<typeof options>): number => {
+  const puts = args.puts
   const gc = (globalThis as { gc?: () => void }).gc
   const began = performance.now()
   console.log('the most any replica holds: log entries, MIDs, keys, own puts, all of it as text; then the process heap (checks included)')
   const { result } = longRun({
     puts,
-    sampleEvery: args.int('sample-every', 100_000),
-    seed: args.int('seed', 1),
+    sampleEvery: args['sample-every'],
+    seed: args.seed,
     gc,
     onSample: (s) => console.log(row(s)),
   })
@@ -58,4 +59,4 @@ const main = (): number => {
   return 0
 }
 
-process.exitCode = main()
+if (require.main === module) exitWith(runCommand(command, process.argv.slice(2), main))

@@ -9,7 +9,7 @@
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
-import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { defaultBounds, describeCounterexample, explore } from '../check/explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from '../check/mutants'
 import { freezing, realStep } from '../check/stepper'
@@ -19,13 +19,13 @@ import { defaultSettings, withSettings } from '../domain/config'
 const MODEL_SNAPSHOT_PIECE = 16
 
 const options = {
-  bound: { kind: 'int', min: 0, help: `depth bound (default ${defaultBounds.maxDepth})` },
-  terms: { kind: 'int', min: 0, help: `highest term explored (default ${defaultBounds.maxTerm})` },
-  log: { kind: 'int', min: 0, help: `longest log explored (default ${defaultBounds.maxLogLength})` },
-  'in-flight': { kind: 'int', min: 0, help: `most messages in flight (default ${defaultBounds.maxInFlight})` },
-  states: { kind: 'int', min: 1, help: 'stop after this many states (default 200000)' },
-  timeouts: { kind: 'int', min: 0, help: `most timer firings along a path (default ${defaultBounds.maxTimerFirings})` },
-  replicas: { kind: 'int', min: 1, max: 21, help: `replicas (default ${defaultBounds.replicas})` },
+  bound: { kind: 'int', min: 0, default: defaultBounds.maxDepth, help: 'depth bound' },
+  terms: { kind: 'int', min: 0, default: defaultBounds.maxTerm, help: 'highest term explored' },
+  log: { kind: 'int', min: 0, default: defaultBounds.maxLogLength, help: 'longest log explored' },
+  'in-flight': { kind: 'int', min: 0, default: defaultBounds.maxInFlight, help: 'most messages in flight' },
+  states: { kind: 'int', min: 1, default: 200_000, help: 'stop after this many states' },
+  timeouts: { kind: 'int', min: 0, default: defaultBounds.maxTimerFirings, help: 'most timer firings along a path' },
+  replicas: { kind: 'int', min: 1, max: 21, default: defaultBounds.replicas, help: 'replicas' },
   'no-drops': { kind: 'flag', help: 'never drop a message' },
   duplicates: { kind: 'flag', help: 'also deliver copies of messages' },
   mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'explore an injected bug instead of the real reducer' },
@@ -39,42 +39,43 @@ const options = {
   },
 } satisfies OptionSpecs
 
-const USAGE = usage(
-  'npm run check:model -- [options]',
+export const command = {
+  name: 'check:model',
+  invocation: 'npm run check:model --',
+  summary: 'Bounded exhaustive exploration of the reducer: every interleaving of deliveries, drops, timeouts and requests\nof a small cluster up to the bounds, every Raft invariant checked in every state.',
+  synopsis: '[options]',
   options,
-  'Exit code: 0 when no counterexample is found, 1 when one is (its path is printed), 2 for bad arguments.',
-)
+  footer: 'Exit code: 0 when no counterexample is found, 1 when one is (its path is printed), 2 for bad arguments.',
+} as const satisfies CommandSpec<OptionSpecs>
 
-const main = (): number => {
-  const args = parseCommandLine('check:model', process.argv.slice(2), options, USAGE)
-  if ('exitCode' in args) return args.exitCode
-  const mutantName = args.string('mutant') as MutantName | undefined
+export const main = ({ options: args }: ParsedCommand<typeof options>): number => {
+  const mutantName = args.mutant as MutantName | undefined
   const mutant: Mutant | undefined = mutantName === undefined ? undefined : mutants[mutantName]
   const unfrozen = mutant?.step ?? realStep
-  const step = args.flag('freeze') ? freezing(unfrozen) : unfrozen
+  const step = args.freeze ? freezing(unfrozen) : unfrozen
   const bounds = {
-    replicas: args.int('replicas', defaultBounds.replicas),
-    maxDepth: args.int('bound', defaultBounds.maxDepth),
-    maxTerm: args.int('terms', defaultBounds.maxTerm),
-    maxLogLength: args.int('log', defaultBounds.maxLogLength),
-    maxInFlight: args.int('in-flight', defaultBounds.maxInFlight),
-    maxStates: args.int('states', 200_000),
-    maxTimerFirings: args.int('timeouts', defaultBounds.maxTimerFirings),
-    drops: !args.flag('no-drops'),
+    replicas: args.replicas,
+    maxDepth: args.bound,
+    maxTerm: args.terms,
+    maxLogLength: args.log,
+    maxInFlight: args['in-flight'],
+    maxStates: args.states,
+    maxTimerFirings: args.timeouts,
+    drops: !args['no-drops'],
     requests: defaultBounds.requests,
-    duplicates: args.flag('duplicates'),
+    duplicates: args.duplicates,
   }
   // §7 in reach of a bounded search: compaction after a few entries, a snapshot in several pieces.
-  const snapshotEvery = args.optionalInt('snapshot-every')
+  const snapshotEvery = args['snapshot-every']
   const settings =
     snapshotEvery === undefined
       ? mutant?.options.settings
       : withSettings(mutant?.options.settings ?? defaultSettings, { limits: { snapshotEvery, snapshotChunkChars: MODEL_SNAPSHOT_PIECE } })
-  const search = args.flag('figure8')
+  const search = args.figure8
     ? figure8Search()
     : {
         bounds,
-        start: args.flag('from-leader') ? ('leader' as const) : ('boot' as const),
+        start: args['from-leader'] ? ('leader' as const) : ('boot' as const),
         ...(settings ? { settings } : {}),
       }
   console.log(`bounds: ${JSON.stringify(search.bounds)}`)
@@ -89,4 +90,4 @@ const main = (): number => {
   return result.counterexample === undefined ? 0 : 1
 }
 
-process.exitCode = main()
+if (require.main === module) exitWith(runCommand(command, process.argv.slice(2), main))

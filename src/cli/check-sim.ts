@@ -16,7 +16,7 @@ import { simulateWithHistory, sweepOptions } from '../check/cluster'
 import { NS_PER_MS, writeHistory } from '../history/jepsen'
 import { describeFailure } from '../check/cluster'
 import { mutants, type MutantName } from '../check/mutants'
-import { parseCommandLine, usage, type OptionSpecs } from '../check/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { workloads, type Workload } from '../check/workload'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from '../check/sweep'
 
@@ -28,10 +28,10 @@ import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner,
 const WORKERS_FROM_SEEDS = 200
 
 const options = {
-  seeds: { kind: 'int', min: 1, help: 'how many seeds (default 100)' },
-  start: { kind: 'int', help: 'the first seed (default 1)' },
+  seeds: { kind: 'int', min: 1, default: 100, help: 'how many seeds' },
+  start: { kind: 'int', default: 1, help: 'the first seed' },
   replicas: { kind: 'int', min: 1, max: 21, help: 'replicas in every seed (default: 3 or 5, by seed)' },
-  seconds: { kind: 'int', min: 1, help: 'simulated seconds of requests and faults before the heal (default 20)' },
+  seconds: { kind: 'int', min: 1, default: 20, help: 'simulated seconds of requests and faults before the heal' },
   workload: {
     kind: 'choice',
     choices: workloads,
@@ -47,39 +47,41 @@ const options = {
   freeze: { kind: 'flag', help: 'deep-freeze every state and effect, as the tests do (a handler that writes into a state throws)' },
   verbose: { kind: 'flag', help: "print every seed's figures" },
   timeline: {
-    kind: 'file',
+    kind: 'string',
+    value: 'FILE',
     help: `write a timeline page (HTML) of the first failing seed, or of the first seed if all pass; without it, a failing seed's page goes to ${path.join(os.tmpdir(), 'check-sim-seed-N.html')}`,
   },
   history: {
-    kind: 'file',
+    kind: 'string',
+    value: 'FILE',
     help: "write the client history of the first failing seed, or of the first seed if all pass, as JSON lines in Jepsen's shape (README)",
   },
 } satisfies OptionSpecs
 
-const USAGE = usage(
-  'npm run check:sim -- [options]',
+export const command = {
+  name: 'check:sim',
+  invocation: 'npm run check:sim --',
+  summary:
+    "Seeded simulations of whole clusters through the reducer in virtual time (drops, partitions, crashes, restarts),\nevery Raft invariant and linearizability checked at every step; stops at the first failing seed.",
+  synopsis: '[options]',
   options,
-  'Exit code: 0 when every seed passes, 1 at the first failing seed (its trace is printed), 2 for bad arguments.',
-)
+  footer: 'Exit code: 0 when every seed passes, 1 at the first failing seed (its trace is printed), 2 for bad arguments.',
+} as const satisfies CommandSpec<OptionSpecs>
 
 /** Where the playground replays a seed step by step (`npm run playground` writes the page). */
 const playgroundLink = (seed: number, params: SweepParams): string =>
   `Step through seed ${seed} in the playground: npm run playground, then open ${pathToFileURL(path.join(repoRoot(), 'dist', 'playground.html')).href}#checksim&${seedQuery(seed, params)}`
 
-const main = async (argv: readonly string[]): Promise<number> => {
-  const args = parseCommandLine('check:sim', argv, options, USAGE)
-  if ('exitCode' in args) return args.exitCode
-  const seeds = args.int('seeds', 100)
-  const start = args.int('start', 1)
-  const verbose = args.flag('verbose')
+export const main = async ({ options: args }: ParsedCommand<typeof options>): Promise<number> => {
+  const { seeds, start, verbose } = args
   const params: SweepParams = {
-    seconds: args.int('seconds', 20),
-    replicas: args.optionalInt('replicas'),
-    mutant: args.string('mutant') as MutantName | undefined,
-    freeze: args.flag('freeze'),
-    workload: args.string('workload') as Workload | undefined,
+    seconds: args.seconds,
+    replicas: args.replicas,
+    mutant: args.mutant as MutantName | undefined,
+    freeze: args.freeze,
+    workload: args.workload as Workload | undefined,
   }
-  const workers = Math.min(args.int('workers', seeds < WORKERS_FROM_SEEDS ? 1 : availableParallelism()), seeds)
+  const workers = Math.min(args.workers ?? (seeds < WORKERS_FROM_SEEDS ? 1 : availableParallelism()), seeds)
 
   const began = performance.now()
   const runners: SeedRunner[] = workers === 1 ? [localRunner(params)] : Array.from({ length: workers }, () => workerRunner(params))
@@ -113,7 +115,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       `\nthroughput: ${(simulatedMs / 1000 / realSeconds).toFixed(0)} simulated s per real s, ${(steps / realSeconds).toFixed(0)} steps/s` +
       ` (${workers === 1 ? 'this thread' : `${workers} worker threads`})`,
   )
-  const timeline = args.file('timeline')
+  const timeline = args.timeline
   if (runnerFailed) return 1
   if (timeline !== undefined || failingSeed !== undefined) {
     // The run again, watched: each seed's run depends on its seed alone, so it is the same run.
@@ -125,7 +127,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     console.log(`Timeline of seed ${seed}: ${path.resolve(file)}`)
     console.log(playground)
   }
-  const history = args.file('history')
+  const history = args.history
   if (history !== undefined) {
     const seed = failingSeed ?? start
     writeHistory(history, simulateWithHistory(sweepOptions(seed, sweepBase(params))).history, NS_PER_MS)
@@ -134,12 +136,4 @@ const main = async (argv: readonly string[]): Promise<number> => {
   return failures === 0 ? 0 : 1
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
-  },
-)
+if (require.main === module) exitWith(runCommand(command, process.argv.slice(2), main))

@@ -4,7 +4,7 @@
 import { randomInt } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
-import { CliOptions, parseArgs, USAGE, UsageError } from '../sim/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { defaultReplica, publicScenarioFiles, repoRoot } from '../sim/paths'
 import { formatRun, formatTable, resultToJson } from '../sim/report'
 import { Progress, RunResult, runScenario } from '../sim/runner'
@@ -15,22 +15,47 @@ import { KvsimTimeline } from '../timeline/kvsim'
 import { timelineFileFor, writeTimeline } from '../timeline/page'
 import { NS_PER_S, writeHistory } from '../history/jepsen'
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: CliOptions
-  try {
-    options = parseArgs(argv)
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`kvsim: ${error.message}\n${USAGE}`)
-      return 2
-    }
-    throw error
-  }
-  if (options.help) {
-    console.log(USAGE)
-    return 0
-  }
+export const command = {
+  name: 'kvsim',
+  summary: [
+    "Runs a scenario of the course's protocol (docs/protocol.md) against real replica processes over UDP on",
+    'localhost, with the drops, partitions and kills it schedules, and scores the run as the course does.',
+    'With no scenario: configs/advanced-1.json; with all: the 17 public scenarios in turn.',
+  ].join('\n'),
+  synopsis: '[<scenario.json> | all] [options]',
+  positionals: { min: 0, max: 1 },
+  options: {
+    replica: { kind: 'string', short: 'r', value: 'PATH', help: "the replica program to score (default: the repository's ./3700kvstore)" },
+    seed: { kind: 'int', help: "seed for the workload and the fault schedule (default: the scenario's, else random)" },
+    json: { kind: 'string', value: 'FILE', help: 'write the results as JSON' },
+    timeline: { kind: 'string', value: 'FILE.html', help: 'write a timeline page of the run (with all: FILE-<scenario>.html for each)' },
+    history: {
+      kind: 'string',
+      value: 'FILE.jsonl',
+      help: "write the clients' history as JSON lines in Jepsen's shape (with all: FILE-<scenario>.jsonl for each), for an outside linearizability checker",
+    },
+    fast: {
+      kind: 'flag',
+      help: "route each datagram the moment it arrives, with no cost (the unpaced routing, for checks); by default kvsim routes at the course simulator's pace: one datagram per readable replica socket per round, in ID order, each datagram and copy costing CPU time, requests fired as a round ends",
+    },
+    durable: {
+      kind: 'flag',
+      help: 'the replicas keep their state on disk, in a temporary data directory per run (RAFTKV_DATA; removed after): always so for a scenario with a restart event',
+    },
+    workload: {
+      kind: 'choice',
+      choices: ['own', 'shared'],
+      default: 'own',
+      help: 'own: each client gets only keys it wrote, checked per client as the course simulator does; shared: all clients read and write three keys, a new value per write, judged by the linearizability checker alone',
+    },
+    silent: { kind: 'flag', short: 's', help: "replicas' output to /dev/null (the default)" },
+    verbose: { kind: 'flag', short: 'v', help: "print the replicas' output, each line with the time and the replica's ID" },
+  },
+  footer: 'Exit code: 0 when every run is correct, 1 when one is not, 2 for a bad scenario or bad arguments.',
+} as const satisfies CommandSpec<OptionSpecs>
 
+export async function main({ options: given, positionals }: ParsedCommand<typeof command.options>): Promise<number> {
+  const options = { ...given, target: positionals[0] ?? '', silent: !given.verbose }
   const replica = path.resolve(options.replica ?? defaultReplica())
   try {
     fs.accessSync(replica, fs.constants.X_OK)
@@ -112,15 +137,8 @@ function showProgress(name: string): (progress: Progress) => void {
   }
 }
 
-// Ctrl-C and kill: leave through process.exit so that the exit hook kills every replica group.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (error: unknown) => {
-    console.error(`kvsim: ${error instanceof Error ? error.message : String(error)}`)
-    process.exitCode = 2
-  },
-)
+if (require.main === module) {
+  // Ctrl-C and kill: leave through process.exit so that the exit hook kills every replica group.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+  exitWith(runCommand(command, process.argv.slice(2), main))
+}

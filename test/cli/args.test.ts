@@ -27,6 +27,10 @@ describe('the shared argument parser', () => {
     })
   })
 
+  it('reads a negative number as the value of a numeric option', () => {
+    expect(parse(['k', '--rate', '-0.5'])).toMatchObject({ options: { rate: -0.5 } })
+  })
+
   it('answers --help and -h with help, whatever else is given', () => {
     expect(parse(['--help'])).toBe('help')
     expect(parse(['-h', '--seeds', '3'])).toBe('help')
@@ -37,6 +41,7 @@ describe('the shared argument parser', () => {
     [['k', '--seeds'], '--seeds needs a value'],
     [['k', '--seeds', 'x'], '--seeds needs an integer, got "x"'],
     [['k', '--seeds', '0'], '--seeds must be at least 1, got 0'],
+    [['k', '--seeds', '-3'], '--seeds must be at least 1, got -3'],
     [['k', '--rate', '2'], '--rate must be at most 1, got 2'],
     [['k', '--workload', 'mine'], '--workload must be one of own, shared; got "mine"'],
     [['k', '--data', '--verbose'], '--data needs a value'],
@@ -44,6 +49,20 @@ describe('the shared argument parser', () => {
     [['a', 'b', 'c'], 'unexpected argument "c"'],
   ])('refuses %j with "%s"', (argv, message) => {
     expect(() => parse(argv)).toThrow(new UsageError(message))
+  })
+
+  it('refuses an integer that is not written as one, and an option named after an Object property', () => {
+    for (const bad of ['1.5', '3x', '1e3', '0x10', '99999999999999999999']) {
+      expect(() => parse(['k', '--seeds', bad])).toThrow(new UsageError(`--seeds needs an integer, got ${JSON.stringify(bad)}`))
+    }
+    expect(() => parse(['k', '--seeds', ''])).toThrow(new UsageError('--seeds needs a value'))
+    expect(() => parse(['k', '--constructor'])).toThrow(new UsageError('unknown option --constructor'))
+    expect(() => parse(['k', '--__proto__'])).toThrow(new UsageError('unknown option --__proto__'))
+  })
+
+  it('takes a word after a flag for a positional argument, refused where none is expected', () => {
+    const noPositionals = { ...command, positionals: { min: 0, max: 0 } }
+    expect(() => parseCommand(noPositionals, ['--verbose', 'yes'])).toThrow(new UsageError('unexpected argument "yes"'))
   })
 
   it('writes a usage text from the same declaration', () => {
@@ -55,6 +74,7 @@ describe('the shared argument parser', () => {
     expect(text).toContain('--workload own|shared')
     expect(text).toContain('--data DIR')
     expect(text).toContain('-h, --help')
+    expect(usage({ ...command, invocation: 'npm run demo --' })).toMatch(/^Usage: npm run demo -- \[options\] <key> \[<value>\]\n/)
   })
 
   it('exits 0 on --help, 2 on a usage error, and otherwise with what main returns', async () => {

@@ -3,9 +3,7 @@
  * responding to RPCs": a vote leaves only after it is stored, and when it cannot be stored the
  * replica stops without sending it, and handles nothing more.
  */
-import * as E from 'fp-ts/Either'
 import { describe, expect, it } from 'vitest'
-import { parseArgs } from '../../src/runtime/argv'
 import { ReplicaRuntime } from '../../src/runtime/replica'
 import { MemoryStorage, StorageFailure, type Storage } from '../../src/runtime/storage'
 import { encodeMessage } from '../../src/domain/wire'
@@ -70,18 +68,5 @@ describe('the runtime stores before it sends', () => {
     setup.deliverVote(6_000, 2)
     expect(setup.happened).toEqual(['send hello'])
     expect(setup.failures).toHaveLength(1)
-  })
-})
-
-describe('the command line', () => {
-  it('takes --data DIR before the protocol\'s positional arguments', () => {
-    expect(parseArgs(['--data', '/tmp/d', '9000', '0001', '0000', '0002'])).toEqual(
-      E.right({ port: 9000, id: '0001', peers: ['0000', '0002'], dataDir: '/tmp/d' }),
-    )
-    expect(parseArgs(['9000', '0001', '0000'])).toEqual(E.right({ port: 9000, id: '0001', peers: ['0000'], dataDir: undefined }))
-    expect(E.isLeft(parseArgs(['--data']))).toBe(true)
-    expect(E.isLeft(parseArgs(['--dat', 'x', '9000', '0001', '0000']))).toBe(true)
-    // After the positional arguments it is not an option: it is refused as a peer ID.
-    expect(parseArgs(['9000', '0001', '0000', '--data', 'x'])).toEqual(E.left('not a replica ID: --data'))
   })
 })

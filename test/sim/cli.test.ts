@@ -4,7 +4,8 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { describe, expect, it } from 'vitest'
-import { parseArgs } from '../../src/sim/args'
+import { parseCommand, UsageError } from '../../src/cli/args'
+import { command } from '../../src/cli/kvsim'
 
 const root = path.resolve(__dirname, '../..')
 const cli = path.join(root, 'dist/src/cli/kvsim.js')
@@ -20,22 +21,39 @@ function scenarioFile(content: unknown): string {
   return file
 }
 
-describe('parseArgs', () => {
+describe("kvsim's arguments (src/cli/args.ts)", () => {
+  const parse = (argv: string[]) => {
+    const parsed = parseCommand(command, argv)
+    if (parsed === 'help') throw new Error('help')
+    return { ...parsed.options, target: parsed.positionals[0] ?? '' }
+  }
   it('reads the scenario and the options', () => {
-    expect(parseArgs(['all', '--seed', '3', '--replica', 'x', '--json', 'out.json', '-v'])).toMatchObject({
-      target: 'all', seed: 3, replica: 'x', json: 'out.json', silent: false,
+    expect(parse(['all', '--seed', '3', '--replica', 'x', '--json', 'out.json', '-v'])).toMatchObject({
+      target: 'all', seed: 3, replica: 'x', json: 'out.json', verbose: true,
     })
-    expect(parseArgs([])).toMatchObject({ target: '', silent: true, timeline: undefined })
-    expect(parseArgs(['--timeline', 'run.html'])).toMatchObject({ timeline: 'run.html' })
-    expect(() => parseArgs(['--seed', 'abc'])).toThrow(/integer/)
-    expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/)
-    expect(parseArgs([])).toMatchObject({ workload: 'own' })
-    expect(parseArgs(['--workload', 'shared'])).toMatchObject({ workload: 'shared' })
-    expect(() => parseArgs(['--workload', 'mine'])).toThrow(/--workload must be own or shared, got "mine"/)
+    expect(parse([])).toMatchObject({ target: '', verbose: false, timeline: undefined, workload: 'own' })
+    expect(parse(['--timeline', 'run.html'])).toMatchObject({ timeline: 'run.html' })
+    expect(parse(['--workload', 'shared'])).toMatchObject({ workload: 'shared' })
+    expect(() => parse(['--seed', 'abc'])).toThrow(new UsageError('--seed needs an integer, got "abc"'))
+    expect(() => parse(['--bogus'])).toThrow(new UsageError('unknown option --bogus'))
+    expect(() => parse(['--workload', 'mine'])).toThrow(new UsageError('--workload must be one of own, shared; got "mine"'))
+    expect(() => parse(['a.json', 'b.json'])).toThrow(new UsageError('unexpected argument "b.json"'))
   })
 })
 
 describe('kvsim command line', () => {
+  it('prints its usage on --help and exits 0; on an unknown option or a missing value prints it on stderr and exits 2', () => {
+    const help = kvsim(['--help'])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: kvsim \[<scenario.json> \| all\] \[options\]/)
+    for (const args of [['--bogus'], ['--seed']]) {
+      const result = kvsim(args)
+      expect(result.status).toBe(2)
+      expect(result.stderr).toMatch(/^kvsim: (unknown option --bogus|--seed needs a value)\n\nUsage: kvsim/)
+      expect(result.stdout).toBe('')
+    }
+  })
+
   it('rejects a bad scenario with exit code 2, naming the field, without a stack trace', () => {
     const file = scenarioFile({ lifetime: 30, replicas: 2, requests: 10, tests: { benchmarks: {} } })
     const result = kvsim([file])
