@@ -8,7 +8,7 @@ node_modules: package.json package-lock.json
 	touch node_modules
 
 build: node_modules
-	npx tsc -p tsconfig.json
+	node scripts/build.cjs
 
 test: node_modules
 	npm test

@@ -3,22 +3,17 @@
  * leader's: each event appends one put entry (one record, one write, one fdatasync on disk), and
  * every 100th event also changes the hard state (a new term). Median, p99 and events per second.
  *
- *   node dist/src/bench/persist-bench.js [--events N] [--dir DIR]   (DIR: where the data directory goes; default the temporary folder)
+ * The command is src/cli/bench-persist.ts.
  */
-import * as fs from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
 import type { HardState, LogWrite } from '../effects/effect'
 import type { Entry, NodeId } from '../domain/wire'
-import { DiskStorage } from '../runtime/disk-storage'
-import { MemoryStorage, type Storage } from '../runtime/storage'
+import type { Storage } from '../runtime/storage'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
-const ME = '0000' as NodeId
-const PEERS = ['0001', '0002', '0003', '0004'] as NodeId[]
+export const ME = '0000' as NodeId
+export const PEERS = ['0001', '0002', '0003', '0004'] as NodeId[]
 
 /** The i-th event's writes (i from 1): a put entry at index i, a new term every 100 events. */
 export const workload = (i: number): { hardState: HardState | undefined; log: LogWrite } => {
@@ -57,34 +52,3 @@ export const measure = (store: string, storage: Storage, events: number): Persis
     eventsPerSecond: events / seconds,
   }
 }
-
-const main = (argv: readonly string[]): void => {
-  let events = 2000
-  let parent = os.tmpdir()
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1]
-    if (argv[i] === '--events' && value !== undefined && /^\d+$/.test(value)) events = Number(value)
-    else if (argv[i] === '--dir' && value !== undefined) parent = value
-    else {
-      process.stderr.write('usage: bench:persist [--events N] [--dir DIR]\n')
-      process.exit(2)
-    }
-  }
-  const dataDir = fs.mkdtempSync(path.join(parent, 'raftkv-persist-bench-'))
-  try {
-    const opened = DiskStorage.open(dataDir, { id: ME, peers: PEERS })
-    if (E.isLeft(opened)) throw opened.left
-    const rows = [measure('memory', new MemoryStorage(), events), measure('disk', opened.right, events)]
-    const fileBytes = opened.right.bytes
-    opened.right.close()
-    console.log(`persist per event, ${events} events (one put entry each, a new term every 100), data in ${parent}`)
-    console.log('| store | median | p99 | events/s |')
-    console.log('| --- | --- | --- | --- |')
-    for (const row of rows) console.log(`| ${row.store} | ${row.medianMicros.toFixed(1)} µs | ${row.p99Micros.toFixed(1)} µs | ${Math.round(row.eventsPerSecond)} |`)
-    console.log(`disk file: ${fileBytes} bytes (${(fileBytes / events).toFixed(0)} per event)`)
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true })
-  }
-}
-
-if (require.main === module) main(process.argv.slice(2))

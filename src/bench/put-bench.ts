@@ -5,7 +5,7 @@
  * closed-loop clients: each sends its next put as soon as the last one is answered, to the leader
  * it was last told of. Counted after a one-second warm-up, for `--seconds S`.
  *
- *   node dist/src/bench/put-bench.js [--data] [--clients C] [--seconds S]
+ * The command is src/cli/bench-put.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as dgram from 'node:dgram'
@@ -19,33 +19,15 @@ import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 const IDS = ['0000', '0001', '0002', '0003', '0004']
 const FIRST_CLIENT = 0x15
 
-interface Options {
+export interface PutBenchOptions {
   readonly data: boolean
   readonly clients: number
   readonly seconds: number
 }
 
-const parse = (argv: readonly string[]): Options => {
-  let data = false
-  let clients = 8
-  let seconds = 10
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const value = Number(argv[i + 1])
-    if (arg === '--data') data = true
-    else if (arg === '--clients' && Number.isInteger(value) && value > 0) (clients = value), i++
-    else if (arg === '--seconds' && value > 0) (seconds = value), i++
-    else {
-      process.stderr.write('usage: bench:put [--data] [--clients C] [--seconds S]\n')
-      process.exit(2)
-    }
-  }
-  return { data, clients, seconds }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const main = async (options: Options): Promise<void> => {
+export const runPutBench = async (options: PutBenchOptions): Promise<void> => {
   const dataDir = options.data ? fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-put-bench-')) : undefined
   const sockets = new Map<string, dgram.Socket>()
   const addresses = new Map<string, dgram.RemoteInfo>()
@@ -127,4 +109,3 @@ const main = async (options: Options): Promise<void> => {
   }
 }
 
-if (require.main === module) void main(parse(process.argv.slice(2)))

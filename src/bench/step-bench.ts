@@ -10,7 +10,7 @@
  * With `--gap MS`, the idle mode: the datagram path as a live replica pays it, after only the
  * replica's own start-up warm-up and with the process idle for MS before each datagram.
  *
- *   node dist/src/bench/step-bench.js [--recordings DIR] [--rounds N] [--warmup N] [--json FILE] [--gap MS [--datagrams N]]
+ * The command is src/cli/bench-step.ts.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -24,67 +24,9 @@ import { readRecording, type Recording } from '../runtime/event-recorder'
 import { ReplicaRuntime, type ReplicaTimers } from '../runtime/replica'
 import { NamedTimers } from '../runtime/timers'
 import { REPLICA_WARMUP, warmUp } from '../runtime/warmup'
-import { repoRoot } from '../sim/paths'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 export const DEFAULT_RECORDINGS = path.join('bench', 'recordings', 'simple-2')
-
-export interface StepBenchOptions {
-  readonly recordings: string
-  readonly rounds: number
-  readonly warmup: number
-  readonly json: string | undefined
-  /**
-   * When set, the idle mode instead: the replica's own start-up warm-up, then each datagram after
-   * this many milliseconds of idleness, `datagrams` of each recording.
-   */
-  readonly gapMs: number | undefined
-  readonly datagrams: number
-}
-
-export const USAGE = 'usage: bench:step [--recordings DIR] [--rounds N] [--warmup N] [--json FILE] [--gap MS [--datagrams N]]'
-
-export const parseStepBenchArgs = (argv: readonly string[]): E.Either<string, StepBenchOptions> => {
-  let recordings = path.join(repoRoot(), DEFAULT_RECORDINGS)
-  let rounds = 20
-  let warmup = 5
-  let json: string | undefined
-  let gapMs: number | undefined
-  let datagrams = 100
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i]!
-    const value = argv[i + 1]
-    if (value === undefined) return E.left(`${flag} needs a value`)
-    const count = Number(value)
-    switch (flag) {
-      case '--recordings':
-        recordings = path.resolve(value)
-        break
-      case '--rounds':
-        if (!Number.isInteger(count) || count < 1) return E.left(`--rounds needs a positive integer, not ${value}`)
-        rounds = count
-        break
-      case '--warmup':
-        if (!Number.isInteger(count) || count < 0) return E.left(`--warmup needs a whole number, not ${value}`)
-        warmup = count
-        break
-      case '--json':
-        json = path.resolve(value)
-        break
-      case '--gap':
-        if (!Number.isInteger(count) || count < 1) return E.left(`--gap needs a positive number of milliseconds, not ${value}`)
-        gapMs = count
-        break
-      case '--datagrams':
-        if (!Number.isInteger(count) || count < 1) return E.left(`--datagrams needs a positive integer, not ${value}`)
-        datagrams = count
-        break
-      default:
-        return E.left(`unknown option ${flag}`)
-    }
-  }
-  return E.right({ recordings, rounds, warmup, json, gapMs, datagrams })
-}
 
 /**
  * The kind of an event as the bench reports it: the replica's role when the event arrives, and what
@@ -318,31 +260,3 @@ export const formatIdleBench = (result: IdleBenchResult): string =>
     `${result.replicas} recorded replicas; the replica's warm-up (${result.warmUpEvents} events), then each datagram after ${result.gapMs} ms idle`,
     ...table('runtime datagram path (bytes in: decode, step, timers, encode, send):', [...result.datagramPath, result.datagramPathAll]),
   ].join('\n')
-
-const main = (): void => {
-  const options = parseStepBenchArgs(process.argv.slice(2))
-  if (E.isLeft(options)) {
-    process.stderr.write(`bench:step: ${options.left}\n${USAGE}\n`)
-    process.exit(2)
-  }
-  const { recordings, rounds, warmup, json, gapMs, datagrams } = options.right
-  let loaded: Recording[]
-  try {
-    loaded = loadRecordings(recordings)
-  } catch (error) {
-    process.stderr.write(`bench:step: ${error instanceof Error ? error.message : String(error)}\n`)
-    process.exit(2)
-  }
-  if (gapMs !== undefined) {
-    void runIdleBench(loaded, gapMs, datagrams).then((result) => {
-      process.stdout.write(`${formatIdleBench(result)}\n`)
-      if (json !== undefined) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`)
-    })
-    return
-  }
-  const result = runStepBench(loaded, rounds, warmup)
-  process.stdout.write(`${formatStepBench(result)}\n`)
-  if (json !== undefined) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`)
-}
-
-if (require.main === module) main()

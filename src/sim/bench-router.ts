@@ -105,15 +105,3 @@ export async function benchRouter(datagrams = 100_000, roundTrips = 5_000) {
   const sockets = await benchSockets(roundTrips)
   return { ...core, ...sockets, perHopUs: (sockets.routedUs - sockets.directUs) / 2 }
 }
-
-if (require.main === module) {
-  const arg = (name: string, fallback: number): number => {
-    const i = process.argv.indexOf(name)
-    return i >= 0 ? Number(process.argv[i + 1]) : fallback
-  }
-  benchRouter(arg('--datagrams', 100_000), arg('--round-trips', 5_000)).then((r) => {
-    console.log(`core routing decision: ${(r.unicastNs / 1000).toFixed(2)} µs per unicast datagram, ${(r.broadcastNs / 1000).toFixed(2)} µs per broadcast`)
-    console.log(`UDP round trip: ${r.directUs.toFixed(1)} µs direct, ${r.routedUs.toFixed(1)} µs through the simulator`)
-    console.log(`=> about ${r.perHopUs.toFixed(1)} µs added per routed datagram (one extra receive + decide + send)`)
-  })
-}

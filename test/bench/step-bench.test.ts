@@ -5,20 +5,20 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import * as E from 'fp-ts/Either'
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_RECORDINGS,
   eventKind,
   HOT_KINDS,
   loadRecordings,
-  parseStepBenchArgs,
   prepareRecording,
   replayRuntime,
   replayRuntimeIdle,
   replaySteps,
   runStepBench,
 } from '../../src/bench/step-bench'
+import { parseCommand, UsageError } from '../../src/cli/args'
+import { command } from '../../src/cli/bench-step'
 import { received, timerFired } from '../../src/domain/events'
 import { initialState } from '../../src/domain/state'
 import { step } from '../../src/domain/step'
@@ -105,15 +105,13 @@ describe('bench:step', () => {
     expect(result.datagramPathAll.count).toBeGreaterThan(1000)
   })
 
-  it('rejects unknown options and bad values', () => {
-    expect(E.isLeft(parseStepBenchArgs(['--rounds', '0']))).toBe(true)
-    expect(E.isLeft(parseStepBenchArgs(['--warmup', '-1']))).toBe(true)
-    expect(E.isLeft(parseStepBenchArgs(['--bogus', '1']))).toBe(true)
-    expect(E.isLeft(parseStepBenchArgs(['--rounds']))).toBe(true)
-    expect(parseStepBenchArgs(['--rounds', '3', '--warmup', '0'])).toMatchObject({ right: { rounds: 3, warmup: 0, gapMs: undefined } })
-    expect(E.isLeft(parseStepBenchArgs(['--gap', '0']))).toBe(true)
-    expect(E.isLeft(parseStepBenchArgs(['--gap', '5', '--datagrams', '0']))).toBe(true)
-    expect(parseStepBenchArgs(['--gap', '20', '--datagrams', '50'])).toMatchObject({ right: { gapMs: 20, datagrams: 50 } })
+  it('rejects unknown options and bad values (src/cli/args.ts)', () => {
+    const parse = (argv: string[]) => parseCommand(command, argv)
+    for (const bad of [['--rounds', '0'], ['--warmup', '-1'], ['--bogus', '1'], ['--rounds'], ['--gap', '0'], ['--gap', '5', '--datagrams', '0']]) {
+      expect(() => parse(bad)).toThrow(UsageError)
+    }
+    expect(parse(['--rounds', '3', '--warmup', '0'])).toMatchObject({ options: { rounds: 3, warmup: 0, gap: undefined } })
+    expect(parse(['--gap', '20', '--datagrams', '50'])).toMatchObject({ options: { gap: 20, datagrams: 50 } })
   })
 
   it('the idle replay hands over as many datagrams as asked, one per gap, and leaves no timer behind', async () => {
