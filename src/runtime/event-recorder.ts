@@ -6,8 +6,11 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { decodeOrExplain } from '../decoding/report'
 import type { TimerName } from '../effects/effect'
-import type { NodeId } from '../domain/wire'
+import { NodeId } from '../domain/wire'
 
 export interface RecordingHeader {
   readonly id: NodeId
@@ -54,27 +57,34 @@ export class EventRecorder {
 }
 
 /** Reads a recording written by `flush`; throws with the file and line on anything malformed. */
+const HeaderCodec = t.type(
+  { id: NodeId, peers: t.array(NodeId, 'a list of replica IDs'), seed: t.number },
+  'a header: {"id": replica ID, "peers": [replica IDs], "seed": number}',
+)
+const EventCodec = t.union(
+  [
+    t.type({ at: t.number, started: t.literal(true) }),
+    t.type({ at: t.number, datagram: t.string }),
+    t.type({ at: t.number, timer: t.keyof({ election: null, heartbeat: null, voteRetry: null }) }),
+  ],
+  'an event: {"at": ms, and one of "started": true, "datagram": text, "timer": election|heartbeat|voteRetry}',
+)
+
+/** Reads a recording; an Error names the file, the line and each bad field. */
 export const readRecording = (file: string): Recording => {
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '')
-  const parse = (line: string, at: number): unknown => {
+  const decodeLine = <A>(codec: t.Decoder<unknown, A>, at: number): A => {
+    let json: unknown
     try {
-      return JSON.parse(line)
+      json = JSON.parse(lines[at] ?? '')
     } catch {
       throw new Error(`${file}:${at + 1}: not JSON`)
     }
+    const decoded = decodeOrExplain(codec, json)
+    if (E.isLeft(decoded)) throw new Error(`${file}:${at + 1}: ${decoded.left.join('; ')}`)
+    return decoded.right
   }
-  const header = parse(lines[0] ?? '', 0) as Partial<RecordingHeader> | null
-  if (header === null || typeof header.id !== 'string' || !Array.isArray(header.peers) || typeof header.seed !== 'number') {
-    throw new Error(`${file}:1: expected a header with id, peers and seed`)
-  }
-  const events = lines.slice(1).map((line, i) => {
-    const event = parse(line, i + 1) as Partial<Record<'at' | 'started' | 'datagram' | 'timer', unknown>> | null
-    const valid =
-      event !== null &&
-      typeof event.at === 'number' &&
-      (event.started === true || typeof event.datagram === 'string' || typeof event.timer === 'string')
-    if (!valid) throw new Error(`${file}:${i + 2}: expected an event with at and one of started, datagram, timer`)
-    return event as RecordedEvent
-  })
-  return { header: header as RecordingHeader, events }
+  const header = decodeLine(HeaderCodec, 0)
+  const events = lines.slice(1).map((_, i) => decodeLine(EventCodec, i + 1))
+  return { header, events }
 }

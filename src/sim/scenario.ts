@@ -9,25 +9,33 @@ import * as fs from 'fs'
 import * as path from 'path'
 import * as t from 'io-ts'
 import { isLeft } from 'fp-ts/Either'
+import { decodeOrExplain } from '../decoding/report'
 
 const EVENT_TYPES = ['kill_leader', 'kill_non_leader', 'part_easy', 'part_hard', 'part_end', 'restart'] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
-const between = (name: string, min: number, max: number) =>
-  t.refinement(t.number, (n) => n >= min && n <= max, `${name} (a number from ${min} to ${max})`)
-const Probability = between('Probability', 0, 1)
-const NonNegative = t.refinement(t.number, (n) => n >= 0, 'NonNegative (a number ≥ 0)')
-const Lifetime = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 5, 'Lifetime (an integer ≥ 5)')
-const ReplicaCount = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 3 && n <= 21, 'Replicas (an integer from 3 to 21)')
-const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'PositiveInteger (an integer ≥ 1)')
-const Thresholds = t.tuple([t.number, t.number, t.number], 'Thresholds ([first, second, third])')
-const EventTypeCodec = t.keyof(Object.fromEntries(EVENT_TYPES.map((e) => [e, null])) as Record<EventType, null>, 'EventType')
+const between = (min: number, max: number, what = 'a number') =>
+  t.refinement(t.number, (n) => n >= min && n <= max, `${what} from ${min} to ${max}`)
+const Probability = between(0, 1, 'a fraction')
+const NonNegative = t.refinement(t.number, (n) => n >= 0, 'a number of at least 0 (seconds)')
+// The course's simulator refuses a lifetime under 5 s ("Simulation lifetime must be at least 5 seconds").
+const Lifetime = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 5, 'a whole number of seconds, at least 5')
+const ReplicaCount = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 3 && n <= 21, 'a whole number from 3 to 21')
+const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1')
+const Thresholds = t.tuple([t.number, t.number, t.number], 'three numbers, the bonus, full and partial thresholds: [b, f, p]')
+const EventTypeCodec = t.keyof(
+  Object.fromEntries(EVENT_TYPES.map((e) => [e, null])) as Record<EventType, null>,
+  `one of ${EVENT_TYPES.join(', ')}`,
+)
 
-const ScenarioEvent = t.type({ type: EventTypeCodec, time: NonNegative }, 'Event')
+const ScenarioEvent = t.type(
+  { type: EventTypeCodec, time: NonNegative },
+  'an event: {"type": ..., "time": seconds after start_wait}',
+)
 
 const Benchmarks = t.type(
   { total_msgs: Thresholds, failures: Thresholds, duplicates: Thresholds, median_latency: Thresholds },
-  'Benchmarks',
+  'thresholds for each of total_msgs, failures, duplicates and median_latency',
 )
 
 const Tests = t.intersection([
@@ -38,7 +46,7 @@ const Tests = t.intersection([
     maximum_get_generation_fail_fraction: Probability,
     maximum_appends_batched_fraction: Probability,
   }),
-], 'Tests')
+], 'an object with "benchmarks" (and optional maximum_*_fraction fields)')
 
 export const ScenarioFile = t.intersection([
   t.type({ lifetime: Lifetime, replicas: ReplicaCount, requests: PositiveInt, tests: Tests }),
@@ -49,10 +57,10 @@ export const ScenarioFile = t.intersection([
     end_wait: NonNegative,
     seed: t.number,
     max_packets: PositiveInt,
-    events: t.array(ScenarioEvent),
+    events: t.array(ScenarioEvent, 'a list of events'),
     graceful_stop: t.boolean,
   }),
-], 'Scenario')
+], 'a scenario: an object with lifetime, replicas, requests and tests')
 export type ScenarioFile = t.TypeOf<typeof ScenarioFile>
 
 export type Thresholds = readonly [number, number, number]
@@ -105,29 +113,33 @@ export function withDefaults(name: string, file: ScenarioFile): Scenario {
   }
 }
 
-/** Decodes a parsed JSON value; throws ScenarioError naming the first bad field. */
-export function decodeScenario(name: string, json: unknown): Scenario {
-  const result = ScenarioFile.decode(json)
-  if (isLeft(result)) {
-    const messages = result.left.map(describeError)
-    throw new ScenarioError(`${name}: ${[...new Set(messages)].slice(0, 3).join('; ')}`)
+/**
+ * What the course's simulator refuses beyond each field's own type: the waits and the events'
+ * times within the lifetime, and max_packets from the number of requests to 900,000.
+ */
+const acrossFields = (file: ScenarioFile): string[] => {
+  const problems: string[] = []
+  for (const field of ['start_wait', 'end_wait'] as const) {
+    const value = file[field]
+    if (value !== undefined && value > file.lifetime) problems.push(`field "${field}": expected at most the lifetime (${file.lifetime} s), got ${value}`)
   }
-  return withDefaults(name, result.right)
+  file.events?.forEach((event, i) => {
+    if (event.time > file.lifetime) problems.push(`field "events.${i}.time": expected at most the lifetime (${file.lifetime} s), got ${event.time}`)
+  })
+  if (file.max_packets !== undefined && (file.max_packets < file.requests || file.max_packets > 900_000)) {
+    problems.push(`field "max_packets": expected from the number of requests (${file.requests}) to 900000, got ${file.max_packets}`)
+  }
+  return problems
 }
 
-function describeError(error: t.ValidationError): string {
-  const context = error.context
-  const keys: string[] = []
-  for (let i = 1; i < context.length; i++) {
-    // io-ts puts the branch number of an intersection in the path; that is not a field.
-    if (context[i - 1]!.type instanceof t.IntersectionType) continue
-    keys.push(context[i]!.key)
+/** Decodes a parsed JSON value; throws a ScenarioError naming each bad field, its value and what is expected. */
+export function decodeScenario(name: string, json: unknown): Scenario {
+  const decoded = decodeOrExplain(ScenarioFile, json)
+  const problems = isLeft(decoded) ? decoded.left : acrossFields(decoded.right)
+  if (problems.length > 0 || isLeft(decoded)) {
+    throw new ScenarioError(`${name}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join('\n  ')}`}\n(docs/protocol.md, "Scenario files", says what each field means)`)
   }
-  const fieldPath = keys.join('.')
-  const expected = context[context.length - 1]?.type.name ?? 'a value'
-  const field = fieldPath === '' ? 'the file' : `field "${fieldPath}"`
-  const got = error.value === undefined ? 'missing' : `got ${JSON.stringify(error.value)}`
-  return `${field}: expected ${expected}, ${got}`
+  return withDefaults(name, decoded.right)
 }
 
 export function loadScenario(file: string): Scenario {

@@ -45,11 +45,11 @@ describe('the event recorder', () => {
     const dir = tmp()
     const file = path.join(dir, 'bad.jsonl')
     fs.writeFileSync(file, '{"id":"0001","peers":[],"seed":1}\n{"at":1}\n')
-    expect(() => readRecording(file)).toThrow(`${file}:2: expected an event`)
+    expect(() => readRecording(file)).toThrow(`${file}:2: the file: expected an event: {"at": ms, and one of "started": true`)
     fs.writeFileSync(file, 'nonsense\n')
     expect(() => readRecording(file)).toThrow(`${file}:1: not JSON`)
     fs.writeFileSync(file, '{"id":"0001"}\n')
-    expect(() => readRecording(file)).toThrow(`${file}:1: expected a header`)
+    expect(() => readRecording(file)).toThrow(`${file}:1: field "peers": missing; expected a list of replica IDs; field "seed": missing; expected number`)
   })
 })
 
