@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 
 const root = path.resolve(__dirname, '../..')
 const run = (command: 'check-sim' | 'check-model', args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'dist/src/cli', `${command}.js`), ...args], { encoding: 'utf8', timeout: 60_000 })
+  spawnSync(process.execPath, [path.join(root, 'dist/src/cli', `${command}.js`), ...args], { encoding: 'utf8', timeout: 240_000 })
 
 /** The report without the lines that carry wall-clock time. */
 const withoutTimes = (stdout: string): string =>

@@ -11,7 +11,7 @@ const root = path.resolve(__dirname, '../..')
 const cli = path.join(root, 'dist/src/cli/kvsim.js')
 
 function kvsim(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 })
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000 })
 }
 
 function scenarioFile(content: unknown): string {

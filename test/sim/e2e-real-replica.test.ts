@@ -50,7 +50,7 @@ describe('kvsim with the real replica', () => {
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 180_000)
 
   it('passes correctness when killed replicas restart on their data directories (3 replicas, two killed)', async () => {
     const scenario = shortScenario({
@@ -87,5 +87,5 @@ describe('kvsim with the real replica', () => {
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 180_000)
 })

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Pacer, PacerScheduler, PacingCosts } from '../../src/sim/pacing'
-import { parseArgs, USAGE } from '../../src/sim/args'
+import { parseCommand, usage } from '../../src/cli/args'
+import { command } from '../../src/cli/kvsim'
 
 const COSTS: PacingCosts = {
   roundMicros: 1000,
@@ -233,8 +234,8 @@ describe('Pacer', () => {
 
 describe('kvsim --fast', () => {
   it('is an option, documented in the usage text; paced routing is the default', () => {
-    expect(parseArgs(['configs/simple-1.json']).fast).toBe(false)
-    expect(parseArgs(['configs/simple-1.json', '--fast']).fast).toBe(true)
-    expect(USAGE).toContain('--fast')
+    expect(parseCommand(command, ['configs/simple-1.json'])).toMatchObject({ options: { fast: false } })
+    expect(parseCommand(command, ['configs/simple-1.json', '--fast'])).toMatchObject({ options: { fast: true } })
+    expect(usage(command)).toContain('--fast')
   })
 })

@@ -8,7 +8,7 @@ import type { TimelineData } from '../../src/timeline/model'
 
 const root = path.resolve(__dirname, '../..')
 const checkSim = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(root, 'dist/src/cli/check-sim.js'), '--workers', '1', ...args], { encoding: 'utf8', timeout: 60_000 })
+  spawnSync(process.execPath, [path.join(root, 'dist/src/cli/check-sim.js'), '--workers', '1', ...args], { encoding: 'utf8', timeout: 240_000 })
 
 export const pageData = (file: string): TimelineData => {
   const html = fs.readFileSync(file, 'utf8')
