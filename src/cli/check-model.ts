@@ -9,6 +9,7 @@
  * Bounded exhaustive exploration of the reducer; prints states explored, depth reached and the
  * throughput, or a counterexample path.
  */
+import { colour } from './progress'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { defaultBounds, describeCounterexample, explore } from '../check/explore'
 import { figure8Search, mutants, type Mutant, type MutantName } from '../check/mutants'
@@ -45,7 +46,9 @@ export const command = {
   summary: 'Bounded exhaustive exploration of the reducer: every interleaving of deliveries, drops, timeouts and requests\nof a small cluster up to the bounds, every Raft invariant checked in every state.',
   synopsis: '[options]',
   options,
-  footer: 'Exit code: 0 when no counterexample is found, 1 when one is (its path is printed), 2 for bad arguments.',
+  footer:
+    'Exit code: 0 when no counterexample is found (the last line says whether the search was complete or cut off by\n' +
+    '--states), 1 when one is (its path is printed), 2 for bad arguments.',
 } as const satisfies CommandSpec<OptionSpecs>
 
 export const main = ({ options: args }: ParsedCommand<typeof options>): number => {
@@ -83,8 +86,15 @@ export const main = ({ options: args }: ParsedCommand<typeof options>): number =
   const result = explore({ step, ...search })
   const seconds = (performance.now() - began) / 1000
   if (result.counterexample !== undefined) console.log(describeCounterexample(result.counterexample))
+  const explored = `${result.statesExplored} states, ${result.transitions} transitions, depth ${result.depthReached}`
   console.log(
-    `${result.counterexample === undefined ? 'ok' : 'FAILED'}: ${result.statesExplored} states, ${result.transitions} transitions, depth ${result.depthReached}${result.counterexample !== undefined ? '' : result.complete ? ' (complete)' : ' (state bound hit)'} in ${seconds.toFixed(2)} s` +
+    (result.counterexample !== undefined
+      ? `${colour.red('FAILED')}: ${explored} in ${seconds.toFixed(2)} s`
+      : result.complete
+        ? `${colour.green('ok')}: every state within the bounds explored (complete): ${explored} in ${seconds.toFixed(2)} s`
+        : `${colour.yellow('cut off')}: no counterexample in the ${explored} explored, but the search stopped at its state bound ` +
+          `(--states ${search.bounds.maxStates}) before covering the bounds: a partial search, not a verification; ` +
+          `raise --states, or lower --bound, --terms or --log, for a complete one (${seconds.toFixed(2)} s)`) +
       `\nthroughput: ${(result.statesExplored / seconds).toFixed(0)} states/s, ${(result.transitions / seconds).toFixed(0)} transitions/s`,
   )
   return result.counterexample === undefined ? 0 : 1

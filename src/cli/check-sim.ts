@@ -16,6 +16,7 @@ import { simulateWithHistory, sweepOptions } from '../check/cluster'
 import { NS_PER_MS, writeHistory } from '../history/jepsen'
 import { describeFailure } from '../check/cluster'
 import { mutants, type MutantName } from '../check/mutants'
+import { colour, formatDuration, progressLine } from './progress'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { workloads, type Workload } from '../check/workload'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from '../check/sweep'
@@ -26,6 +27,12 @@ import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner,
  * speed while it does, so 100 seeds took as long on two workers as on one (BENCHMARKS.md).
  */
 const WORKERS_FROM_SEEDS = 200
+
+/** Why a passing sweep may count duplicate oks and unanswered requests (check/clients.ts). */
+export const DUPLICATES_AND_UNANSWERED =
+  'A duplicate ok is fine: a client that heard nothing resends the same request (same MID), and both copies may be ' +
+  'answered ok; the store applies a put once per MID. Unanswered requests were in flight at a crash, in a partition ' +
+  'or at the end: what is checked is that every answer is right (linearizable), not that every request is answered.'
 
 const options = {
   seeds: { kind: 'int', min: 1, default: 100, help: 'how many seeds' },
@@ -88,30 +95,55 @@ export const main = async ({ options: args }: ParsedCommand<typeof options>): Pr
   let steps = 0
   let simulatedMs = 0
   let operations = 0
+  let completed = 0
+  let duplicates = 0
+  let done = 0
   let failures = 0
   let failingSeed: number | undefined
   /** The failing seed's runner itself failed: its run is not repeated for a timeline or a history. */
   let runnerFailed = false
+  const progress = progressLine()
+  const status = (): string => {
+    const elapsed = (performance.now() - began) / 1000
+    const left = done === 0 ? '' : `, about ${formatDuration((elapsed / done) * (seeds - done))} left`
+    return `check:sim: ${done} of ${seeds} seeds done (${start}..${start + done - 1}), ${failures === 0 ? 'all passed' : `${failures} FAILED`}${left}`
+  }
+  // Ctrl-C: say how far the sweep got, then stop (worker threads end with the process).
+  const onInterrupt = (): void => {
+    progress.done()
+    process.stderr.write(`\ninterrupted: ${status()}\n`)
+    process.exit(130)
+  }
+  process.once('SIGINT', onInterrupt)
   try {
     await runSeedsInOrder(start, seeds, runners, (result) => {
+      done++
       steps += result.stats.steps
       simulatedMs += result.stats.simulatedMs
       operations += result.stats.operations
+      completed += result.stats.completed
+      duplicates += result.stats.duplicates
       if (verbose) console.log(`seed ${result.seed}: ${JSON.stringify(result.stats)}`)
       if (result.failure !== undefined) {
         failures++
         failingSeed ??= result.seed
         runnerFailed = result.runnerFailed === true
+        progress.done()
         console.log(describeFailure(result.failure))
       }
+      progress.update(status())
     })
   } finally {
+    process.removeListener('SIGINT', onInterrupt)
+    progress.done()
     await Promise.all(runners.map((r) => r.close()))
   }
   const realSeconds = (performance.now() - began) / 1000
   console.log(
-    `${failures === 0 ? 'ok' : 'FAILED'}: seeds ${start}..${start + seeds - 1}` +
+    `${failures === 0 ? colour.green('ok') : colour.red('FAILED')}: seeds ${start}..${start + seeds - 1}` +
       `, ${(simulatedMs / 1000).toFixed(0)} simulated s, ${steps} steps, ${operations} client requests in ${realSeconds.toFixed(2)} s` +
+      `\nclient requests: ${operations}, of which ${completed} answered ok; ${duplicates} duplicate oks.` +
+      (duplicates > 0 || completed < operations ? ` ${DUPLICATES_AND_UNANSWERED}` : '') +
       `\nthroughput: ${(simulatedMs / 1000 / realSeconds).toFixed(0)} simulated s per real s, ${(steps / realSeconds).toFixed(0)} steps/s` +
       ` (${workers === 1 ? 'this thread' : `${workers} worker threads`})`,
   )

@@ -4,11 +4,12 @@
 import { randomInt } from 'crypto'
 import * as fs from 'fs'
 import * as path from 'path'
+import { colour, formatDuration, progressLine } from './progress'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { defaultReplica, publicScenarioFiles, repoRoot } from '../sim/paths'
 import { formatRun, formatTable, resultToJson } from '../sim/report'
 import { Progress, RunResult, runScenario } from '../sim/runner'
-import { loadScenario, Scenario, ScenarioError } from '../sim/scenario'
+import { loadScenario, runDuration, Scenario, ScenarioError } from '../sim/scenario'
 import { replicaIds } from '../sim/ids'
 import { COURSE_PACING, PacingCosts } from '../sim/pacing'
 import { KvsimTimeline } from '../timeline/kvsim'
@@ -79,9 +80,23 @@ export async function main({ options: given, positionals }: ParsedCommand<typeof
   }
 
   const results: RunResult[] = []
-  for (const scenario of scenarios) {
+  const progress = progressLine()
+  const many = scenarios.length > 1
+  const durations = scenarios.map(runDuration)
+  for (const [k, scenario] of scenarios.entries()) {
     const seed = options.seed ?? scenario.seed ?? randomInt(0, 2 ** 31)
     const timeline = options.timeline === undefined ? undefined : new KvsimTimeline(replicaIds(scenario.replicas))
+    const position = many ? `[${k + 1}/${scenarios.length}] ` : ''
+    const later = durations.slice(k + 1).reduce((sum, d) => sum + d, 0)
+    progress.print(
+      `${position}${scenario.name}: ${scenario.replicas} replicas, ${scenario.requests} requests, ${durations[k]} s ` +
+        `(start_wait ${scenario.startWait} + lifetime ${scenario.lifetime} + end_wait ${scenario.endWait}), seed ${seed}` +
+        (many ? `; about ${formatDuration(durations[k]! + later)} left in all` : ''),
+    )
+    interrupted = () => [
+      `kvsim: interrupted during ${scenario.name}${many ? ` (scenario ${k + 1} of ${scenarios.length})` : ''}; ${results.length} finished.`,
+      ...(results.length === 0 ? [] : ['', formatTable(results)]),
+    ].join('\n')
     const result = await runScenario(scenario, {
       observer: timeline,
       replica,
@@ -91,25 +106,30 @@ export async function main({ options: given, positionals }: ParsedCommand<typeof
       durable: options.durable,
       workload: options.workload,
       cwd: process.cwd(),
-      onProgress: process.stderr.isTTY ? showProgress(scenario.name) : undefined,
+      onProgress: (p: Progress) =>
+        progress.update(
+          `${position}${scenario.name} ${p.elapsed.toFixed(1)}/${p.duration} s  answered ${p.answered}  leader ${p.leader}  msgs ${p.totalMsgs}` +
+            (many ? `  about ${formatDuration(Math.max(0, p.duration - p.elapsed) + later)} left` : ''),
+        ),
     })
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+    progress.done()
     results.push(result)
-    if (scenarios.length === 1) console.log(formatRun(result))
-    else if (!result.score.correct) console.log(formatRun(result))
-    else console.log(`${scenario.name}: pass (seed ${seed})`)
+    const verdict = result.score.correct ? colour.green('pass') : colour.red('FAIL')
+    if (!many || !result.score.correct) console.log(formatRun(result))
+    if (many) console.log(`${position}${scenario.name}: ${verdict} (seed ${seed})`)
     if (options.history !== undefined) {
-      const file = timelineFileFor(options.history, scenarios.length === 1 ? undefined : scenario.name, '.jsonl')
+      const file = timelineFileFor(options.history, many ? scenario.name : undefined, '.jsonl')
       writeHistory(file, result.history, NS_PER_S)
       console.log(`History: ${path.resolve(file)}`)
     }
     if (timeline !== undefined && options.timeline !== undefined) {
-      const file = timelineFileFor(options.timeline, scenarios.length === 1 ? undefined : scenario.name)
+      const file = timelineFileFor(options.timeline, many ? scenario.name : undefined)
       writeTimeline(file, timeline.build(result))
       console.log(`Timeline: ${path.resolve(file)}`)
     }
   }
-  if (scenarios.length > 1) console.log(`\n${formatTable(results)}`)
+  interrupted = undefined
+  if (many) console.log(`\n${formatTable(results)}`)
 
   if (options.json) {
     const json = results.map(resultToJson)
@@ -129,16 +149,17 @@ function pacingFromEnv(): PacingCosts | undefined {
   return { ...COURSE_PACING, ...overrides }
 }
 
-function showProgress(name: string): (progress: Progress) => void {
-  return (p) => {
-    process.stderr.write(
-      `\r\x1b[K${name} ${p.elapsed.toFixed(1)}/${p.duration} s  answered ${p.answered}  leader ${p.leader}  msgs ${p.totalMsgs}`,
-    )
-  }
-}
+/** What to print when Ctrl-C stops a run: what finished before it. */
+let interrupted: (() => string) | undefined
 
 if (require.main === module) {
-  // Ctrl-C and kill: leave through process.exit so that the exit hook kills every replica group.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+  // Ctrl-C and kill: say what finished, then leave through process.exit so that the exit hook
+  // kills every replica group.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted !== undefined) process.stderr.write(`\r\x1b[K\n${interrupted()}\n`)
+      process.exit(130)
+    })
+  }
   exitWith(runCommand(command, process.argv.slice(2), main))
 }

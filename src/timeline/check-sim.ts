@@ -39,7 +39,8 @@ export function checkSimTimeline(options: SimOptions, label = '', playground?: s
     rolesInferred: false,
     summary: [
       `${s.steps} steps over ${(s.simulatedMs / 1000).toFixed(1)} simulated s; highest term ${s.maxTerm}; ${s.committed} entries committed`,
-      `${s.operations} client requests, ${s.completed} completed; ${s.redirects} redirects, ${s.fails} fail replies, ${s.duplicates} duplicate oks`,
+      `${s.operations} client requests, ${s.completed} completed; ${s.redirects} redirects, ${s.fails} fail replies, ${s.duplicates} duplicate oks ` +
+        '(a resent request answered again: allowed, a put is applied once per request ID)',
       `${s.datagrams} replica-to-replica datagrams, ${s.dropped} dropped; ${s.crashes} crashes, ${s.partitions} partitions`,
       ...(playground === undefined ? [] : [playground]),
     ],
