@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python twin of src/bench/quorum-probe.ts (read its comment): a latency probe for the
+"""The Python twin of src/cli/quorum-probe.ts (read its comment): a latency probe for the
 course's simulator, not a database. Replica 0000 answers gets at once and a put after a majority
 of pongs; every other replica redirects clients to 0000 and answers pings.
 QUORUM_PROBE=broadcast sends each put's ping to FFFF instead of to the first majority-1 peers."""

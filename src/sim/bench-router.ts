@@ -1,6 +1,6 @@
 /**
  * Measures the simulator's per-datagram routing overhead. Reports numbers; asserts nothing.
- *   node dist/src/sim/bench-router.js [--datagrams N] [--round-trips N]
+ *   npm run bench:router -- [--datagrams N] [--round-trips N]  (src/cli/bench-router.ts)
  * 1. The pure core: Simulation.onDatagram (UTF-8 check, JSON parse, field checks, routing decision).
  * 2. Through UDP: ping-pong between two sockets directly, then through two simulator sockets with
  *    the same event-driven forwarding as the runner; the difference is the cost of one routed hop.

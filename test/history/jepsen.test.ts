@@ -155,7 +155,7 @@ describe('reading a history back', () => {
 
 describe('npm run check:history -- FILE', () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [path.join(__dirname, '../../dist/src/check/cli-history.js'), ...args], { encoding: 'utf8', timeout: 60_000 })
+    spawnSync(process.execPath, [path.join(__dirname, '../../dist/src/cli/check-history.js'), ...args], { encoding: 'utf8', timeout: 240_000 })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-history-'))
   const file = (name: string, operations: Operation[]): string => {
     const f = path.join(dir, name)

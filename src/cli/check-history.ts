@@ -7,7 +7,7 @@
  * linearizable, why.
  */
 import { isLeft } from 'fp-ts/Either'
-import { runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from '../cli/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { readHistory } from '../history/jepsen'
 import { checkLinearizable, defaultSearchLimits, describeResult } from '../history/linearizability'
 
@@ -24,8 +24,9 @@ const options = {
   steps: { kind: 'int', default: defaultSearchLimits.steps, min: 1, value: 'N', help: 'the most states the bounded search enters' },
 } satisfies OptionSpecs
 
-const command: CommandSpec<typeof options> = {
-  name: 'npm run check:history',
+export const command: CommandSpec<typeof options> = {
+  name: 'check:history',
+  invocation: 'npm run check:history',
   summary: "Judges a client history in Jepsen's line format (docs/history.md): linearizable or not, and why.",
   synopsis: '-- FILE [options]',
   options,
@@ -35,7 +36,7 @@ const command: CommandSpec<typeof options> = {
     '3 undecided (a bound was reached) or the checker failed.',
 }
 
-const main = ({ options, positionals }: ParsedCommand<typeof command.options>): number => {
+export const main = ({ options, positionals }: ParsedCommand<typeof command.options>): number => {
   const file = positionals[0]!
   const history = readHistory(file)
   if (isLeft(history)) {
@@ -51,12 +52,4 @@ const main = ({ options, positionals }: ParsedCommand<typeof command.options>): 
   return result.ok ? 0 : result.verdict === 'not linearizable' ? 1 : 3
 }
 
-runCommand(command, process.argv.slice(2), main).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (error: unknown) => {
-    console.error(`check:history: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-    process.exitCode = 1
-  },
-)
+if (require.main === module) exitWith(runCommand(command, process.argv.slice(2), main))
