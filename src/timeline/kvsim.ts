@@ -7,7 +7,6 @@ import type { Operation } from '../history/linearizability'
 import type { ClientRequest, ReplyOutcome } from '../sim/clients'
 import type { Message } from '../sim/datagram'
 import type { FanOut } from '../sim/network'
-import { formatMetric } from '../sim/report'
 import type { RunResult } from '../sim/runner'
 import type { FiredEvent, SimulationObserver } from '../sim/simulation'
 import { offendingOperation, toFailureOperation } from './blame'
@@ -110,11 +109,12 @@ export class KvsimTimeline implements SimulationObserver {
       source: 'kvsim',
       rolesInferred: true,
       summary: [
-        `total_msgs ${stats.totalMsgs} (dropped ${stats.droppedRandomly} at random, ${stats.droppedByPartition} by partitions); failures ${stats.failures}; duplicates ${stats.duplicates}; scored median latency (per attempt) ${formatMetric('median_latency', stats.medianLatency)}`,
+        `total_msgs ${stats.totalMsgs} (dropped ${stats.droppedRandomly} at random, ${stats.droppedByPartition} by partitions); failures ${stats.failures}; duplicates ${stats.duplicates}`,
         `generated gets/puts ${stats.generatedGets}/${stats.generatedPuts}; redirects ${stats.redirects}; unanswered gets/puts ${stats.unansweredGets}/${stats.unansweredPuts}; incorrect ${stats.incorrect}; died/killed ${stats.died}/${stats.killed}`,
         `tiers (0 bonus … 3 none): ${Object.entries(result.score.tiers).map(([m, t]) => `${m} ${t}`).join(', ')}`,
       ],
       failure: this.failure(result),
+      scoredMedianMs: stats.latencySamples === 0 ? undefined : stats.medianLatency * MS,
     })
   }
 

@@ -91,8 +91,12 @@ export interface TimelineData {
   readonly clients: readonly string[]
   readonly keys: readonly string[]
   readonly requests: readonly RequestRow[]
-  /** Per request, first send to ok, in ms; null when no request completed. */
-  readonly latency: { readonly median: number | null; readonly p99: number | null; readonly completed: number }
+  /**
+   * Per request, first send to ok, in ms; null when no request completed. `scoredMedian`: the
+   * median latency the run was scored by (kvsim: every answered attempt from its own send, as the
+   * course's simulator counts), shown in the header as the run's median; null when not scored so.
+   */
+  readonly latency: { readonly median: number | null; readonly p99: number | null; readonly completed: number; readonly scoredMedian: number | null }
   readonly traffic: {
     readonly bucketMs: number
     readonly delivered: readonly number[]

@@ -89,7 +89,9 @@ h1 { font-size: 17px; margin: 0 0 2px; }
 #controls { margin: 6px 0 4px; }
 #controls button { font: inherit; padding: 2px 8px; margin-right: 6px; }
 .hint { color: #888; }
-#legend { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0; color: #444; }
+#legend { margin: 4px 0; color: #444; }
+#legend .legend-group { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 2px 0; }
+#legend .legend-group b { min-width: 70px; font-weight: 600; color: #333; }
 #legend .sw { display: inline-block; width: 12px; height: 12px; vertical-align: -2px; margin-right: 4px; border-radius: 2px; }
 #failure-reason { margin: 4px 16px; padding: 6px 10px; border-left: 4px solid #d62728; background: #fdecea; white-space: pre-wrap; }
 #chart { padding: 0 8px 16px; user-select: none; }

@@ -47,6 +47,8 @@ export interface BuildInfo {
   readonly rolesInferred: boolean
   readonly summary: readonly string[]
   readonly failure: Failure | null
+  /** The median latency the run was scored by, in ms (kvsim), if any. */
+  readonly scoredMedianMs?: number
 }
 
 export class TimelineRecorder {
@@ -240,6 +242,7 @@ export class TimelineRecorder {
         median: quantileOfSorted(sorted, 0.5) ?? null,
         p99: quantileOfSorted(sorted, 0.99) ?? null,
         completed: latencies.length,
+        scoredMedian: info.scoredMedianMs ?? null,
       },
       traffic: {
         bucketMs: this.bucketMs,

@@ -14,6 +14,10 @@
     starting: '#e4e4e4', follower: '#9db4c8', preCandidate: '#f3d58c', candidate: '#f09a3e', leader: '#2e9d57', down: '#4a4a4a',
   }
   const ROLE_TEXT = { starting: 'starting', follower: 'follower', preCandidate: 'pre-candidate', candidate: 'candidate', leader: 'leader', down: 'down' }
+  // A leader still acting as one after another replica became leader of a newer term: it has not
+  // heard of that term yet (a partition's minority side, a slow link). Drawn pale and hatched.
+  const DEPOSED_COLOR = '#b9dcc5'
+  const DEPOSED_TEXT = 'deposed leader (a newer term has a leader; this one has not heard yet)'
   const SIDE_COLOR = ['#4c7fe0', '#c04fd8', '#2bb3a3']
   const MARK_SYMBOL = { killed: '✕', crashed: '✕', died: '☠', restarted: '▲', hello: '' }
 
@@ -24,6 +28,8 @@
   const REQ_H = 170
   const TRAFFIC_H = 90
   const OP_H = 16
+  /** The strip at the top of the requests plot where unanswered requests are drawn. */
+  const UNANSWERED_H = 14
 
   const chart = document.getElementById('chart')
   const tooltip = document.getElementById('tooltip')
@@ -42,9 +48,12 @@
   const lat = data.latency
   const latLine = document.createElement('div')
   latLine.id = 'latency-summary'
-  latLine.textContent = lat.completed === 0
+  const perRequest = lat.completed === 0
     ? 'no request completed'
-    : `requests (first send to ok): ${lat.completed} completed of ${data.requests.length}; median ${fmtMs(lat.median)}, p99 ${fmtMs(lat.p99)}`
+    : `per request, first send to ok: ${lat.completed} completed of ${data.requests.length}; median ${fmtMs(lat.median)}, p99 ${fmtMs(lat.p99)} (the lines in the plot)`
+  latLine.textContent = lat.scoredMedian === null || lat.scoredMedian === undefined
+    ? perRequest
+    : `median latency ${fmtMs(lat.scoredMedian)} as scored (every answered attempt, from its own send, as the course's simulator counts); ${perRequest}`
   summary.appendChild(latLine)
   if (data.rolesInferred) {
     const note = document.createElement('div')
@@ -52,23 +61,39 @@
     summary.appendChild(note)
   }
 
+  // The legend in three groups, each on its own line: the lanes, the requests, the network.
   const legend = document.getElementById('legend')
-  const swatch = (color, text) => {
-    const span = document.createElement('span')
-    const sw = document.createElement('span')
-    sw.className = 'sw'
-    sw.style.background = color
-    span.appendChild(sw)
-    span.appendChild(document.createTextNode(text))
-    legend.appendChild(span)
+  const group = (title, items) => {
+    const row = document.createElement('div')
+    row.className = 'legend-group'
+    const name = document.createElement('b')
+    name.textContent = title
+    row.appendChild(name)
+    for (const [color, text, hatched] of items) {
+      const span = document.createElement('span')
+      const sw = document.createElement('span')
+      sw.className = hatched ? 'sw hatched' : 'sw'
+      sw.style.background = hatched ? `repeating-linear-gradient(135deg, ${color} 0 3px, #fff 3px 5px)` : color
+      span.appendChild(sw)
+      span.appendChild(document.createTextNode(text))
+      row.appendChild(span)
+    }
+    legend.appendChild(row)
   }
-  for (const role of ['follower', 'preCandidate', 'candidate', 'leader', 'down', 'starting']) swatch(ROLE_COLOR[role], ROLE_TEXT[role])
-  for (const o of OUTCOMES) swatch(OUTCOME_COLOR[o], `request: ${OUTCOME_TEXT[o]}`)
-  swatch('rgba(255,160,0,0.35)', 'partition')
-  swatch(SIDE_COLOR[0], 'majority side (lane strip)')
-  swatch(SIDE_COLOR[1], 'minority side')
-  swatch('#6b8e23', 'datagrams delivered')
-  swatch('#d9534f', 'datagrams dropped')
+  group('replicas', [
+    ...['follower', 'preCandidate', 'candidate', 'leader'].map((role) => [ROLE_COLOR[role], ROLE_TEXT[role]]),
+    [DEPOSED_COLOR, 'deposed leader', true],
+    [ROLE_COLOR.down, 'down'],
+    [ROLE_COLOR.starting, 'starting'],
+  ])
+  group('requests', OUTCOMES.map((o) => [OUTCOME_COLOR[o], OUTCOME_TEXT[o]]))
+  group('network', [
+    ['rgba(255,160,0,0.35)', 'partition'],
+    [SIDE_COLOR[0], 'majority side'],
+    [SIDE_COLOR[1], 'minority side'],
+    ['#6b8e23', 'datagrams delivered'],
+    ['#d9534f', 'dropped'],
+  ])
 
   const failure = data.failure
   if (failure) {
@@ -115,8 +140,15 @@
   const requests = data.requests
   const order = requests.map((_, i) => i).sort((a, b) => requests[a][5] - requests[b][5])
   let maxLatency = 1
-  for (const r of requests) if (r[6] !== null) maxLatency = Math.max(maxLatency, r[6] - r[5])
-  const minLatency = 0.1
+  let fastest = Infinity
+  for (const r of requests) {
+    if (r[6] === null) continue
+    maxLatency = Math.max(maxLatency, r[6] - r[5])
+    fastest = Math.min(fastest, r[6] - r[5])
+  }
+  // The axis starts a little under the fastest answer, not at a fixed 0.1 ms that left the lower
+  // part of the plot empty.
+  const minLatency = isFinite(fastest) ? Math.max(0.01, Math.min(fastest / 1.5, maxLatency / 10)) : 0.1
   const logMin = Math.log10(minLatency)
   const logMax = Math.log10(Math.max(maxLatency * 1.3, 10))
 
@@ -127,7 +159,7 @@
   const place = () => {
     let y = 22
     layout.axis = y
-    y += 8
+    y += 32 // two rows of band labels (partitions, kills, heals) above the lanes
     layout.lanes = y
     y += n * (LANE_H + LANE_GAP) + 14
     layout.requests = y + 14
@@ -145,8 +177,8 @@
   const clampX = (px) => Math.max(GUTTER, Math.min(width - RIGHT, px))
   const latencyY = (ms) => {
     const v = Math.log10(Math.max(minLatency, ms))
-    const top = layout.requests + 16
-    const bottom = layout.requests + REQ_H
+    const top = layout.requests + UNANSWERED_H + 6
+    const bottom = layout.requests + REQ_H - 4
     return bottom - ((v - logMin) / (logMax - logMin)) * (bottom - top)
   }
 
@@ -167,6 +199,10 @@
     return `${(ms / 1000).toFixed(2)} s`
   }
   const fmtT = (ms) => `${(ms / 1000).toFixed(3)} s`
+  // The width of a label in the SVG's font (page.ts: 11px), measured, to keep labels apart.
+  const measure = document.createElement('canvas').getContext('2d')
+  measure.font = '11px system-ui, "DejaVu Sans", sans-serif'
+  const textWidth = (text) => measure.measureText(text).width
 
   const niceStep = (span, target) => {
     const raw = span / target
@@ -181,7 +217,11 @@
   function render() {
     width = Math.max(600, chart.clientWidth - 16)
     const next = el('svg', { width, height: layout.height, viewBox: `0 0 ${width} ${layout.height}`, id: 'timeline' })
-    const clip = el('clipPath', { id: 'plot-clip' }, el('defs', {}, next))
+    const defs = el('defs', {}, next)
+    const clip = el('clipPath', { id: 'plot-clip' }, defs)
+    const hatch = el('pattern', { id: 'deposed-hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, defs)
+    el('rect', { width: 6, height: 6, fill: DEPOSED_COLOR }, hatch)
+    el('rect', { width: 2, height: 6, fill: ROLE_COLOR.leader, opacity: 0.55 }, hatch)
     el('rect', { x: GUTTER, y: 0, width: width - GUTTER - RIGHT, height: layout.height }, clip)
 
     drawAxis(next)
@@ -211,6 +251,16 @@
     const g = el('g', { id: 'bands' }, plot)
     const top = layout.lanes - 4
     const bottom = layout.traffic + TRAFFIC_H
+    // Each label goes on the first of two rows above the lanes where it does not touch the one
+    // before it; with both rows taken it is left out (the band's tooltip still says it).
+    const rowsEnd = [-Infinity, -Infinity]
+    const label = (px, text, color) => {
+      const w = textWidth(text)
+      const row = rowsEnd.findIndex((end) => px >= end + 6)
+      if (row < 0) return
+      rowsEnd[row] = px + w
+      el('text', { x: px, y: top - 3 - row * 13, fill: color, class: 'band-label' }, g, text)
+    }
     for (const band of data.bands) {
       if (band.to < view[0] || band.from > view[1]) continue
       if (band.kind === 'partition') {
@@ -218,14 +268,14 @@
         const x1 = Math.max(x(band.to), x0 + 1)
         const r = el('rect', { x: x0, y: top, width: x1 - x0, height: bottom - top, fill: 'rgba(255,160,0,0.13)', stroke: 'rgba(230,140,0,0.6)', class: 'band partition' }, g)
         r.dataset.tip = `${band.detail}\n${fmtT(band.from)} – ${fmtT(band.to)}\nsides: ${band.sides.map((s) => s.map((i) => data.replicas[i]).join(',')).join(' | ')}`
-        if (x1 - x0 > 6 * band.label.length + 8) el('text', { x: x0 + 3, y: top - 3, fill: '#b06a00' }, g, band.label)
+        label(Math.max(x0, GUTTER) + 3, band.label, '#b06a00')
       } else {
         const px = x(band.from)
         const color = band.kind === 'kill' ? '#b22222' : band.kind === 'heal' ? '#2a8a2a' : '#555'
         const hit = el('rect', { x: px - 3, y: top, width: 6, height: bottom - top, fill: 'transparent', class: `band ${band.kind}` }, g)
         hit.dataset.tip = `${band.detail}\nat ${fmtT(band.from)}`
         el('line', { x1: px, x2: px, y1: top, y2: bottom, stroke: color, 'stroke-dasharray': '4 3', 'pointer-events': 'none' }, g)
-        el('text', { x: px + 3, y: top - 3, fill: color }, g, band.label)
+        label(px + 3, band.label, color)
       }
     }
     if (failure && failure.at !== null && failure.at >= view[0] && failure.at <= view[1]) {
@@ -233,6 +283,21 @@
       const line = el('line', { x1: px, x2: px, y1: top, y2: layout.height - 20, stroke: '#d62728', 'stroke-width': 2, class: 'failure-moment' }, g)
       line.dataset.tip = `${failure.title} detected at ${fmtT(failure.at)}`
     }
+  }
+
+  /** The first leader span of a newer term than this leader's, on any replica. */
+  function deposedBy(span) {
+    let first
+    for (const other of data.spans) {
+      if (other.role !== 'leader' || other.term === null || span.term === null || other.term <= span.term) continue
+      if (first === undefined || other.from < first.from) first = other
+    }
+    return first
+  }
+  /** When a newer term's leader took office while this leader still acted as one; undefined if never. */
+  function deposedFrom(span) {
+    const newer = deposedBy(span)
+    return newer === undefined ? undefined : Math.max(span.from, newer.from)
   }
 
   function drawLanes(plot, root) {
@@ -245,17 +310,27 @@
       return { lane, laneY }
     })
     const minPx = (view[1] - view[0]) / (width - GUTTER - RIGHT) // ms per pixel
-    for (const span of data.spans) {
-      if (span.to < view[0] || span.from > view[1]) continue
+    const drawSpan = (span, from, to, fill, text, cls) => {
+      if (to < view[0] || from > view[1]) return
       const { lane, laneY } = lanes[span.replica]
-      const x0 = clampX(x(span.from))
-      const x1 = clampX(x(span.to))
-      if (x1 - x0 < 0.3 && span.to - span.from < minPx) continue
-      const r = el('rect', { x: x0, y: laneY, width: Math.max(0.5, x1 - x0), height: LANE_H - 4, fill: ROLE_COLOR[span.role], class: `span role-${span.role}` }, lane)
-      r.dataset.tip = `${data.replicas[span.replica]}: ${ROLE_TEXT[span.role]}${span.term === null ? '' : ` in term ${span.term}`}\n${fmtT(span.from)} – ${fmtT(span.to)} (${fmtMs(span.to - span.from)})`
+      const x0 = clampX(x(from))
+      const x1 = clampX(x(to))
+      if (x1 - x0 < 0.3 && to - from < minPx) return
+      const r = el('rect', { x: x0, y: laneY, width: Math.max(0.5, x1 - x0), height: LANE_H - 4, fill, class: `span ${cls}` }, lane)
+      r.dataset.tip = `${data.replicas[span.replica]}: ${text}${span.term === null ? '' : ` in term ${span.term}`}\n${fmtT(from)} – ${fmtT(to)} (${fmtMs(to - from)})`
       if (span.term !== null && x1 - x0 > 8 + 6 * String(span.term).length && span.role !== 'down' && span.role !== 'starting') {
         el('text', { x: x0 + 3, y: laneY + 12, class: 'term' }, lane, String(span.term))
       }
+    }
+    for (const span of data.spans) {
+      const deposedAt = span.role === 'leader' ? deposedFrom(span) : undefined
+      if (deposedAt === undefined || deposedAt >= span.to) {
+        drawSpan(span, span.from, span.to, ROLE_COLOR[span.role], ROLE_TEXT[span.role], `role-${span.role}`)
+        continue
+      }
+      drawSpan(span, span.from, deposedAt, ROLE_COLOR.leader, ROLE_TEXT.leader, 'role-leader')
+      const newer = deposedBy(span)
+      drawSpan(span, deposedAt, span.to, 'url(#deposed-hatch)', `${DEPOSED_TEXT}; ${data.replicas[newer.replica]} leads term ${newer.term} since ${fmtT(newer.from)}`, 'role-deposed')
     }
     for (const band of data.bands) {
       if (band.kind !== 'partition' || band.to < view[0] || band.from > view[1]) continue
@@ -291,15 +366,17 @@
   function drawRequests(plot, root) {
     const top = layout.requests
     const g = el('g', { id: 'requests' }, plot)
-    el('text', { x: 4, y: top + 4, class: 'section-title' }, root, 'requests')
-    el('text', { x: 4, y: top + 18, fill: '#777' }, root, 'latency (log)')
+    el('text', { x: 4, y: top - 6, class: 'section-title' }, root, 'requests')
+    el('text', { x: GUTTER, y: top - 6, fill: '#777' }, root, 'latency from first send to ok (log scale)')
     const bottom = top + REQ_H
     el('rect', { x: GUTTER, y: top, width: width - GUTTER - RIGHT, height: REQ_H, fill: '#fafafa', stroke: '#ddd' }, g)
-    el('text', { x: GUTTER + 3, y: top + 11, fill: OUTCOME_COLOR.unanswered }, g, 'unanswered')
+    el('line', { x1: GUTTER, x2: width - RIGHT, y1: top + UNANSWERED_H, y2: top + UNANSWERED_H, stroke: '#e6e6e6' }, g)
+    el('text', { x: GUTTER - 4, y: top + 10, 'text-anchor': 'end', fill: OUTCOME_COLOR.unanswered }, root, 'unanswered')
     for (let p = Math.ceil(logMin); p <= logMax; p++) {
       const y = latencyY(Math.pow(10, p))
       el('line', { x1: GUTTER, x2: width - RIGHT, y1: y, y2: y, stroke: '#e6e6e6' }, g)
-      el('text', { x: GUTTER - 4, y: y + 4, 'text-anchor': 'end', fill: '#777' }, root, fmtMs(Math.pow(10, p)))
+      // A tick label that would touch the unanswered strip's label is left out.
+      if (y - 4 > top + UNANSWERED_H + 2) el('text', { x: GUTTER - 4, y: y + 4, 'text-anchor': 'end', fill: '#777' }, root, fmtMs(Math.pow(10, p)))
     }
     const paths = {}
     for (const o of OUTCOMES) paths[o] = []
@@ -310,7 +387,7 @@
       const to = r[6] === null ? duration : r[6]
       if (to < view[0] || from > view[1]) continue
       const outcome = OUTCOMES[r[7]]
-      const y = r[6] === null ? top + 6 : latencyY(to - from)
+      const y = r[6] === null ? top + UNANSWERED_H / 2 : latencyY(to - from)
       const x0 = x(from)
       const x1 = Math.max(x(to), x0 + 2)
       paths[outcome].push(`M${x0.toFixed(1)} ${y.toFixed(1)}H${x1.toFixed(1)}`)
@@ -320,11 +397,13 @@
       if (paths[o].length === 0) continue
       el('path', { d: paths[o].join(''), stroke: OUTCOME_COLOR[o], 'stroke-width': o === 'incorrect' ? 3 : 2, fill: 'none', class: `requests outcome-${o}`, 'stroke-linecap': 'butt' }, g)
     }
-    for (const [name, value, dash] of [['median', lat.median, '6 3'], ['p99', lat.p99, '2 3']]) {
+    // p99 labelled above its line and the median below its own: the median is never above the
+    // p99, so the two labels cannot overlap however close the lines are.
+    for (const [name, value, dash, dy] of [['median', lat.median, '6 3', 11], ['p99', lat.p99, '2 3', -3]]) {
       if (value === null) continue
       const y = latencyY(value)
       el('line', { x1: GUTTER, x2: width - RIGHT, y1: y, y2: y, stroke: '#222', 'stroke-dasharray': dash, class: `latency-line ${name}` }, g)
-      el('text', { x: width - RIGHT - 4, y: y - 3, 'text-anchor': 'end', fill: '#222', class: `latency-label ${name}` }, g, `${name} ${fmtMs(value)}`)
+      el('text', { x: width - RIGHT - 4, y: y + dy, 'text-anchor': 'end', fill: '#222', stroke: '#fafafa', 'stroke-width': 3, 'paint-order': 'stroke', class: `latency-label ${name}` }, g, `${name} ${fmtMs(value)}`)
     }
     el('rect', { x: GUTTER, y: top, width: width - GUTTER - RIGHT, height: REQ_H, fill: 'transparent', id: 'requests-hit' }, g)
     layout.requestsBottom = bottom
@@ -333,8 +412,8 @@
   function drawTraffic(plot, root) {
     const top = layout.traffic
     const g = el('g', { id: 'traffic' }, plot)
-    el('text', { x: 4, y: top + 4, class: 'section-title' }, root, 'datagrams')
-    el('text', { x: 4, y: top + 18, fill: '#777' }, root, `per ${data.traffic.bucketMs} ms`)
+    el('text', { x: 4, y: top - 6, class: 'section-title' }, root, 'datagrams')
+    el('text', { x: GUTTER, y: top - 6, fill: '#777' }, root, `between replicas, per ${data.traffic.bucketMs} ms`)
     const t = data.traffic
     let max = 1
     for (let i = 0; i < t.delivered.length; i++) max = Math.max(max, t.delivered[i] + t.droppedRandomly[i] + t.droppedByPartition[i])
@@ -410,7 +489,7 @@
       const r = requests[order[k]]
       const to = r[6] === null ? duration : r[6]
       if (to < t - slack) continue
-      const y = r[6] === null ? layout.requests + 6 : latencyY(to - r[5])
+      const y = r[6] === null ? layout.requests + UNANSWERED_H / 2 : latencyY(to - r[5])
       const d = Math.abs(y - py)
       if (d < bestD) {
         bestD = d

@@ -128,6 +128,50 @@ describe.skipIf(chromium === undefined && !inCi)('timeline pages in headless Chr
     await page.close()
   })
 
+  it('a leader on the minority side is shown deposed once a newer term has a leader; labels do not collide; the legend is grouped', async () => {
+    const ids = ['0000', '0001', '0002']
+    const r = new TimelineRecorder(ids)
+    for (const id of ids) r.setRole(0, id, 'follower', 1)
+    r.setRole(100, '0000', 'leader', 1)
+    // Two partitions one after the other, and a kill: three band labels close together.
+    r.partition(1000, [['0001', '0002'], ['0000']], 'part_hard', 'partition')
+    r.setRole(1400, '0001', 'leader', 2)
+    r.partition(1450, [['0000', '0001'], ['0002']], 'part_hard', 'partition')
+    r.event(1480, 'kill', 'kill_leader', 'killed 0002')
+    r.partition(2000, null, '', '')
+    r.setRole(2100, '0000', 'follower', 2)
+    // Answers whose median and p99 are close: the two labels must not overlap.
+    for (let i = 0; i < 200; i++) {
+      const mid = `M${i}`
+      r.request(200 + i * 10, { id: `op${i}`, client: '0015', kind: 'get', key: 'k', value: 'v' }, mid, '0000')
+      r.reply(200 + i * 10 + 3 + (i % 10) * 0.05, mid, 'ok', 'v')
+    }
+    const data = r.build(3000, { title: 'deposed', subtitle: '', source: 'check:sim', rolesInferred: false, summary: [], failure: null, scoredMedianMs: 3.2 })
+    const { page, errors } = await open('deposed', data)
+    expect(await count(page, '#lanes .span.role-deposed')).toBe(1)
+    const tip = await page.$eval('#lanes .span.role-deposed', (e) => (e as SVGElement).dataset['tip'])
+    expect(tip).toMatch(/^0000: deposed leader .*; 0001 leads term 2 since 1.400 s in term 1/)
+    expect(await count(page, '#legend .legend-group')).toBe(3)
+    expect(await page.$eval('#latency-summary', (e) => e.textContent)).toMatch(/^median latency 3.20 ms as scored/)
+    const overlaps = await page.$$eval('.band-label, .latency-label, #timeline > text', (nodes) => {
+      const boxes = nodes.map((n) => ({ text: n.textContent, box: (n as SVGGraphicsElement).getBoundingClientRect() }))
+      const found: string[] = []
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i]!.box
+          const b = boxes[j]!.box
+          if (a.width > 0 && b.width > 0 && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+            found.push(`${boxes[i]!.text} / ${boxes[j]!.text}`)
+          }
+        }
+      }
+      return found
+    })
+    expect(overlaps).toEqual([])
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
   it('a failing check:sim seed: lanes, partitions, the failure highlighted, and zooming to it keeps it so', async () => {
     const { data } = failingCheckSimRun()
     const { page, errors } = await open('check-sim', data)

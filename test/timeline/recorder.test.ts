@@ -56,7 +56,7 @@ describe('TimelineRecorder', () => {
     expect(data.requests.find((q) => q[0] === 'b')![9].map((a) => [a[0], a[1], a[4]])).toEqual([['m2', 1, 'redirect'], ['m3', 0, 'ok']])
     expect(data.requests.find((q) => q[0] === 'd')![4]).toBe('wrong')
     // Latencies 10, 30, 20, 40: the upper median is 30, p99 the largest.
-    expect(data.latency).toEqual({ median: 30, p99: 40, completed: 4 })
+    expect(data.latency).toEqual({ median: 30, p99: 40, completed: 4, scoredMedian: null })
   })
 
   it('counts datagrams per bucket, delivered apart from dropped', () => {
