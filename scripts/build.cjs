@@ -7,7 +7,8 @@
  * this script writes after a successful build (dist/.build-stamp). The build itself is `tsc -b`,
  * incremental (tsconfig.json), so a change to one file rechecks what depends on it, not everything.
  * Two builds started together (two `npm test` in one clone) do not write dist/ at once: the second
- * waits for the first's lock and then finds nothing to do.
+ * waits for the first's lock (dist/.build-lock, holding its PID) and then finds nothing to do; the
+ * lock of a build that was killed is taken over.
  *
  *   node scripts/build.cjs            build if stale (quiet when nothing changed)
  *   node scripts/build.cjs --force    build whatever the stamp says
@@ -55,17 +56,38 @@ const staleness = () => {
 
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 
+/** True when the process that took the lock is gone (killed mid-build): its lock is stale. */
+const ownerGone = () => {
+  let pid
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'))
+  } catch {
+    // No pid file yet (the owner is between mkdir and write) or the lock is gone: judge by age.
+    return false
+  }
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return error.code === 'ESRCH'
+  }
+}
+
 const takeLock = () => {
   fs.mkdirSync(dist, { recursive: true })
   for (;;) {
     try {
       fs.mkdirSync(lock)
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid))
       return
     } catch (error) {
       if (error.code !== 'EEXIST') throw error
     }
     try {
-      if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) fs.rmSync(lock, { recursive: true, force: true })
+      if (ownerGone() || Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) {
+        process.stderr.write('raftkv: removing the build lock of a build that did not finish\n')
+        fs.rmSync(lock, { recursive: true, force: true })
+      }
     } catch {
       // removed meanwhile
     }
