@@ -40,8 +40,9 @@ describe('kvsim with the real replica', () => {
       mix: 0.2,
       drops: 0.1,
       // A leader is elected about 2 to 3 s after the spawn (a usual election timeout, and the
-      // start-up grace for the cluster to start).
-      start_wait: 3,
+      // start-up grace for the cluster to start); 5 s leaves room for a slow start on a loaded
+      // machine (a datagram routed to a replica before its hello counts it as died).
+      start_wait: 5,
       end_wait: 2,
       events: [
         { type: 'part_hard', time: 1 },
@@ -71,8 +72,9 @@ describe('kvsim with the real replica', () => {
       mix: 0.5,
       drops: 0.05,
       // A leader is elected about 2 to 3 s after the spawn (a usual election timeout, and the
-      // start-up grace for the cluster to start).
-      start_wait: 3,
+      // start-up grace for the cluster to start); 5 s leaves room for a slow start on a loaded
+      // machine (a datagram routed to a replica before its hello counts it as died).
+      start_wait: 5,
       end_wait: 3,
       events: [
         { type: 'kill_leader', time: 1.5 },

@@ -1,8 +1,8 @@
 /**
  * Short real runs (sockets and processes) against the tiny fake replicas in fixtures/.
- * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 12 s. The fake leader
+ * The four runs go concurrently: each lasts start_wait + lifetime + end_wait = 11 s. The fake leader
  * sends replication chatter with its first put, so start_wait must cover every fake's start-up
- * (a datagram routed before a replica's hello counts it as died): 6 s, for a machine as loaded as
+ * (a datagram routed before a replica's hello counts it as died): 5 s (at most the lifetime), for a machine as loaded as
  * two `npm test` side by side (a Node process then takes seconds to start).
  * They share one process, so they route fast (unpaced): the pacing model's busy waits would hold
  * up all four at once.
@@ -19,7 +19,7 @@ const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}-repl
 async function run(behaviour: string, overrides: Record<string, unknown> = {}, inCwd: (cwd: string) => void = () => undefined) {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-test-'))
   try {
-    return await runScenario(shortScenario({ lifetime: 5, start_wait: 6, end_wait: 1, requests: 60, ...overrides }), {
+    return await runScenario(shortScenario({ lifetime: 5, start_wait: 5, end_wait: 1, requests: 60, ...overrides }), {
       replica: fixture(behaviour),
       seed: 7,
       silent: true,
