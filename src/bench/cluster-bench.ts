@@ -14,12 +14,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
-import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { exitWith, runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../cli/args'
 import { RaftkvClient } from '../client/client'
+import { freePort } from '../runtime/net/listen'
 import { repoRoot } from '../sim/paths'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
@@ -72,16 +72,6 @@ interface Measurement {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs

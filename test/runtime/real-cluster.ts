@@ -5,32 +5,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
-import * as net from 'node:net'
+import type { ReplicaStatus } from '../../src/domain/status'
+import { freePort } from '../../src/runtime/net/listen'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
 export const RAFTKV = path.resolve(__dirname, '../../raftkv')
 
-export interface ReplicaStatusJson {
-  readonly id: string
-  readonly role: string
-  readonly term: number
-  readonly leader?: string
-  readonly commitIndex: number
-  readonly appliedIndex: number
-  readonly followers?: Record<string, { readonly matchIndex: number }>
-}
+/** GET /v1/status's answer: the domain's status as JSON. */
+export type ReplicaStatusJson = ReplicaStatus
 
-/** A port the kernel handed out just now (free unless someone takes it in between). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
+export { freePort }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -1,6 +1,7 @@
 /** `raftkv status`: each replica's own account of itself (GET /v1/status), one line each. */
 import { runCommand, type CommandSpec, type OptionSpecs } from '../args'
 import { RaftkvClient } from '../../client/client'
+import type { ReplicaStatus } from '../../domain/status'
 import { clientOptions, EXIT_NO_ANSWER } from './client-options'
 import { defaultEndpoints, endpointList } from './local'
 
@@ -15,15 +16,8 @@ export const statusCommand = {
   footer: 'Exit codes: 0 every endpoint answered; 2 bad arguments; 3 some endpoint did not answer.',
 } as const satisfies CommandSpec<OptionSpecs>
 
-interface StatusJson {
-  readonly id: string
-  readonly role: string
-  readonly term: number
-  readonly leader?: string
-  readonly commitIndex: number
-  readonly appliedIndex: number
-  readonly followers?: Record<string, { readonly matchIndex: number }>
-}
+/** GET /v1/status's answer: the domain's status as JSON. */
+type StatusJson = ReplicaStatus
 
 export const runStatus = (argv: readonly string[]): Promise<number> =>
   runCommand(statusCommand, argv, async ({ options }) => {

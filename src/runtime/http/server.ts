@@ -23,6 +23,7 @@ import type { ClientRequest, Message, NodeId } from '../../domain/wire'
 import { Histogram, LabelledCounter, type MetricFamily } from './metrics'
 import { apiError, decodeValue, LIMITS, parseRequestId, parseRoute, REQUEST_ID_HEADER, type ApiError, type Route } from './routes'
 import type { Address } from '../net/cluster'
+import { listenOn } from '../net/listen'
 
 /**
  * The client ID every request of this front end carries. The reducer sends its answer to it, and
@@ -89,15 +90,7 @@ export class ClientApi {
   }
 
   listen(address: Address): Promise<Address> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error)
-      this.server.once('error', onError)
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', onError)
-        const bound = this.server.address() as net.AddressInfo
-        resolve({ host: bound.address, port: bound.port })
-      })
-    })
+    return listenOn(this.server, address)
   }
 
   close(): void {

@@ -22,6 +22,7 @@ import * as net from 'node:net'
 import * as E from 'fp-ts/Either'
 import { decodeMessage, encodeMessage, type Message, type NodeId } from '../../domain/wire'
 import type { Address } from './cluster'
+import { listenOn } from './listen'
 
 /** Frames longer than this close the connection: no replica sends them. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -205,21 +206,14 @@ export class PeerTransport {
   }
 
   /** Listens for peers at `address` (a host of `::` or `0.0.0.0` listens on every interface). */
-  listen(address: Address): Promise<Address> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(error)
-      this.server.once('error', onError)
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', onError)
-        const bound = this.server.address() as net.AddressInfo
-        this.silenceTimer = setInterval(() => {
-          const now = this.io.now()
-          for (const link of this.links.values()) link.checkSilence(now)
-        }, SILENCE_MS / 4)
-        this.silenceTimer.unref()
-        resolve({ host: bound.address, port: bound.port })
-      })
-    })
+  async listen(address: Address): Promise<Address> {
+    const bound = await listenOn(this.server, address)
+    this.silenceTimer = setInterval(() => {
+      const now = this.io.now()
+      for (const link of this.links.values()) link.checkSilence(now)
+    }, SILENCE_MS / 4)
+    this.silenceTimer.unref()
+    return bound
   }
 
   /** Sends to the peer `message.dst`; false when it is not a peer. */
