@@ -10,8 +10,15 @@ import { command } from '../../src/cli/kvsim'
 const root = path.resolve(__dirname, '../..')
 const cli = path.join(root, 'dist/src/cli/kvsim.js')
 
+// Each run in a folder of its own: the replicas it starts write there (a fake leaves `stopped-<ID>`
+// when stopped), never into the repository.
 function kvsim(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000 })
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsim-cli-run-'))
+  try {
+    return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 240_000, cwd })
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true })
+  }
 }
 
 function scenarioFile(content: unknown): string {
