@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { buildPlayground } from '../../src/playground/bundle'
 
 const root = path.resolve(__dirname, '../..')
-const cli = path.join(root, 'dist/src/playground/cli.js')
+const cli = path.join(root, 'dist/src/cli/playground.js')
 
 describe('the playground bundle', () => {
   it('is one page built from the real reducer, its interpreter and the checker, with no Node built-in and nothing fetched', async () => {

@@ -4,12 +4,12 @@
  * on a real network").
  */
 import * as path from 'node:path'
-import { exitWith, runCommand, type CommandSpec, type OptionSpecs } from '../cli/args'
+import { exitWith, runCommand, type CommandSpec, type OptionSpecs } from './args'
 import { repoRoot } from '../sim/paths'
-import { BUGS, BUG_ENV, type BugName } from './bugs'
-import { CLOCK_JUMP_ENV, jumpClock, jumpFile } from './clock-jump'
-import { EXIT, runCheck } from './run'
-import type { ReplicaCommand } from './replicas'
+import { BUGS, BUG_ENV, type BugName } from '../net-test/bugs'
+import { CLOCK_JUMP_ENV, jumpClock, jumpFile } from '../net-test/clock-jump'
+import { EXIT, runCheck } from '../net-test/run'
+import type { ReplicaCommand } from '../net-test/replicas'
 
 /** Ports inside each replica's namespace (each namespace has ports of its own: nothing to collide with). */
 const PEER_PORT = 7000

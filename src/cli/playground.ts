@@ -7,9 +7,9 @@
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as path from 'node:path'
-import { runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from '../cli/args'
+import { runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { repoRoot } from '../timeline/page'
-import { writePlayground } from './bundle'
+import { writePlayground } from '../playground/bundle'
 
 const options = {
   out: { kind: 'string', value: 'FILE', help: 'where to write the page (default: dist/playground.html)' },
