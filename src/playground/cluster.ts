@@ -264,7 +264,13 @@ export class PlaygroundCluster extends ClusterView {
   /** Replays to where a shared scenario stood: its events handled, its time reached. */
   fastForward(events: number, time: number, limit = 1_000_000): void {
     for (let n = 0; this.events < events && n < limit; n++) if (!this.stepOnce()) break
-    this.advanceTo(time)
+    // The sharer had handled every event due before its time and exactly `events` in all: events
+    // due at that very instant may still have been waiting, so only the clock moves on. A scenario
+    // that names no events (written by hand) runs through its time instead.
+    if (events === 0) return this.advanceTo(time)
+    // Actions taken after the last of those events, by the sharer's time.
+    for (let next = this.script[0]; next !== undefined && next.after <= this.events && next.at <= time; next = this.script[0]) this.stepOnce()
+    this.now = Math.max(this.now, time)
   }
 
   private nextDue(): Due | undefined {
