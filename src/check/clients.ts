@@ -9,6 +9,16 @@
  *   must send a put's ok before any get reply that reflects it). Only where each key has one
  *   writer (workload.ts, `own`): where clients share keys (`shared`), the rule is off and the
  *   linearizability checker judges the reads;
+ * - except for a put that a crash touched before its ok (`indeterminate`): its attempt was lost
+ *   with a replica that crashed, or a replica crashed with it in its stored log. The course never
+ *   has these (its replicas never restart). A replica that restarts with the put in its log and
+ *   leads applies it unanswered (it answers only requests that reached it in its current life:
+ *   domain/client-requests.ts); the replica that took it, if alive, answers it later, after gets
+ *   that see it or after later puts of the key were answered. Until its ok, such a put is a pending
+ *   operation: linearizability lets it take effect at any point after its invocation, so a get may
+ *   see its value; and its late ok does not make it the latest when another put of the key was
+ *   answered since it was invoked (the two overlap: either order is linearizable). The
+ *   linearizability checker judges those reads over the whole history;
  * - the protocol answers a get of a key never written with an empty value: the clients never put
  *   an empty value, so an empty value reads as "never written" (undefined in the history);
  * - redirect and fail make the client resend the same request at once under a new MID, to the
@@ -29,6 +39,10 @@ interface ClientState {
   leader: NodeId | undefined
   /** key -> value of the latest put ok received. */
   readonly acked: Map<string, string>
+  /** key -> when (sequence) the latest put ok of that key was received. */
+  readonly ackedSeq: Map<string, number>
+  /** key -> values of its indeterminate puts: a get may see them too (see the top of this file). */
+  readonly indeterminate: Map<string, Set<string>>
   nextMid: number
 }
 
@@ -75,12 +89,15 @@ export class Clients {
 
   /** `perClientReads`: apply the per-client rule to every get (off for the shared workload). */
   constructor(ids: readonly NodeId[], private readonly perClientReads = true) {
-    for (const id of ids) this.clients.set(id, { id, leader: undefined, acked: new Map(), nextMid: 0 })
+    for (const id of ids) this.clients.set(id, { id, leader: undefined, acked: new Map(), ackedSeq: new Map(), indeterminate: new Map(), nextMid: 0 })
   }
 
   clone(): Clients {
     const copy = new Clients([], this.perClientReads)
-    for (const [id, c] of this.clients) copy.clients.set(id, { ...c, acked: new Map(c.acked) })
+    for (const [id, c] of this.clients) {
+      const indeterminate = new Map([...c.indeterminate].map(([key, values]) => [key, new Set(values)]))
+      copy.clients.set(id, { ...c, acked: new Map(c.acked), ackedSeq: new Map(c.ackedSeq), indeterminate })
+    }
     const trackedCopies = new Map<TrackedOperation, TrackedOperation>()
     for (const t of this.operations) {
       const t2 = { ...t, op: { ...t.op } }
@@ -183,12 +200,17 @@ export class Clients {
     op.completedAt = now
     op.completedSeq = ++this.sequence
     if (op.kind === 'put') {
+      const indeterminate = c.indeterminate.get(op.key)
+      if (indeterminate?.has(op.value!) && (c.ackedSeq.get(op.key) ?? 0) > (op.invokedSeq ?? 0)) return {}
+      indeterminate?.delete(op.value!)
       c.acked.set(op.key, op.value!)
+      c.ackedSeq.set(op.key, op.completedSeq!)
       return {}
     }
     op.value = message.value === '' ? undefined : message.value
     const expected = c.acked.get(op.key)
-    if (this.perClientReads && op.value !== expected) {
+    const seen = op.value === expected || (op.value !== undefined && c.indeterminate.get(op.key)?.has(op.value) === true)
+    if (this.perClientReads && !seen) {
       return {
         violation: {
           invariant: 'Get returns the latest acknowledged put',
@@ -199,11 +221,31 @@ export class Clients {
     return {}
   }
 
-  /** A replica crashed: the attempts it held or had coming are lost. */
+  /** A replica crashed: the attempts it held or had coming are lost, and their puts indeterminate. */
   orphanAttemptsTo(replica: NodeId): void {
     for (const t of this.operations) {
-      if (t.op.completedAt === undefined && t.currentMid !== undefined && t.target === replica) t.orphaned = true
+      if (t.op.completedAt === undefined && t.currentMid !== undefined && t.target === replica) {
+        t.orphaned = true
+        if (t.request.type === 'put') this.markIndeterminate(t.request.src, t.request.key, t.request.value)
+      }
     }
+  }
+
+  /** A replica crashed with these puts in its stored log: those not yet answered ok are indeterminate. */
+  storedAtCrash(puts: readonly { readonly MID: string }[]): void {
+    for (const put of puts) {
+      const record = this.mids.get(put.MID)
+      const request = record?.tracked.request
+      if (record === undefined || record.tracked.op.completedAt !== undefined || request?.type !== 'put') continue
+      this.markIndeterminate(request.src, request.key, request.value)
+    }
+  }
+
+  private markIndeterminate(client: NodeId, key: string, value: string): void {
+    const c = this.clientState(client)
+    const values = c.indeterminate.get(key)
+    if (values === undefined) c.indeterminate.set(key, new Set([value]))
+    else values.add(value)
   }
 
   /** Requests still owed a reply. */

@@ -13,9 +13,9 @@ import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
 import { defaultSettings, withSettings, type Settings } from '../domain/config'
 import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
-import { lastIndex } from '../domain/log'
+import { lastIndex, type Log } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
-import { BROADCAST, MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId } from '../domain/wire'
+import { BROADCAST, MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId, type PutCommand } from '../domain/wire'
 import type { TimerName } from '../effects/effect'
 import { Clients, type Route } from './clients'
 import { Agenda } from './heap'
@@ -360,6 +360,7 @@ export class ClusterSimulation {
     if (!samePersistent(stored, r.state.persistent)) {
       this.fail('Persistent state stored before it is used', `${r.id} crashed with term ${r.state.persistent.currentTerm} and ${lastIndex(r.state.persistent.log)} entries in memory, but stored term ${stored.currentTerm} and ${lastIndex(stored.log)} entries`)
     }
+    this.clients.storedAtCrash(putsOf(stored.log))
     r.state = undefined
     this.states[index] = undefined
     r.timers = noTimers
@@ -684,6 +685,9 @@ export class ClusterSimulation {
     this.hash = h
   }
 }
+
+/** The puts of a log's entries. */
+const putsOf = (log: Log): PutCommand[] => log.entries.flatMap((entry) => (entry.command.op === 'put' ? [entry.command] : []))
 
 /** Whether the nested parts of a message can still be read (a revoked immer draft throws). */
 const isReadable = (message: Message): boolean => {

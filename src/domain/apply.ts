@@ -18,7 +18,7 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
     const before = kv
     kv = applyCommand(before, command)
     // applyCommand returns the same store for a MID applied before.
-    ownPuts = putApplied(s, ctx, ownPuts, command, kv !== before)
+    ownPuts = putApplied(s, ctx, ownPuts, command, index, kv !== before)
   }
   return { ...s, lastApplied: s.commitIndex, kv, ownPuts }
 }

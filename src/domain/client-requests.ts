@@ -87,8 +87,10 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
     answerGet(s, ctx, request)
     return s
   }
-  if (s.settings.clients === 'standalone' && hasApplied(s.kv, request.MID)) {
-    // A retry of a write that took effect already (its first answer was lost, or went out from another leader).
+  if (hasApplied(s.kv, request.MID)) {
+    // A retry of a put that took effect already: its first answer was lost, went out from another
+    // leader, or was never sent (a put of the log recovered at start-up, putApplied). Either way it
+    // took effect, which is what the client asks.
     replyOk(s, ctx, request.src, request.MID)
     return s
   }
@@ -105,22 +107,29 @@ const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand
   const entries: Entry[] = []
   let ownPuts = s.ownPuts
   for (const put of puts) {
-    if (hasApplied(s.kv, put.MID) || isInUncommittedLog(s, put.MID) || entries.some((e) => isPutOf(e, put.MID))) continue
+    if (hasApplied(s.kv, put.MID) || entries.some((e) => isPutOf(e, put.MID))) continue
+    const waiting = uncommittedIndexOf(s, put.MID)
+    if (waiting !== undefined) {
+      // A retry of a put of the recovered log: it reached us in this life, so we answer it once applied.
+      if (waiting <= s.recoveredUpTo && !ownPuts.has(put.MID)) ownPuts = ownPuts.set(put.MID, { put, index: waiting, forwardedAt: 0 })
+      continue
+    }
     entries.push({ term, command: put })
     ownPuts = ownPuts.set(put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
   }
-  if (entries.length === 0) return s
+  if (entries.length === 0) return ownPuts === s.ownPuts ? s : { ...s, ownPuts }
   const appended = appendToLog(s.persistent.log, entries)
   ctx.effects.push(log(`appended ${entries.length} put(s) up to ${lastIndex(appended)}`))
   return { ...s, persistent: withPersistent(s.persistent, { log: appended }), ownPuts }
 }
 
-const isInUncommittedLog = (s: ReplicaState, mid: string): boolean => {
+/** Where the put of MID `mid` waits in the log, uncommitted, if it does. */
+const uncommittedIndexOf = (s: ReplicaState, mid: string): number | undefined => {
   const log = s.persistent.log
   for (let i = lastIndex(log); i > s.commitIndex; i--) {
-    if (isPutAt(log, i, mid)) return true
+    if (isPutAt(log, i, mid)) return i
   }
-  return false
+  return undefined
 }
 
 /** Whether our own put was lost to a newer leader's entries: another entry stands where we appended it. */
@@ -155,11 +164,18 @@ export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeI
 }
 
 /**
- * Figure 2's "apply log[lastApplied] to state machine", for a put: it is no longer our own to
- * forward, and the leader that applies it answers it. Usually that is the leader that committed it;
- * a new leader also answers the earlier terms' puts it learns are committed only in office, because
- * their leader may have died before answering. When that leader had answered, the client sees a
- * duplicate ok, which the protocol counts but allows; a put left unanswered would be a failure.
+ * Figure 2's "apply log[lastApplied] to state machine", for the put at `index`: it is no longer our
+ * own to forward, and the leader that applies it answers it. Usually that is the leader that
+ * committed it; a new leader also answers the earlier terms' puts it learns are committed only in
+ * office, because their leader may have died before answering. When that leader had answered, the
+ * client sees a duplicate ok, which the protocol counts but allows; a put left unanswered would be
+ * a failure. But a replica answers only requests that reached it in its current life: a put of the
+ * log it recovered at start-up is answered only if a retry of it reached us (it is then our own);
+ * a later retry gets its ok at once (onRequestAsLeader). After a whole cluster restarted, the new
+ * leader so sends nothing to the previous run's long-gone clients. A put that such a leader applies
+ * unanswered may have reached another replica in its current life, a deposed leader that appended
+ * it (our own, still in the log): that replica answers it when it applies it as a follower, since
+ * the leader's AppendEntries say which puts it leaves unanswered (leaderRecoveredUpTo).
  * `fresh`: the store had not applied this MID before (a MID applied before was answered then).
  */
 export const putApplied = (
@@ -167,9 +183,12 @@ export const putApplied = (
   ctx: StepContext,
   ownPuts: ReplicaState['ownPuts'],
   put: PutCommand,
+  index: number,
   fresh: boolean,
 ): ReplicaState['ownPuts'] => {
-  if (fresh && s.role === 'leader') replyOk(s, ctx, put.client, put.MID)
+  if (fresh && (s.role === 'leader' ? index > s.recoveredUpTo || ownPuts.has(put.MID) : ownPuts.has(put.MID) && index <= s.leaderRecoveredUpTo)) {
+    replyOk(s, ctx, put.client, put.MID)
+  }
   return ownPuts.delete(put.MID)
 }
 

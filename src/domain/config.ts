@@ -72,10 +72,9 @@ export interface FanOut {
 /**
  * How clients are answered. `course`: as the course's protocol says (a get of a key with no value
  * is answered with the empty value). `standalone` (the real cluster's HTTP API): a get of a key
- * with no value is answered without a value, so that "no value" and "the empty value" differ; and
- * a write whose request ID (MID) the store has applied already is answered ok at once, so that a
- * client retrying with the same ID after a lost answer or a leader change hears that it took
- * effect (the course's clients never need that answer).
+ * with no value is answered without a value, so that "no value" and "the empty value" differ.
+ * (In both, a write whose request ID (MID) the store has applied already is answered ok at once:
+ * client-requests.ts.)
  */
 export type ClientStyle = 'course' | 'standalone'
 

@@ -30,9 +30,9 @@ export const armTick = (s: ReplicaState, ctx: StepContext, afterMs: number): Rep
   return { ...s, tickDueAt: ctx.now + afterMs }
 }
 
-/** New entries (if `s` has any that `before` had not) go at once to as many followers as a likely first-round commit needs. */
+/** New entries (if `s`'s log has any that `before`'s had not) go at once to as many followers as a likely first-round commit needs. */
 export const replicateNewEntries = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
-  if (s === before) return s
+  if (s.persistent.log === before.persistent.log) return s
   const need = majority(clusterSize(s)) - 1
   const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, chooseFanout(s.progress, need, s.settings)) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not

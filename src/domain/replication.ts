@@ -101,6 +101,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
     persistent: merged === log ? following.persistent : withPersistent(following.persistent, { log: merged }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
+    leaderRecoveredUpTo: m.recoveredUpTo ?? 0,
   }
   return forwardLostPuts(after, ctx, m.src)
 }

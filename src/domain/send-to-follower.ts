@@ -19,7 +19,7 @@ import {
   type ProgressTable,
 } from './progress'
 import type { ReplicaState } from './state'
-import type { NodeId } from './wire'
+import type { AppendEntries, NodeId } from './wire'
 
 /**
  * Sends `peer` what it lacks from `p.nextIndex` on: entries (at most a batch), or pieces of the
@@ -37,20 +37,19 @@ export const sendToFollower = (s: ReplicaState, ctx: StepContext, peer: NodeId, 
   if (nextIndex <= log.snapshotIndex) return sendSnapshotPieces(s, ctx, peer, from, p.snapshotOffset, 'resend')
   const prevLogIndex = nextIndex - 1
   const entries = entriesFrom(log, nextIndex, s.settings.limits.maxEntriesPerAppend)
-  ctx.effects.push(
-    send({
-      src: s.id,
-      dst: peer,
-      leader: leaderField(s),
-      type: 'append',
-      term: s.persistent.currentTerm,
-      prevLogIndex,
-      prevLogTerm: termAt(log, prevLogIndex) ?? 0,
-      entries,
-      leaderCommit: s.commitIndex,
-      sentAt: ctx.now,
-    }),
-  )
+  const append: AppendEntries = {
+    src: s.id,
+    dst: peer,
+    leader: leaderField(s),
+    type: 'append',
+    term: s.persistent.currentTerm,
+    prevLogIndex,
+    prevLogTerm: termAt(log, prevLogIndex) ?? 0,
+    entries,
+    leaderCommit: s.commitIndex,
+    sentAt: ctx.now,
+  }
+  ctx.effects.push(send(s.recoveredUpTo > 0 ? { ...append, recoveredUpTo: s.recoveredUpTo } : append))
   return recordSend(p, ctx.now, prevLogIndex + entries.length, s.settings.limits)
 }
 

@@ -6,7 +6,7 @@
 import * as O from 'fp-ts/Option'
 import { validSettings, defaultSettings, type Settings } from './config'
 import { emptyKv, type KvStore } from './kv'
-import { emptyLog, type Log } from './log'
+import { emptyLog, lastIndex, type Log } from './log'
 import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
 import type { ProgressTable } from './progress'
@@ -84,8 +84,16 @@ export interface ReplicaState {
   readonly held: readonly ClientRequest[]
   /** Leader only: gets waiting for the read lease. */
   readonly pendingReads: readonly GetRequest[]
-  /** Puts we appended as leader, by MID, until they are applied. */
+  /** Puts we appended as leader, by MID, until they are applied (and retries of recovered puts: client-requests.ts). */
   readonly ownPuts: PersistentMap<OwnPut>
+  /**
+   * The last index of the log this replica recovered from its storage at start-up, less what it
+   * has overwritten since: the puts up to it reached it in an earlier life, and their clients may
+   * be long gone, so it answers them only when a retry reaches it in this life (client-requests.ts).
+   */
+  readonly recoveredUpTo: number
+  /** Follower: the leader's recoveredUpTo, from its latest AppendEntries (client-requests.ts, putApplied). */
+  readonly leaderRecoveredUpTo: number
   /** Clients we redirected, with where and when: a quick retry that avoids that leader means it is gone. */
   readonly lastRedirect: Readonly<Record<string, { readonly leader: NodeId; readonly at: number }>>
   /** A leader that clients could not reach: requests are held rather than sent to it again. */
@@ -162,6 +170,8 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
     held: [],
     pendingReads: [],
     ownPuts: PersistentMap.empty(),
+    recoveredUpTo: lastIndex(persistent.log),
+    leaderRecoveredUpTo: 0,
     lastRedirect: {},
     unreachableLeader: O.none,
     random: config.seed,

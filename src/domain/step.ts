@@ -27,7 +27,18 @@ export const step = (state: ReplicaState, event: Event): StepResult => {
   const next = settle(handle(state, ctx, event), ctx)
   // Figure 2: what changed of the persistent state is stored before anything else is done.
   const persist = persistEffect(state.persistent, next.persistent)
-  return [next, persist === undefined ? ctx.effects : [persist, ...ctx.effects]]
+  if (persist === undefined) return [next, ctx.effects]
+  return [forgetOverwritten(next, persist), [persist, ...ctx.effects]]
+}
+
+/**
+ * Entries of the log recovered at start-up that a step overwrote (a newer leader's, or a snapshot
+ * installed in place of the log) were not recovered: recoveredUpTo stops before them. A leader
+ * never overwrites its own log, so the puts it answers on applying them are judged right.
+ */
+const forgetOverwritten = (s: ReplicaState, persist: Effect): ReplicaState => {
+  const from = persist.kind === 'persist' ? persist.log?.from : undefined
+  return from !== undefined && from <= s.recoveredUpTo ? { ...s, recoveredUpTo: from - 1 } : s
 }
 
 const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState => {

@@ -99,17 +99,25 @@ export const RequestVoteReply = t.type({
   granted: t.boolean,
   pre: t.boolean,
 })
-/** AppendEntries. `sentAt` is the leader's clock at sending; the reply echoes it (read lease). */
-export const AppendEntries = t.type({
-  ...Envelope,
-  type: t.literal('append'),
-  term: Term,
-  prevLogIndex: Index,
-  prevLogTerm: Term,
-  entries: t.array(Entry),
-  leaderCommit: Index,
-  sentAt: t.number,
-})
+/**
+ * AppendEntries. `sentAt` is the leader's clock at sending; the reply echoes it (read lease).
+ * `recoveredUpTo`, sent when above 0: the puts up to that index came from the log the leader
+ * recovered at start-up, and it does not answer them (client-requests.ts, putApplied); a follower
+ * that took one of them in its current life answers it.
+ */
+export const AppendEntries = t.intersection([
+  t.type({
+    ...Envelope,
+    type: t.literal('append'),
+    term: Term,
+    prevLogIndex: Index,
+    prevLogTerm: Term,
+    entries: t.array(Entry),
+    leaderCommit: Index,
+    sentAt: t.number,
+  }),
+  t.partial({ recoveredUpTo: Index }),
+])
 /**
  * AppendEntries reply. On success `matchIndex` is the last index known to match the leader's log.
  * On a failed consistency check `conflictIndex`/`conflictTerm` let the leader skip a whole term at

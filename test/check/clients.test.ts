@@ -56,3 +56,67 @@ describe('Clients', () => {
     expect(get!.value).toBe('v')
   })
 })
+
+// A put that a crash touched before its ok is pending, and linearizability (Herlihy and Wing) judges
+// a history extended by completing some pending invocations and dropping the rest: a pending put may
+// take effect at any point after its invocation. The course's stricter rule cannot hold for it: the
+// replica that restarts with it in its log applies it unanswered (issue 29: it answers only
+// requests of its current life).
+describe('Clients: puts a crash touched before their ok', () => {
+  /** k=v acknowledged; then p2 (k=v2) sent to R0, which crashes. */
+  const withOrphanedPut = () => {
+    const clients = new Clients([C])
+    clients.reply(2, ok(clients.invoke(1, C, 'put', 'k', 'v', toR0).MID), toR0)
+    const p2 = clients.invoke(3, C, 'put', 'k', 'v2', toR0)
+    return { clients, p2 }
+  }
+
+  it('a get may see a put whose attempt was lost with a crashed replica, never answered', () => {
+    const { clients } = withOrphanedPut()
+    clients.orphanAttemptsTo(R0)
+    const get = clients.invoke(4, C, 'get', 'k', undefined, toR0)
+    expect(clients.reply(5, ok(get.MID, 'v2'), toR0)).toEqual({})
+  })
+
+  it('a get may see a put a crashed replica had in its stored log', () => {
+    const { clients, p2 } = withOrphanedPut()
+    clients.storedAtCrash([{ MID: p2.MID }])
+    const get = clients.invoke(4, C, 'get', 'k', undefined, toR0)
+    expect(clients.reply(5, ok(get.MID, 'v2'), toR0)).toEqual({})
+  })
+
+  it('without a crash, a get that sees a put before its ok is still a violation (the course\'s rule)', () => {
+    const { clients } = withOrphanedPut()
+    const get = clients.invoke(4, C, 'get', 'k', undefined, toR0)
+    expect(clients.reply(5, ok(get.MID, 'v2'), toR0).violation?.invariant).toBe('Get returns the latest acknowledged put')
+  })
+
+  it('a crash does not make an older acknowledged value readable again', () => {
+    const { clients } = withOrphanedPut()
+    clients.orphanAttemptsTo(R0)
+    const p3 = clients.invoke(4, C, 'put', 'k', 'v3', toR0)
+    clients.reply(5, ok(p3.MID), toR0)
+    const get = clients.invoke(6, C, 'get', 'k', undefined, toR0)
+    expect(clients.reply(7, ok(get.MID, 'v'), toR0).violation?.invariant).toBe('Get returns the latest acknowledged put')
+  })
+
+  it('a late ok of such a put after a later put\'s ok does not displace it: both orders are linearizable', () => {
+    const { clients, p2 } = withOrphanedPut()
+    clients.orphanAttemptsTo(R0)
+    const p3 = clients.invoke(4, C, 'put', 'k', 'v3', toR0)
+    clients.reply(5, ok(p3.MID), toR0)
+    expect(clients.reply(6, ok(p2.MID), toR0)).toEqual({})
+    for (const value of ['v3', 'v2']) {
+      const get = clients.invoke(7, C, 'get', 'k', undefined, toR0)
+      expect(clients.reply(8, ok(get.MID, value), toR0)).toEqual({})
+    }
+  })
+
+  it('a late ok with no later put answered in between makes it the latest, as the course says', () => {
+    const { clients, p2 } = withOrphanedPut()
+    clients.orphanAttemptsTo(R0)
+    clients.reply(4, ok(p2.MID), toR0)
+    const get = clients.invoke(5, C, 'get', 'k', undefined, toR0)
+    expect(clients.reply(6, ok(get.MID, 'v'), toR0).violation?.invariant).toBe('Get returns the latest acknowledged put')
+  })
+})

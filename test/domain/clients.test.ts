@@ -208,15 +208,105 @@ describe('puts lost to a new leader, and puts whose leader died', () => {
   })
 
   it('a put committed after its leader died is answered (ok) by the next leader', () => {
-    // The old leader replicated p1 to B and C, then died before hearing back. B, C and D elect B.
-    const log = logOf(noop(1), putEntry(1, 'k', 'v1', 'p1'))
-    const leader = leaderOf(2, { id: B, log }).state
+    // The old leader A replicated p1 to B and C, then died before hearing back. B, C and D elect B.
+    const replicated = deliver(start(replica(B, { term: 1 })).state, 1000, append({ src: A, dst: B, term: 1, entries: [noop(1), putEntry(1, 'k', 'v1', 'p1')] }))
+    const leader = elect(replicated.state, L).state
     expect(terms(leader.persistent.log)).toEqual([1, 1, 2])
     const one = deliver(leader, L + 10, ...acks(leader, [C], 3, L))
     expect(repliesTo(one.sent, 'p1')).toEqual([])
     const { state, sent } = deliver(one.state, L + 11, ...acks(leader, [D], 3, L), ...acks(leader, [C, D], 3, L))
     expect(state.commitIndex).toBe(3)
     expect(repliesTo(sent, 'p1')).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
+  })
+
+  // Issue 29: a replica answers only requests that reached it in its current life (or their retries).
+  describe('after the whole cluster restarted on what it stored', () => {
+    /** B restarted with puts p1 and p2 of an earlier run in its log, and was elected in term 2; C and D store its no-op. */
+    const restartedLeader = () => leaderOf(2, { id: B, log: logOf(noop(1), putEntry(1, 'k', 'v1', 'p1'), putEntry(1, 'k', 'v2', 'p2')) }).state
+
+    it('the new leader applies the previous run\'s puts but sends their long-gone clients no ok', () => {
+      const leader = restartedLeader()
+      const { state, sent } = deliver(leader, L + 10, ...acks(leader, [C, D], 4, L))
+      expect(state.lastApplied).toBe(4)
+      expect(read(state.kv, 'k')).toBe('v2')
+      expect(sent.filter((m) => m.type === 'ok')).toEqual([])
+    })
+
+    it('a retry of one of those puts, once applied, gets its ok at once, and only that one', () => {
+      const leader = restartedLeader()
+      const applied = deliver(leader, L + 10, ...acks(leader, [C, D], 4, L)).state
+      const { sent } = deliver(applied, L + 20, put({ dst: B, MID: 'p2', key: 'k', value: 'v2' }))
+      expect(sent).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p2' }])
+    })
+
+    it('a retry that reaches the new leader before the put commits is answered when it is applied', () => {
+      const leader = restartedLeader()
+      const retried = deliver(leader, L + 5, put({ dst: B, MID: 'p1', key: 'k', value: 'v1' }))
+      expect(retried.sent.filter((m) => m.type === 'append')).toEqual([])
+      const { sent } = deliver(retried.state, L + 10, ...acks(leader, [C, D], 4, L))
+      expect(sent.filter((m) => m.type === 'ok')).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
+    })
+
+    it('the new leader tells its followers which puts it leaves unanswered', () => {
+      const elected = leaderOf(2, { id: B, log: logOf(noop(1), putEntry(1, 'k', 'v1', 'p1'), putEntry(1, 'k', 'v2', 'p2')) })
+      const appends = ofType(elected.sent, 'append')
+      expect(appends.length).toBeGreaterThan(0)
+      for (const m of appends) expect(m.recoveredUpTo).toBe(3)
+      // A leader that recovered nothing sends AppendEntries as before, without the field.
+      for (const m of ofType(leaderOf(2, { id: B }).sent, 'append')) expect(m).not.toHaveProperty('recoveredUpTo')
+    })
+
+    // The request reached the deposed leader (ME) in its current life, and the new leader B restarted
+    // with the put in its log: B applies it unanswered, so ME, which took it, answers it.
+    const commitsP1 = (recoveredUpTo: number | undefined) => ({
+      ...append({ src: B, dst: ME, term: 2, prevLogIndex: 2, prevLogTerm: 1, entries: [noop(2)], leaderCommit: 3 }),
+      ...(recoveredUpTo === undefined ? {} : { recoveredUpTo }),
+    })
+
+    it('a deposed leader answers its own put when the new leader applied it from its recovered log', () => {
+      const { state, sent } = deliver(leaderWithUncommittedPut(), L + 100, commitsP1(2))
+      expect(state.role).toBe('follower')
+      expect(read(state.kv, 'k')).toBe('v1')
+      expect(repliesTo(sent, 'p1')).toEqual([{ src: ME, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
+      expect(state.ownPuts.size).toBe(0)
+    })
+
+    it('a deposed leader leaves its own put to the new leader that answered it (no duplicate ok)', () => {
+      const { state, sent } = deliver(leaderWithUncommittedPut(), L + 100, commitsP1(undefined))
+      expect(read(state.kv, 'k')).toBe('v1')
+      expect(repliesTo(sent, 'p1')).toEqual([])
+      expect(state.ownPuts.size).toBe(0)
+    })
+
+    it('a follower answers no put it did not take, whatever the leader left unanswered', () => {
+      const follower = deliver(start(replica(ME, { term: 1 })).state, 1000, append({ src: A, dst: ME, term: 1, entries: [noop(1), putEntry(1, 'k', 'v1', 'p1')] })).state
+      const { state, sent } = deliver(follower, 2000, commitsP1(2))
+      expect(read(state.kv, 'k')).toBe('v1')
+      expect(sent.filter((m) => m.type === 'ok')).toEqual([])
+    })
+
+    it('a put that replaced a recovered entry in this life is answered by the leader that applies it', () => {
+      // C restarted with p1 at index 2 (never committed); leader A of term 2 replaced it with p3.
+      const restarted = start(replica(C, { term: 1, log: logOf(noop(1), putEntry(1, 'k', 'v1', 'p1')) })).state
+      const replaced = deliver(restarted, 1000, append({ src: A, dst: C, term: 2, prevLogIndex: 1, prevLogTerm: 1, entries: [putEntry(2, 'k', 'v3', 'p3')] }))
+      expect(replaced.state.recoveredUpTo).toBe(1)
+      const leader = elect(replaced.state, L).state
+      const { sent } = deliver(leader, L + 10, ...acks(leader, [B, D], 3, L))
+      expect(repliesTo(sent, 'p3')).toEqual([{ src: C, dst: CLIENT, leader: C, type: 'ok', MID: 'p3' }])
+    })
+  })
+
+  it('a retry of a put already applied and answered gets its ok again at once, in the course\'s mode too (a duplicate ok, not silence)', () => {
+    const leader = leaderOf(2, { id: B, log: logOfTerms(1) }).state
+    const settled = deliver(leader, L + 10, ...acks(leader, [ME, A, C, D], 2, L)).state
+    expect(settled.settings.clients).toBe('course')
+    const appended = deliver(settled, L + 20, put({ dst: B, MID: 'p1', key: 'k', value: 'v1' }))
+    const carriers = ofType(appended.sent, 'append').map((m) => m.dst)
+    const applied = deliver(appended.state, L + 30, ...acks(leader, carriers, 3, L + 20))
+    expect(repliesTo(applied.sent, 'p1')).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
+    const retry = deliver(applied.state, L + 40, put({ dst: B, MID: 'p1', key: 'k', value: 'v1' }))
+    expect(retry.sent).toEqual([{ src: B, dst: CLIENT, leader: B, type: 'ok', MID: 'p1' }])
+    expect(retry.state.persistent.log.entries).toHaveLength(3)
   })
 
   it('a put in the log of a deposed leader is never redirected, even with a new leader known', () => {
