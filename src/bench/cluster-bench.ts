@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cluster`: raftkv against etcd 3.4, side by side on this machine. Each system runs
+ * `npm run bench:cluster` (its command line: src/cli/bench-cluster.ts): raftkv against etcd 3.4, side by side on this machine. Each system runs
  * as three real processes on loopback, durable (raftkv's group-committed data directory; etcd's
  * WAL, fsync on as by default), fresh for every measurement; the two alternate at each client count
  * in one sitting. The load is the same closed loop from the project's HTTP client (src/client):
@@ -17,39 +17,22 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { exitWith, runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../cli/args'
 import { RaftkvClient } from '../client/client'
 import { freePort } from '../runtime/net/listen'
 import { repoRoot } from '../sim/paths'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
-const ETCD = '/usr/bin/etcd'
+export const ETCD = '/usr/bin/etcd'
 
-const command = {
-  name: 'bench:cluster',
-  summary: 'raftkv against etcd 3.4: closed-loop HTTP load on 3-replica clusters on loopback, fsync on.',
-  synopsis: '[options]',
-  options: {
-    seconds: { kind: 'number', default: 20, min: 0.5, help: 'seconds counted per measurement' },
-    warmup: { kind: 'number', default: 2, min: 0, help: 'seconds of load before counting' },
-    clients: { kind: 'string', default: '1,16,64', help: 'concurrent clients, one measurement each', value: 'LIST' },
-    systems: { kind: 'string', default: 'raftkv,etcd', help: 'which systems (raftkv, etcd)', value: 'LIST' },
-    keys: { kind: 'int', default: 1000, min: 1, help: 'keys the load spreads over' },
-    'value-bytes': { kind: 'int', default: 100, min: 1, max: 65536, help: "each put's value" },
-    'get-fraction': { kind: 'number', default: 0.2, min: 0, max: 1, help: 'the share of gets' },
-    json: { kind: 'string', help: 'also write the results as JSON here', value: 'FILE' },
-  },
-  footer: 'etcd: Debian\'s etcd-server package (apt-get install etcd-server) puts it at /usr/bin/etcd.',
-} as const satisfies CommandSpec<OptionSpecs>
 
-type System = 'raftkv' | 'etcd'
+export type System = 'raftkv' | 'etcd'
 
 interface ProcessInfo {
   readonly name: string
   readonly child: ChildProcess
 }
 
-interface Running {
+export interface Running {
   readonly system: System
   readonly processes: readonly ProcessInfo[]
   /** The leader's client URL, first: where the load goes. */
@@ -57,7 +40,7 @@ interface Running {
   readonly stop: () => Promise<void>
 }
 
-interface Measurement {
+export interface Measurement {
   readonly system: System
   readonly clients: number
   readonly seconds: number
@@ -104,7 +87,7 @@ const stopAll = async (processes: readonly ProcessInfo[], dir: string): Promise<
   fs.rmSync(dir, { recursive: true, force: true })
 }
 
-const startRaftkv = async (): Promise<Running> => {
+export const startRaftkv = async (): Promise<Running> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-raftkv-'))
   const members: { id: string; peer: number; client: number }[] = []
   for (let i = 1; i <= 3; i++) members.push({ id: `000${i}`, peer: await freePort(), client: await freePort() })
@@ -126,7 +109,7 @@ const startRaftkv = async (): Promise<Running> => {
   return { system: 'raftkv', processes, endpoints, stop: () => stopAll(processes, dir) }
 }
 
-const startEtcd = async (): Promise<Running> => {
+export const startEtcd = async (): Promise<Running> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-etcd-'))
   const members: { name: string; peer: number; client: number }[] = []
   for (let i = 1; i <= 3; i++) members.push({ name: `m${i}`, peer: await freePort(), client: await freePort() })
@@ -205,7 +188,7 @@ const etcdOperations = (endpoints: readonly string[]): Operations => {
   }
 }
 
-const measure = async (
+export const measure = async (
   running: Running,
   clients: number,
   options: { seconds: number; warmup: number; keys: number; valueBytes: number; getFraction: number },
@@ -265,50 +248,5 @@ const measure = async (
 
 const pct = (share: number): string => `${Math.round(share * 100)}%`
 
-const row = (m: Measurement): string =>
+export const row = (m: Measurement): string =>
   `| ${m.system} | ${m.clients} | ${Math.round(m.opsPerSecond).toLocaleString('en-US')} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.errors} | ${Object.values(m.cpu).map(pct).join(' / ')} | ${pct(m.loadGeneratorCpu)} |`
-
-const main = async (argv: readonly string[]): Promise<number> =>
-  runCommand(command, argv, async ({ options }) => {
-    const clientCounts = options.clients.split(',').map((s) => Number(s.trim()))
-    if (clientCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError('--clients takes whole numbers, comma-separated')
-    const wanted = options.systems.split(',').map((s) => s.trim())
-    if (wanted.some((s) => s !== 'raftkv' && s !== 'etcd')) throw new UsageError('--systems takes raftkv and etcd')
-    let systems = wanted as System[]
-    if (systems.includes('etcd') && !fs.existsSync(ETCD)) {
-      process.stdout.write(`etcd is not installed (${ETCD}); measuring raftkv alone. To compare: apt-get install etcd-server\n`)
-      systems = systems.filter((s) => s !== 'etcd')
-    }
-    if (!fs.existsSync(path.join(repoRoot(), 'dist/src/cli/raftkv.js'))) throw new UsageError('build first: npm run build')
-    process.stdout.write(
-      `bench:cluster: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ` +
-        `${new Date().toISOString()}; ${options.seconds} s per measurement after ${options.warmup} s of warm-up\n\n`,
-    )
-    process.stdout.write('| system | clients | ops/s | p50 ms | p99 ms | errors | CPU per replica | CPU of the load |\n| --- | --: | --: | --: | --: | --: | --- | --: |\n')
-    const results: Measurement[] = []
-    for (const [i, clients] of clientCounts.entries()) {
-      // Alternate which system goes first, so that neither always meets the machine as the other left it.
-      const order = i % 2 === 0 ? systems : [...systems].reverse()
-      for (const system of order) {
-        const running = system === 'raftkv' ? await startRaftkv() : await startEtcd()
-        try {
-          const m = await measure(running, clients, {
-            seconds: options.seconds,
-            warmup: options.warmup,
-            keys: options.keys,
-            valueBytes: options['value-bytes'],
-            getFraction: options['get-fraction'],
-          })
-          results.push(m)
-          process.stdout.write(`${row(m)}\n`)
-        } finally {
-          await running.stop()
-        }
-      }
-    }
-    process.stdout.write(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
-    if (options.json !== undefined) fs.writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`)
-    return 0
-  })
-
-exitWith(main(process.argv.slice(2)))

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import * as O from 'fp-ts/Option'
-import type { HardState, LogWrite } from '../effects/effect'
+import type { HardState, LogWrite } from '../domain/effect'
 import type { Entry, NodeId } from '../domain/wire'
 import type { Storage } from '../runtime/storage'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'

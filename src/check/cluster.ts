@@ -16,8 +16,8 @@ import { emptyPersistent, initialState, type PersistentState, type ReplicaState 
 import { lastIndex, type Log } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
 import { BROADCAST, MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId, type PutCommand } from '../domain/wire'
-import type { TimerName } from '../effects/effect'
-import { Clients, type Route } from './clients'
+import type { TimerName } from '../domain/effect'
+import { Clients, type Route } from './virtual-clients'
 import { Agenda } from './heap'
 import { clientIds, hexId, replicaIds, sameOptionalId } from '../domain/ids'
 import { checkLinearizable, describeOperation, invariantOf, isCheckerVerdict, type Operation } from './linearizability'
@@ -301,15 +301,15 @@ export class ClusterSimulation {
 
   private schedule(): void {
     const o = this.options
-    this.replicas.forEach((_, i) => this.agenda.push(i * this.rng.int(0, 50), { kind: 'deliver', to: i, message: BOOT }))
-    this.agenda.push(1_000 + this.rng.int(0, o.requestIntervalMs), { kind: 'request' })
+    this.replicas.forEach((_, i) => this.agenda.push(i * this.rng.between(0, 50), { kind: 'deliver', to: i, message: BOOT }))
+    this.agenda.push(1_000 + this.rng.between(0, o.requestIntervalMs), { kind: 'request' })
     if (o.faults.crashes || o.faults.partitions) this.agenda.push(this.faultDelay(), { kind: 'fault' })
     this.agenda.push(o.faultPhaseMs, { kind: 'heal' })
   }
 
   private faultDelay(): number {
     const mean = this.options.faults.meanIntervalMs
-    return this.now + this.rng.int(Math.floor(mean / 4), Math.floor((mean * 7) / 4))
+    return this.now + this.rng.between(Math.floor(mean / 4), Math.floor((mean * 7) / 4))
   }
 
   private perform(job: Job): void {
@@ -398,7 +398,7 @@ export class ClusterSimulation {
     // (what a replica held only in memory for an instant counts for nothing, a majority included).
     // The replica restarts from before it: harmless, since nothing that depended on it left.
     const crashing = r.crashInStep
-    const cut = crashing ? this.rng.int(0, effects.length) : effects.length
+    const cut = crashing ? this.rng.between(0, effects.length) : effects.length
     const writeLost = crashing && persistAt >= 0 && cut <= persistAt
     if (!writeLost) {
       r.state = after
@@ -477,7 +477,7 @@ export class ClusterSimulation {
   }
 
   private delay(): number {
-    return this.rng.int(this.network.minDelayMs, this.network.maxDelayMs)
+    return this.rng.between(this.network.minDelayMs, this.network.maxDelayMs)
   }
 
   // ---- clients -----------------------------------------------------------------------------
@@ -491,7 +491,7 @@ export class ClusterSimulation {
   private newRequest(): void {
     const o = this.options
     if (this.now >= o.faultPhaseMs) return
-    this.agenda.push(this.now + this.rng.int(1, 2 * o.requestIntervalMs), { kind: 'request' })
+    this.agenda.push(this.now + this.rng.between(1, 2 * o.requestIntervalMs), { kind: 'request' })
     const client = this.rng.pick(this.clientIdList)
     const keys = this.clients.ackedKeys(client)
     let request: ClientRequest
@@ -571,7 +571,7 @@ export class ClusterSimulation {
     const n = this.ids.length
     const order = this.ids.map((_, i) => i)
     for (let i = n - 1; i > 0; i--) {
-      const j = this.rng.int(0, i)
+      const j = this.rng.between(0, i)
       ;[order[i], order[j]] = [order[j]!, order[i]!]
     }
     const leader = this.currentLeader()
@@ -579,7 +579,7 @@ export class ClusterSimulation {
       order.splice(order.indexOf(leader), 1)
       order.unshift(leader)
     }
-    const cut = this.rng.int(1, n - 1)
+    const cut = this.rng.between(1, n - 1)
     this.group = this.ids.map(() => 1)
     for (let k = 0; k < cut; k++) this.group[order[k]!] = 0
     this.stats.partitions++

@@ -25,14 +25,14 @@
  * Time: a delivery happens at the current instant; a timer firing moves the clock to its deadline
  * (or leaves it, if that is past), so that elections and leases behave as they would.
  */
-import type { Effect, TimerName } from '../effects/effect'
+import type { Effect, TimerName } from '../domain/effect'
 import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultSettings, type Settings } from '../domain/config'
 import { initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
 import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
-import { Clients, type Route } from './clients'
+import { Clients, type Route } from './virtual-clients'
 import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable, invariantOf } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'

@@ -6,7 +6,7 @@
  * `step` as it is; one that changes the persistent state also changes what it asks to store.
  */
 import * as O from 'fp-ts/Option'
-import { send, type Effect } from '../effects/effect'
+import { send, type Effect } from '../domain/effect'
 import { applyCommitted } from '../domain/apply'
 import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'

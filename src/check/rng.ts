@@ -1,7 +1,8 @@
 /**
  * The scheduler's seeded random source: a thin mutable wrapper over the domain's mulberry32, so
  * that a run depends on its seed alone (no Math.random anywhere in the checks). kvsim's Prng
- * (src/sim/prng.ts) draws from the same generator, with the methods the simulator uses.
+ * (src/sim/prng.ts) draws from the same generator, with the methods the simulator uses. Both say
+ * which integers they draw by name: `between(min, max)` includes both ends, `below(n)` is [0, n).
  */
 import { nextRandom, type RandomState } from '../domain/random'
 
@@ -20,7 +21,7 @@ export class Rng {
   }
 
   /** An integer in [min, max], both included. */
-  int(min: number, max: number): number {
+  between(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1))
   }
 

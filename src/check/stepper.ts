@@ -1,6 +1,6 @@
 /** The reducer's signature, so that the checks can drive the real `step` or a mutant of it. */
 import { freeze } from 'immer'
-import type { Effect } from '../effects/effect'
+import type { Effect } from '../domain/effect'
 import type { Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
 import { step } from '../domain/step'

@@ -2,7 +2,7 @@
  * The last steps of a run, kept as references in a ring buffer and only turned into text when a
  * check fails (formatting every step would cost more than the step).
  */
-import type { Effect } from '../effects/effect'
+import type { Effect } from '../domain/effect'
 import type { Event } from '../domain/events'
 import type { Message } from '../domain/wire'
 

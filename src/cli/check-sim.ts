@@ -28,7 +28,7 @@ import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner,
  */
 const WORKERS_FROM_SEEDS = 200
 
-/** Why a passing sweep may count duplicate oks and unanswered requests (check/clients.ts). */
+/** Why a passing sweep may count duplicate oks and unanswered requests (check/virtual-clients.ts). */
 export const DUPLICATES_AND_UNANSWERED =
   'A duplicate ok is fine: a client that heard nothing resends the same request (same MID), and both copies may be ' +
   'answered ok; the store applies a put once per MID. Unanswered requests were in flight at a crash, in a partition ' +

@@ -12,7 +12,7 @@
  * - A deposed leader holds its pending gets for the next leader (pendingReadsHeld).
  */
 import * as O from 'fp-ts/Option'
-import { log, send } from '../effects/effect'
+import { log, send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { hasApplied, read } from './kv'
 import { appendToLog, entryAt, lastIndex, type Log } from './log'

@@ -32,7 +32,7 @@ export interface Timing {
    * timeout, for every replica to have started (election.ts, armFirstElectionTimer).
    */
   readonly startupGracePerReplicaMs: number
-  /** How soon after our redirect a retry that went elsewhere shows clients cannot reach that leader (clients.ts). */
+  /** How soon after our redirect a retry that went elsewhere shows clients cannot reach that leader (client-requests.ts). */
   readonly quickRetryMs: number
 }
 

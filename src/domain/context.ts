@@ -3,7 +3,7 @@
  * collected so far, in order. A handler returns the next state and pushes its effects here.
  */
 import * as O from 'fp-ts/Option'
-import type { Effect } from '../effects/effect'
+import type { Effect } from './effect'
 import type { ReplicaState } from './state'
 import { UNKNOWN_LEADER, type NodeId } from './wire'
 

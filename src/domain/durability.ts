@@ -6,7 +6,7 @@
  * first entry that is not the same entry as before.
  */
 import { sameOptionalId } from './ids'
-import type { Effect, HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import type { Effect, HardState, LogWrite, SnapshotWrite } from './effect'
 import { entryAt, lastIndex, type Log } from './log'
 import { withPersistent, type PersistentState } from './state'
 import type { Message } from './wire'

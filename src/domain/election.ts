@@ -5,7 +5,7 @@
  * read lease safe.
  */
 import * as O from 'fp-ts/Option'
-import { cancelTimer, log, send, setTimer } from '../effects/effect'
+import { cancelTimer, log, send, setTimer } from './effect'
 import { pendingReadsHeld } from './client-requests'
 import { leaderField, type StepContext } from './context'
 import { sameOptionalId } from './ids'

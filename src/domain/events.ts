@@ -1,5 +1,5 @@
 /** What can happen to a replica. Every event carries `now`, the replica's clock in milliseconds. */
-import type { TimerName } from '../effects/effect'
+import type { TimerName } from './effect'
 import type { Message } from './wire'
 
 export type Event =

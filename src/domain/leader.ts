@@ -4,7 +4,7 @@
  * tick with check-quorum.
  */
 import * as O from 'fp-ts/Option'
-import { cancelTimer, log } from '../effects/effect'
+import { cancelTimer, log } from './effect'
 import { onForward, onRequestAsLeader, reappendLostPuts } from './client-requests'
 import type { StepContext } from './context'
 import { becomeFollower } from './election'

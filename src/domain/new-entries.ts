@@ -3,7 +3,7 @@
  * while lost entries are repaired fast). Client requests (client-requests.ts) and taking office
  * (leader.ts) append entries; this sends them.
  */
-import { setTimer } from '../effects/effect'
+import { setTimer } from './effect'
 import type { StepContext } from './context'
 import { chooseFanout, firstRoundCommitUnlikely } from './fanout'
 import { lastIndex } from './log'

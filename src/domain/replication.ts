@@ -4,7 +4,7 @@
  * Sending itself is send-to-follower.ts's.
  */
 import * as O from 'fp-ts/Option'
-import { send } from '../effects/effect'
+import { send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { armElectionTimer, becomeFollower } from './election'
 import { forwardLostPuts } from './client-requests'

@@ -3,7 +3,7 @@
  * (§5.3), or, when the log no longer holds its next entry, pieces of the snapshot (§7, Figure 13).
  * Each send updates the follower's Progress through progress.ts's operations.
  */
-import { send } from '../effects/effect'
+import { send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { encodeSnapshot } from './kv'
 import { entriesFrom, lastIndex, termAt } from './log'

@@ -4,7 +4,7 @@
  * that fit a datagram (Figure 13, InstallSnapshot).
  */
 import * as E from 'fp-ts/Either'
-import { log, send } from '../effects/effect'
+import { log, send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { decodeSnapshot, encodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'

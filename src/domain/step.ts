@@ -4,7 +4,7 @@
  * rule, vote requests, and what follows every event (apply what is committed, answer what waits).
  */
 import * as O from 'fp-ts/Option'
-import { log, send, type Effect } from '../effects/effect'
+import { log, send, type Effect } from './effect'
 import { applyCommitted } from './apply'
 import { persistEffect } from './durability'
 import { answerWaiting } from './client-requests'

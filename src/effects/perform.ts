@@ -6,7 +6,7 @@
  * is already set moves it.
  */
 import { BROADCAST, type Message, type NodeId } from '../domain/wire'
-import type { Effect, HardState, LogWrite, SnapshotWrite, TimerName } from './effect'
+import type { Effect, HardState, LogWrite, SnapshotWrite, TimerName } from '../domain/effect'
 
 export interface EffectHandlers {
   /**

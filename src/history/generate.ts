@@ -9,7 +9,7 @@ import type { Operation } from './operation'
 /** What the generator draws from (check/rng.ts's Rng is one). */
 export interface RandomSource {
   /** An integer in [min, max], both included. */
-  int(min: number, max: number): number
+  between(min: number, max: number): number
   chance(probability: number): boolean
 }
 
@@ -39,8 +39,8 @@ export const sequentialHistory = (random: RandomSource, shape: RegisterHistorySh
   let register: string | undefined
   for (let i = 0; i < shape.operations; i++) {
     const point = (i + 1) * POINT_SPACING
-    const invokedAt = point - random.int(0, shape.spread)
-    const completedAt = point + random.int(0, shape.spread)
+    const invokedAt = point - random.between(0, shape.spread)
+    const completedAt = point + random.between(0, shape.spread)
     const id = `op${history.length}`
     if (random.chance(shape.phantomPutFraction ?? 0)) {
       history.push({ id, client: 'phantom', key: KEY, kind: 'put', value: `never-${i}`, invokedAt, completedAt: undefined })
@@ -64,7 +64,7 @@ const completedPuts = (history: readonly Operation[]): Operation[] =>
   history.filter((op) => op.kind === 'put' && op.completedAt !== undefined && op.client !== 'phantom')
 
 const pick = <T>(random: RandomSource, items: readonly T[]): T | undefined =>
-  items.length === 0 ? undefined : items[random.int(0, items.length - 1)]
+  items.length === 0 ? undefined : items[random.between(0, items.length - 1)]
 
 /** A completed get of a put's value, moved to complete before that put was invoked. */
 export const readMovedBeforeItsWrite = (random: RandomSource, history: readonly Operation[]): Operation[] | undefined => {
@@ -72,8 +72,8 @@ export const readMovedBeforeItsWrite = (random: RandomSource, history: readonly 
   const read = pick(random, reads)
   if (read === undefined) return undefined
   const write = history.find((op) => op.kind === 'put' && op.value === read.value)!
-  const completedAt = write.invokedAt - 1 - random.int(0, POINT_SPACING)
-  const moved = { ...read, invokedAt: completedAt - random.int(0, POINT_SPACING), completedAt }
+  const completedAt = write.invokedAt - 1 - random.between(0, POINT_SPACING)
+  const moved = { ...read, invokedAt: completedAt - random.between(0, POINT_SPACING), completedAt }
   return history.map((op) => (op === read ? moved : op))
 }
 
@@ -91,8 +91,8 @@ export const staleReadAfterNewerWrite = (random: RandomSource, history: readonly
   const pair = pick(random, pairs)
   if (pair === undefined) return undefined
   const [older, newer] = pair
-  const invokedAt = newer.completedAt! + 1 + random.int(0, POINT_SPACING)
-  const stale: Operation = { id: 'stale', client: 'stale-reader', key: older.key, kind: 'get', value: older.value, invokedAt, completedAt: invokedAt + random.int(0, POINT_SPACING) }
+  const invokedAt = newer.completedAt! + 1 + random.between(0, POINT_SPACING)
+  const stale: Operation = { id: 'stale', client: 'stale-reader', key: older.key, kind: 'get', value: older.value, invokedAt, completedAt: invokedAt + random.between(0, POINT_SPACING) }
   return [...history, stale]
 }
 
@@ -111,8 +111,8 @@ export const lostWriteReadLater = (random: RandomSource, history: readonly Opera
   const chosen = pick(random, candidates)
   if (chosen === undefined) return undefined
   const [lost, previous] = chosen
-  const invokedAt = lost.completedAt! + 1 + random.int(0, POINT_SPACING)
-  const read: Operation = { id: 'after-lost', client: 'late-reader', key: lost.key, kind: 'get', value: previous, invokedAt, completedAt: invokedAt + random.int(0, POINT_SPACING) }
+  const invokedAt = lost.completedAt! + 1 + random.between(0, POINT_SPACING)
+  const read: Operation = { id: 'after-lost', client: 'late-reader', key: lost.key, kind: 'get', value: previous, invokedAt, completedAt: invokedAt + random.between(0, POINT_SPACING) }
   return [...history, read]
 }
 

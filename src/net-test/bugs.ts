@@ -5,7 +5,7 @@
  * by `raftkv serve`'s command line alone); the default path never consults this module.
  */
 import * as O from 'fp-ts/Option'
-import type { Effect } from '../effects/effect'
+import type { Effect } from '../domain/effect'
 import type { ReplicaState } from '../domain/state'
 import { realStep, type Stepper } from '../check/stepper'
 

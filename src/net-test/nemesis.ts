@@ -67,7 +67,7 @@ const PROCESS_KINDS = ['kill', 'kill-leader', 'pause', 'pause-leader', 'clock-ju
 const shuffled = <T>(rng: Rng, items: readonly T[]): T[] => {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(0, i)
+    const j = rng.between(0, i)
     ;[out[i], out[j]] = [out[j]!, out[i]!]
   }
   return out
@@ -95,14 +95,14 @@ const networkFault = (rng: Rng, kind: (typeof NETWORK_KINDS)[number], n: number)
       const all = linksBetween(replicaList(n), replicaList(n)).filter(([a, b]) => a < b)
       const links: Link[] = rng.chance(0.5)
         ? order.slice(1).map((other) => link(order[0]!, other))
-        : shuffled(rng, all).slice(0, rng.int(1, Math.max(1, Math.min(4, all.length))))
-      return { kind: 'loss', links: links.sort((x, y) => x[0] - y[0] || x[1] - y[1]).map((l) => ({ link: l, probability: rng.int(10, 40) / 100 })) }
+        : shuffled(rng, all).slice(0, rng.between(1, Math.max(1, Math.min(4, all.length))))
+      return { kind: 'loss', links: links.sort((x, y) => x[0] - y[0] || x[1] - y[1]).map((l) => ({ link: l, probability: rng.between(10, 40) / 100 })) }
     }
   }
 }
 
 const processFault = (rng: Rng, kind: (typeof PROCESS_KINDS)[number], n: number, electionTimeoutMaxMs: number): Fault => {
-  const target = rng.int(1, n)
+  const target = rng.between(1, n)
   switch (kind) {
     case 'kill':
       return { kind: 'kill', target }
@@ -113,7 +113,7 @@ const processFault = (rng: Rng, kind: (typeof PROCESS_KINDS)[number], n: number,
     case 'pause-leader':
       return { kind: 'pause', target: 'leader' }
     case 'clock-jump':
-      return { kind: 'clock-jump', target: rng.chance(0.5) ? 'leader' : target, jumpMs: electionTimeoutMaxMs * rng.int(2, 10) }
+      return { kind: 'clock-jump', target: rng.chance(0.5) ? 'leader' : target, jumpMs: electionTimeoutMaxMs * rng.between(2, 10) }
   }
 }
 
@@ -125,7 +125,7 @@ const processDuration = (rng: Rng, fault: Fault, electionTimeoutMaxMs: number): 
     case 'clock-jump':
       return 0
     default:
-      return rng.int(2_000, 6_000)
+      return rng.between(2_000, 6_000)
   }
 }
 
@@ -140,21 +140,21 @@ export const makeSchedule = (options: NemesisOptions): Schedule => {
   const faults: Array<Omit<ScheduledFault, 'id'>> = []
 
   const networkKinds = shuffled(networkRng, NETWORK_KINDS)
-  for (let t = options.warmupMs + networkRng.int(0, 2_000), i = 0; ; i++) {
+  for (let t = options.warmupMs + networkRng.between(0, 2_000), i = 0; ; i++) {
     const fault = networkFault(networkRng, networkKinds[i % networkKinds.length]!, options.replicas)
-    const durationMs = networkRng.int(3_000, 8_000)
+    const durationMs = networkRng.between(3_000, 8_000)
     if (t + durationMs > healBy) break
     faults.push({ at: t, durationMs, fault })
-    t += durationMs + networkRng.int(1_000, 3_000)
+    t += durationMs + networkRng.between(1_000, 3_000)
   }
 
   const processKinds = shuffled(processRng, PROCESS_KINDS.filter((k) => options.clockJumps || k !== 'clock-jump'))
-  for (let t = options.warmupMs + processRng.int(1_000, 4_000), i = 0; ; i++) {
+  for (let t = options.warmupMs + processRng.between(1_000, 4_000), i = 0; ; i++) {
     const fault = processFault(processRng, processKinds[i % processKinds.length]!, options.replicas, options.electionTimeoutMaxMs)
     const durationMs = processDuration(processRng, fault, options.electionTimeoutMaxMs)
     if (t + durationMs > healBy) break
     faults.push({ at: t, durationMs, fault })
-    t += durationMs + processRng.int(2_000, 5_000)
+    t += durationMs + processRng.between(2_000, 5_000)
   }
 
   faults.sort((a, b) => a.at - b.at)

@@ -99,7 +99,7 @@ export class Workload {
           connection.close()
           connection = this.connect(client)
         }
-        await sleep(rng.int(o.thinkMs[0], o.thinkMs[1]), stop)
+        await sleep(rng.between(o.thinkMs[0], o.thinkMs[1]), stop)
       }
     } finally {
       connection.close()

@@ -14,9 +14,9 @@ import { defaultSettings, type Settings } from '../domain/config'
 import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
-import type { Effect } from '../effects/effect'
+import type { Effect } from '../domain/effect'
 import { earliestTimer, noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
-import { Clients, type Route } from '../check/clients'
+import { Clients, type Route } from '../check/virtual-clients'
 import type { Operation } from '../check/linearizability'
 import { Rng } from '../check/rng'
 import { scenarioHash, type Action, type Scenario, type TimedAction } from './scenario'
@@ -350,7 +350,7 @@ export class PlaygroundCluster extends ClusterView {
   }
 
   private networkDelay(): number {
-    return this.rng.int(NETWORK_DELAY_MS.min, NETWORK_DELAY_MS.max)
+    return this.rng.between(NETWORK_DELAY_MS.min, NETWORK_DELAY_MS.max)
   }
 
   private deliver(flight: Flight): void {

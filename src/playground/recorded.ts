@@ -14,7 +14,7 @@ import { clientIds as protocolClientIds, replicaIds } from '../domain/ids'
 import type { ReplicaState } from '../domain/state'
 import type { Event } from '../domain/events'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
-import type { Effect } from '../effects/effect'
+import type { Effect } from '../domain/effect'
 import { noTimers, recipients, withDeadline, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { ClusterView, type Fate, type Flight, type RequestView, type StepRecord } from './cluster'
 

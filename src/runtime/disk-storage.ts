@@ -30,7 +30,7 @@
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
-import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { afterWrites } from '../domain/durability'
 import { encodeSnapshot } from '../domain/kv'
 import { lastIndex } from '../domain/log'

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { decodeOrExplain } from '../decoding/report'
-import type { TimerName } from '../effects/effect'
+import type { TimerName } from '../domain/effect'
 import { NodeId } from '../domain/wire'
 
 export interface RecordingHeader {

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import type { Effect, TimerName } from '../effects/effect'
+import type { Effect, TimerName } from '../domain/effect'
 import { mayPrecedePersist, persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'

@@ -18,7 +18,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as O from 'fp-ts/Option'
 import * as t from 'io-ts'
-import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { decodeSnapshot, encodeSnapshot } from '../domain/kv'
 import { Entry, NodeId } from '../domain/wire'
 

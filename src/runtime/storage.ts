@@ -6,7 +6,7 @@
  * files named after replica IDs). The store on disk (disk-storage.ts) is for replicas that restart
  * (`--data DIR` or RAFTKV_DATA).
  */
-import type { HardState, LogWrite, SnapshotWrite } from '../effects/effect'
+import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { afterWrites } from '../domain/durability'
 import { emptyPersistent, withPersistent, type PersistentState } from '../domain/state'
 import type { Entry } from '../domain/wire'

@@ -6,7 +6,7 @@
  * deadline and at most one Node timer: moving the deadline later only records it, and when the Node
  * timer fires before the deadline it is armed again for the rest. Moving it earlier re-arms at once.
  */
-import type { TimerName } from '../effects/effect'
+import type { TimerName } from '../domain/effect'
 
 /** Node's timers fire at millisecond granularity; a deadline this close counts as reached. */
 const EARLY_FIRING_MS = 1

@@ -1,7 +1,17 @@
 /**
  * The general checks every datagram read from a replica's socket goes through (protocol steps 1-3).
  */
-import { isFourHex } from './ids'
+import { BROADCAST as WIRE_BROADCAST } from '../domain/wire'
+
+/** `FFFF`, as a plain string: kvsim handles datagrams before knowing their fields are IDs. */
+export const BROADCAST: string = WIRE_BROADCAST
+
+const FOUR_HEX = /^[0-9A-Fa-f]{4}$/
+
+/** The course's simulator accepts any four hex digits in `src`, `dst` and `leader`, either case. */
+export function isFourHex(value: unknown): value is string {
+  return typeof value === 'string' && FOUR_HEX.test(value)
+}
 
 export interface Message {
   src: string

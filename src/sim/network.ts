@@ -2,7 +2,7 @@
  * The replica-to-replica network: counting, partitions, random drops and leader tracking
  * (protocol steps 4-6). Pure: no sockets, randomness from a seeded generator.
  */
-import { BROADCAST } from './ids'
+import { BROADCAST } from './datagram'
 import { Prng } from './prng'
 
 export interface FanOut {

@@ -32,20 +32,20 @@ export class Prng {
   }
 
   /** An integer in [0, n). */
-  int(n: number): number {
+  below(n: number): number {
     return Math.floor(this.next() * n)
   }
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list')
-    return items[this.int(items.length)]!
+    return items[this.below(items.length)]!
   }
 
   /** `count` distinct items, in random order. */
   sample<T>(items: readonly T[], count: number): T[] {
     const copy = [...items]
     for (let i = copy.length - 1; i > 0; i--) {
-      const j = this.int(i + 1)
+      const j = this.below(i + 1)
       ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
     }
     return copy.slice(0, count)
@@ -54,7 +54,7 @@ export class Prng {
   /** A string of `length` characters drawn from `alphabet`. */
   string(length: number, alphabet = ALPHANUMERIC): string {
     let out = ''
-    for (let i = 0; i < length; i++) out += alphabet[this.int(alphabet.length)]
+    for (let i = 0; i < length; i++) out += alphabet[this.below(alphabet.length)]
     return out
   }
 }

@@ -43,7 +43,7 @@ export interface RunOptions {
    * `restart` event (a replica restarted without its data would have forgotten its votes and log).
    */
   durable?: boolean
-  /** Which keys the clients use (clients.ts): `own` (the course simulator's, the default) or `shared`. */
+  /** Which keys the clients use (client-pool.ts): `own` (the course simulator's, the default) or `shared`. */
   workload?: Workload
 }
 

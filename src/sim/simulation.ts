@@ -3,10 +3,10 @@
  * requests and due events; it answers with effects for the socket layer to carry out.
  */
 import type { Operation } from '../history/linearizability'
-import { classifyDatagram, encode, Message } from './datagram'
-import { ClientPool, ClientRequest, ReplyOutcome } from './clients'
+import { BROADCAST, classifyDatagram, encode, Message } from './datagram'
+import { ClientPool, ClientRequest, ReplyOutcome } from './client-pool'
 import type { Workload } from '../check/workload'
-import { BROADCAST, clientIds, replicaIds } from './ids'
+import { clientIds, replicaIds } from '../domain/ids'
 import { FanOut, Network } from './network'
 import { RandomStreams } from './prng'
 import { EventType, Scenario } from './scenario'

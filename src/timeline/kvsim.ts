@@ -4,7 +4,7 @@
  * kvsim's times are seconds; the timeline's are milliseconds.
  */
 import type { Operation } from '../history/linearizability'
-import type { ClientRequest, ReplyOutcome } from '../sim/clients'
+import type { ClientRequest, ReplyOutcome } from '../sim/client-pool'
 import type { Message } from '../sim/datagram'
 import type { FanOut } from '../sim/network'
 import type { RunResult } from '../sim/runner'

@@ -3,7 +3,7 @@
  * `step`; messages are delivered in FIFO order when the test says so; timers fire only when the test
  * fires them; the clock moves only when the test moves it. Messages to clients are collected.
  */
-import { sentMessages } from '../../src/effects/effect'
+import { sentMessages } from '../../src/domain/effect'
 import { recipients } from '../../src/effects/perform'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { initialState, type ReplicaState } from '../../src/domain/state'

@@ -118,7 +118,7 @@ describe('state machine: applying committed puts', () => {
   })
 
   it('a leader applying a MID twice answers it once', () => {
-    // The entries reached this replica in its current life (a restarted replica answers only what reached it since: clients.test.ts).
+    // The entries reached this replica in its current life (a restarted replica answers only what reached it since: client-requests.test.ts).
     const entries = [putEntry(1, 'k', 'a', 'm1'), putEntry(1, 'k', 'b', 'm2'), putEntry(1, 'k', 'a', 'm1')]
     const follower = deliver(start(replica(ME, { term: 1 })).state, 100, append({ src: A, dst: ME, term: 1, entries })).state
     const leader = elect(follower, L).state

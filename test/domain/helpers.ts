@@ -3,7 +3,7 @@
  * `step` (an election, acknowledgements) so that tests set up states the way a real run would.
  */
 import * as O from 'fp-ts/Option'
-import { sentMessages, type Effect, type TimerName } from '../../src/effects/effect'
+import { sentMessages, type Effect, type TimerName } from '../../src/domain/effect'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
 import { emptyLog, logOf as logOfEntries, type Log } from '../../src/domain/log'
 import { majority } from '../../src/domain/quorum'

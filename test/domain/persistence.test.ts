@@ -6,7 +6,7 @@
  */
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
-import type { Effect } from '../../src/effects/effect'
+import type { Effect } from '../../src/domain/effect'
 import { afterWrites, logWrite, persistEffect } from '../../src/domain/durability'
 import { compactLog } from '../../src/domain/log'
 import { emptyPersistent, persistentState, withPersistent } from '../../src/domain/state'

@@ -11,7 +11,7 @@ import { applyCommand, emptyKv, encodeSnapshot, midsOf } from '../../src/domain/
 import { lastIndex, termAt } from '../../src/domain/log'
 import type { ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
-import { sentMessages, type Effect } from '../../src/effects/effect'
+import { sentMessages, type Effect } from '../../src/domain/effect'
 import { decodeMessage, encodeMessage, type AppendEntries, type Entry, type Message, type NodeId } from '../../src/domain/wire'
 import {
   acks,

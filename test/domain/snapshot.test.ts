@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
-import type { Effect } from '../../src/effects/effect'
+import type { Effect } from '../../src/domain/effect'
 import { applyCommand, decodeSnapshot, emptyKv, encodeSnapshot, valuesOf, type KvStore } from '../../src/domain/kv'
 import { afterWrites } from '../../src/domain/durability'
 import { lastIndex, termAt } from '../../src/domain/log'

@@ -1,6 +1,6 @@
 /** The one interpreter of effects that every driver of the reducer shares. */
 import { describe, expect, it } from 'vitest'
-import { cancelTimer, log, send, setTimer, type Effect } from '../../src/effects/effect'
+import { cancelTimer, log, send, setTimer, type Effect } from '../../src/domain/effect'
 import { earliestTimer, noTimers, perform, recipients, withTimerEffects } from '../../src/effects/perform'
 import type { Message, NodeId } from '../../src/domain/wire'
 import { warmUp } from '../../src/runtime/warmup'

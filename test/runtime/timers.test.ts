@@ -1,6 +1,6 @@
 /** The runtime's named timers: setting a timer that is already set moves it, later or earlier. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { TimerName } from '../../src/effects/effect'
+import type { TimerName } from '../../src/domain/effect'
 import { ReplicaRuntime } from '../../src/runtime/replica'
 import { NamedTimers } from '../../src/runtime/timers'
 import { R, replica } from '../domain/helpers'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { replicaIds } from '../../src/sim/ids'
+import { replicaIds } from '../../src/domain/ids'
 import { Network } from '../../src/sim/network'
 import { Prng } from '../../src/sim/prng'
 
@@ -94,7 +94,7 @@ describe('Prng', () => {
       const x = random.next()
       expect(x).toBeGreaterThanOrEqual(0)
       expect(x).toBeLessThan(1)
-      expect(random.int(7)).toBeLessThan(7)
+      expect(random.below(7)).toBeLessThan(7)
     }
   })
 })

@@ -7,7 +7,7 @@
 import { simulate, sweepOptions } from '../../src/check/cluster'
 import type { MutantName } from '../../src/check/mutants'
 import { sweepBase } from '../../src/check/sweep'
-import { replicaIds } from '../../src/sim/ids'
+import { replicaIds } from '../../src/domain/ids'
 import { randomStreams } from '../../src/sim/prng'
 import type { RunResult } from '../../src/sim/runner'
 import { score } from '../../src/sim/scoring'

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto'
 import type { KvOperation } from '../history/operation'
-import { BROADCAST } from './ids'
+import { BROADCAST } from './datagram'
 import { Prng } from './prng'
 import type { Workload } from '../check/workload'
 

@@ -3,8 +3,8 @@
  * test, or the model checker) interprets them. This union is closed: nothing else leaves `step`.
  */
 import type * as O from 'fp-ts/Option'
-import type { KvStore } from '../domain/kv'
-import type { Entry, Message, NodeId } from '../domain/wire'
+import type { KvStore } from './kv'
+import type { Entry, Message, NodeId } from './wire'
 
 /** The replica's named timers. Setting a timer that is already set moves it. */
 export type TimerName = 'election' | 'heartbeat' | 'voteRetry'

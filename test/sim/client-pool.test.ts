@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ClientPool, ClientRequest, md5 } from '../../src/sim/clients'
-import { clientIds } from '../../src/sim/ids'
+import { ClientPool, ClientRequest, md5 } from '../../src/sim/client-pool'
+import { clientIds } from '../../src/domain/ids'
 import { Prng } from '../../src/sim/prng'
 
 const living = ['0000', '0001', '0002', '0003', '0004']

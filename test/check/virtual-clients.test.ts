@@ -1,6 +1,6 @@
-/** The checkers' clients (src/check/clients.ts): the protocol's client rules, and what they record. */
+/** The checkers' clients (src/check/virtual-clients.ts): the protocol's client rules, and what they record. */
 import { describe, expect, it } from 'vitest'
-import { Clients, type Route } from '../../src/check/clients'
+import { Clients, type Route } from '../../src/check/virtual-clients'
 import type { ClientReply, NodeId } from '../../src/domain/wire'
 
 const C = '0013' as NodeId
