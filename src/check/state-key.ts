@@ -11,7 +11,7 @@
  */
 import type { Command, Entry, Message, PutCommand } from '../domain/wire'
 import type { Progress } from '../domain/progress'
-import type { CompactionPoint, IncomingSnapshot, OwnPut, PersistentState, ReplicaState } from '../domain/state'
+import type { CompactionPoint, IncomingSnapshot, OwnPut, PendingRead, PersistentState, ReadIndexMark, ReplicaState } from '../domain/state'
 
 /** Keep the value; a time relative to now; a list of times, each relative to now; leave it out. */
 export type FieldPolicy = 'value' | 'time' | 'times' | 'ignore'
@@ -81,6 +81,10 @@ const progress: Policies<Progress> = {
 
 const ownPut: Policies<OwnPut> = { put: 'value', index: 'value', forwardedAt: 'time' }
 
+const pendingRead: Policies<PendingRead> = { request: 'value', readIndex: 'value' }
+
+const readIndexMark: Policies<ReadIndexMark> = { since: 'time', index: 'value' }
+
 const redirect: Policies<ReplicaState['lastRedirect'][string]> = { leader: 'value', at: 'time' }
 
 const entry: Policies<Entry> = { term: 'value', command: 'value' }
@@ -90,6 +94,7 @@ const command: { readonly [K in CommandField | keyof PutCommand]: FieldPolicy } 
   op: 'value',
   key: 'value',
   value: 'value',
+  expected: 'value',
   client: 'value',
   MID: 'value',
 }
@@ -102,6 +107,7 @@ const message: { readonly [K in MessageField]: FieldPolicy } = {
   MID: 'value',
   key: 'value',
   value: 'value',
+  expected: 'value',
   term: 'value',
   lastLogIndex: 'value',
   lastLogTerm: 'value',
@@ -135,6 +141,8 @@ export const FIELD_POLICIES: Readonly<Record<string, Readonly<Record<string, Fie
   incomingSnapshot,
   progress,
   ownPut,
+  pendingRead,
+  readIndexMark,
   redirect,
   entry,
   command,

@@ -89,7 +89,7 @@ export const formatMessage = (m: Message): string => {
       return `${head} ${m.pre ? 'pre ' : ''}term ${m.term} ${m.granted ? 'granted' : 'refused'}`
     case 'append':
       return `${head} term ${m.term} prev ${m.prevLogIndex}/${m.prevLogTerm} entries [${m.entries
-        .map((e) => `${e.term}:${e.command.op === 'put' ? e.command.MID : 'noop'}`)
+        .map((e) => `${e.term}:${e.command.op === 'noop' ? 'noop' : e.command.MID}`)
         .join(' ')}] commit ${m.leaderCommit} sentAt ${m.sentAt}`
     case 'appendReply':
       return `${head} term ${m.term} ${m.success ? 'ok' : 'no'} match ${m.matchIndex} conflict ${m.conflictIndex}/${m.conflictTerm}`
@@ -103,6 +103,10 @@ export const formatMessage = (m: Message): string => {
       return `${head} ${m.MID} key ${m.key}`
     case 'put':
       return `${head} ${m.MID} key ${m.key}=${m.value}`
+    case 'delete':
+      return `${head} ${m.MID} key ${m.key}`
+    case 'cas':
+      return `${head} ${m.MID} key ${m.key}=${m.value} if ${m.expected ?? 'absent'}`
     case 'ok':
       return `${head} ${m.MID}${m.value !== undefined ? ` value ${m.value}` : ''}`
     case 'redirect':

@@ -1,10 +1,10 @@
 /**
  * Figure 2, all servers: "If commitIndex > lastApplied: increment lastApplied, apply
- * log[lastApplied] to state machine". Who answers an applied put is client-requests.ts's (putApplied).
+ * log[lastApplied] to state machine". Who answers an applied write is client-requests.ts's (writeApplied).
  */
-import { putApplied } from './client-requests'
+import { writeApplied } from './client-requests'
 import type { StepContext } from './context'
-import { applyCommand } from './kv'
+import { applyCommand, hasApplied } from './kv'
 import { entryAt } from './log'
 import type { ReplicaState } from './state'
 
@@ -14,11 +14,13 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
   let ownPuts = s.ownPuts
   for (let index = s.lastApplied + 1; index <= s.commitIndex; index++) {
     const command = entryAt(s.persistent.log, index)!.command
-    if (command.op !== 'put') continue
+    if (command.op === 'noop') continue
     const before = kv
     kv = applyCommand(before, command)
-    // applyCommand returns the same store for a MID applied before.
-    ownPuts = putApplied(s, ctx, ownPuts, command, index, kv !== before)
+    // applyCommand returns the same store for a MID applied before, and for a compare-and-set whose
+    // comparison failed (which is not remembered: its MID is not applied).
+    const outcome = kv !== before ? 'applied' : command.op === 'cas' && !hasApplied(before, command.MID) ? 'refused' : 'applied before'
+    ownPuts = writeApplied(s, ctx, ownPuts, command, index, outcome)
   }
   return { ...s, lastApplied: s.commitIndex, kv, ownPuts }
 }

@@ -19,6 +19,8 @@ export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClient
       return onVoteReply(s, ctx, m)
     case 'get':
     case 'put':
+    case 'delete':
+    case 'cas':
       return onRequestAsFollower(s, ctx, m)
     default:
       return s

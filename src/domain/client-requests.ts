@@ -4,10 +4,12 @@
  *
  * - At a follower or candidate: redirected to the leader it knows, or held (`held`) until one is
  *   known; then redirected, or served if this replica is the leader (answerWaiting).
- * - At the leader: a get is answered under the read lease or waits for it (`pendingReads`); a put
- *   enters the log, remembered as our own (`ownPuts`) until it is applied.
- * - A put that entered the log is never redirected: the leader that applies it answers it
- *   (putApplied). If a newer leader's entries replace it, the replica that appended it forwards it
+ * - At the leader: a get is answered once the leader knows it is still the leader (reads.ts: the
+ *   lease, or ReadIndex's round of heartbeats) and waits until then (`pendingReads`); a write (a
+ *   put, or the real cluster's delete or compare-and-set) enters the log, remembered as our own
+ *   (`ownPuts`) until it is applied.
+ * - A write that entered the log is never redirected: the leader that applies it answers it
+ *   (writeApplied). If a newer leader's entries replace it, the replica that appended it forwards it
  *   to the current leader (forwardLostPuts), or appends it again should it lead again.
  * - A deposed leader holds its pending gets for the next leader (pendingReadsHeld).
  */
@@ -17,29 +19,47 @@ import { leaderField, type StepContext } from './context'
 import { hasApplied, read } from './kv'
 import { appendToLog, entryAt, lastIndex, type Log } from './log'
 import { replicateNewEntries } from './new-entries'
-import { canServeReads } from './reads'
+import { canServeRead, confirmLeadership, pendingRead } from './reads'
 import { withPersistent, type OwnPut, type ReplicaState } from './state'
-import { UNKNOWN_LEADER, type ClientRequest, type Entry, type Forward, type GetRequest, type NodeId, type PutCommand } from './wire'
+import {
+  UNKNOWN_LEADER,
+  type ClientRequest,
+  type Entry,
+  type Forward,
+  type GetRequest,
+  type NodeId,
+  type WriteCommand,
+  type WriteRequest,
+} from './wire'
 
-/** Whether `entry` is the put of MID `mid`. */
-const isPutOf = (entry: Entry | undefined, mid: string): boolean => entry?.command.op === 'put' && entry.command.MID === mid
+/** Whether `entry` is the write of MID `mid`. */
+const isWriteOf = (entry: Entry | undefined, mid: string): boolean =>
+  entry !== undefined && entry.command.op !== 'noop' && entry.command.MID === mid
 
-/** Whether the entry at `index` of `log` is the put of MID `mid`. */
-export const isPutAt = (log: Log, index: number, mid: string): boolean => isPutOf(entryAt(log, index), mid)
+/** Whether the entry at `index` of `log` is the write of MID `mid`. */
+export const isWriteAt = (log: Log, index: number, mid: string): boolean => isWriteOf(entryAt(log, index), mid)
 
-/** A put as a log command. */
-export const putCommand = (request: { src: NodeId; MID: string; key: string; value: string }): PutCommand => ({
-  op: 'put',
-  key: request.key,
-  value: request.value,
-  client: request.src,
-  MID: request.MID,
-})
+/** A write request as a log command. */
+export const writeCommand = (request: WriteRequest): WriteCommand => {
+  switch (request.type) {
+    case 'put':
+      return { op: 'put', key: request.key, value: request.value, client: request.src, MID: request.MID }
+    case 'delete':
+      return { op: 'delete', key: request.key, client: request.src, MID: request.MID }
+    case 'cas':
+      return { op: 'cas', key: request.key, expected: request.expected, value: request.value, client: request.src, MID: request.MID }
+  }
+}
 
 export const replyOk = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string, value?: string): void => {
   const src = s.id
   const leader = leaderField(s)
   ctx.effects.push(send(value === undefined ? { src, dst: client, leader, type: 'ok', MID } : { src, dst: client, leader, type: 'ok', MID, value }))
+}
+
+/** The answer to a compare-and-set whose comparison failed: nothing was written. */
+const replyFail = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string): void => {
+  ctx.effects.push(send({ src: s.id, dst: client, leader: leaderField(s), type: 'fail', MID }))
 }
 
 const redirect = (s: ReplicaState, ctx: StepContext, request: ClientRequest, leader: NodeId): ReplicaState => {
@@ -80,37 +100,44 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
   return redirect(s, ctx, request, leader.value)
 }
 
-/** A client request at the leader: a put enters the log; a get is answered under the lease or waits for it. */
+/**
+ * A client request at the leader: a write enters the log; a get is answered at once if the leader
+ * may (reads.ts), else it waits, and under ReadIndex the leader asks its followers to confirm it
+ * still leads (thesis §6.4, "issues a new round of heartbeats").
+ */
 export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
   if (request.type === 'get') {
-    if (!canServeReads(s, ctx.now)) return { ...s, pendingReads: [...s.pendingReads, request] }
-    answerGet(s, ctx, request)
-    return s
+    const read = pendingRead(s, ctx.now, request)
+    if (canServeRead(s, ctx.now, read)) {
+      answerGet(s, ctx, request)
+      return s
+    }
+    return confirmLeadership({ ...s, pendingReads: [...s.pendingReads, read] }, ctx)
   }
   if (hasApplied(s.kv, request.MID)) {
-    // A retry of a put that took effect already: its first answer was lost, went out from another
-    // leader, or was never sent (a put of the log recovered at start-up, putApplied). Either way it
+    // A retry of a write that took effect already: its first answer was lost, went out from another
+    // leader, or was never sent (a write of the log recovered at start-up, writeApplied). Either way it
     // took effect, which is what the client asks.
     replyOk(s, ctx, request.src, request.MID)
     return s
   }
-  return replicateNewEntries(s, ctx, appendPuts(s, ctx, [putCommand(request)]))
+  return replicateNewEntries(s, ctx, appendPuts(s, ctx, [writeCommand(request)]))
 }
 
-/** Puts handed over by a deposed leader that lost them (forwardLostPuts). */
+/** Writes handed over by a deposed leader that lost them (forwardLostPuts). */
 export const onForward = (s: ReplicaState, ctx: StepContext, m: Forward): ReplicaState =>
   replicateNewEntries(s, ctx, appendPuts(s, ctx, m.puts))
 
-/** Appends the puts that are neither applied nor waiting in the log already, as our own. */
-const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand[]): ReplicaState => {
+/** Appends the writes that are neither applied nor waiting in the log already, as our own. */
+const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly WriteCommand[]): ReplicaState => {
   const term = s.persistent.currentTerm
   const entries: Entry[] = []
   let ownPuts = s.ownPuts
   for (const put of puts) {
-    if (hasApplied(s.kv, put.MID) || entries.some((e) => isPutOf(e, put.MID))) continue
+    if (hasApplied(s.kv, put.MID) || entries.some((e) => isWriteOf(e, put.MID))) continue
     const waiting = uncommittedIndexOf(s, put.MID)
     if (waiting !== undefined) {
-      // A retry of a put of the recovered log: it reached us in this life, so we answer it once applied.
+      // A retry of a write of the recovered log: it reached us in this life, so we answer it once applied.
       if (waiting <= s.recoveredUpTo && !ownPuts.has(put.MID)) ownPuts = ownPuts.set(put.MID, { put, index: waiting, forwardedAt: 0 })
       continue
     }
@@ -127,17 +154,17 @@ const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly PutCommand
 const uncommittedIndexOf = (s: ReplicaState, mid: string): number | undefined => {
   const log = s.persistent.log
   for (let i = lastIndex(log); i > s.commitIndex; i--) {
-    if (isPutAt(log, i, mid)) return i
+    if (isWriteAt(log, i, mid)) return i
   }
   return undefined
 }
 
-/** Whether our own put was lost to a newer leader's entries: another entry stands where we appended it. */
-const isLost = (s: ReplicaState, own: OwnPut): boolean => !isPutAt(s.persistent.log, own.index, own.put.MID)
+/** Whether our own write was lost to a newer leader's entries: another entry stands where we appended it. */
+const isLost = (s: ReplicaState, own: OwnPut): boolean => !isWriteAt(s.persistent.log, own.index, own.put.MID)
 
-/** A new leader appends again the puts it had appended in an earlier term and lost since. */
+/** A new leader appends again the writes it had appended in an earlier term and lost since. */
 export const reappendLostPuts = (s: ReplicaState, ctx: StepContext): ReplicaState => {
-  const lost: PutCommand[] = []
+  const lost: WriteCommand[] = []
   for (const [, own] of s.ownPuts.entries()) {
     if (isLost(s, own)) lost.push(own.put)
   }
@@ -151,7 +178,7 @@ export const reappendLostPuts = (s: ReplicaState, ctx: StepContext): ReplicaStat
  */
 export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState => {
   let ownPuts = s.ownPuts
-  const lost: PutCommand[] = []
+  const lost: WriteCommand[] = []
   for (const [mid, own] of s.ownPuts.entries()) {
     if (!isLost(s, own)) continue
     if (ctx.now - own.forwardedAt < 2 * s.settings.timing.heartbeatMs) continue
@@ -164,7 +191,7 @@ export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeI
 }
 
 /**
- * Figure 2's "apply log[lastApplied] to state machine", for the put at `index`: it is no longer our
+ * Figure 2's "apply log[lastApplied] to state machine", for the write at `index`: it is no longer our
  * own to forward, and the leader that applies it answers it. Usually that is the leader that
  * committed it; a new leader also answers the earlier terms' puts it learns are committed only in
  * office, because their leader may have died before answering. When that leader had answered, the
@@ -176,32 +203,36 @@ export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeI
  * unanswered may have reached another replica in its current life, a deposed leader that appended
  * it (our own, still in the log): that replica answers it when it applies it as a follower, since
  * the leader's AppendEntries say which puts it leaves unanswered (leaderRecoveredUpTo).
- * `fresh`: the store had not applied this MID before (a MID applied before was answered then).
+ * `outcome`: `applied`, the store had not applied this MID before; `applied before`, it had (and
+ * answered then); `refused`, a compare-and-set whose comparison failed: answered fail, and since
+ * nothing was written, a retry of it is compared afresh.
  */
-export const putApplied = (
+export const writeApplied = (
   s: ReplicaState,
   ctx: StepContext,
   ownPuts: ReplicaState['ownPuts'],
-  put: PutCommand,
+  write: WriteCommand,
   index: number,
-  fresh: boolean,
+  outcome: 'applied' | 'applied before' | 'refused',
 ): ReplicaState['ownPuts'] => {
-  if (fresh && (s.role === 'leader' ? index > s.recoveredUpTo || ownPuts.has(put.MID) : ownPuts.has(put.MID) && index <= s.leaderRecoveredUpTo)) {
-    replyOk(s, ctx, put.client, put.MID)
-  }
-  return ownPuts.delete(put.MID)
+  const answers =
+    outcome !== 'applied before' &&
+    (s.role === 'leader' ? index > s.recoveredUpTo || ownPuts.has(write.MID) : ownPuts.has(write.MID) && index <= s.leaderRecoveredUpTo)
+  if (answers && outcome === 'applied') replyOk(s, ctx, write.client, write.MID)
+  if (answers && outcome === 'refused') replyFail(s, ctx, write.client, write.MID)
+  return ownPuts.delete(write.MID)
 }
 
 /** A deposed leader's pending gets never touched the log, so another leader may answer them: they are held for it. */
 export const pendingReadsHeld = (s: ReplicaState): Pick<ReplicaState, 'held' | 'pendingReads'> => ({
-  held: [...s.held, ...s.pendingReads],
+  held: [...s.held, ...s.pendingReads.map((read) => read.request)],
   pendingReads: [],
 })
 
 /**
  * After every event: the leader serves the requests held while no leader was known, and the gets
- * that waited for its lease if it now holds one; another replica redirects what it held once it
- * knows a leader clients can reach.
+ * that waited to be confirmed (reads.ts) if they now are; another replica redirects what it held
+ * once it knows a leader clients can reach.
  */
 export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.role === 'leader') {
@@ -210,9 +241,15 @@ export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState =
       served = { ...s, held: [] }
       for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
     }
-    if (served.pendingReads.length > 0 && canServeReads(served, ctx.now)) {
-      for (const request of served.pendingReads) answerGet(served, ctx, request)
-      served = { ...served, pendingReads: [] }
+    if (served.pendingReads.length > 0) {
+      // Oldest first: a get is confirmed no later than any that arrived after it.
+      let answered = 0
+      for (const read of served.pendingReads) {
+        if (!canServeRead(served, ctx.now, read)) break
+        answerGet(served, ctx, read.request)
+        answered++
+      }
+      if (answered > 0) served = { ...served, pendingReads: served.pendingReads.slice(answered) }
     }
     return served
   }

@@ -1,7 +1,7 @@
 /**
  * The replica's settings, every one in one place: how long it waits for things (`Timing`, times
  * only, in milliseconds), how much it carries and keeps (`Limits`), how sure a leader wants to be
- * of a first-round commit (`FanOut`), and how clients are answered (`ClientStyle`). They are validated once, at start-up (`initialState`),
+ * of a first-round commit (`FanOut`), how clients are answered (`ClientStyle`) and how gets are confirmed (`ReadStyle`). They are validated once, at start-up (`initialState`),
  * because some are safe only together: the read lease is safe only while its margin is below the
  * minimum election timeout, and a heartbeat must come well within that timeout.
  */
@@ -78,11 +78,20 @@ export interface FanOut {
  */
 export type ClientStyle = 'course' | 'standalone'
 
+/**
+ * How the leader makes sure a get is linearizable (reads.ts). `lease` (the course's: all replicas
+ * share one clock there): it answers within a lease its followers' acknowledgements grant.
+ * `readIndex` (the real cluster's, thesis §6.4): it answers once a majority has acknowledged a
+ * heartbeat sent after the get arrived; no clock is trusted across machines.
+ */
+export type ReadStyle = 'lease' | 'readIndex'
+
 export interface Settings {
   readonly timing: Timing
   readonly limits: Limits
   readonly fanOut: FanOut
   readonly clients: ClientStyle
+  readonly reads: ReadStyle
 }
 
 /** A settings object with some of its groups' fields changed. */
@@ -91,6 +100,7 @@ export interface SettingsChanges {
   readonly limits?: Partial<Limits>
   readonly fanOut?: Partial<FanOut>
   readonly clients?: ClientStyle
+  readonly reads?: ReadStyle
 }
 
 /**
@@ -123,16 +133,18 @@ export const defaultSettings: Settings = {
     fastRepairBelow: 0.8,
   },
   clients: 'course',
+  reads: 'lease',
 }
 
-/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered. */
-export const standaloneSettings: Settings = { ...defaultSettings, clients: 'standalone' }
+/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered and how gets are confirmed. */
+export const standaloneSettings: Settings = { ...defaultSettings, clients: 'standalone', reads: 'readIndex' }
 
 export const withSettings = (base: Settings, changes: SettingsChanges): Settings => ({
   timing: { ...base.timing, ...changes.timing },
   limits: { ...base.limits, ...changes.limits },
   fanOut: { ...base.fanOut, ...changes.fanOut },
   clients: changes.clients ?? base.clients,
+  reads: changes.reads ?? base.reads,
 })
 
 /** What an InstallSnapshot carries besides its data, in bytes, at most (IDs, term, indexes, offset, sentAt). */
@@ -181,6 +193,7 @@ export const validateSettings = (settings: Settings): E.Either<readonly string[]
     check(value > 0 && value < 1, `fanOut.${name} must be a probability between 0 and 1, both excluded (got ${value})`)
   }
   check(settings.clients === 'course' || settings.clients === 'standalone', `clients must be 'course' or 'standalone' (got ${String(settings.clients)})`)
+  check(settings.reads === 'lease' || settings.reads === 'readIndex', `reads must be 'lease' or 'readIndex' (got ${String(settings.reads)})`)
   return problems.length === 0 ? E.right(settings) : E.left(problems)
 }
 

@@ -14,6 +14,8 @@ export const stepFollower = (s: ReplicaState, ctx: StepContext, m: RaftOrClientM
       return onInstallSnapshot(s, ctx, m)
     case 'get':
     case 'put':
+    case 'delete':
+    case 'cas':
       return onRequestAsFollower(s, ctx, m)
     default:
       // Replies to a campaign or a leadership we no longer have, and puts forwarded to a leader we are not.

@@ -1,7 +1,8 @@
 /**
- * The key-value state machine. Commands are applied in log order; a put whose MID was applied
- * already (a forwarded copy of a put that also survived in another log, or a client's retry)
- * changes nothing, so every client put takes effect at most once.
+ * The key-value state machine. Commands are applied in log order; a write (put, or the real
+ * cluster's delete and compare-and-set) whose MID was applied already (a forwarded copy of a write
+ * that also survived in another log, or a client's retry) changes nothing, so every client write
+ * takes effect at most once.
  *
  * The MIDs remembered for that are bounded, so that a long-lived store does not grow with every
  * request it ever served: they are kept in two generations of `MID_GENERATION` puts each, the
@@ -43,10 +44,27 @@ export const emptyKv: KvStore = new KvStore(PersistentMap.empty(), PersistentMap
 export const hasApplied = (kv: KvStore, mid: string): boolean =>
   kv.recentMids.has(mid) || (kv.olderMids.size > 0 && kv.olderMids.has(mid))
 
-/** The store after `command`: the same store when it takes no effect (a no-op, or a MID applied before). */
+/**
+ * The store after `command`: the same store when it takes no effect (a no-op, a MID applied
+ * before, or a compare-and-set whose comparison fails). A put, a delete and a compare-and-set that
+ * writes remember their MID; a compare-and-set that fails does not, since it changed nothing: a
+ * retry of it is compared afresh.
+ */
 export const applyCommand = (kv: KvStore, command: Command): KvStore => {
-  if (command.op !== 'put' || hasApplied(kv, command.MID)) return kv
-  const values = kv.values.set(command.key, command.value)
+  if (command.op === 'noop' || hasApplied(kv, command.MID)) return kv
+  let values: PersistentMap<string>
+  switch (command.op) {
+    case 'put':
+      values = kv.values.set(command.key, command.value)
+      break
+    case 'delete':
+      values = kv.values.delete(command.key)
+      break
+    case 'cas':
+      if ((kv.values.get(command.key) ?? null) !== command.expected) return kv
+      values = kv.values.set(command.key, command.value)
+      break
+  }
   return kv.recentMids.size >= MID_GENERATION
     ? new KvStore(values, PersistentMap.empty<true>().set(command.MID, true), kv.recentMids)
     : new KvStore(values, kv.recentMids.set(command.MID, true), kv.olderMids)

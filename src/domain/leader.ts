@@ -49,6 +49,8 @@ export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMes
   switch (m.type) {
     case 'get':
     case 'put':
+    case 'delete':
+    case 'cas':
       return onRequestAsLeader(s, ctx, m)
     case 'appendReply':
       return onAppendEntriesReply(s, ctx, m)

@@ -1,15 +1,32 @@
 /**
- * Linearizable gets without a round of messages: a leader lease (thesis §6.4.1). A follower that
+ * Linearizable gets, in one of two ways (Settings.reads). Either way the leader answers only "once
+ * [it] has committed an entry of its current term" (so its state machine holds every committed
+ * write, §8), and from its own state machine.
+ *
+ * ReadIndex (thesis §6.4, the real cluster's default): "the leader saves its current commit index
+ * in a local variable readIndex", "issues a new round of heartbeats and waits for their
+ * acknowledgments from a majority of the cluster", then answers once "its state machine [has
+ * advanced] at least as far as the readIndex". A get is confirmed once a majority (the leader
+ * counting itself) has answered an AppendEntries sent at or after the get arrived: each such
+ * answer was given in this leader's term after the get arrived, so no newer leader had been elected
+ * by then, nor committed anything (a replica that voted for a newer leader refuses our term). No
+ * clock is compared across machines. An answer to an AppendEntries sent in the get's millisecond
+ * but just before it arrived counts too: its sender refuses votes for an election timeout after
+ * it (§4.2.3), so no newer leader can appear within that millisecond.
+ *
+ * The lease (thesis §6.4.1, the course's default), without a round of messages: a follower that
  * answered an AppendEntries sent at time t refuses votes until t + electionTimeoutMin at the
  * earliest (it heard from the leader no sooner than t), so no other leader can exist before the
- * majority-th latest such t plus the minimum election timeout. Until then, and once an entry of
- * its own term is committed (so its state machine holds every committed put, §8), the leader
- * answers gets from its own state machine. All replicas share one clock source, so no drift bound
- * is needed beyond a small margin.
+ * majority-th latest such t plus the minimum election timeout. Until then the leader answers gets
+ * at once. Under the course's simulator all replicas share one clock source, so no drift bound is
+ * needed beyond a small margin; across machines the lease assumes bounded clock drift.
  */
+import type { StepContext } from './context'
 import { termAt } from './log'
 import { quorumValue } from './quorum'
-import type { ReplicaState } from './state'
+import { sendToFollowers } from './send-to-follower'
+import type { PendingRead, ReadIndexMark, ReplicaState } from './state'
+import type { GetRequest } from './wire'
 
 /** The leader's own clock, and the newest `sentAt` each follower answered: one value per member. */
 const contactTimes = (s: ReplicaState, now: number): number[] => [
@@ -25,6 +42,35 @@ export const leaseExpiry = (s: ReplicaState, now: number): number => {
 }
 
 export const canServeReads = (s: ReplicaState, now: number): boolean => now < leaseExpiry(s, now)
+
+/** ReadIndex: whether a get marked `mark` is confirmed and the state machine has reached its readIndex (see above). */
+const readIndexConfirmed = (s: ReplicaState, now: number, mark: ReadIndexMark): boolean =>
+  s.role === 'leader' &&
+  termAt(s.persistent.log, s.commitIndex) === s.persistent.currentTerm &&
+  quorumValue(contactTimes(s, now)) >= mark.since &&
+  s.lastApplied >= mark.index
+
+/**
+ * Whether the leader may answer now a get waiting as `read`: under the lease, while it holds one;
+ * under ReadIndex, once the get is confirmed.
+ */
+export const canServeRead = (s: ReplicaState, now: number, read: PendingRead): boolean =>
+  read.readIndex === undefined ? canServeReads(s, now) : readIndexConfirmed(s, now, read.readIndex)
+
+/** A get as it waits at the leader: under ReadIndex, marked with when it arrived and the commit index then. */
+export const pendingRead = (s: ReplicaState, now: number, request: GetRequest): PendingRead =>
+  s.settings.reads === 'readIndex' ? { request, readIndex: { since: now, index: s.commitIndex } } : { request }
+
+/**
+ * ReadIndex, thesis §6.4: "the leader ... issues a new round of heartbeats": an AppendEntries
+ * (with whatever entries the follower lacks) to every follower not sent one at this moment
+ * already, so that gets arriving together share one round. Under the lease, nothing.
+ */
+export const confirmLeadership = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.settings.reads !== 'readIndex') return s
+  const due = s.peers.filter((peer) => (s.progress[peer]?.lastSentAt ?? ctx.now) < ctx.now)
+  return due.length === 0 ? s : { ...s, progress: sendToFollowers(s, ctx, due) }
+}
 
 /**
  * Check-quorum: the latest moment a majority is known to have heard from this leader (or when it

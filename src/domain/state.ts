@@ -10,7 +10,7 @@ import { emptyLog, lastIndex, type Log } from './log'
 import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
 import type { ProgressTable } from './progress'
-import type { ClientRequest, GetRequest, NodeId, PutCommand } from './wire'
+import type { ClientRequest, GetRequest, NodeId, WriteCommand } from './wire'
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader'
 
@@ -43,13 +43,26 @@ export interface IncomingSnapshot {
   readonly received: number
 }
 
-/** A put this replica appended as leader and has not seen applied yet. */
+/** A write this replica appended as leader and has not seen applied yet. */
 export interface OwnPut {
-  readonly put: PutCommand
+  readonly put: WriteCommand
   /** Where we appended it; if another entry stands there now, the put was lost to truncation. */
   readonly index: number
   /** When it was last handed to another leader after losing its place in our log; 0 if never. */
   readonly forwardedAt: number
+}
+
+/** A get the leader holds until it may answer it (reads.ts). */
+export interface PendingRead {
+  readonly request: GetRequest
+  /** ReadIndex only (under the lease a get waits for nothing of its own). */
+  readonly readIndex?: ReadIndexMark
+}
+
+/** Thesis §6.4: when a get arrived, and the leader's commit index then, which its state machine must reach before it answers. */
+export interface ReadIndexMark {
+  readonly since: number
+  readonly index: number
 }
 
 export interface ReplicaState {
@@ -82,9 +95,9 @@ export interface ReplicaState {
 
   /** Requests held until a leader is known: nothing is dropped. */
   readonly held: readonly ClientRequest[]
-  /** Leader only: gets waiting for the read lease. */
-  readonly pendingReads: readonly GetRequest[]
-  /** Puts we appended as leader, by MID, until they are applied (and retries of recovered puts: client-requests.ts). */
+  /** Leader only: gets waiting to be confirmed (the lease, or ReadIndex's round of heartbeats), oldest first. */
+  readonly pendingReads: readonly PendingRead[]
+  /** Writes we appended as leader, by MID, until they are applied (and retries of recovered writes: client-requests.ts). */
   readonly ownPuts: PersistentMap<OwnPut>
   /**
    * The last index of the log this replica recovered from its storage at start-up, less what it
@@ -92,7 +105,7 @@ export interface ReplicaState {
    * be long gone, so it answers them only when a retry reaches it in this life (client-requests.ts).
    */
   readonly recoveredUpTo: number
-  /** Follower: the leader's recoveredUpTo, from its latest AppendEntries (client-requests.ts, putApplied). */
+  /** Follower: the leader's recoveredUpTo, from its latest AppendEntries (client-requests.ts, writeApplied). */
   readonly leaderRecoveredUpTo: number
   /** Clients we redirected, with where and when: a quick retry that avoids that leader means it is gone. */
   readonly lastRedirect: Readonly<Record<string, { readonly leader: NodeId; readonly at: number }>>

@@ -85,6 +85,8 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
       return onRaftMessage(s, ctx, m)
     case 'get':
     case 'put':
+    case 'delete':
+    case 'cas':
       return stepByRole(s, ctx, m)
     case 'hello':
     case 'ok':

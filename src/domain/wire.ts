@@ -47,13 +47,31 @@ export const OkReply = t.intersection([
   t.type({ ...Envelope, type: t.literal('ok'), MID: t.string }),
   t.partial({ value: t.string }),
 ])
+/** The real cluster's delete (not in the course's protocol). */
+export const DeleteRequest = t.type({ ...Envelope, type: t.literal('delete'), MID: t.string, key: t.string })
+/**
+ * The real cluster's compare-and-set (not in the course's protocol): write `value` only if the
+ * key's value is `expected` (null: only if it has none). Answered ok when it wrote, fail when not.
+ */
+export const CasRequest = t.type({
+  ...Envelope,
+  type: t.literal('cas'),
+  MID: t.string,
+  key: t.string,
+  expected: t.union([t.string, t.null]),
+  value: t.string,
+})
 export const RedirectReply = t.type({ ...Envelope, type: t.literal('redirect'), MID: t.string })
 export const FailReply = t.type({ ...Envelope, type: t.literal('fail'), MID: t.string })
 
 export type Hello = t.TypeOf<typeof Hello>
 export type GetRequest = t.TypeOf<typeof GetRequest>
 export type PutRequest = t.TypeOf<typeof PutRequest>
-export type ClientRequest = GetRequest | PutRequest
+export type DeleteRequest = t.TypeOf<typeof DeleteRequest>
+export type CasRequest = t.TypeOf<typeof CasRequest>
+/** The requests that go into the log. */
+export type WriteRequest = PutRequest | DeleteRequest | CasRequest
+export type ClientRequest = GetRequest | WriteRequest
 export type OkReply = t.TypeOf<typeof OkReply>
 export type RedirectReply = t.TypeOf<typeof RedirectReply>
 export type FailReply = t.TypeOf<typeof FailReply>
@@ -72,12 +90,26 @@ export const PutCommand = t.type({
   client: NodeId,
   MID: t.string,
 })
+export const DeleteCommand = t.type({ op: t.literal('delete'), key: t.string, client: NodeId, MID: t.string })
+export const CasCommand = t.type({
+  op: t.literal('cas'),
+  key: t.string,
+  expected: t.union([t.string, t.null]),
+  value: t.string,
+  client: NodeId,
+  MID: t.string,
+})
+/** A client's write as it travels in the log: applied at most once per MID (kv.ts). */
+export const WriteCommand = t.union([PutCommand, DeleteCommand, CasCommand])
 /** §8: a leader appends a no-op at the start of its term so that it can commit earlier entries. */
 export const NoopCommand = t.type({ op: t.literal('noop') })
-export const Command = t.union([PutCommand, NoopCommand])
+export const Command = t.union([PutCommand, DeleteCommand, CasCommand, NoopCommand])
 export const Entry = t.type({ term: Term, command: Command })
 
 export type PutCommand = t.TypeOf<typeof PutCommand>
+export type DeleteCommand = t.TypeOf<typeof DeleteCommand>
+export type CasCommand = t.TypeOf<typeof CasCommand>
+export type WriteCommand = t.TypeOf<typeof WriteCommand>
 export type Command = t.TypeOf<typeof Command>
 export type Entry = t.TypeOf<typeof Entry>
 
@@ -133,11 +165,11 @@ export const AppendEntriesReply = t.type({
   conflictTerm: Term,
   sentAt: t.number,
 })
-/** A put that a deposed leader had appended but lost to truncation, handed to the current leader. */
+/** Writes that a deposed leader had appended but lost to truncation, handed to the current leader. */
 export const Forward = t.type({
   ...Envelope,
   type: t.literal('forward'),
-  puts: t.array(PutCommand),
+  puts: t.array(WriteCommand),
 })
 
 /**
@@ -191,6 +223,8 @@ export const Message = t.union([
   Hello,
   GetRequest,
   PutRequest,
+  DeleteRequest,
+  CasRequest,
   OkReply,
   RedirectReply,
   FailReply,
@@ -209,6 +243,8 @@ const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message> 
   hello: Hello,
   get: GetRequest,
   put: PutRequest,
+  delete: DeleteRequest,
+  cas: CasRequest,
   ok: OkReply,
   redirect: RedirectReply,
   fail: FailReply,

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either'
 import { describe, expect, it } from 'vitest'
-import { defaultSettings, InvalidSettings, validateSettings, withSettings } from '../../src/domain/config'
+import { defaultSettings, InvalidSettings, standaloneSettings, validateSettings, withSettings } from '../../src/domain/config'
 import { initialState } from '../../src/domain/state'
 import { MAX_DATAGRAM_BYTES } from '../../src/domain/wire'
 import { R } from './helpers'
@@ -41,6 +41,15 @@ describe('the replica settings are validated at start-up (config.ts)', () => {
   it('refuses snapshot pieces that could not fit one datagram of MAX_DATAGRAM_BYTES', () => {
     const [problem] = problemsOf({ limits: { snapshotChunkChars: MAX_DATAGRAM_BYTES } })
     expect(problem).toMatch(/^limits.snapshotChunkChars \(60000\) must keep an InstallSnapshot within 60000 bytes/)
+  })
+
+  it("refuses a way of confirming reads that is neither the lease nor ReadIndex (from a cluster file's JSON, say)", () => {
+    expect(problemsOf({ reads: 'quorum' as never })).toEqual(["reads must be 'lease' or 'readIndex' (got quorum)"])
+  })
+
+  it("the course's replica confirms gets with the lease, the real cluster's with ReadIndex (thesis §6.4)", () => {
+    expect(defaultSettings.reads).toBe('lease')
+    expect(standaloneSettings.reads).toBe('readIndex')
   })
 
   it('a replica does not start with invalid settings: initialState throws, naming every problem', () => {

@@ -69,7 +69,7 @@ describe('thesis §6.4.1: reads under a leader lease', () => {
     const expiry = L + 20 + MIN - MARGIN
     const waiting = deliver(leader, expiry, get({ dst: ME, MID: 'g1', key: 'k' }))
     expect(waiting.sent).toEqual([])
-    expect(waiting.state.pendingReads.map((r) => r.MID)).toEqual(['g1'])
+    expect(waiting.state.pendingReads.map((r) => r.request.MID)).toEqual(['g1'])
     // One fresh acknowledgement is not a majority (with the leader, 2 of 5).
     const one = deliver(waiting.state, expiry + 5, ...acks(leader, [A], 2, expiry))
     expect(repliesTo(one.sent, 'g1')).toEqual([])

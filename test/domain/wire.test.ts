@@ -27,6 +27,19 @@ const every: Record<string, Message> = {
   heartbeat: append({ src: A, dst: B, term: 3 }),
   appendReply: appendReply({ src: B, dst: A, term: 3, success: false, conflictIndex: 4, conflictTerm: 2, sentAt: 99 }),
   forward: { src: B, dst: A, leader: A, type: 'forward', puts: [putCmd('k', 'v', 'm1', C)] },
+  delete: { src: C, dst: A, leader: A, type: 'delete', MID: 'd1', key: 'k' },
+  cas: { src: C, dst: A, leader: A, type: 'cas', MID: 'c1', key: 'k', expected: 'v1', value: 'v2' },
+  casIfAbsent: { src: C, dst: A, leader: A, type: 'cas', MID: 'c2', key: 'k', expected: null, value: 'v' },
+  forwardWrites: {
+    src: B,
+    dst: A,
+    leader: A,
+    type: 'forward',
+    puts: [
+      { op: 'delete', key: 'k', client: C, MID: 'd1' },
+      { op: 'cas', key: 'k', expected: null, value: 'v', client: C, MID: 'c1' },
+    ],
+  },
 }
 
 const decodesTo = (text: string) => decodeMessage(text)
@@ -79,9 +92,11 @@ describe('decodeMessage', () => {
   })
 
   it('rejects unknown types and fields of the wrong type', () => {
-    rejects(JSON.stringify({ ...every.get, type: 'delete' }))
+    rejects(JSON.stringify({ ...every.get, type: 'remove' }))
     rejects(JSON.stringify({ ...every.get, MID: 5 }))
     rejects(JSON.stringify({ ...every.put, value: null }))
+    rejects(JSON.stringify({ ...every.cas, expected: 5 }))
+    rejects(JSON.stringify({ ...every.delete, key: undefined }))
     rejects(JSON.stringify({ ...every.vote, pre: 'yes' }))
     rejects(JSON.stringify({ ...every.voteReply, granted: 1 }))
     rejects(JSON.stringify({ ...every.append, entries: {} }))

@@ -203,7 +203,7 @@ const flightPoint = (from: NodeId, to: NodeId, progress: number): { x: number; y
 
 const KIND_CLASS: Record<Message['type'], string> = {
   vote: 'vote', voteReply: 'vote', append: 'append', appendReply: 'append', snapshot: 'snapshot', snapshotReply: 'snapshot',
-  forward: 'forward', get: 'client', put: 'client', ok: 'client', redirect: 'client', fail: 'client', hello: 'client',
+  forward: 'forward', get: 'client', put: 'client', delete: 'client', cas: 'client', ok: 'client', redirect: 'client', fail: 'client', hello: 'client',
 }
 
 /** A message's token text: its kind, term and entries in a few characters. */
@@ -227,6 +227,10 @@ const shortLabel = (m: Message): string => {
       return `put ${m.key}`
     case 'get':
       return `get ${m.key}`
+    case 'delete':
+      return `del ${m.key}`
+    case 'cas':
+      return `cas ${m.key}`
     case 'ok':
       return m.value === undefined ? 'ok' : `ok ${m.value === '' ? '∅' : m.value}`
     case 'redirect':
