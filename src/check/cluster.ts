@@ -11,7 +11,7 @@
 import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { started, received, timerFired, type Event } from '../domain/events'
 import { afterWrites } from '../domain/durability'
-import { defaultSettings, withSettings, type Settings } from '../domain/config'
+import { defaultSettings, withSettings, type ReadStyle, type Settings } from '../domain/config'
 import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex, type Log } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
@@ -57,6 +57,8 @@ export interface SimOptions {
   readonly network: NetworkOptions
   readonly faults: FaultOptions
   readonly settings: Settings
+  /** How leaders confirm gets (Settings.reads), over what `settings` says; undefined: as `settings` says. */
+  readonly reads: ReadStyle | undefined
   readonly step: Stepper
   /** How many recent steps to keep for a failure's trace. */
   readonly traceCapacity: number
@@ -106,6 +108,7 @@ export const defaultSimOptions: SimOptions = {
   network: { minDelayMs: 1, maxDelayMs: 40, dropRate: 0.05, duplicateRate: 0.02 },
   faults: { crashes: true, partitions: true, meanIntervalMs: 2_000 },
   settings: defaultSettings,
+  reads: undefined,
   step: realStep,
   traceCapacity: 120,
   maxSteps: 5_000_000,
@@ -250,7 +253,8 @@ export class ClusterSimulation {
   }
 
   constructor(options: Partial<SimOptions> & { seed: number }) {
-    this.options = { ...defaultSimOptions, ...options }
+    const given = { ...defaultSimOptions, ...options }
+    this.options = given.reads === undefined ? given : { ...given, settings: withSettings(given.settings, { reads: given.reads }) }
     this.rng = new Rng(this.options.seed)
     this.ids = replicaIds(this.options.replicas)
     this.clientIdList = clientIds(this.options.replicas, this.options.clients)

@@ -7,6 +7,9 @@ import type { SimOptions } from './cluster'
 import { mutants, type MutantName } from './mutants'
 import { freezing, realStep } from './stepper'
 import { workloads, type Workload } from './workload'
+import type { ReadStyle } from '../domain/config'
+
+const readStyles: readonly ReadStyle[] = ['lease', 'readIndex']
 
 export interface SweepParams {
   readonly seconds: number
@@ -16,12 +19,15 @@ export interface SweepParams {
   readonly freeze: boolean
   /** Which keys the clients use (workload.ts); undefined: the default, `own`. */
   readonly workload?: Workload
+  /** How leaders confirm gets: undefined, the course's lease; or ReadIndex (thesis §6.4), the real cluster's. */
+  readonly reads?: ReadStyle
 }
 
 export const sweepBase = (params: SweepParams): Partial<SimOptions> => {
   const base: { -readonly [K in keyof SimOptions]?: SimOptions[K] } = { faultPhaseMs: params.seconds * 1000 }
   if (params.replicas !== undefined) base.replicas = params.replicas
   if (params.workload !== undefined) base.workload = params.workload
+  if (params.reads !== undefined) base.reads = params.reads
   if (params.mutant !== undefined) {
     const mutant = mutants[params.mutant]
     Object.assign(base, mutant.options, { step: mutant.step })
@@ -39,6 +45,7 @@ export const seedQuery = (seed: number, params: SweepParams): string => {
   if (params.replicas !== undefined) parts.push(`replicas=${params.replicas}`)
   if (params.workload !== undefined) parts.push(`workload=${params.workload}`)
   if (params.mutant !== undefined) parts.push(`mutant=${params.mutant}`)
+  if (params.reads !== undefined) parts.push(`reads=${params.reads}`)
   return parts.join('&')
 }
 
@@ -63,10 +70,12 @@ export const parseSeedQuery = (query: string): { readonly seed: number; readonly
   for (const value of [seed, seconds, replicas]) if (typeof value === 'string') return value
   const workload = fields.get('workload')
   if (workload !== undefined && !(workloads as readonly string[]).includes(workload)) return `workload must be one of ${workloads.join(', ')}`
+  const reads = fields.get('reads')
+  if (reads !== undefined && !(readStyles as readonly string[]).includes(reads)) return `reads must be one of ${readStyles.join(', ')}`
   const mutant = fields.get('mutant')
   if (mutant !== undefined && !Object.hasOwn(mutants, mutant)) return `there is no mutant ${JSON.stringify(mutant)}`
   for (const name of fields.keys()) {
-    if (!['seed', 'seconds', 'replicas', 'workload', 'mutant', 'events'].includes(name)) return `unknown field ${JSON.stringify(name)}`
+    if (!['seed', 'seconds', 'replicas', 'workload', 'reads', 'mutant', 'events'].includes(name)) return `unknown field ${JSON.stringify(name)}`
   }
   return {
     seed: seed as number,
@@ -76,6 +85,7 @@ export const parseSeedQuery = (query: string): { readonly seed: number; readonly
       mutant: mutant as MutantName | undefined,
       freeze: false,
       ...(workload === undefined ? {} : { workload: workload as Workload }),
+      ...(reads === undefined ? {} : { reads: reads as ReadStyle }),
     },
   }
 }

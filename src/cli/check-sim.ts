@@ -1,5 +1,5 @@
 /**
- * `npm run check:sim -- [--seeds N] [--start S] [--replicas R] [--seconds T] [--workload own|shared] [--mutant NAME] [--workers W] [--freeze] [--verbose]`
+ * `npm run check:sim -- [--seeds N] [--start S] [--replicas R] [--seconds T] [--workload own|shared] [--reads lease|readIndex] [--mutant NAME] [--workers W] [--freeze] [--verbose]`
  *
  * Runs N seeds of the deterministic cluster simulation (each seed with its own network and fault
  * mix), stops at the first failure in seed order and prints its seed and trace; prints the
@@ -19,6 +19,7 @@ import { mutants, type MutantName } from '../check/mutants'
 import { colour, formatDuration, progressLine } from './progress'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
 import { workloads, type Workload } from '../check/workload'
+import type { ReadStyle } from '../domain/config'
 import { localRunner, runSeedsInOrder, sweepBase, workerRunner, type SeedRunner, type SweepParams } from '../check/sweep'
 
 /**
@@ -43,6 +44,11 @@ const options = {
     kind: 'choice',
     choices: workloads,
     help: 'own: each client its own keys, reads checked per client (default); shared: all clients read and write a few keys, the linearizability checker judges',
+  },
+  reads: {
+    kind: 'choice',
+    choices: ['lease', 'readIndex'],
+    help: "how leaders confirm gets: lease (the course's, default) or readIndex (thesis §6.4, the real cluster's)",
   },
   mutant: { kind: 'choice', choices: Object.keys(mutants), help: 'run an injected bug instead of the real reducer' },
   workers: {
@@ -87,6 +93,7 @@ export const main = async ({ options: args }: ParsedCommand<typeof options>): Pr
     mutant: args.mutant as MutantName | undefined,
     freeze: args.freeze,
     workload: args.workload as Workload | undefined,
+    reads: args.reads as ReadStyle | undefined,
   }
   const workers = Math.min(args.workers ?? (seeds < WORKERS_FROM_SEEDS ? 1 : availableParallelism()), seeds)
 

@@ -57,6 +57,16 @@ describe('under the shared workload, the linearizability checker is the judge', 
     expect(found!.failure!.detail).toMatch(/^key shared-key-\d+: no linearization exists/)
     expectControlSilent('get-from-deposed-leader', found!.seed, 20_000, shared)
   })
+
+  // Thesis §6.4: a leader answering a get from its own store without confirming that it still
+  // leads is exactly a ReadIndex without its round of heartbeats (check:sim --reads readIndex).
+  it('ReadIndex: the real reducer confirming gets by a heartbeat round passes the seeds where answering without one is not linearizable', () => {
+    const readIndex = { workload: 'shared', reads: 'readIndex' } as const
+    const found = firstFailure('get-from-deposed-leader', 150, 20_000, readIndex)
+    expect(found, 'the mutant went unnoticed').toBeDefined()
+    expect(found!.failure!.invariant).toBe('Linearizability')
+    expectControlSilent('get-from-deposed-leader', found!.seed, 20_000, readIndex)
+  })
 })
 
 describe('a read lease 500 ms too long (thesis §6.4.1), under the shared workload', () => {

@@ -69,5 +69,10 @@ describe('a check:sim seed opened in the playground', () => {
     expect(parseSeedQuery('seed=-1')).toMatch(/seed must be a whole number/)
     expect(parseSeedQuery('seed=1&mutant=nope')).toBe('there is no mutant "nope"')
     expect(parseSeedQuery('seed=1&colour=red')).toBe('unknown field "colour"')
+    // check:sim --reads readIndex: the real cluster's way of confirming gets.
+    const readIndex: SweepParams = { ...params, reads: 'readIndex' }
+    expect(seedQuery(3, readIndex)).toBe('seed=3&seconds=4&reads=readIndex')
+    expect(parseSeedQuery(seedQuery(3, readIndex))).toEqual({ seed: 3, params: readIndex })
+    expect(parseSeedQuery('seed=1&reads=quorum')).toBe('reads must be one of lease, readIndex')
   })
 })
