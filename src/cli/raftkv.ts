@@ -3,7 +3,9 @@
  * src/cli/raftkv/ and parses its arguments with the shared helper (src/cli/args.ts).
  */
 import { exitWith, runSubcommands, type Subcommand } from './args'
+import { runCas } from './raftkv/cas'
 import { runCluster } from './raftkv/cluster'
+import { runDelete } from './raftkv/delete'
 import { runGet } from './raftkv/get'
 import { runPut } from './raftkv/put'
 import { runServe } from './raftkv/serve'
@@ -14,6 +16,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   cluster: { summary: 'cluster up: a local cluster on loopback in the foreground', run: runCluster },
   put: { summary: "set a key's value", run: runPut },
   get: { summary: "print a key's value", run: runGet },
+  delete: { summary: "remove a key's value", run: runDelete },
+  cas: { summary: "compare-and-set: set a key's value only if it holds the expected one", run: runCas },
   status: { summary: "each replica's role, term, leader, commit and applied index", run: runStatus },
 }
 

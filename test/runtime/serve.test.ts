@@ -59,6 +59,33 @@ describe('a three-replica raftkv cluster of real processes', () => {
     expect(await client.get('counter')).toBe('second')
   })
 
+  it('deletes, and compares-and-sets, through the HTTP API and the CLI', async () => {
+    await client.put('doomed', 'soon gone')
+    await client.delete('doomed')
+    expect(await client.get('doomed')).toBeUndefined()
+    // A delete of a key with no value is done too.
+    await client.delete('doomed')
+    expect(await client.cas('lock', undefined, 'holder-1')).toBe(true)
+    expect(await client.cas('lock', undefined, 'holder-2')).toBe(false)
+    expect(await client.cas('lock', 'holder-1', 'holder-3', 'cas-7')).toBe(true)
+    expect(await client.get('lock')).toBe('holder-3')
+    // The retry of a compare-and-set that wrote is answered as done, and writes nothing again.
+    await client.put('lock', 'holder-4')
+    expect(await client.cas('lock', 'holder-1', 'holder-3', 'cas-7')).toBe(true)
+    expect(await client.get('lock')).toBe('holder-4')
+    const failed = await fetch(`${cluster.url(await cluster.leader())}/v1/kv/lock?prev=holder-1`, { method: 'PUT', body: 'x' })
+    expect(failed.status).toBe(412)
+    expect(await failed.json()).toMatchObject({ error: 'compare_failed' })
+    expect(await cluster.cli(['cas', 'lock', 'holder-4', 'holder-5'])).toMatchObject({ code: 0, stdout: 'OK\n' })
+    expect(await cluster.cli(['cas', 'lock', 'holder-4', 'holder-6'])).toMatchObject({ code: 1 })
+    expect(await cluster.cli(['delete', 'lock'])).toMatchObject({ code: 0, stdout: 'OK\n' })
+    expect(await cluster.cli(['get', 'lock'])).toMatchObject({ code: 1 })
+    expect(await cluster.cli(['cas', '--absent', 'lock', 'holder-7'])).toMatchObject({ code: 0, stdout: 'OK\n' })
+    expect(await cluster.cli(['get', 'lock'])).toMatchObject({ code: 0, stdout: 'holder-7\n' })
+    expect(await cluster.cli(['cas', '--absent', 'lock', 'holder-8'])).toMatchObject({ code: 1 })
+    expect(await cluster.cli(['cas', 'lock', 'holder-7'])).toMatchObject({ code: 2 })
+  })
+
   it("loses no acknowledged put when the leader is SIGKILLed, and the leader comes back from its data directory", async () => {
     const acknowledged = new Map<string, string>()
     for (let i = 0; i < 20; i++) {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster } from '../../runtime/net/cluster'
 import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
 import { LIMITS } from '../../runtime/http/routes'
+import { standaloneSettings, withSettings } from '../../domain/config'
 import { BUGS, stepperFromEnvironment } from '../../net-test/bugs'
 import { clockFromEnvironment } from '../../net-test/clock-jump'
 import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../args'
@@ -23,6 +24,12 @@ export const serveCommand = {
     data: { kind: 'string', help: "the data directory (required): the replica's log, votes and snapshot go in DIR/<ID>/", value: 'DIR' },
     'listen-peer': { kind: 'string', help: "where to listen for peers (default: this replica's peer address; 0.0.0.0:PORT or [::]:PORT for every interface)", value: 'HOST:PORT' },
     'listen-client': { kind: 'string', help: "where to listen for clients (default: this replica's client address)", value: 'HOST:PORT' },
+    reads: {
+      kind: 'choice',
+      choices: ['readIndex', 'lease'] as const,
+      default: 'readIndex',
+      help: 'how the leader confirms a linearizable get: readIndex, a round of heartbeats per get (thesis §6.4, no clock trusted); lease, none while a majority acknowledged it within an election timeout (assumes bounded clock drift)',
+    },
     'body-timeout': { kind: 'number', help: "seconds a request's body may take to arrive", default: LIMITS.bodyTimeoutMs / 1000, min: 0.1 },
   },
   footer: [
@@ -72,6 +79,7 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
         listenPeer: addressOption('listen-peer', options['listen-peer']),
         listenClient: addressOption('listen-client', options['listen-client']),
         bodyTimeoutMs: options['body-timeout'] * 1000,
+        settings: withSettings(standaloneSettings, { reads: options.reads }),
         trace,
         announce: (line) => process.stdout.write(`${line}\n`),
         onStorageFailure: (message) => {

@@ -259,7 +259,7 @@ const describeMessage = (m: Message): string => {
 }
 
 const entryText = (e: { term: number; command: { op: string; key?: string; value?: string } }): string =>
-  e.command.op === 'put' ? `${e.command.key}=${e.command.value}` : 'no-op'
+  e.command.op === 'put' ? `${e.command.key}=${e.command.value}` : e.command.op === 'noop' ? 'no-op' : `${e.command.op} ${e.command.key}`
 
 /**
  * The stage's elements stay in place while the cluster is the same: a replica or a message under

@@ -222,9 +222,6 @@ export class ClientApi {
     }
     const MID = requestId ?? randomUUID()
     const request = this.requestOf(route, MID, value)
-    if (request === undefined) {
-      return this.sendError(res, kind, began, apiError(501, 'not_implemented', `${kind} is not implemented yet`))
-    }
     let answered = false
     const timer = setTimeout(() => {
       if (answered) return
@@ -257,16 +254,23 @@ export class ClientApi {
     this.io.submit(request)
   }
 
-  private requestOf(route: Extract<Route, { kind: 'get' | 'put' | 'delete' }>, MID: string, value: string | undefined): ClientRequest | undefined {
+  private requestOf(route: Extract<Route, { kind: 'get' | 'put' | 'delete' }>, MID: string, value: string | undefined): ClientRequest {
     const envelope = { src: FRONT_END_CLIENT, dst: this.io.self, leader: this.io.self }
     switch (route.kind) {
       case 'get':
         return { ...envelope, type: 'get', MID, key: route.key }
       case 'put':
-        if (route.condition !== undefined) return undefined
-        return { ...envelope, type: 'put', MID, key: route.key, value: value ?? '' }
+        if (route.condition === undefined) return { ...envelope, type: 'put', MID, key: route.key, value: value ?? '' }
+        return {
+          ...envelope,
+          type: 'cas',
+          MID,
+          key: route.key,
+          expected: route.condition.kind === 'value' ? route.condition.value : null,
+          value: value ?? '',
+        }
       case 'delete':
-        return undefined
+        return { ...envelope, type: 'delete', MID, key: route.key }
     }
   }
 
