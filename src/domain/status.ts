@@ -3,6 +3,7 @@
  * a read-only view of its state, nothing the reducer acts on.
  */
 import * as O from 'fp-ts/Option'
+import type { ReadStyle } from './config'
 import { lastIndex } from './log'
 import type { ReplicaState, Role } from './state'
 import type { NodeId } from './wire'
@@ -17,6 +18,8 @@ export interface ReplicaStatus {
   readonly appliedIndex: number
   readonly lastLogIndex: number
   readonly snapshotIndex: number
+  /** How this replica, when it leads, confirms a get (config.ts ReadStyle: `readIndex` or `lease`). */
+  readonly reads: ReadStyle
   /** On the leader: each follower's matchIndex (Figure 2). */
   readonly followers: Readonly<Record<string, { readonly matchIndex: number; readonly nextIndex: number }>> | undefined
 }
@@ -39,6 +42,7 @@ export const replicaStatus = (s: ReplicaState): ReplicaStatus => {
     appliedIndex: s.lastApplied,
     lastLogIndex: lastIndex(s.persistent.log),
     snapshotIndex: s.persistent.log.snapshotIndex,
+    reads: s.settings.reads,
     followers,
   }
 }

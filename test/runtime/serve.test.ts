@@ -21,10 +21,10 @@ describe('a three-replica raftkv cluster of real processes', () => {
     await cluster.stop()
   })
 
-  it('elects a leader that every replica names', async () => {
+  it('elects a leader that every replica names, and confirms gets by ReadIndex', async () => {
     const leader = await cluster.leader()
     const status = await cluster.status(leader)
-    expect(status).toMatchObject({ id: leader.id, role: 'leader' })
+    expect(status).toMatchObject({ id: leader.id, role: 'leader', reads: 'readIndex' })
     expect(Object.keys(status!.followers ?? {}).sort()).toEqual(cluster.replicas.filter((r) => r !== leader).map((r) => r.id))
   })
 
@@ -123,5 +123,25 @@ describe('a three-replica raftkv cluster of real processes', () => {
       stale.close()
     }
     expect(await client.get('after')).toBe('the new leader')
+  })
+})
+
+describe('raftkv serve --reads lease', () => {
+  const cluster = new RealCluster(3, ['--reads', 'lease'])
+  afterAll(() => cluster.stop())
+
+  // The lease stays an option of the real cluster (thesis §6.4.1); ReadIndex is the default.
+  it('confirms gets with the lease when asked to, and serves puts and gets as the default does', async () => {
+    await cluster.start()
+    const client = new RaftkvClient({ endpoints: cluster.endpoints, timeoutMs: 30_000 })
+    try {
+      const leader = await cluster.leader()
+      expect((await cluster.status(leader))?.reads).toBe('lease')
+      await client.put('k', 'v')
+      expect(await client.get('k')).toBe('v')
+      expect(await client.get('no-such-key')).toBeUndefined()
+    } finally {
+      client.close()
+    }
   })
 })
