@@ -19,7 +19,7 @@ import { leaderField, type StepContext } from './context'
 import { hasApplied, read } from './kv'
 import { appendToLog, entryAt, lastIndex, type Log } from './log'
 import { replicateNewEntries } from './new-entries'
-import { canServeRead, confirmLeadership, pendingRead } from './reads'
+import { canServeRead, canServeReads, confirmLeadership, pendingRead } from './reads'
 import { withPersistent, type OwnPut, type ReplicaState } from './state'
 import {
   UNKNOWN_LEADER,
@@ -107,12 +107,12 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
  */
 export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
   if (request.type === 'get') {
-    const read = pendingRead(s, ctx.now, request)
-    if (canServeRead(s, ctx.now, read)) {
+    if (s.settings.reads === 'lease' && canServeReads(s, ctx.now)) {
       answerGet(s, ctx, request)
       return s
     }
-    return confirmLeadership({ ...s, pendingReads: [...s.pendingReads, read] }, ctx)
+    // Under ReadIndex a get waits for its round (answerWaiting answers it, in this step already if it is confirmed).
+    return confirmLeadership({ ...s, pendingReads: [...s.pendingReads, pendingRead(s, ctx.now, request)] }, ctx)
   }
   if (hasApplied(s.kv, request.MID)) {
     // A retry of a write that took effect already: its first answer was lost, went out from another
