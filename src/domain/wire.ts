@@ -134,7 +134,7 @@ export const RequestVoteReply = t.type({
 /**
  * AppendEntries. `sentAt` is the leader's clock at sending; the reply echoes it (read lease).
  * `recoveredUpTo`, sent when above 0: the puts up to that index came from the log the leader
- * recovered at start-up, and it does not answer them (client-requests.ts, putApplied); a follower
+ * recovered at start-up, and it does not answer them (client-requests.ts, writeApplied); a follower
  * that took one of them in its current life answers it.
  */
 export const AppendEntries = t.intersection([

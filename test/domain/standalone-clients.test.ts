@@ -91,14 +91,25 @@ describe('answering clients: standalone and course', () => {
     expect(repliesTo(course.sent, 'g1')).toEqual([{ src: ME, dst: CLIENT, leader: ME, type: 'ok', MID: 'g1', value: '' }])
   })
 
-  it('standalone: a write retried after it took effect is answered ok at once, and not appended again; course: not answered', () => {
-    for (const settings of [standaloneSettings, defaultSettings]) {
-      const done = commit(settledLeader(settings), L + 20, put({ dst: ME, MID: 'p1', key: 'k', value: 'v' })).state
-      const retry = deliver(done, L + 40, put({ dst: ME, MID: 'p1', key: 'k', value: 'v' }))
-      expect(retry.state.persistent.log).toBe(done.persistent.log)
-      const expected = settings.clients === 'standalone' ? [{ src: ME, dst: CLIENT, leader: ME, type: 'ok', MID: 'p1' }] : []
-      expect(repliesTo(retry.sent, 'p1')).toEqual(expected)
+  // §6.3: "If it receives a command whose serial number has already been executed, it responds
+  // immediately without re-executing the request."
+  it('a delete or a compare-and-set retried after it took effect is answered ok at once, and not appended again', () => {
+    const written = commit(settledLeader(), L + 20, cas({ MID: 'c1', key: 'k', expected: null, value: 'v1' })).state
+    const deleted = commit(written, L + 30, del({ MID: 'd1', key: 'k' })).state
+    for (const retry of [cas({ MID: 'c1', key: 'k', expected: null, value: 'v1' }), del({ MID: 'd1', key: 'k' })]) {
+      const { state, sent } = deliver(deleted, L + 40, retry)
+      expect(state.persistent.log).toBe(deleted.persistent.log)
+      expect(repliesTo(sent, retry.MID)).toEqual([{ src: ME, dst: CLIENT, leader: ME, type: 'ok', MID: retry.MID }])
     }
+  })
+
+  it('a compare-and-set that failed is not remembered: its retry is compared afresh, and writes once the value matches', () => {
+    const failed = commit(settledLeader(), L + 20, cas({ MID: 'c1', key: 'k', expected: 'v0', value: 'v1' }))
+    expect(repliesTo(failed.sent, 'c1')).toEqual([{ src: ME, dst: CLIENT, leader: ME, type: 'fail', MID: 'c1' }])
+    const set = commit(failed.state, L + 30, put({ dst: ME, MID: 'p1', key: 'k', value: 'v0' })).state
+    const retried = commit(set, L + 40, cas({ MID: 'c1', key: 'k', expected: 'v0', value: 'v1' }))
+    expect(repliesTo(retried.sent, 'c1')).toEqual([{ src: ME, dst: CLIENT, leader: ME, type: 'ok', MID: 'c1' }])
+    expect(read(retried.state.kv, 'k')).toBe('v1')
   })
 
   it('a follower redirects deletes and compare-and-sets like puts', () => {
