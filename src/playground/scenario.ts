@@ -8,16 +8,17 @@
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
+import { describeDecodeErrors } from '../decoding/report'
 import { NodeId } from '../domain/wire'
 
 export const MIN_REPLICAS = 3
 export const MAX_REPLICAS = 7
 
-const Count = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Count')
-const Time = t.refinement(t.number, (n) => Number.isFinite(n) && n >= 0, 'Time')
-const Seed = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff, 'Seed')
-const Replicas = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= MIN_REPLICAS && n <= MAX_REPLICAS, 'Replicas')
-const ClientIndex = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n < 8, 'ClientIndex')
+const Count = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number of at least 0')
+const Time = t.refinement(t.number, (n) => Number.isFinite(n) && n >= 0, 'a time in milliseconds of at least 0')
+const Seed = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff, 'a seed from 0 to 4294967295')
+const Replicas = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= MIN_REPLICAS && n <= MAX_REPLICAS, `a replica count from ${MIN_REPLICAS} to ${MAX_REPLICAS}`)
+const ClientIndex = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0 && n < 8, 'a client number from 0 to 7')
 
 /** What a person can do. Leadership transfer and membership changes join here once the reducer has them. */
 export const Action = t.union([
@@ -61,12 +62,7 @@ export type Scenario = t.TypeOf<typeof Scenario>
 export const decodeScenario = (json: unknown): E.Either<string, Scenario> =>
   pipe(
     Scenario.decode(json),
-    E.mapLeft((errors) => {
-      const first = errors[0]
-      if (first === undefined) return 'not a scenario'
-      const path = first.context.map((c) => c.key).filter((k) => k !== '').join('.')
-      return `${path === '' ? 'scenario' : path}: ${JSON.stringify(first.value)} is not a valid ${first.context[first.context.length - 1]?.type.name ?? 'value'}`
-    }),
+    E.mapLeft((errors) => describeDecodeErrors(errors, 3).join('; ')),
     E.chain((scenario) => {
       for (let i = 1; i < scenario.actions.length; i++) {
         const [before, action] = [scenario.actions[i - 1]!, scenario.actions[i]!]

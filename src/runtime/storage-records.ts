@@ -20,6 +20,7 @@ import * as O from 'fp-ts/Option'
 import * as t from 'io-ts'
 import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { decodeSnapshot, encodeSnapshot } from '../domain/kv'
+import { describeDecodeErrors } from '../decoding/report'
 import { Entry, NodeId } from '../domain/wire'
 
 export const RecordKind = { identity: 1, write: 2 } as const
@@ -27,8 +28,8 @@ export const RecordKind = { identity: 1, write: 2 } as const
 /** The format of the identity record this code writes and reads. */
 export const FORMAT = 1
 
-const Natural = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'Natural')
-const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 1, 'Positive')
+const Natural = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number of at least 0')
+const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 1, 'a whole number of at least 1')
 
 const IdentityPayload = t.type({ format: Natural, id: NodeId, peers: t.array(NodeId) })
 
@@ -70,7 +71,7 @@ export const writePayload = (write: StoredWrite): Buffer =>
 const decodeJson = <A>(codec: t.Type<A, unknown>, what: string, payload: Buffer): E.Either<string, A> =>
   pipe(
     E.tryCatch(() => JSON.parse(payload.toString('utf8')) as unknown, () => `${what} record: not JSON`),
-    E.chain((value) => pipe(codec.decode(value), E.mapLeft(() => `${what} record: not the expected fields`))),
+    E.chain((value) => pipe(codec.decode(value), E.mapLeft((errors) => `${what} record: ${describeDecodeErrors(errors, 3).join('; ')}`))),
   )
 
 export const decodeIdentity = (payload: Buffer): E.Either<string, Identity> =>

@@ -15,7 +15,7 @@ import { frameRecord } from '../../src/runtime/record-file'
 import { lockContents, LOCK_FILE, TAKEOVER_FILE, thisPlace } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
 import { nodeFs, type StorageFs } from '../../src/runtime/storage-fs'
-import type { Identity } from '../../src/runtime/storage-records'
+import { decodeWrite, type Identity } from '../../src/runtime/storage-records'
 import type { NodeId } from '../../src/domain/wire'
 import { applyCommand, emptyKv, encodeSnapshot, hasApplied, valuesOf, type KvStore } from '../../src/domain/kv'
 import { noop, putEntry } from '../domain/helpers'
@@ -635,5 +635,13 @@ describe('DiskStorage: one process at a time on a directory', () => {
       holder.close()
       expect(open(dir).recover().currentTerm).toBe(8)
     })
+  })
+})
+
+describe('storage records: a record that decodes to the wrong fields says which field', () => {
+  it('names the field, the value found and what is expected there', () => {
+    const bad = decodeWrite(Buffer.from(JSON.stringify({ log: { from: 0, entries: [] } }), 'utf8'))
+    expect(bad).toEqual(E.left('write record: field "log.from": expected a whole number of at least 1, got 0'))
+    expect(decodeWrite(Buffer.from('{', 'utf8'))).toEqual(E.left('write record: not JSON'))
   })
 })
