@@ -11,7 +11,8 @@
  */
 import type { Command, Entry, Message, PutCommand } from '../domain/wire'
 import type { Progress } from '../domain/progress'
-import type { CompactionPoint, IncomingSnapshot, OwnPut, PendingRead, PersistentState, ReadIndexMark, ReplicaState } from '../domain/state'
+import type { CompactionPoint, IncomingSnapshot, LeaderDuties, OwnPut, PendingChange, PendingRead, PersistentState, ReadIndexMark, ReplicaState, Transfer } from '../domain/state'
+import type { Configuration } from '../domain/membership'
 
 /** Keep the value; a time relative to now; a list of times, each relative to now; leave it out. */
 export type FieldPolicy = 'value' | 'time' | 'times' | 'ignore'
@@ -24,6 +25,10 @@ type MessageField = Message extends infer M ? (M extends unknown ? keyof M : nev
 const replicaState: Policies<ReplicaState> = {
   id: 'value',
   peers: 'ignore',
+  // `peers` follows `configuration`; the first configuration never changes, but it is what a
+  // replica falls back to, so it is kept like the rest.
+  initialConfiguration: 'value',
+  configuration: 'value',
   settings: 'ignore',
   persistent: 'value',
   role: 'value',
@@ -39,6 +44,7 @@ const replicaState: Policies<ReplicaState> = {
   progress: 'value',
   leaderSince: 'time',
   tickDueAt: 'time',
+  duties: 'value',
   held: 'value',
   pendingReads: 'value',
   ownPuts: 'value',
@@ -49,7 +55,21 @@ const replicaState: Policies<ReplicaState> = {
   random: 'ignore',
 }
 
-const persistentState: Policies<PersistentState> = { currentTerm: 'value', votedFor: 'value', log: 'value', snapshot: 'value' }
+const persistentState: Policies<PersistentState> = {
+  currentTerm: 'value',
+  votedFor: 'value',
+  log: 'value',
+  snapshot: 'value',
+  snapshotConfiguration: 'value',
+}
+
+const configurationFields: Policies<Configuration> = { voters: 'value', learners: 'value' }
+
+const duties: Policies<LeaderDuties> = { transfer: 'value', pendingChange: 'value', readBarrier: 'value' }
+
+const transfer: Policies<Transfer> = { target: 'value', deadline: 'time', timeoutNowSent: 'value', client: 'value', MID: 'value' }
+
+const pendingChange: Policies<PendingChange> = { index: 'value', client: 'value', MID: 'value' }
 
 const compactionPoint: Policies<CompactionPoint> = { index: 'value', kv: 'value' }
 
@@ -97,6 +117,8 @@ const command: { readonly [K in CommandField | keyof PutCommand]: FieldPolicy } 
   expected: 'value',
   client: 'value',
   MID: 'value',
+  voters: 'value',
+  learners: 'value',
 }
 
 const message: { readonly [K in MessageField]: FieldPolicy } = {
@@ -131,6 +153,13 @@ const message: { readonly [K in MessageField]: FieldPolicy } = {
   done: 'value',
   nextOffset: 'value',
   installed: 'value',
+  transfer: 'value',
+  configuration: 'value',
+  action: 'value',
+  member: 'value',
+  voters: 'value',
+  learners: 'value',
+  reason: 'value',
 }
 
 /** Every table, by what it describes. */
@@ -138,6 +167,10 @@ export const FIELD_POLICIES: Readonly<Record<string, Readonly<Record<string, Fie
   replicaState,
   persistentState,
   compactionPoint,
+  configurationFields,
+  duties,
+  transfer,
+  pendingChange,
   incomingSnapshot,
   progress,
   ownPut,

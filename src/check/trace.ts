@@ -84,12 +84,12 @@ export const formatMessage = (m: Message): string => {
   const head = `${m.type} ${m.src}->${m.dst} (leader ${m.leader})`
   switch (m.type) {
     case 'vote':
-      return `${head} ${m.pre ? 'pre ' : ''}term ${m.term} last ${m.lastLogIndex}/${m.lastLogTerm}`
+      return `${head} ${m.pre ? 'pre ' : ''}${m.transfer === true ? 'transfer ' : ''}term ${m.term} last ${m.lastLogIndex}/${m.lastLogTerm}`
     case 'voteReply':
       return `${head} ${m.pre ? 'pre ' : ''}term ${m.term} ${m.granted ? 'granted' : 'refused'}`
     case 'append':
       return `${head} term ${m.term} prev ${m.prevLogIndex}/${m.prevLogTerm} entries [${m.entries
-        .map((e) => `${e.term}:${e.command.op === 'noop' ? 'noop' : e.command.MID}`)
+        .map((e) => `${e.term}:${e.command.op === 'noop' ? 'noop' : e.command.op === 'config' ? `config(${e.command.voters.join(',')}${e.command.learners.length > 0 ? `+${e.command.learners.join(',')}` : ''})` : e.command.MID}`)
         .join(' ')}] commit ${m.leaderCommit} sentAt ${m.sentAt}`
     case 'appendReply':
       return `${head} term ${m.term} ${m.success ? 'ok' : 'no'} match ${m.matchIndex} conflict ${m.conflictIndex}/${m.conflictTerm}`
@@ -114,5 +114,13 @@ export const formatMessage = (m: Message): string => {
       return `${head} ${m.MID}`
     case 'hello':
       return head
+    case 'timeoutNow':
+      return `${head} term ${m.term}`
+    case 'admin':
+      return `${head} ${m.MID} ${m.action}${m.member !== undefined ? ` ${m.member}` : ''}`
+    case 'adminReply':
+      return `${head} ${m.MID} voters ${m.voters.join(',')} learners ${m.learners.join(',')}`
+    case 'refused':
+      return `${head} ${m.MID} ${m.reason}`
   }
 }

@@ -28,8 +28,36 @@
  * checker reads.
  */
 import type { Operation } from './linearizability'
-import type { ClientReply, ClientRequest, NodeId } from '../domain/wire'
+import type { AdminAction, AdminRequest, ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Violation } from './raft-invariants'
+
+/** Who asks for membership changes in the checkers: not a replica, not one of the protocol's clients. */
+export const OPERATOR = 'FFF0' as NodeId
+
+/** The operator's request to `dst`. */
+export const operatorRequest = (dst: NodeId, MID: string, action: AdminAction, member: NodeId | undefined): AdminRequest => ({
+  src: OPERATOR,
+  dst,
+  leader: dst,
+  type: 'admin',
+  MID,
+  action,
+  ...(member === undefined ? {} : { member }),
+})
+
+/**
+ * What a replica's message to a client or the operator is to the checkers: a reply of the protocol
+ * (a refusal from a replica that is not a member is a fail to the protocol's client: it tries
+ * elsewhere), `operator` for what the operator hears, or a description of what no one should send.
+ */
+export const asClientReply = (m: Message): ClientReply | 'operator' | string => {
+  if (m.dst === OPERATOR) {
+    return m.type === 'adminReply' || m.type === 'refused' || m.type === 'redirect' ? 'operator' : `a ${m.type} to the operator`
+  }
+  if (m.type === 'refused') return { src: m.src, dst: m.dst, leader: m.leader, type: 'fail', MID: m.MID }
+  if (m.type === 'ok' || m.type === 'redirect' || m.type === 'fail') return m
+  return `a ${m.type} to client ${m.dst}`
+}
 
 /** Where to send an attempt, given the leader the client remembers (undefined: none). */
 export type Route = (remembered: NodeId | undefined) => NodeId

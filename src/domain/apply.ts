@@ -7,6 +7,7 @@ import type { StepContext } from './context'
 import { applyCommand, hasApplied } from './kv'
 import { entryAt } from './log'
 import type { ReplicaState } from './state'
+import { isWrite } from './wire'
 
 export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.lastApplied >= s.commitIndex) return s
@@ -14,7 +15,7 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
   let ownPuts = s.ownPuts
   for (let index = s.lastApplied + 1; index <= s.commitIndex; index++) {
     const command = entryAt(s.persistent.log, index)!.command
-    if (command.op === 'noop') continue
+    if (!isWrite(command)) continue
     const before = kv
     kv = applyCommand(before, command)
     // applyCommand returns the same store for a MID applied before, and for a compare-and-set whose

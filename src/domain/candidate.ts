@@ -1,13 +1,23 @@
 /** The step function of a pre-candidate or candidate: counting votes, yielding to a leader. */
 import { onRequestAsFollower } from './client-requests'
 import type { StepContext } from './context'
-import { startElection, tallyVote } from './election'
+import { hasMajority, startElection, startPreVote, tallyVote } from './election'
 import { becomeLeader } from './leader'
 import type { RaftOrClientMessage } from './messages'
 import { onAppendEntries } from './replication'
 import { onInstallSnapshot } from './snapshot'
 import type { ReplicaState } from './state'
 import type { RequestVoteReply } from './wire'
+
+/**
+ * A campaign: the pre-vote (thesis §9.6), or with `transfer` the election a TimeoutNow asked for
+ * (§3.10). A voter alone in its configuration has its majority as it asks, and wins at once.
+ */
+export const campaign = (s: ReplicaState, ctx: StepContext, transfer = false): ReplicaState => {
+  let next = transfer ? startElection(s, ctx, true) : startPreVote(s, ctx)
+  if (next.role === 'preCandidate' && hasMajority(next)) next = startElection(next, ctx)
+  return next.role === 'candidate' && hasMajority(next) ? becomeLeader(next, ctx) : next
+}
 
 export const stepCandidate = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): ReplicaState => {
   switch (m.type) {

@@ -23,6 +23,7 @@ import { canServeRead, canServeReads, confirmLeadership, pendingRead } from './r
 import { withPersistent, type OwnPut, type ReplicaState } from './state'
 import {
   UNKNOWN_LEADER,
+  isWrite,
   type ClientRequest,
   type Entry,
   type Forward,
@@ -34,7 +35,7 @@ import {
 
 /** Whether `entry` is the write of MID `mid`. */
 const isWriteOf = (entry: Entry | undefined, mid: string): boolean =>
-  entry !== undefined && entry.command.op !== 'noop' && entry.command.MID === mid
+  entry !== undefined && isWrite(entry.command) && entry.command.MID === mid
 
 /** Whether the entry at `index` of `log` is the write of MID `mid`. */
 export const isWriteAt = (log: Log, index: number, mid: string): boolean => isWriteOf(entryAt(log, index), mid)
@@ -62,7 +63,8 @@ const replyFail = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: strin
   ctx.effects.push(send({ src: s.id, dst: client, leader: leaderField(s), type: 'fail', MID }))
 }
 
-const redirect = (s: ReplicaState, ctx: StepContext, request: ClientRequest, leader: NodeId): ReplicaState => {
+/** Sends a client (or an operator) to the leader, and remembers where and when (onRequestAsFollower). */
+export const redirect = (s: ReplicaState, ctx: StepContext, request: { readonly src: NodeId; readonly MID: string }, leader: NodeId): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: request.src, leader, type: 'redirect', MID: request.MID }))
   return { ...s, lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } }
 }
@@ -74,7 +76,7 @@ const answerGet = (s: ReplicaState, ctx: StepContext, request: GetRequest): void
 }
 
 /** The leader clients should go to, if we know one they can reach. */
-const reachableLeader = (s: ReplicaState): O.Option<NodeId> =>
+export const reachableLeader = (s: ReplicaState): O.Option<NodeId> =>
   O.isSome(s.leader) && O.isSome(s.unreachableLeader) && s.unreachableLeader.value === s.leader.value
     ? O.none
     : s.leader
@@ -104,9 +106,13 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
  * A client request at the leader: a write enters the log; a get is answered at once if the leader
  * may (reads.ts), else it waits, and under ReadIndex the leader asks its followers to confirm it
  * still leads (thesis §6.4, "issues a new round of heartbeats").
+ * Thesis §3.10: during a leadership transfer the leader takes no new requests; it holds them for
+ * whoever leads next (itself again, if the transfer fails).
  */
 export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
+  if (s.duties.transfer !== undefined) return { ...s, held: [...s.held, request] }
   if (request.type === 'get') {
+    if (s.duties.readBarrier !== undefined) return readThroughLog(s, ctx, request)
     if (s.settings.reads === 'lease' && canServeReads(s, ctx.now)) {
       answerGet(s, ctx, request)
       return s
@@ -122,6 +128,23 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
     return s
   }
   return replicateNewEntries(s, ctx, appendPuts(s, ctx, [writeCommand(request)]))
+}
+
+/**
+ * A get at a leader whose lease a TimeoutNow revoked (transfer.ts): answered once a no-op appended
+ * after it commits (reads.ts, canServeRead), which shows that no other leader had taken over when
+ * it arrived (thesis §6.4's ReadIndex argument, with the log's round instead of a heartbeat's).
+ */
+const readThroughLog = (s: ReplicaState, ctx: StepContext, request: GetRequest): ReplicaState => {
+  const term = s.persistent.currentTerm
+  const appended = appendToLog(s.persistent.log, [{ term, command: { op: 'noop' } }])
+  const waiting: ReplicaState = {
+    ...s,
+    persistent: withPersistent(s.persistent, { log: appended }),
+    pendingReads: [...s.pendingReads, { request }],
+    duties: { ...s.duties, readBarrier: lastIndex(appended) },
+  }
+  return replicateNewEntries(s, ctx, waiting)
 }
 
 /** Writes handed over by a deposed leader that lost them (forwardLostPuts). */
@@ -230,14 +253,14 @@ export const pendingReadsHeld = (s: ReplicaState): Pick<ReplicaState, 'held' | '
 })
 
 /**
- * After every event: the leader serves the requests held while no leader was known, and the gets
- * that waited to be confirmed (reads.ts) if they now are; another replica redirects what it held
- * once it knows a leader clients can reach.
+ * After every event: the leader serves the requests held while no leader was known (unless a
+ * leadership transfer holds them, thesis §3.10), and the gets that waited to be confirmed (reads.ts) if
+ * they now are; another replica redirects what it held once it knows a leader clients can reach.
  */
 export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.role === 'leader') {
     let served = s
-    if (s.held.length > 0) {
+    if (s.held.length > 0 && s.duties.transfer === undefined) {
       served = { ...s, held: [] }
       for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
     }

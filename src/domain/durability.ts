@@ -17,7 +17,10 @@ export const persistEffect = (before: PersistentState, after: PersistentState): 
   const hardStateChanged =
     before.currentTerm !== after.currentTerm || !sameOptionalId(before.votedFor, after.votedFor)
   // A snapshot of only no-ops is the same store as the one before it: the index tells it apart.
-  const snapshotChanged = before.snapshot !== after.snapshot || before.log.snapshotIndex !== after.log.snapshotIndex
+  const snapshotChanged =
+    before.snapshot !== after.snapshot ||
+    before.log.snapshotIndex !== after.log.snapshotIndex ||
+    before.snapshotConfiguration !== after.snapshotConfiguration
   const snapshot = snapshotChanged ? snapshotWrite(after) : undefined
   const log = logWrite(before.log, after.log)
   if (!hardStateChanged && snapshot === undefined && log === undefined) return undefined
@@ -33,6 +36,7 @@ const snapshotWrite = (s: PersistentState): SnapshotWrite => ({
   index: s.log.snapshotIndex,
   term: s.log.snapshotTerm,
   state: s.snapshot,
+  ...(s.snapshotConfiguration === undefined ? {} : { configuration: s.snapshotConfiguration }),
 })
 
 /**
@@ -93,5 +97,9 @@ export const withLogWrite = (log: Log, write: LogWrite): Log => ({
 const withSnapshot = (stored: PersistentState, snapshot: SnapshotWrite): PersistentState => {
   const log = stored.log
   const kept = log.entries.slice(Math.max(0, snapshot.index - log.snapshotIndex))
-  return withPersistent(stored, { snapshot: snapshot.state, log: { snapshotIndex: snapshot.index, snapshotTerm: snapshot.term, entries: kept } })
+  return withPersistent(stored, {
+    snapshot: snapshot.state,
+    log: { snapshotIndex: snapshot.index, snapshotTerm: snapshot.term, entries: kept },
+    snapshotConfiguration: snapshot.configuration,
+  })
 }

@@ -4,6 +4,7 @@
  */
 import type * as O from 'fp-ts/Option'
 import type { KvStore } from './kv'
+import type { Configuration } from './membership'
 import type { Entry, Message, NodeId } from './wire'
 
 /** The replica's named timers. Setting a timer that is already set moves it. */
@@ -30,6 +31,8 @@ export interface SnapshotWrite {
   readonly index: number
   readonly term: number
   readonly state: KvStore
+  /** Thesis §5.1: the latest configuration as of `index`, once one came from the log (undefined: the first one). */
+  readonly configuration?: Configuration | undefined
 }
 
 export type Effect =

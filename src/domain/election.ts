@@ -10,9 +10,10 @@ import { pendingReadsHeld } from './client-requests'
 import { leaderField, type StepContext } from './context'
 import { sameOptionalId } from './ids'
 import { isUpToDate, lastIndex, lastTerm } from './log'
-import { isMajority } from './quorum'
+import { isVoter } from './membership'
+import { isMajorityOf } from './quorum'
 import { randomIntBetween, type RandomState } from './random'
-import { clusterSize, withPersistent, type ReplicaState } from './state'
+import { clusterSize, noLeaderDuties, withPersistent, type ReplicaState } from './state'
 import { BROADCAST, type NodeId, type RequestVote } from './wire'
 
 /**
@@ -62,13 +63,13 @@ export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, 
       role: 'follower',
       leader,
       votesGranted: [],
-      ...(s.role === 'leader' ? { progress: {}, ...pendingReadsHeld(s) } : {}),
+      ...(s.role === 'leader' ? { progress: {}, ...pendingReadsHeld(s), duties: noLeaderDuties } : {}),
     },
     ctx,
   )
 }
 
-const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean) =>
+const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean, transfer = false) =>
   send({
     src: s.id,
     dst,
@@ -78,12 +79,18 @@ const voteRequest = (s: ReplicaState, dst: NodeId, pre: boolean) =>
     lastLogIndex: lastIndex(s.persistent.log),
     lastLogTerm: lastTerm(s.persistent.log),
     pre,
+    ...(transfer ? { transfer: true as const } : {}),
   })
 
-/** Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer. */
-const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean): ReplicaState => {
-  ctx.effects.push(voteRequest(s, BROADCAST, pre))
-  ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs))
+/**
+ * Asks every peer for its (pre-)vote, and arms the timer that asks again those that do not answer
+ * (none to ask for a voter alone in its configuration: candidate.ts's campaign wins at once).
+ */
+const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean, transfer = false): ReplicaState => {
+  if (s.peers.length > 0) {
+    ctx.effects.push(voteRequest(s, BROADCAST, pre, transfer))
+    ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs))
+  }
   return { ...s, voteRetriesDone: 0 }
 }
 
@@ -104,20 +111,32 @@ export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaStat
   return { ...s, voteRetriesDone }
 }
 
-/** Thesis §9.6: before disturbing anyone, ask whether a majority would vote for us in the next term. */
+/**
+ * Thesis §9.6: before disturbing anyone, ask whether a majority would vote for us in the next term.
+ * Only a voter of its configuration campaigns (ch. 4): a learner, a replica not yet added and one
+ * that knows it was removed wait for a leader instead.
+ */
 export const startPreVote = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (!isVoter(s.configuration, s.id)) return resetElectionTimer(s, ctx)
   ctx.effects.push(log(`pre-vote for term ${s.persistent.currentTerm + 1}`))
   const asking = requestVotes({ ...s, role: 'preCandidate', leader: O.none, votesGranted: [s.id] }, ctx, true)
   return resetElectionTimer(asking, ctx)
 }
 
-/** §5.2: "a follower increments its current term and transitions to candidate state ... votes for itself". */
-export const startElection = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+/**
+ * §5.2: "a follower increments its current term and transitions to candidate state ... votes for
+ * itself". With `transfer`, the campaign a TimeoutNow asked for (thesis §3.10): no pre-vote, and
+ * voters grant it inside the read lease.
+ */
+export const startElection = (s: ReplicaState, ctx: StepContext, transfer = false): ReplicaState => {
   const persistent = withPersistent(s.persistent, { currentTerm: s.persistent.currentTerm + 1, votedFor: O.some(s.id) })
-  ctx.effects.push(log(`candidate in term ${persistent.currentTerm}`))
-  const asking = requestVotes({ ...s, persistent, role: 'candidate', leader: O.none, votesGranted: [s.id] }, ctx, false)
+  ctx.effects.push(log(`candidate in term ${persistent.currentTerm}${transfer ? ' (leadership transfer)' : ''}`))
+  const asking = requestVotes({ ...s, persistent, role: 'candidate', leader: O.none, votesGranted: [s.id] }, ctx, false, transfer)
   return resetElectionTimer(asking, ctx)
 }
+
+/** Whether the votes granted so far are a majority of the configuration's voters (thesis ch. 4). */
+export const hasMajority = (s: ReplicaState): boolean => isMajorityOf(s.configuration.voters, s.votesGranted)
 
 /**
  * Figure 2, RequestVote receiver implementation, for both the pre-vote and the real vote. The term
@@ -149,8 +168,12 @@ const voteReply = (s: ReplicaState, ctx: StepContext, m: RequestVote, term: numb
   return s
 }
 
-/** Records a granted vote: the state with it counted, and whether the votes now make a majority (§5.2). */
+/**
+ * Records a granted vote: the state with it counted, and whether the votes now make a majority
+ * (§5.2) of the configuration's voters; a learner's grant never counts (thesis ch. 4).
+ */
 export const tallyVote = (s: ReplicaState, voter: NodeId): readonly [ReplicaState, boolean] => {
   const votesGranted = s.votesGranted.includes(voter) ? s.votesGranted : [...s.votesGranted, voter]
-  return [{ ...s, votesGranted }, isMajority(votesGranted.length, clusterSize(s))]
+  const counted = { ...s, votesGranted }
+  return [counted, hasMajority(counted)]
 }

@@ -21,7 +21,7 @@ import * as t from 'io-ts'
 import { pipe } from 'fp-ts/function'
 import { PersistentMap } from './persistent-map'
 import { newTable } from './tables'
-import type { Command } from './wire'
+import { isWrite, type Command } from './wire'
 
 /** How many puts' MIDs one generation holds. */
 export const MID_GENERATION = 50_000
@@ -51,7 +51,7 @@ export const hasApplied = (kv: KvStore, mid: string): boolean =>
  * retry of it is compared afresh.
  */
 export const applyCommand = (kv: KvStore, command: Command): KvStore => {
-  if (command.op === 'noop' || hasApplied(kv, command.MID)) return kv
+  if (!isWrite(command) || hasApplied(kv, command.MID)) return kv
   let values: PersistentMap<string>
   switch (command.op) {
     case 'put':

@@ -15,8 +15,10 @@ import { freshProgress, type Progress } from './progress'
 import { lastQuorumContact } from './reads'
 import { heartbeatOrRetransmit, onAppendEntriesReply } from './replication'
 import { sendToFollowers } from './send-to-follower'
+import { releaseIfTold } from './reconfiguration'
 import { onInstallSnapshotReply } from './snapshot'
 import { withPersistent, type ReplicaState } from './state'
+import { abortTransferIfLate, continueTransfer } from './transfer'
 
 /**
  * §5.2/§5.3: the new leader sets every nextIndex just past its log and every matchIndex to 0; §8:
@@ -53,9 +55,9 @@ export const stepLeader = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMes
     case 'cas':
       return onRequestAsLeader(s, ctx, m)
     case 'appendReply':
-      return onAppendEntriesReply(s, ctx, m)
+      return releaseIfTold(continueTransfer(onAppendEntriesReply(s, ctx, m), ctx, m.src), m.src)
     case 'snapshotReply':
-      return onInstallSnapshotReply(s, ctx, m)
+      return releaseIfTold(continueTransfer(onInstallSnapshotReply(s, ctx, m), ctx, m.src), m.src)
     case 'forward':
       return onForward(s, ctx, m)
     default:
@@ -73,6 +75,6 @@ export const onHeartbeatTick = (s: ReplicaState, ctx: StepContext): ReplicaState
     ctx.effects.push(log('check-quorum: no majority heard from, stepping down'))
     return becomeFollower(s, ctx, s.persistent.currentTerm, O.none)
   }
-  const sent = heartbeatOrRetransmit(s, ctx)
+  const sent = heartbeatOrRetransmit(abortTransferIfLate(s, ctx), ctx)
   return armTick(sent, ctx, nextTickMs(sent))
 }

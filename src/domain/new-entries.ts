@@ -7,9 +7,36 @@ import { setTimer } from './effect'
 import type { StepContext } from './context'
 import { chooseFanout, firstRoundCommitUnlikely } from './fanout'
 import { lastIndex } from './log'
+import type { Progress, ProgressTable } from './progress'
 import { majority } from './quorum'
 import { offerNewEntries } from './send-to-follower'
 import { clusterSize, type ReplicaState } from './state'
+import type { NodeId } from './wire'
+
+/** How many followers' acknowledgements a new entry needs to commit: a majority of the voters, less the leader if it votes (thesis ch. 4). */
+export const followersNeeded = (s: ReplicaState): number =>
+  majority(clusterSize(s)) - (s.configuration.voters.includes(s.id) ? 1 : 0)
+
+const countOf = (progress: ProgressTable): number => {
+  let count = 0
+  for (const _ in progress) count++
+  return count
+}
+
+/**
+ * The progress of the followers that vote: learners and removed members still being told of their
+ * removal (reconfiguration.ts) count for no majority, so they take no part in the fan-out's odds.
+ * Without either (the course's clusters), the table itself: no allocation on a put's path.
+ */
+const voterProgress = (s: ReplicaState): ProgressTable => {
+  if (s.configuration.learners.length === 0 && countOf(s.progress) === s.peers.length) return s.progress
+  const voters: Record<string, Progress> = {}
+  for (const peer of s.configuration.voters) {
+    const p = s.progress[peer]
+    if (p !== undefined) voters[peer] = p
+  }
+  return voters
+}
 
 /**
  * Whether lost datagrams should be repaired fast: an entry waits to commit, and the network loses
@@ -18,7 +45,7 @@ import { clusterSize, type ReplicaState } from './state'
  */
 export const repairFast = (s: ReplicaState): boolean =>
   s.commitIndex < lastIndex(s.persistent.log) &&
-  firstRoundCommitUnlikely(s.progress, majority(clusterSize(s)) - 1, s.settings)
+  firstRoundCommitUnlikely(voterProgress(s), followersNeeded(s), s.settings)
 
 /** The leader's tick comes sooner while lost entries are being repaired fast. */
 export const nextTickMs = (s: ReplicaState): number =>
@@ -30,11 +57,16 @@ export const armTick = (s: ReplicaState, ctx: StepContext, afterMs: number): Rep
   return { ...s, tickDueAt: ctx.now + afterMs }
 }
 
-/** New entries (if `s`'s log has any that `before`'s had not) go at once to as many followers as a likely first-round commit needs. */
+/**
+ * New entries (if `s`'s log has any that `before`'s had not) go at once to as many voters as a likely
+ * first-round commit needs, and to every learner (it must catch up to be promoted, thesis §4.2.1).
+ */
 export const replicateNewEntries = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
   if (s.persistent.log === before.persistent.log) return s
-  const need = majority(clusterSize(s)) - 1
-  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, chooseFanout(s.progress, need, s.settings)) }
+  const fanout = chooseFanout(voterProgress(s), followersNeeded(s), s.settings)
+  const learners = s.configuration.learners
+  const to: readonly NodeId[] = learners.length === 0 ? fanout : [...fanout, ...learners.filter((id) => id !== s.id)]
+  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, to) }
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
   const tickMs = nextTickMs(sent)

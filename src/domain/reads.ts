@@ -23,22 +23,25 @@
  */
 import type { StepContext } from './context'
 import { termAt } from './log'
-import { quorumValue } from './quorum'
+import { quorumValueOf } from './quorum'
 import { sendToFollowers } from './send-to-follower'
 import type { PendingRead, ReadIndexMark, ReplicaState } from './state'
 import type { GetRequest } from './wire'
 
-/** The leader's own clock, and the newest `sentAt` each follower answered: one value per member. */
-const contactTimes = (s: ReplicaState, now: number): number[] => [
-  now,
-  ...s.peers.map((peer) => s.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY),
-]
+/**
+ * The latest moment a majority of the voters is known to have heard from this leader: its own
+ * clock for itself (if it votes), the newest `sentAt` each other voter answered (thesis ch. 4:
+ * learners do not count).
+ */
+const quorumContact = (s: ReplicaState, now: number): number =>
+  quorumValueOf(s.configuration.voters, (voter) => (voter === s.id ? now : (s.progress[voter]?.ackedSentAt ?? Number.NEGATIVE_INFINITY)))
 
 /** Until when this leader may answer gets locally; -Infinity when it may not. */
 export const leaseExpiry = (s: ReplicaState, now: number): number => {
-  if (s.role !== 'leader') return Number.NEGATIVE_INFINITY
+  // Thesis §3.10: voters grant a transfer's campaign inside the lease (transfer.ts).
+  if (s.role !== 'leader' || s.duties.readBarrier !== undefined) return Number.NEGATIVE_INFINITY
   if (termAt(s.persistent.log, s.commitIndex) !== s.persistent.currentTerm) return Number.NEGATIVE_INFINITY
-  return quorumValue(contactTimes(s, now)) + s.settings.timing.electionTimeoutMinMs - s.settings.timing.leaseMarginMs
+  return quorumContact(s, now) + s.settings.timing.electionTimeoutMinMs - s.settings.timing.leaseMarginMs
 }
 
 export const canServeReads = (s: ReplicaState, now: number): boolean => now < leaseExpiry(s, now)
@@ -47,15 +50,20 @@ export const canServeReads = (s: ReplicaState, now: number): boolean => now < le
 const readIndexConfirmed = (s: ReplicaState, now: number, mark: ReadIndexMark): boolean =>
   s.role === 'leader' &&
   termAt(s.persistent.log, s.commitIndex) === s.persistent.currentTerm &&
-  quorumValue(contactTimes(s, now)) >= mark.since &&
+  quorumContact(s, now) >= mark.since &&
   s.lastApplied >= mark.index
 
 /**
  * Whether the leader may answer now a get waiting as `read`: under the lease, while it holds one;
- * under ReadIndex, once the get is confirmed.
+ * under ReadIndex, once the get is confirmed. Once a TimeoutNow has gone (transfer.ts), voters grant
+ * the target's campaign at once, inside the lease and within the millisecond ReadIndex relies on:
+ * gets then wait for the no-op appended after the latest of them to commit (the read barrier).
  */
-export const canServeRead = (s: ReplicaState, now: number, read: PendingRead): boolean =>
-  read.readIndex === undefined ? canServeReads(s, now) : readIndexConfirmed(s, now, read.readIndex)
+export const canServeRead = (s: ReplicaState, now: number, read: PendingRead): boolean => {
+  const barrier = s.duties.readBarrier
+  if (barrier !== undefined) return s.role === 'leader' && s.commitIndex >= barrier && s.lastApplied >= barrier
+  return read.readIndex === undefined ? canServeReads(s, now) : readIndexConfirmed(s, now, read.readIndex)
+}
 
 /** A get as it waits at the leader: under ReadIndex, marked with when it arrived and the commit index then. */
 export const pendingRead = (s: ReplicaState, now: number, request: GetRequest): PendingRead =>
@@ -78,5 +86,5 @@ export const confirmLeadership = (s: ReplicaState, ctx: StepContext): ReplicaSta
  * timeout steps down rather than hold clients' requests.
  */
 export const lastQuorumContact = (s: ReplicaState, now: number): number => {
-  return Math.max(s.leaderSince, quorumValue(contactTimes(s, now)))
+  return Math.max(s.leaderSince, quorumContact(s, now))
 }

@@ -12,7 +12,7 @@ import { isResponsive } from './fanout'
 import { firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { repairFast } from './new-entries'
 import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend } from './progress'
-import { quorumValue } from './quorum'
+import { quorumValueOf } from './quorum'
 import { sendToFollower, sendWaitingEntries } from './send-to-follower'
 import { withPersistent, type ReplicaState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId } from './wire'
@@ -25,7 +25,9 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
   const last = lastIndex(s.persistent.log)
   const repairNow = repairFast(s)
   let progress = s.progress
-  for (const peer of s.peers) {
+  // Every follower the leader tracks: its configuration's members, and members it removed that have
+  // not yet acknowledged their removal (reconfiguration.ts).
+  for (const peer of Object.keys(s.progress) as NodeId[]) {
     const before = progress[peer]
     if (before === undefined) continue
     const p = expireInFlight(before, ctx.now, s.settings.timing.heartbeatMs)
@@ -154,8 +156,10 @@ export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: Appen
  * matchIndex[i] ≥ N, and log[N].term == currentTerm: set commitIndex = N".
  */
 export const advanceCommitIndex = (s: ReplicaState): ReplicaState => {
-  const matches = [lastIndex(s.persistent.log), ...s.peers.map((peer) => s.progress[peer]?.matchIndex ?? 0)]
-  const n = quorumValue(matches)
+  // Thesis ch. 4: a majority of the configuration's voters; a learner never counts, and a leader
+  // removing itself does not count its own log (§4.2.2).
+  const last = lastIndex(s.persistent.log)
+  const n = quorumValueOf(s.configuration.voters, (voter) => (voter === s.id ? last : (s.progress[voter]?.matchIndex ?? 0)))
   // §5.4.2: only entries of the current term are committed by counting replicas.
   return n > s.commitIndex && termAt(s.persistent.log, n) === s.persistent.currentTerm ? { ...s, commitIndex: n } : s
 }

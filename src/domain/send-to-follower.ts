@@ -7,6 +7,7 @@ import { send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { encodeSnapshot } from './kv'
 import { entriesFrom, lastIndex, termAt } from './log'
+import { toData } from './membership'
 import {
   becomeSnapshot,
   expectSnapshotOffset,
@@ -128,6 +129,7 @@ export const sendSnapshotPieces = (
         data: piece,
         done: from + piece.length >= data.length,
         sentAt: ctx.now,
+        ...(s.persistent.snapshotConfiguration === undefined ? {} : { configuration: toData(s.persistent.snapshotConfiguration) }),
       }),
     )
     sentUpTo = from + Math.max(piece.length, 1)

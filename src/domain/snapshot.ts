@@ -8,6 +8,7 @@ import { log, send } from './effect'
 import { leaderField, type StepContext } from './context'
 import { decodeSnapshot, encodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
+import { configurationAt, fromData, lastConfigIndex } from './membership'
 import { recordAck, snapshotInstalled, type Progress } from './progress'
 import { advanceCommitIndex, hearFromLeader } from './replication'
 import { sendSnapshotPieces, sendToFollowers } from './send-to-follower'
@@ -29,10 +30,16 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
   // A point at or before the log's snapshot was overtaken by an installed snapshot.
   if (point === undefined || point.index <= s.persistent.log.snapshotIndex) return { ...s, ...next }
   ctx.effects.push(log(`snapshot up to ${point.index}`))
+  // Thesis §5.1: the snapshot keeps the latest configuration as of its last index, once one is in the log.
+  const old = s.persistent.log
+  const snapshotConfiguration =
+    lastConfigIndex(old, point.index) === undefined
+      ? s.persistent.snapshotConfiguration
+      : configurationAt(old, s.initialConfiguration, point.index)
   return {
     ...s,
     ...next,
-    persistent: withPersistent(s.persistent, { log: compactLog(s.persistent.log, point.index), snapshot: point.kv }),
+    persistent: withPersistent(s.persistent, { log: compactLog(old, point.index), snapshot: point.kv, snapshotConfiguration }),
   }
 }
 
@@ -106,6 +113,7 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
     persistent: withPersistent(s.persistent, {
       log: logAfterInstalledSnapshot(s.persistent.log, m.lastIncludedIndex, m.lastIncludedTerm),
       snapshot: decoded.right,
+      ...(m.configuration === undefined ? {} : { snapshotConfiguration: fromData(m.configuration) }),
     }),
     kv: decoded.right,
     commitIndex: Math.max(s.commitIndex, m.lastIncludedIndex),

@@ -7,6 +7,7 @@ import * as O from 'fp-ts/Option'
 import { validSettings, defaultSettings, type Settings } from './config'
 import { emptyKv, type KvStore } from './kv'
 import { emptyLog, lastIndex, type Log } from './log'
+import { allVoters, configurationAt, othersIn, type Configuration } from './membership'
 import type { RandomState } from './random'
 import { PersistentMap } from './persistent-map'
 import type { ProgressTable } from './progress'
@@ -24,6 +25,11 @@ export interface PersistentState {
   readonly log: Log
   /** The state machine after applying every entry up to `log.snapshotIndex`. */
   readonly snapshot: KvStore
+  /**
+   * Thesis §5.1: the latest configuration as of `log.snapshotIndex`, once a configuration entry has
+   * been compacted into the snapshot (undefined before: the cluster's first configuration).
+   */
+  readonly snapshotConfiguration: Configuration | undefined
 }
 
 /** §7: a point the log will be compacted to once enough entries have been applied after it. */
@@ -42,6 +48,45 @@ export interface IncomingSnapshot {
   /** Characters received, in order: the offset of the next chunk. */
   readonly received: number
 }
+
+/** Thesis §3.10: a leadership transfer under way at the leader. */
+export interface Transfer {
+  readonly target: NodeId
+  /** If the target has not taken over by then (an election timeout after the start), the leader resumes. */
+  readonly deadline: number
+  /** Whether the TimeoutNow has gone (once the target's log matched ours). */
+  readonly timeoutNowSent: boolean
+  /** The operator's request, answered when the TimeoutNow goes or refused when the transfer gives up. */
+  readonly client: NodeId
+  readonly MID: string
+}
+
+/** A configuration change the leader appended for an operator, answered once it commits. */
+export interface PendingChange {
+  readonly index: number
+  readonly client: NodeId
+  readonly MID: string
+}
+
+/**
+ * What a leader keeps of membership and leadership transfer while it leads, in one record: every
+ * event copies the replica's state, so fields that are nearly always empty are kept together
+ * (`noLeaderDuties` when none).
+ */
+export interface LeaderDuties {
+  /** A leadership transfer under way (thesis §3.10). */
+  readonly transfer: Transfer | undefined
+  /** An operator's configuration change, answered when its entry commits. */
+  readonly pendingChange: PendingChange | undefined
+  /**
+   * Set once it has sent a TimeoutNow in this term: voters grant that campaign inside the read
+   * lease, so the lease no longer holds, and gets wait for the entry at this index (appended after
+   * them) to commit.
+   */
+  readonly readBarrier: number | undefined
+}
+
+export const noLeaderDuties: LeaderDuties = Object.freeze({ transfer: undefined, pendingChange: undefined, readBarrier: undefined })
 
 /** A write this replica appended as leader and has not seen applied yet. */
 export interface OwnPut {
@@ -67,7 +112,12 @@ export interface ReadIndexMark {
 
 export interface ReplicaState {
   readonly id: NodeId
+  /** Every other member of `configuration` (voters and learners): whom a leader replicates to. */
   readonly peers: readonly NodeId[]
+  /** The cluster's first configuration: every replica named at start-up votes (membership.ts). */
+  readonly initialConfiguration: Configuration
+  /** §4.1: the configuration in use, the latest in the log (membership.ts, configurationAt). */
+  readonly configuration: Configuration
   readonly settings: Settings
   readonly persistent: PersistentState
 
@@ -92,6 +142,8 @@ export interface ReplicaState {
   readonly leaderSince: number
   /** Leader only: when its heartbeat tick is due. */
   readonly tickDueAt: number
+  /** Leader only: a transfer, an operator's change, a revoked lease (LeaderDuties). */
+  readonly duties: LeaderDuties
 
   /** Requests held until a leader is known: nothing is dropped. */
   readonly held: readonly ClientRequest[]
@@ -125,16 +177,22 @@ class PersistentRecord implements PersistentState {
     readonly votedFor: O.Option<NodeId>,
     readonly log: Log,
     readonly snapshot: KvStore,
+    readonly snapshotConfiguration: Configuration | undefined,
   ) {
     Object.freeze(this)
   }
 }
 
 /** The persistent state as a record; `snapshot` defaults to the empty store (a log with no snapshot). */
-export const persistentState = (fields: Omit<PersistentState, 'snapshot'> & { readonly snapshot?: KvStore }): PersistentState =>
+export const persistentState = (
+  fields: Omit<PersistentState, 'snapshot' | 'snapshotConfiguration'> & {
+    readonly snapshot?: KvStore
+    readonly snapshotConfiguration?: Configuration | undefined
+  },
+): PersistentState =>
   fields instanceof PersistentRecord
     ? fields
-    : new PersistentRecord(fields.currentTerm, fields.votedFor, fields.log, fields.snapshot ?? emptyKv)
+    : new PersistentRecord(fields.currentTerm, fields.votedFor, fields.log, fields.snapshot ?? emptyKv, fields.snapshotConfiguration)
 
 /** The persistent state with `changes` (Figure 2: term, vote, log; §7: the snapshot). */
 export const withPersistent = (persistent: PersistentState, changes: Partial<PersistentState>): PersistentState =>
@@ -143,6 +201,7 @@ export const withPersistent = (persistent: PersistentState, changes: Partial<Per
     changes.votedFor ?? persistent.votedFor,
     changes.log ?? persistent.log,
     changes.snapshot ?? persistent.snapshot,
+    changes.snapshotConfiguration ?? persistent.snapshotConfiguration,
   )
 
 export interface ReplicaConfig {
@@ -151,6 +210,11 @@ export interface ReplicaConfig {
   readonly seed: RandomState
   /** Default: defaultSettings. Validated here (config.ts): invalid settings throw InvalidSettings. */
   readonly settings?: Settings
+  /**
+   * The cluster's first configuration (default: `peers` and `id`, all voters). A replica that joins
+   * a running cluster is given its members, and waits as a non-member until a leader adds it.
+   */
+  readonly initialConfiguration?: Configuration
 }
 
 /** A replica that has stored nothing yet: term 0, no vote, an empty log. */
@@ -162,9 +226,13 @@ export const emptyPersistent: PersistentState = persistentState({ currentTerm: 0
  */
 export const initialState = (config: ReplicaConfig, stored?: PersistentState): ReplicaState => {
   const persistent = stored === undefined ? emptyPersistent : persistentState(stored)
+  const initialConfiguration = config.initialConfiguration ?? allVoters([config.id, ...config.peers])
+  const inUse = configurationAt(persistent.log, persistent.snapshotConfiguration ?? initialConfiguration)
   return {
     id: config.id,
-    peers: config.peers.filter((peer) => peer !== config.id),
+    peers: othersIn(inUse, config.id, config.peers),
+    initialConfiguration,
+    configuration: inUse,
     settings: config.settings === undefined ? defaultSettings : validSettings(config.settings),
     persistent,
     role: 'follower',
@@ -180,6 +248,7 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
     progress: {},
     leaderSince: 0,
     tickDueAt: 0,
+    duties: noLeaderDuties,
     held: [],
     pendingReads: [],
     ownPuts: PersistentMap.empty(),
@@ -191,4 +260,5 @@ export const initialState = (config: ReplicaConfig, stored?: PersistentState): R
   }
 }
 
-export const clusterSize = (state: ReplicaState): number => state.peers.length + 1
+/** How many replicas vote: majorities are of these (thesis ch. 4). */
+export const clusterSize = (state: ReplicaState): number => state.configuration.voters.length

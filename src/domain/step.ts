@@ -7,24 +7,28 @@ import * as O from 'fp-ts/Option'
 import { log, send, type Effect } from './effect'
 import { applyCommitted } from './apply'
 import { persistEffect } from './durability'
+import { onAdminRequest } from './admin'
 import { answerWaiting } from './client-requests'
 import type { StepContext } from './context'
-import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, refuseVote, startPreVote, withinLeaderLease } from './election'
+import { armFirstElectionTimer, becomeFollower, onRequestVote, onVoteRetryTimer, refuseVote, withinLeaderLease } from './election'
 import type { Event } from './events'
 import { onHeartbeatTick, stepLeader } from './leader'
-import { stepCandidate } from './candidate'
+import { campaign, stepCandidate } from './candidate'
 import { stepFollower } from './follower'
+import { isMember } from './membership'
 import type { RaftOrClientMessage } from './messages'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
+import { afterCommit, followLogConfiguration, notAMember, refuse, tellRemoved } from './reconfiguration'
 import type { ReplicaState } from './state'
-import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage } from './wire'
+import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage, type RequestVote } from './wire'
 
 export type StepResult = readonly [ReplicaState, readonly Effect[]]
 
 export const step = (state: ReplicaState, event: Event): StepResult => {
   const ctx: StepContext = { now: event.now, effects: [] }
-  const next = settle(handle(state, ctx, event), ctx)
+  // §4.1: the configuration in use follows the log after every event, before anything is settled.
+  const next = settle(followLogConfiguration(state, handle(state, ctx, event), ctx), ctx)
   // Figure 2: what changed of the persistent state is stored before anything else is done.
   const persist = persistEffect(state.persistent, next.persistent)
   if (persist === undefined) return [next, ctx.effects]
@@ -46,7 +50,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
     case 'started':
       return onStarted(s, ctx)
     case 'timerFired':
-      if (event.timer === 'election') return s.role === 'leader' ? s : startPreVote(s, ctx)
+      if (event.timer === 'election') return s.role === 'leader' ? s : campaign(s, ctx)
       if (event.timer === 'heartbeat') return s.role === 'leader' ? onHeartbeatTick(s, ctx) : s
       return onVoteRetryTimer(s, ctx)
     case 'received':
@@ -78,7 +82,8 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
     case 'forward':
     case 'snapshot':
     case 'snapshotReply':
-      if (!s.peers.includes(m.src)) {
+    case 'timeoutNow':
+      if (!mayHearFrom(s, m)) {
         ctx.effects.push(log(`ignored a ${m.type} from ${m.src}, not a peer`))
         return s
       }
@@ -87,15 +92,37 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
     case 'put':
     case 'delete':
     case 'cas':
-      return stepByRole(s, ctx, m)
+      // A replica outside its configuration (removed, or not yet added) serves nobody: nobody
+      // would tell it of a leader, and its state machine no longer follows the cluster's.
+      if (isMember(s.configuration, s.id)) return stepByRole(s, ctx, m)
+      refuse(s, ctx, m, notAMember(s))
+      return s
+    case 'admin':
+      return onAdminRequest(s, ctx, m)
     case 'hello':
     case 'ok':
     case 'redirect':
     case 'fail':
+    case 'adminReply':
+    case 'refused':
       ctx.effects.push(log(`ignored a ${m.type} from ${m.src}`))
       return s
   }
 }
+
+/**
+ * Whom Raft messages are taken from: the members of the configuration in use and of the first one
+ * (the course's cluster: every replica named at start-up). Thesis §4.1: a replica also "accepts
+ * AppendEntries requests from a leader that is not part of the server's latest configuration" and
+ * "grants its vote to a candidate that is not part of" it (a member its log does not know of yet).
+ */
+const mayHearFrom = (s: ReplicaState, m: RaftMessage): boolean =>
+  s.peers.includes(m.src) ||
+  isMember(s.initialConfiguration, m.src) ||
+  m.type === 'append' ||
+  m.type === 'snapshot' ||
+  m.type === 'timeoutNow' ||
+  m.type === 'vote'
 
 /**
  * The term rule, applied here once for every Raft message before it reaches a handler, so that
@@ -110,21 +137,27 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
  *   granted pre-vote the term it was granted for; neither moves anyone to that term.
  * - thesis §4.2.3 (§6, "disruptive servers"), which the read lease relies on: a replica that heard
  *   from its leader within the minimum election timeout disregards a vote request of a newer
- *   term; it refuses it without taking its term.
+ *   term; it refuses it without taking its term. Unless the campaign is a leadership transfer
+ *   (thesis §3.10, `transfer`): its leader asked for it, so it disrupts nothing.
  */
 const onRaftMessage = (s: ReplicaState, ctx: StepContext, m: RaftMessage): ReplicaState => {
   if (m.type === 'forward') return stepByRole(s, ctx, m)
   const currentTerm = s.persistent.currentTerm
+  // A vote request from outside the configuration may come from a member removed under an earlier
+  // leader that never learned it: the leader tells it (reconfiguration.ts, tellRemoved).
+  if (m.type === 'vote') return tellRemoved(m.term < currentTerm ? refuseVote(s, ctx, m) : onVoteRequest(s, ctx, m), ctx, m.src)
   if (m.term < currentTerm) return rejectStale(s, ctx, m)
-  if (m.type === 'vote') {
-    if (m.term === currentTerm || m.pre) return onRequestVote(s, ctx, m)
-    if (withinLeaderLease(s, ctx.now)) return refuseVote(s, ctx, m)
-    return onRequestVote(becomeFollower(s, ctx, m.term, O.none), ctx, m)
-  }
   if (m.term === currentTerm || (m.type === 'voteReply' && m.pre && m.granted)) return stepByRole(s, ctx, m)
   const fromLeader = m.type === 'append' || m.type === 'snapshot'
   const follower = becomeFollower(s, ctx, m.term, fromLeader ? O.some(m.src) : O.none)
   return fromLeader ? stepByRole(follower, ctx, m) : follower
+}
+
+/** A vote request of our term or newer (see the lease exception above). */
+const onVoteRequest = (s: ReplicaState, ctx: StepContext, m: RequestVote): ReplicaState => {
+  if (m.term === s.persistent.currentTerm || m.pre) return onRequestVote(s, ctx, m)
+  if (withinLeaderLease(s, ctx.now) && m.transfer !== true) return refuseVote(s, ctx, m)
+  return onRequestVote(becomeFollower(s, ctx, m.term, O.none), ctx, m)
 }
 
 /**
@@ -161,5 +194,12 @@ const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): 
   }
 }
 
-/** After every event: apply what is committed (and compact the log if that is due), then answer whatever was waiting and now can be. */
-const settle = (s: ReplicaState, ctx: StepContext): ReplicaState => answerWaiting(compactIfDue(applyCommitted(s, ctx), ctx), ctx)
+/**
+ * After every event: apply what is committed (a leader then answers the operator whose change
+ * committed, or steps down if that change removed it), compact the log if that is due, then answer
+ * whatever was waiting and now can be.
+ */
+const settle = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  const applied = applyCommitted(s, ctx)
+  return answerWaiting(compactIfDue(applied.role === 'leader' ? afterCommit(applied, ctx) : applied, ctx), ctx)
+}

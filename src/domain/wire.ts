@@ -103,27 +103,45 @@ export const CasCommand = t.type({
 export const WriteCommand = t.union([PutCommand, DeleteCommand, CasCommand])
 /** §8: a leader appends a no-op at the start of its term so that it can commit earlier entries. */
 export const NoopCommand = t.type({ op: t.literal('noop') })
-export const Command = t.union([PutCommand, DeleteCommand, CasCommand, NoopCommand])
+/**
+ * Thesis §4.1: "Cluster configurations are stored and communicated using special entries in the
+ * replicated log." The whole configuration after the change: who votes, and who only learns.
+ */
+export const ConfigurationData = t.type({ voters: t.array(NodeId), learners: t.array(NodeId) })
+export const ConfigCommand = t.intersection([t.type({ op: t.literal('config') }), ConfigurationData])
+export const Command = t.union([PutCommand, DeleteCommand, CasCommand, NoopCommand, ConfigCommand])
 export const Entry = t.type({ term: Term, command: Command })
 
 export type PutCommand = t.TypeOf<typeof PutCommand>
 export type DeleteCommand = t.TypeOf<typeof DeleteCommand>
 export type CasCommand = t.TypeOf<typeof CasCommand>
 export type WriteCommand = t.TypeOf<typeof WriteCommand>
+export type ConfigCommand = t.TypeOf<typeof ConfigCommand>
+export type ConfigurationData = t.TypeOf<typeof ConfigurationData>
 export type Command = t.TypeOf<typeof Command>
+
+/** Whether a log command is a client's write (not a no-op, nor a configuration). */
+export const isWrite = (command: Command): command is WriteCommand =>
+  command.op === 'put' || command.op === 'delete' || command.op === 'cas'
 export type Entry = t.TypeOf<typeof Entry>
 
 // ---- Raft RPCs (Figure 2, plus pre-vote §9.6 of the thesis and forwarding of lost puts) -------
 
-/** RequestVote; with `pre`, the pre-vote round that does not bump anyone's term. */
-export const RequestVote = t.type({
-  ...Envelope,
-  type: t.literal('vote'),
-  term: Term,
-  lastLogIndex: Index,
-  lastLogTerm: Term,
-  pre: t.boolean,
-})
+/**
+ * RequestVote; with `pre`, the pre-vote round that does not bump anyone's term; with `transfer`,
+ * a campaign its leader asked for (thesis §3.10, TimeoutNow), which voters grant inside the lease.
+ */
+export const RequestVote = t.intersection([
+  t.type({
+    ...Envelope,
+    type: t.literal('vote'),
+    term: Term,
+    lastLogIndex: Index,
+    lastLogTerm: Term,
+    pre: t.boolean,
+  }),
+  t.partial({ transfer: t.literal(true) }),
+])
 export const RequestVoteReply = t.type({
   ...Envelope,
   type: t.literal('voteReply'),
@@ -174,19 +192,24 @@ export const Forward = t.type({
 
 /**
  * Figure 13, InstallSnapshot: one piece of the leader's snapshot, the state machine up to
- * `lastIncludedIndex` as text, from character `offset` on. `sentAt` as in AppendEntries.
+ * `lastIncludedIndex` as text, from character `offset` on. `sentAt` as in AppendEntries. Thesis
+ * §5.1: the snapshot also holds "the latest configuration as of the last included index"; absent
+ * while that is still the cluster's first configuration (no configuration entry yet).
  */
-export const InstallSnapshot = t.type({
-  ...Envelope,
-  type: t.literal('snapshot'),
-  term: Term,
-  lastIncludedIndex: Index,
-  lastIncludedTerm: Term,
-  offset: Index,
-  data: t.string,
-  done: t.boolean,
-  sentAt: t.number,
-})
+export const InstallSnapshot = t.intersection([
+  t.type({
+    ...Envelope,
+    type: t.literal('snapshot'),
+    term: Term,
+    lastIncludedIndex: Index,
+    lastIncludedTerm: Term,
+    offset: Index,
+    data: t.string,
+    done: t.boolean,
+    sentAt: t.number,
+  }),
+  t.partial({ configuration: ConfigurationData }),
+])
 /**
  * InstallSnapshot reply: how much of the snapshot ending at `lastIncludedIndex` the follower has
  * (`nextOffset`, the offset of the piece it expects next), or that it has installed it. `offset` is
@@ -203,6 +226,46 @@ export const InstallSnapshotReply = t.type({
   sentAt: t.number,
 })
 
+/**
+ * Thesis §3.10: "The prior leader sends a TimeoutNow request to the target server. This request has
+ * the same effect as the target server's election timer firing".
+ */
+export const TimeoutNow = t.type({ ...Envelope, type: t.literal('timeoutNow'), term: Term })
+
+// ---- administration (thesis ch. 4, §3.10): not part of the course's protocol -----------------
+
+/**
+ * An operator's request, sent like a client's: list the configuration, add a learner, promote a
+ * learner to voter, remove a member, or hand leadership to a voter. `member` names the replica
+ * (every action but `list`).
+ */
+export const AdminAction = t.union([
+  t.literal('list'),
+  t.literal('add'),
+  t.literal('promote'),
+  t.literal('remove'),
+  t.literal('transfer'),
+])
+export const AdminRequest = t.intersection([
+  t.type({ ...Envelope, type: t.literal('admin'), MID: t.string, action: AdminAction }),
+  t.partial({ member: NodeId }),
+])
+/** An admin request done (a change once committed): the configuration as the leader sees it then. */
+export const AdminReply = t.type({
+  ...Envelope,
+  type: t.literal('adminReply'),
+  MID: t.string,
+  voters: t.array(NodeId),
+  learners: t.array(NodeId),
+})
+/** A request this replica will not carry out, and why (a removed replica, an invalid change). */
+export const Refused = t.type({ ...Envelope, type: t.literal('refused'), MID: t.string, reason: t.string })
+
+export type AdminAction = t.TypeOf<typeof AdminAction>
+export type AdminRequest = t.TypeOf<typeof AdminRequest>
+export type AdminReply = t.TypeOf<typeof AdminReply>
+export type Refused = t.TypeOf<typeof Refused>
+export type TimeoutNow = t.TypeOf<typeof TimeoutNow>
 export type RequestVote = t.TypeOf<typeof RequestVote>
 export type RequestVoteReply = t.TypeOf<typeof RequestVoteReply>
 export type AppendEntries = t.TypeOf<typeof AppendEntries>
@@ -218,6 +281,7 @@ export type RaftMessage =
   | Forward
   | InstallSnapshot
   | InstallSnapshotReply
+  | TimeoutNow
 
 export const Message = t.union([
   Hello,
@@ -235,6 +299,10 @@ export const Message = t.union([
   Forward,
   InstallSnapshot,
   InstallSnapshotReply,
+  TimeoutNow,
+  AdminRequest,
+  AdminReply,
+  Refused,
 ])
 export type Message = t.TypeOf<typeof Message>
 
@@ -255,6 +323,10 @@ const codecByType: Readonly<Record<Message['type'], t.Decoder<unknown, Message> 
   forward: Forward,
   snapshot: InstallSnapshot,
   snapshotReply: InstallSnapshotReply,
+  timeoutNow: TimeoutNow,
+  admin: AdminRequest,
+  adminReply: AdminReply,
+  refused: Refused,
 }
 
 /** Why a datagram was not accepted, in words fit for a log line. */

@@ -283,14 +283,17 @@ export class DiskStorage implements Storage {
   private rewrite(): void {
     const next = this.file + NEW_FILE_SUFFIX
     const records = [frameRecord(RecordKind.identity, identityPayload(this.identity))]
-    const { currentTerm, votedFor, log, snapshot } = this.state
+    const { currentTerm, votedFor, log, snapshot, snapshotConfiguration } = this.state
     if (currentTerm > 0 || O.isSome(votedFor) || lastIndex(log) > 0) {
       records.push(
         frameRecord(
           RecordKind.write,
           writePayload({
             hardState: { currentTerm, votedFor },
-            snapshot: log.snapshotIndex === 0 ? undefined : { index: log.snapshotIndex, term: log.snapshotTerm, state: snapshot },
+            snapshot:
+              log.snapshotIndex === 0
+                ? undefined
+                : { index: log.snapshotIndex, term: log.snapshotTerm, state: snapshot, configuration: snapshotConfiguration },
             log: { from: log.snapshotIndex + 1, entries: log.entries },
           }),
         ),

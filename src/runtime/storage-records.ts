@@ -4,7 +4,7 @@
  *
  *   1 identity  the first record of every file: format, the replica's ID and the cluster's IDs
  *   2 write     one step's writes (group commit): the hard state, a §7 snapshot and a log write,
- *               each optional; the snapshot is {index, term, data}, data the state machine as
+ *               each optional; the snapshot is {index, term, data, configuration?}, data the state machine as
  *               domain/kv's encodeSnapshot writes it. One step is one record, so a crash keeps all
  *               of a step's writes or none (a snapshot without the truncation that came with it
  *               would leave entries after it that the replica had discarded).
@@ -21,7 +21,8 @@ import * as t from 'io-ts'
 import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { decodeSnapshot, encodeSnapshot } from '../domain/kv'
 import { describeDecodeErrors } from '../decoding/report'
-import { Entry, NodeId } from '../domain/wire'
+import { fromData, toData } from '../domain/membership'
+import { ConfigurationData, Entry, NodeId } from '../domain/wire'
 
 export const RecordKind = { identity: 1, write: 2 } as const
 
@@ -36,7 +37,7 @@ const IdentityPayload = t.type({ format: Natural, id: NodeId, peers: t.array(Nod
 const WritePayload = t.partial({
   hardState: t.type({ currentTerm: Natural, votedFor: t.union([NodeId, t.null]) }),
   log: t.type({ from: Positive, entries: t.array(Entry) }),
-  snapshot: t.type({ index: Natural, term: Natural, data: t.string }),
+  snapshot: t.intersection([t.type({ index: Natural, term: Natural, data: t.string }), t.partial({ configuration: ConfigurationData })]),
 })
 
 /** Whose file it is: a replica ID and the IDs of its peers (in any order). */
@@ -65,7 +66,14 @@ export const writePayload = (write: StoredWrite): Buffer =>
     ...(write.log === undefined ? {} : { log: write.log }),
     ...(write.snapshot === undefined
       ? {}
-      : { snapshot: { index: write.snapshot.index, term: write.snapshot.term, data: encodeSnapshot(write.snapshot.state) } }),
+      : {
+          snapshot: {
+            index: write.snapshot.index,
+            term: write.snapshot.term,
+            data: encodeSnapshot(write.snapshot.state),
+            ...(write.snapshot.configuration === undefined ? {} : { configuration: toData(write.snapshot.configuration) }),
+          },
+        }),
   })
 
 const decodeJson = <A>(codec: t.Type<A, unknown>, what: string, payload: Buffer): E.Either<string, A> =>
@@ -95,7 +103,12 @@ export const decodeWrite = (payload: Buffer): E.Either<string, StoredWrite> =>
               decodeSnapshot(snapshot.data),
               E.bimap(
                 (why) => `write record: ${why}`,
-                (state): SnapshotWrite | undefined => ({ index: snapshot.index, term: snapshot.term, state }),
+                (state): SnapshotWrite | undefined => ({
+                  index: snapshot.index,
+                  term: snapshot.term,
+                  state,
+                  ...(snapshot.configuration === undefined ? {} : { configuration: fromData(snapshot.configuration) }),
+                }),
               ),
             ),
         E.map((snapshotWrite) => ({
