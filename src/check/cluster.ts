@@ -6,6 +6,10 @@
  * checks run; at the end, the history must be linearizable and, once every fault has healed,
  * every request owed a reply must have been answered within a bounded time.
  *
+ * With `membership`, the fault schedule also changes the cluster (thesis ch. 4, §3.10): an operator
+ * asks the leader to remove a member, add a non-member back as a learner, promote a learner, or
+ * transfer leadership to another voter, among the drops, partitions and crashes.
+ *
  * The same options give the same run, byte for byte: all randomness comes from the seed.
  */
 import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
@@ -15,9 +19,22 @@ import { defaultSettings, withSettings, type ReadStyle, type Settings } from '..
 import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex, type Log } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
-import { BROADCAST, MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type ClientReply, type ClientRequest, type Entry, type Message, type NodeId, type PutCommand } from '../domain/wire'
+import { isMember, isVoter } from '../domain/membership'
+import {
+  BROADCAST,
+  MAX_DATAGRAM_BYTES,
+  UNKNOWN_LEADER,
+  type AdminAction,
+  type AppendEntries,
+  type ClientReply,
+  type ClientRequest,
+  type Entry,
+  type Message,
+  type NodeId,
+  type PutCommand,
+} from '../domain/wire'
 import type { TimerName } from '../domain/effect'
-import { Clients, type Route } from './virtual-clients'
+import { asClientReply, Clients, OPERATOR, operatorRequest, type Route } from './virtual-clients'
 import { Agenda } from './heap'
 import { clientIds, hexId, replicaIds, sameOptionalId } from '../domain/ids'
 import { checkLinearizable, describeOperation, invariantOf, isCheckerVerdict, type Operation } from './linearizability'
@@ -37,6 +54,8 @@ export interface NetworkOptions {
 export interface FaultOptions {
   readonly crashes: boolean
   readonly partitions: boolean
+  /** Membership changes and leadership transfers, asked of the leader by an operator (default: none). */
+  readonly membership?: boolean
   /** Mean time between fault events during the fault phase. */
   readonly meanIntervalMs: number
 }
@@ -148,7 +167,13 @@ export const sweepOptions = (seed: number, base: Partial<SimOptions> = {}): SimO
   // the network and faults it had before snapshots existed.
   const snapshotEvery = rng.pick([4, 16, 64, defaultSettings.limits.snapshotEvery])
   const snapshotChunkChars = rng.pick([400, defaultSettings.limits.snapshotChunkChars])
-  return base.settings === undefined ? { ...options, settings: withSettings(options.settings, { limits: { snapshotEvery, snapshotChunkChars } }) } : options
+  // Thesis ch. 4: half the seeds change the cluster's membership and move its leader, drawn after
+  // the rest so that every seed keeps what it had before; options that name the faults keep theirs.
+  const membership = rng.chance(0.5)
+  const withMembership = base.faults === undefined ? { ...options, faults: { ...options.faults, membership } } : options
+  return base.settings === undefined
+    ? { ...withMembership, settings: withSettings(withMembership.settings, { limits: { snapshotEvery, snapshotChunkChars } }) }
+    : withMembership
 }
 
 export interface SimFailure {
@@ -172,6 +197,9 @@ export interface SimStats {
   crashesInStep: number
   writesLost: number
   partitions: number
+  /** Membership changes and leadership transfers the operator asked for, and those the leader carried out. */
+  changes: number
+  changesDone: number
   datagrams: number
   dropped: number
   maxTerm: number
@@ -246,6 +274,8 @@ export class ClusterSimulation {
     crashesInStep: 0,
     writesLost: 0,
     partitions: 0,
+    changes: 0,
+    changesDone: 0,
     datagrams: 0,
     dropped: 0,
     maxTerm: 0,
@@ -457,11 +487,15 @@ export class ClusterSimulation {
       for (const to of targets) this.transmit(from, this.ids.indexOf(to), message)
       return
     }
-    if (this.clientIdList.includes(message.dst)) {
-      if (message.type !== 'ok' && message.type !== 'redirect' && message.type !== 'fail') {
-        this.fail('Well-formed datagrams', `${sender} sent a ${message.type} to client ${message.dst}`)
+    if (message.dst === OPERATOR || this.clientIdList.includes(message.dst)) {
+      const reply = asClientReply(message)
+      if (typeof reply === 'string' && reply !== 'operator') this.fail('Well-formed datagrams', `${sender} sent ${reply}`)
+      if (reply === 'operator') {
+        if (message.type === 'adminReply') this.stats.changesDone++
+        this.note(`operator hears ${formatMessage(message)}`)
+        return
       }
-      this.agenda.push(this.now + CLIENT_DELAY_MS, { kind: 'reply', message: message as ClientReply })
+      this.agenda.push(this.now + CLIENT_DELAY_MS, { kind: 'reply', message: reply as ClientReply })
       return
     }
     this.fail('Well-formed datagrams', `${sender} sent to unknown destination ${message.dst}`)
@@ -561,7 +595,50 @@ export class ClusterSimulation {
       choices.push(() => this.partition(true))
       choices.push(() => this.healPartition())
     }
+    if (o.faults.membership === true) {
+      choices.push(() => this.changeMembership('remove'))
+      choices.push(() => this.changeMembership('add'))
+      choices.push(() => this.changeMembership('promote'))
+      choices.push(() => this.changeMembership('transfer'))
+    }
     if (choices.length > 0) this.rng.pick(choices)()
+  }
+
+  /**
+   * The operator asks the leader (as the leader's own configuration stands) for one change: remove
+   * a member while at least two voters remain, add a non-member back as a learner, promote a
+   * learner, or hand leadership to another voter. The leader may refuse (a change in progress, a
+   * learner not caught up): the operator does not insist.
+   */
+  private changeMembership(action: AdminAction): void {
+    const leader = this.currentLeader()
+    if (leader === undefined) return
+    const state = this.states[leader]!
+    const c = state.configuration
+    const candidates = this.ids.filter((id) => {
+      switch (action) {
+        case 'remove':
+          return isMember(c, id) && (!isVoter(c, id) || c.voters.length > 2)
+        case 'add':
+          return !isMember(c, id)
+        case 'promote':
+          return c.learners.includes(id)
+        case 'transfer':
+          return isVoter(c, id) && id !== state.id
+        default:
+          return false
+      }
+    })
+    if (candidates.length === 0) return
+    const member = this.rng.pick(candidates)
+    this.stats.changes++
+    const MID = `op-${this.stats.changes}`
+    this.note(`operator asks ${state.id}: ${action} ${member}`)
+    this.agenda.push(this.now + CLIENT_DELAY_MS, {
+      kind: 'deliver',
+      to: leader,
+      message: operatorRequest(state.id, MID, action, member),
+    })
   }
 
   private restart(index: number): void {
@@ -624,8 +701,12 @@ export class ClusterSimulation {
 
   /** After the heal: done once a leader of the newest term exists and nothing is owed; a stall past the bound fails. */
   private probe(): void {
-    const maxTerm = Math.max(...this.states.map((s) => s?.persistent.currentTerm ?? 0))
     const leader = this.currentLeader()
+    // A replica removed from the cluster hears from no leader again: its term does not count.
+    const members = leader === undefined ? undefined : this.states[leader]!.configuration
+    const maxTerm = Math.max(
+      ...this.states.map((s) => (s === undefined || (members !== undefined && !isMember(members, s.id)) ? 0 : s.persistent.currentTerm)),
+    )
     const hasLeader = leader !== undefined && this.states[leader]!.persistent.currentTerm === maxTerm
     const pending = this.clients.pending()
     if (hasLeader && pending.length === 0) {

@@ -30,9 +30,9 @@ import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultSettings, type Settings } from '../domain/config'
 import { initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
-import { BROADCAST, type ClientReply, type Message, type NodeId } from '../domain/wire'
+import { BROADCAST, type AdminAction, type ClientReply, type Message, type NodeId } from '../domain/wire'
 import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
-import { Clients, type Route } from './virtual-clients'
+import { asClientReply, Clients, operatorRequest, type Route } from './virtual-clients'
 import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable, invariantOf } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
@@ -49,8 +49,11 @@ export interface ExploreBounds {
   readonly maxStates: number
   /** The most timer firings (election timeouts and heartbeat ticks) along one path. */
   readonly maxTimerFirings: number
-  /** Scripted client requests: each may be sent, in order, to any replica. */
-  readonly requests: readonly { readonly kind: 'get' | 'put'; readonly key: string; readonly value?: string }[]
+  /**
+   * Scripted requests: each may be sent, in order, to any replica: a client's get or put, or an
+   * operator's membership change or leadership transfer (thesis ch. 4, §3.10).
+   */
+  readonly requests: readonly ScriptedRequest[]
   readonly drops: boolean
   readonly duplicates: boolean
   /** The timers that may fire (a fault schedule may leave heartbeat ticks out, say). */
@@ -64,6 +67,10 @@ export interface ExploreBounds {
    */
   readonly cut: readonly (readonly [number, number])[]
 }
+
+export type ScriptedRequest =
+  | { readonly kind: 'get' | 'put'; readonly key: string; readonly value?: string }
+  | { readonly kind: 'admin'; readonly action: AdminAction; readonly member: NodeId }
 
 export const defaultBounds: ExploreBounds = {
   replicas: 3,
@@ -104,6 +111,8 @@ export interface ExploreResult {
   readonly clientReplies: number
   /** How many explored transitions made a replica leader. */
   readonly elections: number
+  /** How many explored transitions changed a replica's configuration (a membership change reached). */
+  readonly configurationChanges: number
   /** Whether every state within the depth bound was explored (false when maxStates cut it short). */
   readonly complete: boolean
   readonly counterexample: { readonly violation: Violation; readonly path: readonly string[] } | undefined
@@ -162,6 +171,7 @@ export class Explorer {
   private transitions = 0
   private clientReplies = 0
   private elections = 0
+  private configurationChanges = 0
   /** Canonical forms of replica states, messages, their parts and the checks' history, numbered. */
   private readonly interned = new Map<string, number>()
   /**
@@ -226,6 +236,7 @@ export class Explorer {
       depthReached: depth,
       clientReplies: this.clientReplies,
       elections: this.elections,
+      configurationChanges: this.configurationChanges,
       complete,
       counterexample,
     }
@@ -341,8 +352,19 @@ export class Explorer {
       }
       case 'request': {
         const spec = this.bounds.requests[world.nextRequest]!
-        const clients = world.clients.clone()
         const dst = this.ids[action.replica]!
+        if (spec.kind === 'admin') {
+          const request = operatorRequest(dst, `op-${world.nextRequest}`, spec.action, spec.member)
+          next = {
+            ...world,
+            nextRequest: world.nextRequest + 1,
+            network: [...world.network, request],
+            depth: world.depth + 1,
+            path: extend(world.path, () => `operator sends ${formatMessage(request)}`),
+          }
+          break
+        }
+        const clients = world.clients.clone()
         const request = clients.invoke(world.now, this.clientId, spec.kind, spec.key, spec.value, () => dst)
         next = {
           ...world,
@@ -369,6 +391,7 @@ export class Explorer {
     const before = world.replicas[index]!
     const [after, effects] = this.options.step(before, event)
     if (after.role === 'leader' && before.role !== 'leader') this.elections++
+    if (after.configuration !== before.configuration) this.configurationChanges++
     const replicas = world.replicas.map((r, i) => (i === index ? after : r))
     const path = extend(world.path, () => `${label()}${describeEffects(effects)}`)
     const invariants = world.invariants.clone()
@@ -386,10 +409,13 @@ export class Explorer {
           // A broadcast travels as one copy per replica, each addressed to it.
           for (const id of targets) if (!this.isCut(index, id)) network.push(m.dst === id ? m : ({ ...m, dst: id } as Message))
         } else {
+          const reply = asClientReply(m)
+          if (reply === 'operator') continue
+          if (typeof reply === 'string') throw new Counterexample({ invariant: 'Well-formed datagrams', detail: `${m.src} sent ${reply}` }, path)
           if (clients === world.clients) clients = clients.clone()
           const route: Route = (remembered) => remembered ?? this.ids[0]!
           this.clientReplies++
-          const outcome = clients.reply(world.now, m as ClientReply, route)
+          const outcome = clients.reply(world.now, reply, route)
           if (outcome.violation !== undefined) throw new Counterexample(outcome.violation, path)
           if (outcome.retry !== undefined) network.push(outcome.retry)
         }

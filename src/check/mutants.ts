@@ -10,8 +10,10 @@ import { send, type Effect } from '../domain/effect'
 import { applyCommitted } from '../domain/apply'
 import { logWrite, persistEffect } from '../domain/durability'
 import { read } from '../domain/kv'
-import { appendToLog, emptyLog, entriesFrom, lastIndex, lastTerm, logOf } from '../domain/log'
-import { quorumValue } from '../domain/quorum'
+import { appendToLog, emptyLog, entriesFrom, lastIndex, lastTerm, logOf, termAt } from '../domain/log'
+import { applyChange, changeBlockedBecause, configCommand, configurationAt, othersIn } from '../domain/membership'
+import { majority, quorumValue } from '../domain/quorum'
+import { adoptConfiguration } from '../domain/reconfiguration'
 import { defaultSettings, withSettings, type Settings } from '../domain/config'
 import { persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
@@ -125,6 +127,51 @@ const answerPutBeforeCommit: Stepper = (state, event) => {
   const appended = lastIndex(after.persistent.log) > lastIndex(state.persistent.log)
   if (!appended) return [after, effects]
   return [after, [...effects, send({ src: after.id, dst: m.src, leader: after.id, type: 'ok', MID: m.MID })]]
+}
+
+/**
+ * Thesis §4.1: "a server always uses the latest configuration in its log, regardless of whether
+ * the entry is committed". This replica uses the latest committed one instead.
+ */
+const configurationAtCommit: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  const configuration = configurationAt(after.persistent.log, after.persistent.snapshotConfiguration ?? after.initialConfiguration, after.commitIndex)
+  return [{ ...after, configuration, peers: othersIn(configuration, after.id, after.peers) }, effects]
+}
+
+/**
+ * Thesis §4.1: a leader begins a configuration change only once the previous one has committed
+ * (and, with the fix, once an entry of its term has). This leader appends an operator's change
+ * whenever it is a single-server change of its configuration, committed or not.
+ */
+const twoChangesInFlight: Stepper = (state, event) => {
+  if (state.role !== 'leader' || event.kind !== 'received' || event.message.type !== 'admin') return realStep(state, event)
+  const m = event.message
+  if (m.member === undefined || (m.action !== 'add' && m.action !== 'promote' && m.action !== 'remove')) return realStep(state, event)
+  const change = applyChange(state.configuration, m.action, m.member)
+  const blocked = changeBlockedBecause(state.persistent.log, state.commitIndex, state.persistent.currentTerm)
+  if (!('ok' in change) || change.ok === undefined || blocked === undefined || state.duties.transfer !== undefined) return realStep(state, event)
+  const ctx = { now: event.now, effects: [] as Effect[] }
+  const term = state.persistent.currentTerm
+  const appended = { ...state, persistent: withPersistent(state.persistent, { log: appendToLog(state.persistent.log, [{ term, command: configCommand(change.ok) }]) }) }
+  const adopted = adoptConfiguration(appended, ctx, change.ok)
+  return [adopted, withPersistOf(state, adopted, ctx.effects)]
+}
+
+/**
+ * Thesis §4.2.1: learners "are not considered for majorities". This leader counts its learners'
+ * acknowledgements toward the voters' majority when it commits.
+ */
+const learnerCountsInMajority: Stepper = (state, event) => {
+  const [after, effects] = realStep(state, event)
+  if (after.role !== 'leader' || after.configuration.learners.length === 0) return [after, effects]
+  const c = after.configuration
+  const matched = [...c.voters, ...c.learners].map((id) => (id === after.id ? lastIndex(after.persistent.log) : (after.progress[id]?.matchIndex ?? 0)))
+  const counted = matched.sort((a, b) => b - a)[majority(c.voters.length) - 1] ?? 0
+  if (counted <= after.commitIndex || termAt(after.persistent.log, counted) !== after.persistent.currentTerm) return [after, effects]
+  const extra: Effect[] = []
+  const next = applyCommitted({ ...after, commitIndex: counted }, { now: event.now, effects: extra })
+  return [next, [...effects, ...extra]]
 }
 
 /**
@@ -247,6 +294,22 @@ export const mutants = {
       faults: { crashes: false, partitions: true, meanIntervalMs: 800 },
       getFraction: 0.8,
     },
+  },
+  'configuration-at-commit': {
+    description: 'a replica uses the latest committed configuration instead of the latest in its log',
+    step: configurationAtCommit,
+    options: { faults: { crashes: true, partitions: true, membership: true, meanIntervalMs: 400 } },
+  },
+  'two-changes-in-flight': {
+    description: 'a leader appends a configuration change before the previous one has committed',
+    step: twoChangesInFlight,
+    options: { faults: { crashes: false, partitions: true, membership: true, meanIntervalMs: 150 } },
+  },
+  'learner-counts': {
+    description: 'a leader counts a learner toward the majority that commits an entry',
+    step: learnerCountsInMajority,
+    // Partitions often, so that a learner holds entries a voter lacks.
+    options: { replicas: 5, faults: { crashes: false, partitions: true, membership: true, meanIntervalMs: 200 } },
   },
 } satisfies Record<string, Mutant>
 

@@ -29,6 +29,17 @@
  * - The store is the replay of the log it applied: a replica's value of each key it just wrote
  *   equals the value the applied entries give it.
  *
+ * Thesis ch. 4, membership changes: "a majority" is of the voters of a configuration the term's
+ * leader used (it counts with the latest configuration in its log, so a term can see several);
+ * stored on a majority of the voters of any of them commits. Two rules of the thesis's
+ * single-server changes are checked as such, since a bug in them shows in Figure 3 only in rare
+ * interleavings:
+ * - Configuration from the log (§4.1): "a server always uses the latest configuration in its log,
+ *   regardless of whether the entry is committed" (else the snapshot's, else the first one);
+ * - One configuration change at a time (§4.1, with the fix of 2015): a leader appends a
+ *   configuration entry only when every configuration entry before it is committed, and so is an
+ *   entry of its own term.
+ *
  * §7: a replica's log no longer holds the entries its snapshot replaced. Those were applied, so
  * committed: the checks of entries start after a log's snapshot, what was applied at an index the
  * log no longer holds is taken from the global record, and a snapshot installed is checked through
@@ -36,6 +47,7 @@
  */
 import { read, valuesOf } from '../domain/kv'
 import { entryAt, lastIndex, termAt, type Log } from '../domain/log'
+import { carriesConfiguration, configurationAt, describeConfiguration, fromData, isConfigEntry, sameConfiguration, type Configuration } from '../domain/membership'
 import { majority } from '../domain/quorum'
 import type { ReplicaState } from '../domain/state'
 import type { Entry, PutCommand } from '../domain/wire'
@@ -67,11 +79,15 @@ export const sameEntry = (a: Entry, b: Entry): boolean =>
   a === b || (a.term === b.term && JSON.stringify(a.command) === JSON.stringify(b.command))
 
 const describeEntry = (e: Entry | undefined): string =>
-  e === undefined ? 'nothing' : `${e.term}:${e.command.op === 'put' ? `put ${e.command.MID}=${e.command.value}` : 'noop'}`
+  e === undefined
+    ? 'nothing'
+    : `${e.term}:${e.command.op === 'put' ? `put ${e.command.MID}=${e.command.value}` : e.command.op === 'config' ? `config(${describeConfiguration(fromData(e.command))})` : 'noop'}`
 
-/** The highest index that `needed` of the replicas in `held` reach (0 when fewer hold anything). */
-const majorityPoint = (held: ReadonlyMap<string, number>, needed: number): number =>
-  held.size < needed ? 0 : [...held.values()].sort((a, b) => b - a)[needed - 1]!
+/** The highest index that a majority of `voters` reach in `held` (0 when fewer hold anything). */
+const majorityPoint = (held: ReadonlyMap<string, number>, voters: readonly string[]): number => {
+  const indexes = voters.map((id) => held.get(id) ?? 0).sort((a, b) => b - a)
+  return indexes[majority(voters.length) - 1] ?? 0
+}
 
 export class RaftInvariants {
   /** term -> the replica that led it, and its log when it took office. */
@@ -80,6 +96,12 @@ export class RaftInvariants {
   private logRecords: LogRecord[][] = []
   /** term -> replica -> the highest index it has held while its current term was T, with an entry of term T there. */
   private storedInTerm = new Map<number, Map<string, number>>()
+  /** term -> every configuration its leader used in it (the one it took office with, and each it appended). */
+  private leaderConfigurations = new Map<number, Configuration[]>()
+  /** term -> the highest index stored on a majority of one of those configurations so far. */
+  private pointInTerm = new Map<number, number>()
+  /** replica -> the indexes of the configuration entries in its log, ascending (what §4.1 says it must use). */
+  private configIndexes = new Map<string, number[]>()
   /** index -> the committed entry there; always a contiguous prefix from index 1. */
   private committed: CommittedRecord[] = []
   /** index -> the entry first applied there by any replica. */
@@ -97,6 +119,9 @@ export class RaftInvariants {
   clone(): RaftInvariants {
     const copy = new RaftInvariants()
     copy.leaders = this.leaders
+    copy.leaderConfigurations = this.leaderConfigurations
+    copy.pointInTerm = this.pointInTerm
+    copy.configIndexes = this.configIndexes
     copy.logRecords = this.logRecords
     copy.storedInTerm = this.storedInTerm
     copy.committed = this.committed
@@ -115,6 +140,9 @@ export class RaftInvariants {
     if (!this.shared) return
     this.shared = false
     this.leaders = new Map(this.leaders)
+    this.leaderConfigurations = new Map([...this.leaderConfigurations].map(([term, cs]) => [term, [...cs]]))
+    this.pointInTerm = new Map(this.pointInTerm)
+    this.configIndexes = new Map([...this.configIndexes].map(([id, indexes]) => [id, [...indexes]]))
     this.logRecords = this.logRecords.map((records) => [...records])
     this.storedInTerm = new Map([...this.storedInTerm].map(([term, held]) => [term, new Map(held)]))
     this.committed = [...this.committed]
@@ -150,7 +178,10 @@ export class RaftInvariants {
       .map(([term, held]) => `${term}:${[...held].sort().map(([id, index]) => `${id}=${index}`).join(',')}`)
     const committed = Array.from(this.committed, (c) => (c === undefined ? '' : `${c.commitTerm}/${JSON.stringify(c.entry)}`))
     const applied = Array.from(this.applied, (e) => (e === undefined ? '' : JSON.stringify(e)))
-    return JSON.stringify([leaders, records, stored, committed, applied])
+    const configurations = [...this.leaderConfigurations]
+      .sort((a, b) => a[0] - b[0])
+      .map(([term, cs]) => `${term}:${cs.map(describeConfiguration).join('/')}`)
+    return JSON.stringify([leaders, records, stored, committed, applied, configurations])
   }
 
   /** 1 + the highest committed index (0 before anything is committed). */
@@ -174,6 +205,7 @@ export class RaftInvariants {
     }
     return (
       this.electionSafety(after) ??
+      this.configurationFromLog(before, after, firstChange) ??
       this.leaderAppendOnly(before, after, firstChange) ??
       this.logMatching(before, after, firstChange) ??
       this.commitment(after) ??
@@ -195,11 +227,18 @@ export class RaftInvariants {
     const term = s.persistent.currentTerm
     const known = this.leaders.get(term)
     if (known !== undefined) {
-      return known.id === s.id ? undefined : { invariant: 'Election Safety', detail: `${known.id} and ${s.id} are both leaders of term ${term}` }
+      if (known.id !== s.id) return { invariant: 'Election Safety', detail: `${known.id} and ${s.id} are both leaders of term ${term}` }
+      const used = this.leaderConfigurations.get(term)!
+      if (!sameConfiguration(used[used.length - 1]!, s.configuration)) {
+        this.own()
+        this.leaderConfigurations.get(term)!.push(s.configuration)
+      }
+      return undefined
     }
     this.own()
     const log = s.persistent.log
     this.leaders.set(term, { id: s.id, log })
+    this.leaderConfigurations.set(term, [s.configuration])
     // What its snapshot replaced it applied, so it was committed: the entries it holds are checked.
     for (let i = log.snapshotIndex + 1; i < this.committed.length; i++) {
       const record = this.committed[i]!
@@ -209,6 +248,64 @@ export class RaftInvariants {
         return {
           invariant: 'Leader Completeness',
           detail: `${s.id} became leader of term ${term} without ${describeEntry(record.entry)} committed at ${i} in term ${record.commitTerm} (holds ${describeEntry(theirs)})`,
+        }
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * §4.1: the configuration a replica uses is the latest in its log, committed or not (else its
+   * snapshot's, else the cluster's first), kept from the configuration entries' indexes, which
+   * change only where the log changed. And a leader appends a configuration entry only when the
+   * configuration entries before it, and an entry of its own term, are committed.
+   */
+  private configurationFromLog(before: ReplicaState | undefined, after: ReplicaState, firstChange: number): Violation | undefined {
+    const log = after.persistent.log
+    const changed = before === undefined || before.persistent.log !== log
+    if (!changed && before.configuration === after.configuration && before.persistent.snapshotConfiguration === after.persistent.snapshotConfiguration) {
+      return undefined
+    }
+    const known = before === undefined ? [] : (this.configIndexes.get(after.id) ?? [])
+    // The common step: entries appended after the last configuration entry, none of them one.
+    if (
+      before !== undefined &&
+      before.configuration === after.configuration &&
+      before.persistent.snapshotConfiguration === after.persistent.snapshotConfiguration &&
+      (known.length === 0 || known[known.length - 1]! < firstChange) &&
+      !carriesConfiguration(log.entries.slice(Math.max(0, firstChange - log.snapshotIndex - 1)))
+    ) {
+      return undefined
+    }
+    const kept = known.filter((i) => i < firstChange && i > log.snapshotIndex)
+    const added: number[] = []
+    for (let i = Math.max(firstChange, log.snapshotIndex + 1); i <= lastIndex(log); i++) if (isConfigEntry(entryAt(log, i)!)) added.push(i)
+    const indexes = [...kept, ...added]
+    if (indexes.length !== known.length || indexes.some((index, k) => known[k] !== index)) {
+      this.own()
+      this.configIndexes.set(after.id, indexes)
+    }
+    const latest = indexes[indexes.length - 1]
+    const expected =
+      latest === undefined ? (after.persistent.snapshotConfiguration ?? after.initialConfiguration) : configurationAt(log, after.initialConfiguration, latest)
+    if (!sameConfiguration(expected, after.configuration)) {
+      return {
+        invariant: 'Configuration from the log',
+        detail: `${after.id} uses ${describeConfiguration(after.configuration)}, but the latest configuration in its log${latest === undefined ? ' (none: its snapshot\'s or the first)' : ` (at ${latest})`} is ${describeConfiguration(expected)}`,
+      }
+    }
+    // The leader's own appends: entries of its term after its log's end before this step.
+    if (before === undefined || after.role !== 'leader' || before.role !== 'leader' || added.length === 0) return undefined
+    const term = after.persistent.currentTerm
+    for (const index of added) {
+      if (index <= lastIndex(before.persistent.log) || entryAt(log, index)!.term !== term) continue
+      const earlier = indexes.filter((i) => i < index)
+      const uncommitted = earlier.find((i) => this.committed[i] === undefined)
+      const ownTermCommitted = this.committed.some((c, i) => c !== undefined && c.entry.term === term && i < index)
+      if (uncommitted !== undefined || !ownTermCommitted) {
+        return {
+          invariant: 'One configuration change at a time',
+          detail: `leader ${after.id} of term ${term} appended a configuration entry at ${index} while ${uncommitted !== undefined ? `the one at ${uncommitted} was not committed` : `no entry of term ${term} was committed`}`,
         }
       }
     }
@@ -278,12 +375,15 @@ export class RaftInvariants {
     if ((held?.get(after.id) ?? 0) >= last) return undefined
     this.own()
     const stored = this.storedInTerm.get(term) ?? new Map<string, number>()
-    // The highest index a majority of the cluster held in term T, before and after this step
-    // (replicas not in the map hold nothing; the held indexes only grow, so the point only grows).
-    const needed = majority(after.peers.length + 1)
-    const oldPoint = majorityPoint(stored, needed)
+    // The highest index a majority of the voters of one of the term's leader's configurations held
+    // in term T, before and after this step (replicas not in the map hold nothing; the held indexes
+    // only grow, and so does the set of configurations, so the point only grows).
+    const configurations = this.leaderConfigurations.get(term) ?? [after.configuration]
+    const oldPoint = this.pointInTerm.get(term) ?? 0
     this.storedInTerm.set(term, stored.set(after.id, last))
-    const point = majorityPoint(stored, needed)
+    let point = oldPoint
+    for (const c of configurations) point = Math.max(point, majorityPoint(stored, c.voters))
+    this.pointInTerm.set(term, point)
     // Only this replica's index grew, so a higher point is at most its last index: its log holds
     // the newly committed entries (those up to the old point were recorded when it was reached).
     // Some may have been committed already in a higher term (replicas lagging in term T stored

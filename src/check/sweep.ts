@@ -35,7 +35,7 @@ export const runnerFailure = (seed: number, error: unknown): SweepResult => ({
   },
   stats: {
     steps: 0, simulatedMs: 0, operations: 0, completed: 0, duplicates: 0, redirects: 0, fails: 0, crashes: 0,
-    crashesInStep: 0, writesLost: 0, partitions: 0, datagrams: 0, dropped: 0, maxTerm: 0, committed: 0,
+    crashesInStep: 0, writesLost: 0, partitions: 0, changes: 0, changesDone: 0, datagrams: 0, dropped: 0, maxTerm: 0, committed: 0,
   },
   fingerprint: 0,
   runnerFailed: true,

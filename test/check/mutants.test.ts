@@ -47,6 +47,27 @@ describe('the simulation finds known bugs, and the real reducer under the same o
   }
 })
 
+/**
+ * Membership bugs (thesis ch. 4), under fault schedules that add, promote and remove members and
+ * transfer leadership: each is reported by the check of the rule it breaks.
+ */
+const membershipCases: ReadonlyArray<readonly [MutantName, string]> = [
+  ['configuration-at-commit', 'Configuration from the log'],
+  ['two-changes-in-flight', 'One configuration change at a time'],
+  ['learner-counts', 'Only committed entries are applied'],
+]
+
+describe('the simulation finds membership bugs, and the real reducer under the same options does not', () => {
+  for (const [name, invariant] of membershipCases) {
+    it(`${mutants[name].description}: ${invariant}`, () => {
+      const found = firstFailure(name, 150, 20_000)
+      expect(found, 'the mutant went unnoticed').toBeDefined()
+      expect(found!.failure!.invariant).toBe(invariant)
+      expectControlSilent(name, found!.seed, 20_000)
+    })
+  }
+})
+
 describe('under the shared workload, the linearizability checker is the judge', () => {
   it('a deposed leader that answers gets from its own store: Linearizability, and the real reducer passes the same seeds', () => {
     const shared = { workload: 'shared' } as const

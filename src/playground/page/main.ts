@@ -204,6 +204,7 @@ const flightPoint = (from: NodeId, to: NodeId, progress: number): { x: number; y
 const KIND_CLASS: Record<Message['type'], string> = {
   vote: 'vote', voteReply: 'vote', append: 'append', appendReply: 'append', snapshot: 'snapshot', snapshotReply: 'snapshot',
   forward: 'forward', get: 'client', put: 'client', delete: 'client', cas: 'client', ok: 'client', redirect: 'client', fail: 'client', hello: 'client',
+  timeoutNow: 'vote', admin: 'client', adminReply: 'client', refused: 'client',
 }
 
 /** A message's token text: its kind, term and entries in a few characters. */
@@ -239,6 +240,14 @@ const shortLabel = (m: Message): string => {
       return 'fail'
     case 'hello':
       return 'hello'
+    case 'timeoutNow':
+      return `TimeoutNow t${m.term}`
+    case 'admin':
+      return `${m.action}${m.member === undefined ? '' : ` ${m.member}`}`
+    case 'adminReply':
+      return 'done'
+    case 'refused':
+      return 'refused'
   }
 }
 
