@@ -12,11 +12,11 @@
  *
  * The same options give the same run, byte for byte: all randomness comes from the seed.
  */
-import { noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { recipients, withoutDeadline } from '../effects/perform'
+import { bootReplica, carryOut, crashReplica, virtualReplica, type StepOutputs, type VirtualReplica } from '../effects/virtual-replica'
 import { started, received, timerFired, type Event } from '../domain/events'
-import { afterWrites } from '../domain/durability'
 import { defaultSettings, withSettings, type ReadStyle, type Settings } from '../domain/config'
-import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
+import { emptyPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex, type Log } from '../domain/log'
 import { encodeSnapshot } from '../domain/kv'
 import { isMember, isVoter } from '../domain/membership'
@@ -223,13 +223,8 @@ type Job =
   | { readonly kind: 'heal' }
   | { readonly kind: 'probe' }
 
-interface Replica {
-  readonly id: NodeId
-  /** Undefined while down. */
-  state: ReplicaState | undefined
-  persistent: PersistentState | undefined
-  /** When each of its timers that is set will fire; a crash clears them all. */
-  timers: TimerDeadlines
+/** A replica in virtual time (the core's), and the crash this simulation may have in store for it. */
+interface Replica extends VirtualReplica {
   /** It crashes in the middle of its next step, after carrying out only some of the step's effects. */
   crashInStep: boolean
 }
@@ -247,6 +242,8 @@ export class ClusterSimulation {
   private readonly rng: Rng
   private readonly agenda = new Agenda<Job>()
   private readonly replicas: Replica[]
+  /** Where each replica's sends and timers go. */
+  private readonly outputs: StepOutputs[]
   private readonly states: (ReplicaState | undefined)[]
   private readonly ids: NodeId[]
   private readonly clientIdList: NodeId[]
@@ -289,12 +286,10 @@ export class ClusterSimulation {
     this.ids = replicaIds(this.options.replicas)
     this.clientIdList = clientIds(this.options.replicas, this.options.clients)
     this.clients = new Clients(this.clientIdList, this.options.workload === 'own')
-    this.replicas = this.ids.map((id, i) => ({
-      id,
-      state: undefined,
-      persistent: this.options.initialPersistent[i],
-      timers: noTimers,
-      crashInStep: false,
+    this.replicas = this.ids.map((id, i) => ({ ...virtualReplica(id, this.options.initialPersistent[i]), crashInStep: false }))
+    this.outputs = this.ids.map((_, index) => ({
+      send: (message: Message) => this.send(index, message),
+      timerSet: (timer: TimerName, at: number) => this.agenda.push(at, { kind: 'timer', to: index, timer, at }),
     }))
     this.states = this.ids.map(() => undefined)
     this.trace = new Trace(this.options.traceCapacity)
@@ -376,8 +371,7 @@ export class ClusterSimulation {
   private boot(index: number): void {
     const r = this.replicas[index]!
     if (r.state !== undefined) return
-    r.state = initialState({ id: r.id, peers: this.ids, seed: this.rng.seed(), settings: this.options.settings }, r.persistent)
-    this.states[index] = r.state
+    this.states[index] = bootReplica(r, { peers: this.ids, seed: this.rng.seed(), settings: this.options.settings })
     this.stepReplica(index, started(this.now), true)
   }
 
@@ -390,14 +384,13 @@ export class ClusterSimulation {
     const r = this.replicas[index]!
     if (r.state === undefined) return
     // Every step stores what it changed of the persistent state: what the crash keeps must be it.
-    const stored = r.persistent ?? emptyPersistent
+    const stored = r.stored ?? emptyPersistent
     if (!samePersistent(stored, r.state.persistent)) {
       this.fail('Persistent state stored before it is used', `${r.id} crashed with term ${r.state.persistent.currentTerm} and ${lastIndex(r.state.persistent.log)} entries in memory, but stored term ${stored.currentTerm} and ${lastIndex(stored.log)} entries`)
     }
     this.clients.storedAtCrash(putsOf(stored.log))
-    r.state = undefined
+    crashReplica(r)
     this.states[index] = undefined
-    r.timers = noTimers
     r.crashInStep = false
     this.clients.orphanAttemptsTo(r.id)
     this.stats.crashes++
@@ -435,28 +428,13 @@ export class ClusterSimulation {
     const cut = crashing ? this.rng.between(0, effects.length) : effects.length
     const writeLost = crashing && persistAt >= 0 && cut <= persistAt
     if (!writeLost) {
-      r.state = after
       this.states[index] = after
       if (after.persistent.currentTerm > this.stats.maxTerm) this.stats.maxTerm = after.persistent.currentTerm
       this.options.observer?.stepped(this.now, r.id, after)
       const violation = this.invariants.observe(fromBoot ? undefined : before, after)
       if (violation !== undefined) throw new FailureSignal(violation)
-      perform(cut === effects.length ? effects : effects.slice(0, cut), {
-        // What a crash keeps: only what the replica asked to store.
-        persist: (hardState, log, snapshot) => {
-          r.persistent = afterWrites(r.persistent ?? emptyPersistent, hardState, log, snapshot)
-        },
-        send: (message) => this.send(index, message),
-        setTimer: (timer, afterMs) => {
-          const at = this.now + afterMs
-          r.timers = withDeadline(r.timers, timer, at)
-          this.agenda.push(at, { kind: 'timer', to: index, timer, at })
-        },
-        cancelTimer: (timer) => {
-          r.timers = withoutDeadline(r.timers, timer)
-        },
-        log: () => undefined,
-      })
+      // What a crash keeps: only what the replica asked to store (the core keeps it).
+      carryOut(r, after, cut === effects.length ? effects : effects.slice(0, cut), this.now, this.outputs[index]!)
     }
     if (crashing) {
       r.crashInStep = false
@@ -571,7 +549,7 @@ export class ClusterSimulation {
     if (this.now >= o.faultPhaseMs) return
     this.agenda.push(this.faultDelay(), { kind: 'fault' })
     const up = this.replicas.flatMap((r, i) => (r.state !== undefined ? [i] : []))
-    const down = this.replicas.flatMap((r, i) => (r.state === undefined && r.persistent !== undefined ? [i] : []))
+    const down = this.replicas.flatMap((r, i) => (r.state === undefined && r.stored !== undefined ? [i] : []))
     const choices: (() => void)[] = []
     if (o.faults.crashes && up.length > 1) {
       choices.push(() => this.crash(this.rng.pick(up)))

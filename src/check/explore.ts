@@ -30,8 +30,9 @@ import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultSettings, type Settings } from '../domain/config'
 import { initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
-import { BROADCAST, type AdminAction, type ClientReply, type Message, type NodeId } from '../domain/wire'
-import { noTimers, recipients, TIMER_NAMES, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
+import { BROADCAST, type AdminAction, type Message, type NodeId } from '../domain/wire'
+import { noTimers, recipients, TIMER_NAMES, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { stepVirtualReplica, type VirtualReplica } from '../effects/virtual-replica'
 import { asClientReply, Clients, operatorRequest, type Route } from './virtual-clients'
 import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable, invariantOf } from './linearizability'
@@ -386,10 +387,14 @@ export class Explorer {
     return world.replicas.every((r) => r.persistent.currentTerm <= b.maxTerm && lastIndex(r.persistent.log) <= b.maxLogLength)
   }
 
-  /** One replica steps; its effects go into the world; every invariant is checked. */
+  /**
+   * One replica steps (the virtual-time core's step, on a copy of its part of the world: a world is
+   * never changed); its effects go into the world; every invariant is checked.
+   */
   private stepIn(world: World, index: number, event: Event, label: () => string, boot = false): World {
-    const before = world.replicas[index]!
-    const [after, effects] = this.options.step(before, event)
+    const replica: VirtualReplica = { id: this.ids[index]!, state: world.replicas[index]!, stored: undefined, timers: world.timers[index]! }
+    const sent: Message[] = []
+    const { before, after, effects } = stepVirtualReplica(replica, this.options.step, event, { send: (m) => sent.push(m) })
     if (after.role === 'leader' && before.role !== 'leader') this.elections++
     if (after.configuration !== before.configuration) this.configurationChanges++
     const replicas = world.replicas.map((r, i) => (i === index ? after : r))
@@ -399,26 +404,23 @@ export class Explorer {
     if (violation !== undefined) throw new Counterexample(violation, path)
     let clients = world.clients
     const network = [...world.network]
-    const timers = world.timers.map((t, i) => (i === index ? withTimerEffects(t, effects, world.now) : t))
-    for (const effect of effects) {
-      if (effect.kind === 'send') {
-        const m = effect.message
-        if (m.type === 'hello') continue
-        const targets = recipients(m, this.ids)
-        if (targets.length > 0 || m.dst === BROADCAST) {
-          // A broadcast travels as one copy per replica, each addressed to it.
-          for (const id of targets) if (!this.isCut(index, id)) network.push(m.dst === id ? m : ({ ...m, dst: id } as Message))
-        } else {
-          const reply = asClientReply(m)
-          if (reply === 'operator') continue
-          if (typeof reply === 'string') throw new Counterexample({ invariant: 'Well-formed datagrams', detail: `${m.src} sent ${reply}` }, path)
-          if (clients === world.clients) clients = clients.clone()
-          const route: Route = (remembered) => remembered ?? this.ids[0]!
-          this.clientReplies++
-          const outcome = clients.reply(world.now, reply, route)
-          if (outcome.violation !== undefined) throw new Counterexample(outcome.violation, path)
-          if (outcome.retry !== undefined) network.push(outcome.retry)
-        }
+    const timers = world.timers.map((t, i) => (i === index ? replica.timers : t))
+    for (const m of sent) {
+      if (m.type === 'hello') continue
+      const targets = recipients(m, this.ids)
+      if (targets.length > 0 || m.dst === BROADCAST) {
+        // A broadcast travels as one copy per replica, each addressed to it.
+        for (const id of targets) if (!this.isCut(index, id)) network.push(m.dst === id ? m : ({ ...m, dst: id } as Message))
+      } else {
+        const reply = asClientReply(m)
+        if (reply === 'operator') continue
+        if (typeof reply === 'string') throw new Counterexample({ invariant: 'Well-formed datagrams', detail: `${m.src} sent ${reply}` }, path)
+        if (clients === world.clients) clients = clients.clone()
+        const route: Route = (remembered) => remembered ?? this.ids[0]!
+        this.clientReplies++
+        const outcome = clients.reply(world.now, reply, route)
+        if (outcome.violation !== undefined) throw new Counterexample(outcome.violation, path)
+        if (outcome.retry !== undefined) network.push(outcome.retry)
       }
     }
     return { ...world, replicas, timers, network, clients, invariants, depth: world.depth + 1, path }

@@ -1,11 +1,8 @@
-/** The reducer's signature, so that the checks can drive the real `step` or a mutant of it. */
+/** The real reducer, and the reducer deep-frozen, for the checks and the tests (the type: domain/step.ts). */
 import { freeze } from 'immer'
-import type { Effect } from '../domain/effect'
-import type { Event } from '../domain/events'
-import type { ReplicaState } from '../domain/state'
-import { step } from '../domain/step'
+import { step, type Stepper } from '../domain/step'
 
-export type Stepper = (state: ReplicaState, event: Event) => readonly [ReplicaState, readonly Effect[]]
+export type { Stepper } from '../domain/step'
 
 export const realStep: Stepper = step
 

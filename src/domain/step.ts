@@ -25,6 +25,9 @@ import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage
 
 export type StepResult = readonly [ReplicaState, readonly Effect[]]
 
+/** The reducer's signature, so that a driver can run the real `step` or a mutant of it (check/mutants.ts). */
+export type Stepper = (state: ReplicaState, event: Event) => StepResult
+
 export const step = (state: ReplicaState, event: Event): StepResult => {
   const ctx: StepContext = { now: event.now, effects: [] }
   // §4.1: the configuration in use follows the log after every event, before anything is settled.

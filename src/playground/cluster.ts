@@ -6,16 +6,16 @@
  * comes from the seed, and every action is recorded with the moment it was taken, so a scenario
  * (scenario.ts) replays to the same states. No DOM here: the page (page/) draws what this holds.
  */
-import { started, received, timerFired, type Event } from '../domain/events'
-import { afterWrites } from '../domain/durability'
+import { started, received, type Event } from '../domain/events'
 import { clientIds, replicaIds } from '../domain/ids'
 import { seedFrom } from '../domain/random'
 import { defaultSettings, type Settings } from '../domain/config'
-import { emptyPersistent, initialState, type PersistentState, type ReplicaState } from '../domain/state'
+import { emptyPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import { step } from '../domain/step'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Effect } from '../domain/effect'
-import { earliestTimer, noTimers, perform, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { noTimers, recipients } from '../effects/perform'
+import { bootReplica, crashReplica, earliestTimerAmong, fireTimer, stepVirtualReplica, type StepOutputs, type StepTaken, type VirtualReplica } from '../effects/virtual-replica'
 import { Clients, type Route } from '../check/virtual-clients'
 import type { Operation } from '../check/linearizability'
 import { Rng } from '../check/rng'
@@ -69,13 +69,10 @@ export interface EndedFlight {
   readonly receivedBy: number | undefined
 }
 
-export interface Replica {
-  readonly id: NodeId
-  /** Undefined while killed. */
-  state: ReplicaState | undefined
-  /** What it persisted: what it restarts from. */
+/** A replica in virtual time (the core's: effects/virtual-replica.ts), as the page shows it. */
+export interface Replica extends VirtualReplica {
+  /** What it persisted: what it restarts from (from the start: nothing, an empty log). */
   stored: PersistentState
-  timers: TimerDeadlines
   /** Restarts so far (each one draws a fresh random seed for its timeouts). */
   incarnation: number
   lastStep: number | undefined
@@ -282,10 +279,8 @@ export class PlaygroundCluster extends ClusterView {
     const boot = this.toBoot[0]
     if (boot !== undefined) consider({ kind: 'boot', at: 0, replica: boot })
     for (const flight of this.flights) consider({ kind: 'flight', at: flight.deliverAt, flight })
-    for (const replica of this.replicas) {
-      const timer = earliestTimer(replica.timers)
-      if (timer !== undefined) consider({ kind: 'timer', at: timer.at, replica, timer: timer.timer })
-    }
+    const timer = earliestTimerAmong(this.replicas, (replica) => replica.timers)
+    if (timer !== undefined) consider({ kind: 'timer', at: timer.at, replica: timer.item, timer: timer.timer })
     return best
   }
 
@@ -296,8 +291,7 @@ export class PlaygroundCluster extends ClusterView {
         this.toBoot.shift()
         return this.boot(due.replica)
       case 'timer':
-        due.replica.timers = withoutDeadline(due.replica.timers, due.timer)
-        this.stepReplica(due.replica, timerFired(this.now, due.timer))
+        this.stepReplica(due.replica, (outputs) => fireTimer(due.replica, step, due.timer, this.now, outputs))
         return
       case 'flight':
         return this.deliver(due.flight)
@@ -308,29 +302,15 @@ export class PlaygroundCluster extends ClusterView {
 
   private boot(replica: Replica): void {
     const seed = seedFrom(replica.id, this.seed + replica.incarnation * 0x9e3779b9)
-    replica.state = initialState({ id: replica.id, peers: this.ids, seed, settings: this.settings }, replica.stored)
-    this.stepReplica(replica, started(this.now))
+    bootReplica(replica, { peers: this.ids, seed, settings: this.settings })
+    this.stepReplica(replica, (outputs) => stepVirtualReplica(replica, step, started(this.now), outputs))
   }
 
-  private stepReplica(replica: Replica, event: Event): void {
-    const before = replica.state!
-    const [after, effects] = step(before, event)
-    replica.state = after
+  /** A step of `replica` (`stepping` runs it through the core), its sends flown and the step remembered for the page. */
+  private stepReplica(replica: Replica, stepping: (outputs: StepOutputs) => StepTaken): void {
     const sent: number[] = []
     const id = this.nextStep++
-    perform(effects, {
-      persist: (hardState, log, snapshot) => {
-        replica.stored = afterWrites(replica.stored, hardState, log, snapshot)
-      },
-      send: (message) => sent.push(...this.send(replica.id, message, id)),
-      setTimer: (timer, afterMs) => {
-        replica.timers = withDeadline(replica.timers, timer, this.now + afterMs)
-      },
-      cancelTimer: (timer) => {
-        replica.timers = withoutDeadline(replica.timers, timer)
-      },
-      log: () => undefined,
-    })
+    const { event, before, after, effects } = stepping({ send: (message) => sent.push(...this.send(replica.id, message, id)) })
     this.remember({ id, at: this.now, replica: replica.id, event, before, after, effects, flights: sent })
   }
 
@@ -361,7 +341,7 @@ export class PlaygroundCluster extends ClusterView {
     const replica = this.replica(flight.to)
     if (replica.state === undefined) return this.endFlight(flight, 'down', undefined)
     if (this.ids.includes(flight.from) && this.isCut(flight.from, flight.to)) return this.endFlight(flight, 'partition', undefined)
-    this.stepReplica(replica, received(this.now, flight.message))
+    this.stepReplica(replica, (outputs) => stepVirtualReplica(replica, step, received(this.now, flight.message), outputs))
     this.endFlight(flight, 'delivered', replica.lastStep)
   }
 
@@ -468,8 +448,7 @@ export class PlaygroundCluster extends ClusterView {
         return this.request(this.clientIds[action.client]!, 'get', action.key, undefined, action.to)
       case 'kill': {
         const replica = this.replica(action.replica)
-        replica.state = undefined
-        replica.timers = noTimers
+        crashReplica(replica)
         this.clients.orphanAttemptsTo(replica.id)
         return
       }

@@ -3,7 +3,9 @@
  * paths, and interpreted they cost a millisecond an event. Before going live, the replica runs a
  * short exchange between five replica runtimes held in memory, in virtual time: every datagram is
  * delivered at once, the earliest timer fires when none is in flight, and a client sends gets and
- * puts. Each runtime is the one that serves the network (`ReplicaRuntime`), and every datagram
+ * puts. Each runtime is the one that serves the network (`ReplicaRuntime`, which carries out the
+ * effects itself: that is what is warmed up), its timers deadlines in virtual time as the core's
+ * (effects/virtual-replica.ts), and every datagram
  * travels as bytes, so decoding, the reducer, the effects and encoding are all compiled, and compiled
  * for objects shaped as `JSON.parse` makes them (code compiled for objects built another way is
  * thrown away at the first real datagram: their hidden classes differ). It is generic: it knows the
@@ -14,7 +16,8 @@ import { defaultSettings, withSettings, type Settings } from '../domain/config'
 import { initialState } from '../domain/state'
 import { BROADCAST, decodeMessage, type Message, type NodeId } from '../domain/wire'
 import type { TimerName } from '../domain/effect'
-import { earliestTimer, noTimers, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { noTimers, recipients, withDeadline, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { earliestTimerAmong } from '../effects/virtual-replica'
 import { ReplicaRuntime, type ReplicaTimers } from './replica'
 import { MemoryStorage } from './storage'
 
@@ -107,11 +110,11 @@ export const warmUp = (events: number, budgetMs: number, clock: () => number): W
       continue
     }
     // Nothing in flight: a client request every few milliseconds, or the earliest timer.
-    const due = earliestAcross(members)
+    const due = earliestTimerAmong(members, (member) => member.timers.deadlines)
     if (due !== undefined && due.at <= now + 5) {
       now = Math.max(now, due.at)
-      due.member.timers.cancel(due.timer)
-      due.member.runtime.onTimer(due.timer)
+      due.item.timers.cancel(due.timer)
+      due.item.runtime.onTimer(due.timer)
       ran++
       continue
     }
@@ -130,13 +133,4 @@ export const warmUp = (events: number, budgetMs: number, clock: () => number): W
   const applied = Math.max(...members.map((member) => member.runtime.current.lastApplied))
   for (const member of members) member.runtime.stop()
   return { events: ran, applied }
-}
-
-const earliestAcross = (members: readonly Member[]) => {
-  let earliest: { member: Member; timer: TimerName; at: number } | undefined
-  for (const member of members) {
-    const due = earliestTimer(member.timers.deadlines)
-    if (due !== undefined && (earliest === undefined || due.at < earliest.at)) earliest = { member, ...due }
-  }
-  return earliest
 }

@@ -2,17 +2,18 @@
  * A tiny deterministic network of replicas for scripted scenarios: every replica is driven only by
  * `step`; messages are delivered in FIFO order when the test says so; timers fire only when the test
  * fires them; the clock moves only when the test moves it. Messages to clients are collected.
+ * Each replica is the virtual-time core's (src/effects/virtual-replica.ts).
  */
-import { sentMessages } from '../../src/domain/effect'
 import { recipients } from '../../src/effects/perform'
+import { bootReplica, stepVirtualReplica, virtualReplica, type StepOutputs, type VirtualReplica } from '../../src/effects/virtual-replica'
 import { received, started, timerFired, type Event } from '../../src/domain/events'
-import { initialState, type ReplicaState } from '../../src/domain/state'
+import type { ReplicaState } from '../../src/domain/state'
 import { frozenStep as step } from '../../src/check/stepper'
 import type { ClientRequest, Message, NodeId } from '../../src/domain/wire'
 import { settings } from './helpers'
 
 export class Cluster {
-  readonly states = new Map<NodeId, ReplicaState>()
+  readonly replicas = new Map<NodeId, VirtualReplica>()
   readonly dead = new Set<NodeId>()
   /** Replica-to-replica messages not yet delivered, in order. */
   inflight: Message[] = []
@@ -24,12 +25,25 @@ export class Cluster {
   drop: (m: Message, to: NodeId) => boolean = () => false
   now = 0
 
+  /** Where a replica's sends go: to the replicas they are for, in flight, or to the clients. */
+  private readonly outputs: StepOutputs = {
+    send: (m) => {
+      if (m.type === 'hello') return
+      if (recipients(m, this.ids).length > 0) this.inflight.push(m)
+      else this.toClients.push(m)
+    },
+  }
+
   constructor(readonly ids: readonly NodeId[]) {
-    ids.forEach((id, i) => this.states.set(id, initialState({ id, peers: ids, seed: 1000 + i, settings })))
+    ids.forEach((id, i) => {
+      const replica = virtualReplica(id)
+      bootReplica(replica, { peers: ids, seed: 1000 + i, settings })
+      this.replicas.set(id, replica)
+    })
   }
 
   state(id: NodeId): ReplicaState {
-    return this.states.get(id)!
+    return this.replicas.get(id)!.state!
   }
 
   at(now: number): this {
@@ -44,13 +58,7 @@ export class Cluster {
 
   apply(id: NodeId, event: Event): void {
     if (this.dead.has(id)) return
-    const [next, effects] = step(this.state(id), event)
-    this.states.set(id, next)
-    for (const m of sentMessages(effects)) {
-      if (m.type === 'hello') continue
-      if (recipients(m, this.ids).length > 0) this.inflight.push(m)
-      else this.toClients.push(m)
-    }
+    stepVirtualReplica(this.replicas.get(id)!, step, event, this.outputs)
   }
 
   fire(id: NodeId, timer: 'election' | 'heartbeat'): this {
