@@ -5,7 +5,7 @@
  */
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
-import type { Effect } from '../../src/effects/effect'
+import type { Effect } from '../../src/domain/effect'
 import { lastIndex } from '../../src/domain/log'
 import {
   applyChange,
