@@ -87,7 +87,8 @@ const stopAll = async (processes: readonly ProcessInfo[], dir: string): Promise<
   fs.rmSync(dir, { recursive: true, force: true })
 }
 
-export const startRaftkv = async (): Promise<Running> => {
+/** `profileDir`: each replica runs under V8's CPU profiler and writes its profile there when it stops. */
+export const startRaftkv = async (profileDir?: string): Promise<Running> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-raftkv-'))
   const members: { id: string; peer: number; client: number }[] = []
   for (let i = 1; i <= 3; i++) members.push({ id: `000${i}`, peer: await freePort(), client: await freePort() })
@@ -95,7 +96,11 @@ export const startRaftkv = async (): Promise<Running> => {
   const script = path.join(repoRoot(), 'dist/src/cli/raftkv.js')
   const processes = members.map((m) => ({
     name: `raftkv ${m.id}`,
-    child: spawn(process.execPath, [script, 'serve', '--id', m.id, '--peers', peers, '--data', dir], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    child: spawn(
+      process.execPath,
+      [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `raftkv-${m.id}-${Date.now()}.cpuprofile`]), script, 'serve', '--id', m.id, '--peers', peers, '--data', dir],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
   }))
   const leader = await until('a raftkv leader', async () => {
     for (const m of members) {

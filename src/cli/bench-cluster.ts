@@ -19,6 +19,7 @@ const command = {
     'value-bytes': { kind: 'int', default: 100, min: 1, max: 65536, help: "each put's value" },
     'get-fraction': { kind: 'number', default: 0.2, min: 0, max: 1, help: 'the share of gets' },
     json: { kind: 'string', help: 'also write the results as JSON here', value: 'FILE' },
+    profile: { kind: 'string', help: "run raftkv's replicas under V8's CPU profiler, a .cpuprofile each in DIR (Chrome DevTools opens them)", value: 'DIR' },
   },
   footer: 'etcd: Debian\'s etcd-server package (apt-get install etcd-server) puts it at /usr/bin/etcd.',
 } as const satisfies CommandSpec<OptionSpecs>
@@ -45,7 +46,7 @@ const main = async (argv: readonly string[]): Promise<number> =>
       // Alternate which system goes first, so that neither always meets the machine as the other left it.
       const order = i % 2 === 0 ? systems : [...systems].reverse()
       for (const system of order) {
-        const running = system === 'raftkv' ? await startRaftkv() : await startEtcd()
+        const running = system === 'raftkv' ? await startRaftkv(options.profile === undefined ? undefined : path.resolve(options.profile)) : await startEtcd()
         try {
           const m = await measure(running, clients, {
             seconds: options.seconds,
