@@ -62,16 +62,25 @@ export const logWrite = (before: Log, after: Log): LogWrite | undefined => {
 }
 
 /**
- * Thesis §10.2.1: "the leader can write to its disk in parallel with replicating to the followers
- * and committing entries", provided it counts its own entries toward a majority only once they are
- * durable. So an AppendEntries may leave before the persist of the step that made it, for a runtime
- * whose persist returns only once durable and handles no answer before it has returned (the real
- * cluster's batched runtime): by the time any follower's acknowledgement is handled, the leader's own
- * copy is durable. A leader that crashes first loses entries no majority has acknowledged to it, so
- * none of them was committed; it cannot append others in that term again. Everything else (votes,
- * acknowledgements, answers to clients) still waits for the persist.
+ * Which of a step's messages must wait for that step's own persist, for a runtime that stores in
+ * the background while it steps on (the real cluster's batched runtime). Figure 2: persistent state
+ * is "updated on stable storage before responding to RPCs", so a reply to an RPC (an AppendEntries,
+ * vote or InstallSnapshot reply), which vouches for what its step stored, leaves once that persist
+ * is durable.
+ *
+ * Every other message leaves once the persists of all earlier steps are durable, before its own
+ * step's: thesis §10.2.1, "the leader can write to its disk in parallel with replicating to the
+ * followers and committing entries", provided it counts its own entries toward a majority only
+ * once they are durable. A leader counts its whole log in every step; but what it concludes from
+ * that (a commit index in an AppendEntries, a client's answer) leaves only once every earlier step's
+ * persist is durable, and no step can count toward a commit the entries it appends itself, which no
+ * follower has yet (in a cluster of two or more: a lone replica is a majority by itself). So whatever a message reveals as committed is stored by a majority, the leader
+ * included, when it leaves. The same holds for a candidate's own vote, stored before anything it
+ * sends as the leader that vote helped elect. A runtime that persists before it sends anything of
+ * a step (the course's) satisfies this trivially.
  */
-export const mayPrecedePersist = (message: Message): boolean => message.type === 'append'
+export const awaitsOwnPersist = (message: Message): boolean =>
+  message.type === 'appendReply' || message.type === 'voteReply' || message.type === 'snapshotReply'
 
 /** The stored persistent state after a persist effect's writes: what a restarted replica recovers. */
 export const afterWrites = (

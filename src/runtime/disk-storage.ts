@@ -27,6 +27,7 @@
  * - What the records add up to is the domain's own rule for stored writes (durability.afterWrites),
  *   the one check:sim and the in-memory store use.
  */
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
@@ -215,15 +216,53 @@ export class DiskStorage implements Storage {
 
   persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
     if (hardState === undefined && log === undefined && snapshot === undefined) return
+    this.append(this.recordOf(hardState, log, snapshot))
+    this.compactIfLarge()
+  }
+
+  /**
+   * `persist` off the event loop: the record is written and synced on libuv's thread pool, and
+   * `done` is called once it is durable (or with the StorageFailure). One at a time: the caller
+   * waits for `done` before the next write (ReplicaRuntime's batched pipeline does).
+   */
+  persistInBackground(
+    hardState: HardState | undefined,
+    log: LogWrite | undefined,
+    snapshot: SnapshotWrite | undefined,
+    done: (failure?: StorageFailure) => void,
+  ): void {
+    if (hardState === undefined && log === undefined && snapshot === undefined) return done()
+    const fd = this.fd
+    if (fd === undefined) return done(new StorageFailure(`${this.file} is closed`))
+    const record = this.recordOf(hardState, log, snapshot)
+    const position = this.fileBytes
+    this.fileBytes += record.length
+    const failed = (error: unknown): void => done(new StorageFailure(`cannot store a write in ${this.file}: ${describeFsError(error)}`))
+    writeWholeInBackground(fd, record, position, (error) => {
+      if (error !== null) return failed(error)
+      fs.fdatasync(fd, (syncError) => {
+        if (syncError !== null) return failed(syncError)
+        try {
+          this.compactIfLarge()
+        } catch (compactError) {
+          return done(compactError instanceof StorageFailure ? compactError : new StorageFailure(String(compactError)))
+        }
+        done()
+      })
+    })
+  }
+
+  /** The record of a step's writes; what is stored (this.state) is from now on as after them. */
+  private recordOf(hardState: HardState | undefined, log: LogWrite | undefined, snapshot: SnapshotWrite | undefined): Buffer {
     const problem = writeProblem(this.state, log, snapshot)
     if (problem !== undefined) throw new RangeError(problem)
-    this.append(frameRecord(RecordKind.write, writePayload({ hardState, log, snapshot })))
+    const record = frameRecord(RecordKind.write, writePayload({ hardState, log, snapshot }))
     const appendOnly = snapshot === undefined && log !== undefined && log.from === lastIndex(this.state.log) + 1
     this.state = afterWrites(this.state, hardState, log, snapshot)
     // An append adds its entries; anything else (a truncation, a snapshot) is counted afresh.
     if (appendOnly) this.liveBytes += entriesBytes(log.entries)
     else if (log !== undefined || snapshot !== undefined) this.liveBytes = liveBytesOf(this.state)
-    this.compactIfLarge()
+    return record
   }
 
   recover(): PersistentState {
@@ -345,6 +384,17 @@ const writeProblem = (state: PersistentState, log: LogWrite | undefined, snapsho
 }
 
 /** writeSync may write less than asked (a disk filling up): go on until all is written. */
+/** `writeWhole` on libuv's thread pool: `done(null)` once every byte is written. */
+const writeWholeInBackground = (fd: number, bytes: Buffer, position: number, done: (error: NodeJS.ErrnoException | null) => void): void => {
+  const from = (offset: number): void =>
+    fs.write(fd, bytes, offset, bytes.length - offset, position + offset, (error, written) => {
+      if (error !== null) return done(error)
+      if (offset + written < bytes.length) return from(offset + written)
+      done(null)
+    })
+  from(0)
+}
+
 const writeWhole = (fs: StorageFs, fd: number, bytes: Buffer, position: number): void => {
   let done = 0
   while (done < bytes.length) {

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
 import type { Effect, TimerName } from '../domain/effect'
-import { mayPrecedePersist, persistEffect } from '../domain/durability'
+import { awaitsOwnPersist, persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
@@ -44,13 +44,15 @@ export interface ReplicaIO {
   readonly route?: (message: Message) => void
   /**
    * Events are stepped in batches (etcd's Ready): those that arrive in one event-loop turn are
-   * stepped one after the other, then what they changed of the persistent state is stored in one
-   * write and one sync, and only then are their effects carried out (but for the leader's
-   * AppendEntries, which may leave before: domain/durability.ts, mayPrecedePersist). Default: each
-   * event alone, as the course's simulator expects.
+   * stepped one after the other, and what they changed of the persistent state is stored in one
+   * write and one sync. With a storage that persists in the background, the replica steps on while
+   * the disk works: a batch's messages leave once every earlier batch's persist is durable, and
+   * the replies to RPCs among them once their own batch's is too (domain/durability.ts,
+   * awaitsOwnPersist); otherwise the batch's persist is made first. Default: each event alone, as
+   * the course's simulator expects.
    */
   readonly batch?: boolean
-  /** Hands what was sent so far to the network now (the early AppendEntries of a batch). */
+  /** Hands what was sent so far to the network now (a batch's messages, before its persist). */
   readonly flush?: () => void
   /** Told after each event or batch has been stepped and its effects carried out. */
   readonly afterStep?: () => void
@@ -81,6 +83,12 @@ export class ReplicaRuntime {
   private readonly batching: boolean
   /** Batching: the events waiting for the end of this event-loop turn. */
   private queued: Event[] = []
+  /**
+   * Batching with a background store: in order, the effects waiting to be carried out and the
+   * persists they wait for; `writing` while the first persist is with the disk.
+   */
+  private readonly pipeline: PipelineItem[] = []
+  private writing = false
 
   constructor(initial: ReplicaState, io: ReplicaIO) {
     this.state = initial
@@ -173,10 +181,9 @@ export class ReplicaRuntime {
   }
 
   /**
-   * Steps every queued event in turn, then stores in one write what they changed of the persistent
-   * state (found by the domain's own rule, comparing the state before the first with the state
-   * after the last), then carries out their other effects in order. Figure 2 holds for the batch:
-   * nothing of any of its steps leaves before everything they changed is stored.
+   * Steps every queued event in turn, then hands the pipeline what they changed of the persistent
+   * state, as one write (found by the domain's own rule, comparing the state before the first with
+   * the state after the last), and their other effects (enqueue says in which order).
    */
   private dispatchQueued(): void {
     const events = this.queued
@@ -193,18 +200,56 @@ export class ReplicaRuntime {
         this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)
       }
     }
-    const persist = persistEffect(before.persistent, this.state.persistent)
-    if (persist === undefined) return this.performOrStop(effects)
-    // The leader's AppendEntries go out before its own write and sync, which then run while the
-    // followers write theirs (domain/durability.ts, mayPrecedePersist).
+    this.enqueue(effects, persistEffect(before.persistent, this.state.persistent))
+  }
+
+  /**
+   * A batch into the pipeline: what must not wait (timers, log lines) at once; then its messages,
+   * once every earlier batch's persist is durable; then its persist; then the replies to RPCs,
+   * which vouch for what it stored (domain/durability.ts, awaitsOwnPersist).
+   */
+  private enqueue(effects: readonly Effect[], persist: Effect | undefined): void {
+    const local: Effect[] = []
     const early: Effect[] = []
-    const late: Effect[] = [persist]
-    for (const effect of effects) (effect.kind === 'send' && mayPrecedePersist(effect.message) ? early : late).push(effect)
-    if (early.length > 0) {
-      this.performOrStop(early)
-      this.io.flush?.()
+    const late: Effect[] = []
+    for (const effect of effects) {
+      if (effect.kind !== 'send') local.push(effect)
+      else (persist !== undefined && awaitsOwnPersist(effect.message) ? late : early).push(effect)
     }
-    this.performOrStop(late)
+    if (local.length > 0) this.performOrStop(local)
+    if (early.length > 0) this.pipeline.push({ kind: 'effects', effects: early })
+    if (persist?.kind === 'persist') this.pipeline.push({ kind: 'persist', persist })
+    if (late.length > 0) this.pipeline.push({ kind: 'effects', effects: late })
+    this.drain()
+  }
+
+  /** Carries out the pipeline in order, up to the first persist not yet durable. */
+  private drain(): void {
+    let sent = false
+    while (!this.writing && !this.stopped && this.pipeline.length > 0) {
+      const item = this.pipeline.shift()!
+      if (item.kind === 'effects') {
+        this.performOrStop(item.effects)
+        sent = true
+        continue
+      }
+      const { hardState, log, snapshot } = item.persist
+      const inBackground = this.storage.persistInBackground?.bind(this.storage)
+      if (inBackground === undefined) {
+        this.performOrStop([item.persist])
+        continue
+      }
+      this.writing = true
+      // The messages before this persist go now, while the disk works.
+      if (sent) this.io.flush?.()
+      sent = false
+      inBackground(hardState, log, snapshot, (failure) => {
+        this.writing = false
+        if (this.stopped) return
+        if (failure !== undefined) return this.storageFailed(failure)
+        this.drain()
+      })
+    }
   }
 
   /**
@@ -216,12 +261,16 @@ export class ReplicaRuntime {
       perform(effects, this.handlers)
     } catch (error) {
       if (!(error instanceof StorageFailure)) throw error
-      this.stop()
-      if (this.io.onStorageFailure === undefined) throw error
-      this.io.onStorageFailure(error)
+      this.storageFailed(error)
       return
     }
     this.io.afterStep?.()
+  }
+
+  private storageFailed(failure: StorageFailure): void {
+    this.stop()
+    if (this.io.onStorageFailure === undefined) throw failure
+    this.io.onStorageFailure(failure)
   }
 
   /** How this runtime carries out effects: the socket, Node's timers, the trace. */
@@ -247,3 +296,7 @@ export class ReplicaRuntime {
     this.io.send(bytes)
   }
 }
+
+type PipelineItem =
+  | { readonly kind: 'effects'; readonly effects: readonly Effect[] }
+  | { readonly kind: 'persist'; readonly persist: Extract<Effect, { kind: 'persist' }> }

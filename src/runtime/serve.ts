@@ -24,7 +24,7 @@ import { Histogram, type MetricFamily } from './http/metrics'
 import { checkOrRecordCluster, clientOrigin, formatAddress, type Address, type Cluster } from './net/cluster'
 import { PeerTransport } from './net/tcp-transport'
 import { ReplicaRuntime, type ReplicaIO } from './replica'
-import type { Storage } from './storage'
+import type { Storage, StorageFailure } from './storage'
 
 export interface ServeOptions {
   readonly cluster: Cluster
@@ -72,12 +72,25 @@ export interface ReplicaServer {
 class TimedStorage implements Storage {
   readonly persistSeconds = new Histogram()
 
-  constructor(private readonly inner: Storage) {}
+  constructor(private readonly inner: DiskStorage) {}
 
   persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
     const began = performance.now()
     this.inner.persist(hardState, log, snapshot)
     this.persistSeconds.observe((performance.now() - began) / 1000)
+  }
+
+  persistInBackground(
+    hardState: HardState | undefined,
+    log: LogWrite | undefined,
+    snapshot: SnapshotWrite | undefined,
+    done: (failure?: StorageFailure) => void,
+  ): void {
+    const began = performance.now()
+    this.inner.persistInBackground(hardState, log, snapshot, (failure) => {
+      this.persistSeconds.observe((performance.now() - began) / 1000)
+      done(failure)
+    })
   }
 
   recover() {

@@ -23,6 +23,17 @@ export interface Storage {
    * throws StorageFailure when they cannot be.
    */
   persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void
+  /**
+   * Optional: `persist` without waiting for the disk. Returns at once (having taken the writes as
+   * stored for `recover`'s purposes) and calls `done` once they are durable, or with the
+   * StorageFailure; the caller starts no other write before `done`.
+   */
+  persistInBackground?(
+    hardState: HardState | undefined,
+    log: LogWrite | undefined,
+    snapshot: SnapshotWrite | undefined,
+    done: (failure?: StorageFailure) => void,
+  ): void
   /** What is stored now: what a restarted replica would recover. */
   recover(): PersistentState
   /** Lets go of files; what was persisted stays stored. */

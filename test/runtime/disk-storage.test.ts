@@ -81,6 +81,26 @@ describe('DiskStorage: what is persisted is recovered', () => {
     })
   })
 
+  it('persists in the background (the real cluster): each write durable, in order, when done is called; a truncating write included', async () => {
+    const dir = dataDir()
+    const storage = open(dir)
+    const inBackground = (...args: Parameters<DiskStorage['persist']>): Promise<StorageFailure | undefined> =>
+      new Promise((resolve) => storage.persistInBackground(args[0], args[1], args[2], resolve))
+    expect(await inBackground({ currentTerm: 1, votedFor: O.some('0000' as NodeId) }, { from: 1, entries: [noop(1), putEntry(1, 'k', 'v', 'm1')] })).toBeUndefined()
+    expect(await inBackground(undefined, { from: 3, entries: [putEntry(1, 'k', 'w', 'm2')] })).toBeUndefined()
+    expect(await inBackground({ currentTerm: 2, votedFor: O.none }, { from: 3, entries: [noop(2)] })).toBeUndefined()
+    expect(await inBackground(undefined, undefined)).toBeUndefined()
+    storage.close()
+    expect(reopened(dir)).toEqual({ currentTerm: 2, votedFor: O.none, log: [noop(0), noop(1), putEntry(1, 'k', 'v', 'm1'), noop(2)] })
+  })
+
+  it('a background persist on a closed store fails with a StorageFailure', async () => {
+    const storage = open(dataDir())
+    storage.close()
+    const failure = await new Promise<StorageFailure | undefined>((resolve) => storage.persistInBackground({ currentTerm: 1, votedFor: O.none }, undefined, undefined, resolve))
+    expect(failure).toBeInstanceOf(StorageFailure)
+  })
+
   it('writes one record per step and nothing for a step that changed nothing', () => {
     const dir = dataDir()
     const storage = open(dir)
