@@ -62,22 +62,22 @@ export const logWrite = (before: Log, after: Log): LogWrite | undefined => {
 }
 
 /**
- * Which of a step's messages must wait for that step's own persist, for a runtime that stores in
- * the background while it steps on (the real cluster's batched runtime). Figure 2: persistent state
- * is "updated on stable storage before responding to RPCs", so a reply to an RPC (an AppendEntries,
- * vote or InstallSnapshot reply), which vouches for what its step stored, leaves once that persist
- * is durable.
+ * Which of a step's messages must wait for that step's own persist, for a runtime that sends the
+ * others first and steps nothing more until it is durable (the real cluster's batched runtime,
+ * which meanwhile reads what arrives). Figure 2: persistent state is "updated on stable storage
+ * before responding to RPCs", so a reply to an RPC (an AppendEntries, vote or InstallSnapshot
+ * reply), which vouches for what its step stored, leaves once that persist is durable.
  *
- * Every other message leaves once the persists of all earlier steps are durable, before its own
- * step's: thesis §10.2.1, "the leader can write to its disk in parallel with replicating to the
- * followers and committing entries", provided it counts its own entries toward a majority only
- * once they are durable. A leader counts its whole log in every step; but what it concludes from
- * that (a commit index in an AppendEntries, a client's answer) leaves only once every earlier step's
- * persist is durable, and no step can count toward a commit the entries it appends itself, which no
- * follower has yet (in a cluster of two or more: a lone replica is a majority by itself). So whatever a message reveals as committed is stored by a majority, the leader
- * included, when it leaves. The same holds for a candidate's own vote, stored before anything it
- * sends as the leader that vote helped elect. A runtime that persists before it sends anything of
- * a step (the course's) satisfies this trivially.
+ * Every other message may leave before its own step's persist, every earlier one being durable:
+ * thesis §10.2.1, "the leader can write to its disk in parallel with replicating to the followers
+ * and committing entries", provided it counts its own entries toward a majority only once they are
+ * durable. A leader counts its whole log in every step, but no step can count toward a commit the
+ * entries it appends itself, which no follower has yet (in a cluster of two or more: a lone replica
+ * is a majority by itself); so what a message reveals as committed (a commit index in an
+ * AppendEntries, a client's answer) is stored by a majority, the leader included, when it leaves.
+ * The same holds for a candidate's own vote: stored before anything it sends as the leader that
+ * vote helped elect. A runtime that persists before it sends anything of a step (the course's)
+ * satisfies this trivially.
  */
 export const awaitsOwnPersist = (message: Message): boolean =>
   message.type === 'appendReply' || message.type === 'voteReply' || message.type === 'snapshotReply'

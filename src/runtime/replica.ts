@@ -45,11 +45,11 @@ export interface ReplicaIO {
   /**
    * Events are stepped in batches (etcd's Ready): those that arrive in one event-loop turn are
    * stepped one after the other, and what they changed of the persistent state is stored in one
-   * write and one sync. With a storage that persists in the background, the replica steps on while
-   * the disk works: a batch's messages leave once every earlier batch's persist is durable, and
-   * the replies to RPCs among them once their own batch's is too (domain/durability.ts,
-   * awaitsOwnPersist); otherwise the batch's persist is made first. Default: each event alone, as
-   * the course's simulator expects.
+   * write and one sync. A batch's messages leave before that persist, but for the replies to RPCs,
+   * which wait for it (domain/durability.ts, awaitsOwnPersist). With a storage that persists in the
+   * background the event loop goes on meanwhile, and the events that arrive make the next batch,
+   * stepped once the persist is durable (group commit). Default: each event alone, as the course's
+   * simulator expects.
    */
   readonly batch?: boolean
   /** Hands what was sent so far to the network now (a batch's messages, before its persist). */
@@ -83,11 +83,7 @@ export class ReplicaRuntime {
   private readonly batching: boolean
   /** Batching: the events waiting for the end of this event-loop turn. */
   private queued: Event[] = []
-  /**
-   * Batching with a background store: in order, the effects waiting to be carried out and the
-   * persists they wait for; `writing` while the first persist is with the disk.
-   */
-  private readonly pipeline: PipelineItem[] = []
+  /** Batching with a background store: a batch's persist is with the disk. */
   private writing = false
 
   constructor(initial: ReplicaState, io: ReplicaIO) {
@@ -161,7 +157,8 @@ export class ReplicaRuntime {
   private dispatch(event: Event): void {
     if (this.stopped) return
     if (this.batching) {
-      if (this.queued.length === 0) setImmediate(() => this.dispatchQueued())
+      // While a batch's persist is with the disk, events wait for it: they make the next batch.
+      if (this.queued.length === 0 && !this.writing) setImmediate(() => this.dispatchQueued())
       this.queued.push(event)
       return
     }
@@ -183,12 +180,12 @@ export class ReplicaRuntime {
   /**
    * Steps every queued event in turn, then hands the pipeline what they changed of the persistent
    * state, as one write (found by the domain's own rule, comparing the state before the first with
-   * the state after the last), and their other effects (enqueue says in which order).
+   * the state after the last), and their other effects (carryOut says in which order).
    */
   private dispatchQueued(): void {
+    if (this.stopped || this.writing) return
     const events = this.queued
     this.queued = []
-    if (this.stopped) return
     const before = this.state
     const effects: Effect[] = []
     for (const event of events) {
@@ -200,56 +197,34 @@ export class ReplicaRuntime {
         this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)
       }
     }
-    this.enqueue(effects, persistEffect(before.persistent, this.state.persistent))
+    this.carryOut(effects, persistEffect(before.persistent, this.state.persistent))
   }
 
   /**
-   * A batch into the pipeline: what must not wait (timers, log lines) at once; then its messages,
-   * once every earlier batch's persist is durable; then its persist; then the replies to RPCs,
-   * which vouch for what it stored (domain/durability.ts, awaitsOwnPersist).
+   * Carries out a batch: what must not wait (timers, log lines) and its messages at once, but for
+   * the replies to RPCs, which vouch for what the batch stored (domain/durability.ts,
+   * awaitsOwnPersist): those once its persist is durable. Every earlier batch's persist is durable
+   * already: no batch is stepped while one is with the disk.
    */
-  private enqueue(effects: readonly Effect[], persist: Effect | undefined): void {
-    const local: Effect[] = []
-    const early: Effect[] = []
+  private carryOut(effects: readonly Effect[], persist: Effect | undefined): void {
+    if (persist?.kind !== 'persist') return this.performOrStop(effects)
+    const now: Effect[] = []
     const late: Effect[] = []
-    for (const effect of effects) {
-      if (effect.kind !== 'send') local.push(effect)
-      else (persist !== undefined && awaitsOwnPersist(effect.message) ? late : early).push(effect)
-    }
-    if (local.length > 0) this.performOrStop(local)
-    if (early.length > 0) this.pipeline.push({ kind: 'effects', effects: early })
-    if (persist?.kind === 'persist') this.pipeline.push({ kind: 'persist', persist })
-    if (late.length > 0) this.pipeline.push({ kind: 'effects', effects: late })
-    this.drain()
-  }
-
-  /** Carries out the pipeline in order, up to the first persist not yet durable. */
-  private drain(): void {
-    let sent = false
-    while (!this.writing && !this.stopped && this.pipeline.length > 0) {
-      const item = this.pipeline.shift()!
-      if (item.kind === 'effects') {
-        this.performOrStop(item.effects)
-        sent = true
-        continue
-      }
-      const { hardState, log, snapshot } = item.persist
-      const inBackground = this.storage.persistInBackground?.bind(this.storage)
-      if (inBackground === undefined) {
-        this.performOrStop([item.persist])
-        continue
-      }
-      this.writing = true
-      // The messages before this persist go now, while the disk works.
-      if (sent) this.io.flush?.()
-      sent = false
-      inBackground(hardState, log, snapshot, (failure) => {
-        this.writing = false
-        if (this.stopped) return
-        if (failure !== undefined) return this.storageFailed(failure)
-        this.drain()
-      })
-    }
+    for (const effect of effects) (effect.kind === 'send' && awaitsOwnPersist(effect.message) ? late : now).push(effect)
+    const inBackground = this.storage.persistInBackground?.bind(this.storage)
+    if (inBackground === undefined) return this.performOrStop([...now, persist, ...late])
+    this.performOrStop(now)
+    if (this.stopped) return
+    // The messages go now, while the disk works.
+    this.io.flush?.()
+    this.writing = true
+    inBackground(persist.hardState, persist.log, persist.snapshot, (failure) => {
+      this.writing = false
+      if (this.stopped) return
+      if (failure !== undefined) return this.storageFailed(failure)
+      this.performOrStop(late)
+      if (this.queued.length > 0) this.dispatchQueued()
+    })
   }
 
   /**
@@ -297,6 +272,3 @@ export class ReplicaRuntime {
   }
 }
 
-type PipelineItem =
-  | { readonly kind: 'effects'; readonly effects: readonly Effect[] }
-  | { readonly kind: 'persist'; readonly persist: Extract<Effect, { kind: 'persist' }> }

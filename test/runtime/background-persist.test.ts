@@ -68,18 +68,21 @@ describe('the batched runtime with a background store', () => {
     const appends = ofType(sent, 'append').filter((m) => m.entries.some((e) => e.command.op === 'put'))
     expect(appends.map((m) => m.dst).sort()).toEqual([A, B].sort())
 
-    // A follower acknowledges before the leader's own write is durable: the leader counts it (and itself)...
+    // A follower acknowledges before the leader's own write is durable: the acknowledgement waits
+    // for it (the next batch), so the leader counts its own copy only once durable...
     runtime.onMessage(appendReply({ src: A, dst: ME, term: 2, success: true, matchIndex: 3, sentAt: 20_000 }))
     await turn()
-    expect(runtime.current.commitIndex).toBe(3)
-    // ...but nothing of that commit leaves before its own copy is durable.
+    expect(runtime.current.commitIndex).toBe(0)
     expect(repliesTo(sent, 'p1')).toEqual([])
+    // ...and then answers at once, without another write: the answer is no reply to an RPC.
     storage.complete()
+    expect(runtime.current.commitIndex).toBe(3)
+    expect(storage.waiting).toHaveLength(0)
     expect(repliesTo(sent, 'p1')).toEqual([{ src: ME, dst: CLIENT, leader: ME, type: 'ok', MID: 'p1' }])
   })
 
   // Figure 2: the reply to an AppendEntries vouches for what it stored, so it waits for that
-  // persist; what a later batch sends waits for it too, whatever it is.
+  // persist; the events that arrive meanwhile make the next batch, stepped once it is durable.
   it("a follower's reply to AppendEntries waits for its persist, and every later batch's messages after it", async () => {
     const follower = replica(ME, { peers: PEERS, settings: standaloneSettings, term: 1 })
     const { runtime, storage, sent } = runtimeOf(follower)
@@ -93,6 +96,20 @@ describe('the batched runtime with a background store', () => {
     storage.complete()
     expect(sent.map((m) => m.type)).toEqual(['appendReply', 'redirect'])
     expect(ofType(sent, 'appendReply')[0]).toMatchObject({ success: true, matchIndex: 1, sentAt: 5 })
+  })
+
+  it('puts that arrive while a persist is with the disk make one batch: one write for all of them (group commit)', async () => {
+    const leader = leaderOf(2, { log: logOfTerms(1), settings: standaloneSettings, peers: PEERS }).state
+    const { runtime, storage } = runtimeOf(leader)
+    runtime.onMessage(put({ dst: ME, MID: 'p1', key: 'k', value: 'v1' }))
+    await turn()
+    for (const MID of ['p2', 'p3', 'p4']) runtime.onMessage(put({ dst: ME, MID, key: 'k', value: MID }))
+    await turn()
+    expect(storage.waiting).toHaveLength(1)
+    expect(runtime.current.persistent.log.entries).toHaveLength(3)
+    storage.complete()
+    expect(storage.waiting).toHaveLength(1)
+    expect(runtime.current.persistent.log.entries).toHaveLength(6)
   })
 
   it('a persist that fails stops the replica: what waited for it is never sent', async () => {
