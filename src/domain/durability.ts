@@ -8,7 +8,8 @@
 import { sameOptionalId } from './ids'
 import type { Effect, HardState, LogWrite, SnapshotWrite } from './effect'
 import { entryAt, lastIndex, type Log } from './log'
-import { withPersistent, type PersistentState } from './state'
+import { isMajorityOf } from './quorum'
+import { withPersistent, type PersistentState, type ReplicaState } from './state'
 import type { Message } from './wire'
 
 /** The persist effect for the change from `before` to `after`, or undefined when nothing changed. */
@@ -73,7 +74,7 @@ export const logWrite = (before: Log, after: Log): LogWrite | undefined => {
  * and committing entries", provided it counts its own entries toward a majority only once they are
  * durable. A leader counts its whole log in every step, but no step can count toward a commit the
  * entries it appends itself, which no follower has yet (in a cluster of two or more: a lone replica
- * is a majority by itself); so what a message reveals as committed (a commit index in an
+ * is a majority by itself: commitsAlone); so what a message reveals as committed (a commit index in an
  * AppendEntries, a client's answer) is stored by a majority, the leader included, when it leaves.
  * The same holds for a candidate's own vote: stored before anything it sends as the leader that
  * vote helped elect. A runtime that persists before it sends anything of a step (the course's)
@@ -81,6 +82,13 @@ export const logWrite = (before: Log, after: Log): LogWrite | undefined => {
  */
 export const awaitsOwnPersist = (message: Message): boolean =>
   message.type === 'appendReply' || message.type === 'voteReply' || message.type === 'snapshotReply'
+
+/**
+ * Whether this replica's own copy is a majority of its configuration's voters by itself (a lone
+ * voter, thesis ch. 4): then a step may commit what it appends, and every message of that step
+ * waits for its persist (awaitsOwnPersist's argument needs another voter's copy).
+ */
+export const commitsAlone = (s: ReplicaState): boolean => isMajorityOf(s.configuration.voters, [s.id])
 
 /** The stored persistent state after a persist effect's writes: what a restarted replica recovers. */
 export const afterWrites = (

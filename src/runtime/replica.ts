@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
 import type { Effect, TimerName } from '../domain/effect'
-import { awaitsOwnPersist, persistEffect } from '../domain/durability'
+import { awaitsOwnPersist, commitsAlone, persistEffect } from '../domain/durability'
 import { perform, type EffectHandlers } from '../effects/perform'
 import { received, started, timerFired, type Event } from '../domain/events'
 import type { ReplicaState } from '../domain/state'
@@ -188,29 +188,32 @@ export class ReplicaRuntime {
     this.queued = []
     const before = this.state
     const effects: Effect[] = []
+    let alone = commitsAlone(before)
     for (const event of events) {
       try {
         const [next, stepEffects] = this.step(this.state, { ...event, now: this.io.now() } as Event)
         this.state = next
+        alone ||= commitsAlone(next)
         for (const effect of stepEffects) if (effect.kind !== 'persist') effects.push(effect)
       } catch (error) {
         this.io.trace?.(`step failed on a ${event.kind} event: ${String(error)}`)
       }
     }
-    this.carryOut(effects, persistEffect(before.persistent, this.state.persistent))
+    this.carryOut(effects, persistEffect(before.persistent, this.state.persistent), alone)
   }
 
   /**
    * Carries out a batch: what must not wait (timers, log lines) and its messages at once, but for
    * the replies to RPCs, which vouch for what the batch stored (domain/durability.ts,
-   * awaitsOwnPersist): those once its persist is durable. Every earlier batch's persist is durable
+   * awaitsOwnPersist), and every message when the replica was a majority by itself (commitsAlone):
+   * those once its persist is durable. Every earlier batch's persist is durable
    * already: no batch is stepped while one is with the disk.
    */
-  private carryOut(effects: readonly Effect[], persist: Effect | undefined): void {
+  private carryOut(effects: readonly Effect[], persist: Effect | undefined, alone: boolean): void {
     if (persist?.kind !== 'persist') return this.performOrStop(effects)
     const now: Effect[] = []
     const late: Effect[] = []
-    for (const effect of effects) (effect.kind === 'send' && awaitsOwnPersist(effect.message) ? late : now).push(effect)
+    for (const effect of effects) (effect.kind === 'send' && (alone || awaitsOwnPersist(effect.message)) ? late : now).push(effect)
     const inBackground = this.storage.persistInBackground?.bind(this.storage)
     if (inBackground === undefined) return this.performOrStop([...now, persist, ...late])
     this.performOrStop(now)

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { standaloneSettings } from '../../src/domain/config'
+import { commitsAlone } from '../../src/domain/durability'
 import type { HardState, LogWrite, SnapshotWrite } from '../../src/domain/effect'
 import { emptyPersistent, type PersistentState, type ReplicaState } from '../../src/domain/state'
 import type { Message } from '../../src/domain/wire'
@@ -110,6 +111,14 @@ describe('the batched runtime with a background store', () => {
     storage.complete()
     expect(storage.waiting).toHaveLength(1)
     expect(runtime.current.persistent.log.entries).toHaveLength(6)
+  })
+
+  // A lone voter would be a majority by itself, and could commit what it appends in the same
+  // step: then every message waits for the persist (domain/durability.ts, commitsAlone).
+  it('a replica is told apart when its own copy is a majority of the voters by itself', () => {
+    expect(commitsAlone(replica(ME, { peers: [ME], settings: standaloneSettings }))).toBe(true)
+    expect(commitsAlone(replica(ME, { peers: [ME, A], settings: standaloneSettings }))).toBe(false)
+    expect(commitsAlone(replica(ME, { peers: PEERS, settings: standaloneSettings }))).toBe(false)
   })
 
   it('a persist that fails stops the replica: what waited for it is never sent', async () => {
