@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { simulate, sweepOptions, type SimResult } from './cluster'
 import { CHECKER_FAILED } from './linearizability'
 import { sweepBase, type SweepParams } from './sweep-params'
+import { emptySimStats } from './sim-options'
 
 export { sweepBase, type SweepParams } from './sweep-params'
 
@@ -33,10 +34,7 @@ export const runnerFailure = (seed: number, error: unknown): SweepResult => ({
     detail: `the sweep's runner of seed ${seed} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     trace: '(none: the runner failed)',
   },
-  stats: {
-    steps: 0, simulatedMs: 0, operations: 0, completed: 0, duplicates: 0, redirects: 0, fails: 0, crashes: 0,
-    crashesInStep: 0, writesLost: 0, partitions: 0, changes: 0, changesDone: 0, datagrams: 0, dropped: 0, maxTerm: 0, committed: 0,
-  },
+  stats: emptySimStats(),
   fingerprint: 0,
   runnerFailed: true,
 })

@@ -39,6 +39,23 @@ export class Trace {
   format(): string {
     return this.recent().map(formatItem).join('\n')
   }
+
+  /** The trace, even when some of it can no longer be read (a revoked immer draft in an effect). */
+  formatSafely(): string {
+    try {
+      return this.format()
+    } catch {
+      return this.recent()
+        .map((item) => {
+          try {
+            return formatItem(item)
+          } catch (e) {
+            return `t=${item.at} (unreadable: ${e instanceof Error ? e.message : String(e)})`
+          }
+        })
+        .join('\n')
+    }
+  }
 }
 
 export const formatItem = (item: TraceItem): string => {

@@ -27,7 +27,7 @@
  * A logical request (all its attempts) is one Operation of the history that the linearizability
  * checker reads.
  */
-import type { Operation } from './linearizability'
+import { checkLinearizable, describeOperation, invariantOf, type Operation } from './linearizability'
 import type { AdminAction, AdminRequest, ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Violation } from './raft-invariants'
 
@@ -298,6 +298,21 @@ export class Clients {
 
   history(): Operation[] {
     return this.operations.map((t) => t.op)
+  }
+
+  /** The figures a run reports of its clients. */
+  figures(): { operations: number; completed: number; duplicates: number; redirects: number; fails: number } {
+    return { operations: this.operationCount, completed: this.completedCount(), duplicates: this.duplicates, redirects: this.redirects, fails: this.fails }
+  }
+
+  /** Why the whole history is not linearizable, if it is not (the per-key checker, history/linearizability.ts). */
+  historyViolation(): Violation | undefined {
+    const result = checkLinearizable(this.history())
+    if (result.ok) return undefined
+    return {
+      invariant: invariantOf(result.verdict),
+      detail: `key ${result.key}: ${result.reason}\n${result.operations.map((op) => `  ${describeOperation(op)}`).join('\n')}`,
+    }
   }
 
   private clientState(id: NodeId): ClientState {
