@@ -63,7 +63,7 @@ const persistentState: Policies<PersistentState> = {
   snapshotConfiguration: 'value',
 }
 
-const configurationFields: Policies<Configuration> = { voters: 'value', learners: 'value' }
+const configurationFields: Policies<Configuration> = { voters: 'value', learners: 'value', addresses: 'value' }
 
 const duties: Policies<LeaderDuties> = { transfer: 'value', pendingChange: 'value', readBarrier: 'value' }
 
@@ -119,6 +119,7 @@ const command: { readonly [K in CommandField | keyof PutCommand]: FieldPolicy } 
   MID: 'value',
   voters: 'value',
   learners: 'value',
+  addresses: 'value',
 }
 
 const message: { readonly [K in MessageField]: FieldPolicy } = {
@@ -160,6 +161,8 @@ const message: { readonly [K in MessageField]: FieldPolicy } = {
   voters: 'value',
   learners: 'value',
   reason: 'value',
+  addresses: 'value',
+  retry: 'value',
 }
 
 /** Every table, by what it describes. */

@@ -7,6 +7,7 @@ import { runCas } from './raftkv/cas'
 import { runCluster } from './raftkv/cluster'
 import { runDelete } from './raftkv/delete'
 import { runGet } from './raftkv/get'
+import { runLeader, runMember } from './raftkv/member'
 import { runPut } from './raftkv/put'
 import { runServe } from './raftkv/serve'
 import { runStatus } from './raftkv/status'
@@ -18,6 +19,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   get: { summary: "print a key's value", run: runGet },
   delete: { summary: "remove a key's value", run: runDelete },
   cas: { summary: "compare-and-set: set a key's value only if it holds the expected one", run: runCas },
+  member: { summary: 'list the members, or add a learner, promote it, remove a member (one change at a time)', run: runMember },
+  leader: { summary: 'leader transfer <id>: hand leadership to another voter', run: runLeader },
   status: { summary: "each replica's role, term, leader, commit and applied index", run: runStatus },
 }
 

@@ -15,13 +15,13 @@ import type { AdminRequest } from './wire'
 
 export const onAdminRequest = (s: ReplicaState, ctx: StepContext, m: AdminRequest): ReplicaState => {
   if (!isMember(s.configuration, s.id)) {
-    refuse(s, ctx, m, notAMember(s))
+    refuse(s, ctx, m, notAMember(s), true)
     return s
   }
   if (s.role !== 'leader') {
     const leader = reachableLeader(s)
     if (O.isSome(leader)) return redirect(s, ctx, m, leader.value)
-    refuse(s, ctx, m, `replica ${s.id} knows no leader at the moment; try again`)
+    refuse(s, ctx, m, `replica ${s.id} knows no leader at the moment; try again`, true)
     return s
   }
   if (m.action === 'list') {
@@ -29,7 +29,7 @@ export const onAdminRequest = (s: ReplicaState, ctx: StepContext, m: AdminReques
     return s
   }
   if (m.member === undefined) {
-    refuse(s, ctx, m, `${m.action} needs a member`)
+    refuse(s, ctx, m, `${m.action} needs a member`, false)
     return s
   }
   if (m.action === 'transfer') return startTransfer(s, ctx, m, m.member)

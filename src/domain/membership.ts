@@ -20,19 +20,49 @@
  * conflicting suffix is dropped, the configuration before it is in use again.
  */
 import { entryAt, lastIndex, termAt, type Log } from './log'
-import type { ConfigCommand, ConfigurationData, Entry, NodeId } from './wire'
+import type { ConfigCommand, ConfigurationData, Entry, MemberAddresses, NodeId } from './wire'
+
+export type AddressBook = Readonly<Record<string, MemberAddresses>>
 
 /** Who votes (and counts toward majorities), and who only receives the log. Both sorted. */
 export interface Configuration {
   readonly voters: readonly NodeId[]
   readonly learners: readonly NodeId[]
+  /**
+   * The real cluster's: where members are reached, for those whose addresses an operator gave
+   * (wire.ts, MemberAddresses). Raft never reads it; the runtime connects to members by it, so
+   * that a member added at run time is reached by every replica that holds its entry. Absent in
+   * the course's cluster, whose replicas are named on the command line.
+   */
+  readonly addresses?: AddressBook
 }
 
 const sorted = (ids: Iterable<NodeId>): NodeId[] => [...new Set(ids)].sort()
 
-export const configuration = (voters: Iterable<NodeId>, learners: Iterable<NodeId> = []): Configuration => {
+/** The addresses of `members` found in `book`, or undefined when there are none. */
+const addressesOf = (members: readonly NodeId[], book: AddressBook | undefined): AddressBook | undefined => {
+  if (book === undefined) return undefined
+  const kept: Record<string, MemberAddresses> = {}
+  let any = false
+  for (const id of members) {
+    const a = book[id]
+    if (a !== undefined) {
+      kept[id] = { peer: a.peer, client: a.client }
+      any = true
+    }
+  }
+  return any ? Object.freeze(kept) : undefined
+}
+
+export const configuration = (voters: Iterable<NodeId>, learners: Iterable<NodeId> = [], addresses?: AddressBook): Configuration => {
   const v = sorted(voters)
-  return Object.freeze({ voters: Object.freeze(v), learners: Object.freeze(sorted(learners).filter((id) => !v.includes(id))) })
+  const l = sorted(learners).filter((id) => !v.includes(id))
+  const book = addressesOf([...v, ...l], addresses)
+  return Object.freeze(
+    book === undefined
+      ? { voters: Object.freeze(v), learners: Object.freeze(l) }
+      : { voters: Object.freeze(v), learners: Object.freeze(l), addresses: book },
+  )
 }
 
 /** The course's cluster, and any cluster's first configuration: every replica named at start-up votes. */
@@ -60,19 +90,32 @@ export const sameConfiguration = (a: Configuration, b: Configuration): boolean =
   (a.voters.length === b.voters.length &&
     a.learners.length === b.learners.length &&
     a.voters.every((id, i) => b.voters[i] === id) &&
-    a.learners.every((id, i) => b.learners[i] === id))
+    a.learners.every((id, i) => b.learners[i] === id) &&
+    describeAddresses(a) === describeAddresses(b))
+
+/** A configuration's addresses as text, member by member in ID order ('' when it has none). */
+const describeAddresses = (c: Configuration): string =>
+  c.addresses === undefined
+    ? ''
+    : Object.keys(c.addresses)
+        .sort()
+        .map((id) => `${id}=${c.addresses![id]!.peer}/${c.addresses![id]!.client}`)
+        .join(',')
 
 export const describeConfiguration = (c: Configuration): string =>
   `voters ${c.voters.join(',') || 'none'}${c.learners.length > 0 ? `, learners ${c.learners.join(',')}` : ''}`
 
 // ---- in the log ------------------------------------------------------------------------------
 
-export const configCommand = (c: Configuration): ConfigCommand => ({ op: 'config', voters: [...c.voters], learners: [...c.learners] })
+export const configCommand = (c: Configuration): ConfigCommand => ({ op: 'config', ...toData(c) })
 
 /** The configuration a configuration entry (or a snapshot's record) carries. */
-export const fromData = (data: ConfigurationData): Configuration => configuration(data.voters, data.learners)
+export const fromData = (data: ConfigurationData): Configuration => configuration(data.voters, data.learners, data.addresses)
 
-export const toData = (c: Configuration): ConfigurationData => ({ voters: [...c.voters], learners: [...c.learners] })
+export const toData = (c: Configuration): ConfigurationData =>
+  c.addresses === undefined
+    ? { voters: [...c.voters], learners: [...c.learners] }
+    : { voters: [...c.voters], learners: [...c.learners], addresses: { ...c.addresses } }
 
 export const isConfigEntry = (e: Entry): e is Entry & { readonly command: ConfigCommand } => e.command.op === 'config'
 
@@ -114,19 +157,23 @@ export const applyChange = (
   c: Configuration,
   action: ChangeAction,
   member: NodeId,
+  addresses?: AddressBook,
 ): { readonly ok: Configuration | undefined } | { readonly refused: string } => {
+  // The configuration's own addresses stand; `addresses` adds those of members it has none for.
+  const book = addresses === undefined ? c.addresses : { ...addresses, ...c.addresses }
   switch (action) {
     case 'add':
       // §4.2.1: a new server first joins as a learner ("non-voting member").
-      return isMember(c, member) ? { ok: undefined } : { ok: configuration(c.voters, [...c.learners, member]) }
+      if (isMember(c, member)) return { ok: undefined }
+      return { ok: configuration(c.voters, [...c.learners, member], book) }
     case 'promote':
       if (isVoter(c, member)) return { ok: undefined }
       if (!isLearner(c, member)) return { refused: `${member} is not a learner of the cluster (add it first)` }
-      return { ok: configuration([...c.voters, member], c.learners.filter((id) => id !== member)) }
+      return { ok: configuration([...c.voters, member], c.learners.filter((id) => id !== member), book) }
     case 'remove':
       if (!isMember(c, member)) return { ok: undefined }
       if (isVoter(c, member) && c.voters.length === 1) return { refused: `${member} is the cluster's last voter` }
-      return { ok: configuration(c.voters.filter((id) => id !== member), c.learners.filter((id) => id !== member)) }
+      return { ok: configuration(c.voters.filter((id) => id !== member), c.learners.filter((id) => id !== member), book) }
   }
 }
 

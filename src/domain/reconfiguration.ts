@@ -75,7 +75,7 @@ export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configurat
     if (transfer !== undefined && !isVoter(configuration, transfer.target)) next = { ...next, duties: { ...s.duties, transfer: undefined } }
   }
   if (!isMember(configuration, s.id) && next.held.length > 0) {
-    for (const request of next.held) refuse(next, ctx, request, notAMember(next))
+    for (const request of next.held) refuse(next, ctx, request, notAMember(next), true)
     next = { ...next, held: [] }
   }
   return next
@@ -106,13 +106,17 @@ export const releaseIfTold = (s: ReplicaState, peer: NodeId): ReplicaState => {
 export const notAMember = (s: ReplicaState): string =>
   `replica ${s.id} is not a member of the cluster (${describeConfiguration(s.configuration)}): it was removed, or has not been added yet`
 
-export const refuse = (s: ReplicaState, ctx: StepContext, request: ClientRequest | AdminRequest, reason: string): void => {
-  ctx.effects.push(send({ src: s.id, dst: request.src, leader: leaderField(s), type: 'refused', MID: request.MID, reason }))
+/** Refuses a request with its reason; `retry`: a later attempt, or another replica, may succeed. */
+export const refuse = (s: ReplicaState, ctx: StepContext, request: ClientRequest | AdminRequest, reason: string, retry: boolean): void => {
+  const refused = { src: s.id, dst: request.src, leader: leaderField(s), type: 'refused' as const, MID: request.MID, reason }
+  ctx.effects.push(send(retry ? { ...refused, retry: true as const } : refused))
 }
 
 export const answerAdmin = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: string): void => {
   const c = s.configuration
-  ctx.effects.push(send({ src: s.id, dst: client, leader: leaderField(s), type: 'adminReply', MID, voters: [...c.voters], learners: [...c.learners] }))
+  ctx.effects.push(
+    send({ src: s.id, dst: client, leader: leaderField(s), type: 'adminReply', MID, voters: [...c.voters], learners: [...c.learners], addresses: { ...c.addresses } }),
+  )
 }
 
 /**
@@ -128,28 +132,28 @@ const caughtUp = (s: ReplicaState, member: NodeId): boolean => (s.progress[membe
  * its entry commits.
  */
 export const onChangeRequest = (s: ReplicaState, ctx: StepContext, request: AdminRequest, action: ChangeAction, member: NodeId): ReplicaState => {
-  const change = applyChange(s.configuration, action, member)
+  const change = applyChange(s.configuration, action, member, request.addresses)
   if ('refused' in change) {
-    refuse(s, ctx, request, change.refused)
+    refuse(s, ctx, request, change.refused, false)
     return s
   }
   const blocked = changeBlockedBecause(s.persistent.log, s.commitIndex, s.persistent.currentTerm)
   if (change.ok === undefined) {
     // Already so: a retry of a change that went through, once that change has committed.
     if (blocked === undefined) answerAdmin(s, ctx, request.src, request.MID)
-    else refuse(s, ctx, request, `not yet: ${blocked}`)
+    else refuse(s, ctx, request, `not yet: ${blocked}`, true)
     return s
   }
   if (blocked !== undefined) {
-    refuse(s, ctx, request, `not now: ${blocked}; try again`)
+    refuse(s, ctx, request, `not now: ${blocked}; try again`, true)
     return s
   }
   if (s.duties.transfer !== undefined) {
-    refuse(s, ctx, request, `not now: leadership is being transferred to ${s.duties.transfer.target}`)
+    refuse(s, ctx, request, `not now: leadership is being transferred to ${s.duties.transfer.target}`, true)
     return s
   }
   if (action === 'promote' && !caughtUp(s, member)) {
-    refuse(s, ctx, request, `${member} has not caught up yet (it holds ${s.progress[member]?.matchIndex ?? 0} of ${s.commitIndex} committed entries); try again`)
+    refuse(s, ctx, request, `${member} has not caught up yet (it holds ${s.progress[member]?.matchIndex ?? 0} of ${s.commitIndex} committed entries); try again`, true)
     return s
   }
   const term = s.persistent.currentTerm

@@ -98,7 +98,7 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
       // A replica outside its configuration (removed, or not yet added) serves nobody: nobody
       // would tell it of a leader, and its state machine no longer follows the cluster's.
       if (isMember(s.configuration, s.id)) return stepByRole(s, ctx, m)
-      refuse(s, ctx, m, notAMember(s))
+      refuse(s, ctx, m, notAMember(s), true)
       return s
     case 'admin':
       return onAdminRequest(s, ctx, m)

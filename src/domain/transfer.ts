@@ -29,11 +29,11 @@ export const startTransfer = (s: ReplicaState, ctx: StepContext, request: AdminR
     return s
   }
   if (!isVoter(s.configuration, target)) {
-    refuse(s, ctx, request, `${target} is not a voter of the cluster: only a voter can lead`)
+    refuse(s, ctx, request, `${target} is not a voter of the cluster: only a voter can lead`, false)
     return s
   }
   if (s.duties.transfer !== undefined) {
-    refuse(s, ctx, request, `leadership is being transferred to ${s.duties.transfer.target} already`)
+    refuse(s, ctx, request, `leadership is being transferred to ${s.duties.transfer.target} already`, true)
     return s
   }
   ctx.effects.push(log(`transferring leadership to ${target}`))

@@ -107,7 +107,16 @@ export const NoopCommand = t.type({ op: t.literal('noop') })
  * Thesis §4.1: "Cluster configurations are stored and communicated using special entries in the
  * replicated log." The whole configuration after the change: who votes, and who only learns.
  */
-export const ConfigurationData = t.type({ voters: t.array(NodeId), learners: t.array(NodeId) })
+/**
+ * Where a member is reached, as the real cluster's operator gave it (`host:port` text, peers' and
+ * clients'): opaque to Raft, carried in the configuration so that every replica learns a new
+ * member's addresses from the log, the one place the cluster's membership is decided.
+ */
+export const MemberAddresses = t.type({ peer: t.string, client: t.string })
+export const ConfigurationData = t.intersection([
+  t.type({ voters: t.array(NodeId), learners: t.array(NodeId) }),
+  t.partial({ addresses: t.record(t.string, MemberAddresses) }),
+])
 export const ConfigCommand = t.intersection([t.type({ op: t.literal('config') }), ConfigurationData])
 export const Command = t.union([PutCommand, DeleteCommand, CasCommand, NoopCommand, ConfigCommand])
 export const Entry = t.type({ term: Term, command: Command })
@@ -118,6 +127,7 @@ export type CasCommand = t.TypeOf<typeof CasCommand>
 export type WriteCommand = t.TypeOf<typeof WriteCommand>
 export type ConfigCommand = t.TypeOf<typeof ConfigCommand>
 export type ConfigurationData = t.TypeOf<typeof ConfigurationData>
+export type MemberAddresses = t.TypeOf<typeof MemberAddresses>
 export type Command = t.TypeOf<typeof Command>
 
 /** Whether a log command is a client's write (not a no-op, nor a configuration). */
@@ -237,7 +247,8 @@ export const TimeoutNow = t.type({ ...Envelope, type: t.literal('timeoutNow'), t
 /**
  * An operator's request, sent like a client's: list the configuration, add a learner, promote a
  * learner to voter, remove a member, or hand leadership to a voter. `member` names the replica
- * (every action but `list`).
+ * (every action but `list`). The real cluster's front end adds `addresses`: every member's it knows,
+ * the new one's included, which the change's configuration entry then carries.
  */
 export const AdminAction = t.union([
   t.literal('list'),
@@ -248,7 +259,7 @@ export const AdminAction = t.union([
 ])
 export const AdminRequest = t.intersection([
   t.type({ ...Envelope, type: t.literal('admin'), MID: t.string, action: AdminAction }),
-  t.partial({ member: NodeId }),
+  t.partial({ member: NodeId, addresses: t.record(t.string, MemberAddresses) }),
 ])
 /** An admin request done (a change once committed): the configuration as the leader sees it then. */
 export const AdminReply = t.type({
@@ -257,9 +268,17 @@ export const AdminReply = t.type({
   MID: t.string,
   voters: t.array(NodeId),
   learners: t.array(NodeId),
+  /** The members' addresses, where the configuration has them. */
+  addresses: t.record(t.string, MemberAddresses),
 })
-/** A request this replica will not carry out, and why (a removed replica, an invalid change). */
-export const Refused = t.type({ ...Envelope, type: t.literal('refused'), MID: t.string, reason: t.string })
+/**
+ * A request this replica will not carry out, and why (a removed replica, an invalid change); with
+ * `retry`, a later attempt (or another replica) may succeed: a change must wait, no leader is known.
+ */
+export const Refused = t.intersection([
+  t.type({ ...Envelope, type: t.literal('refused'), MID: t.string, reason: t.string }),
+  t.partial({ retry: t.literal(true) }),
+])
 
 export type AdminAction = t.TypeOf<typeof AdminAction>
 export type AdminRequest = t.TypeOf<typeof AdminRequest>

@@ -14,6 +14,7 @@ import * as O from 'fp-ts/Option'
 import { read } from '../domain/kv'
 import { seedFrom } from '../domain/random'
 import { standaloneSettings, type Settings } from '../domain/config'
+import type { Configuration } from '../domain/membership'
 import { initialState, type ReplicaState } from '../domain/state'
 import { replicaStatus } from '../domain/status'
 import type { NodeId } from '../domain/wire'
@@ -21,7 +22,17 @@ import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { DiskStorage } from './disk-storage'
 import { ClientApi, FRONT_END_CLIENT } from './http/server'
 import { Histogram, type MetricFamily } from './http/metrics'
-import { checkOrRecordCluster, clientOrigin, formatAddress, type Address, type Cluster } from './net/cluster'
+import {
+  checkOrRecordCluster,
+  clientOrigin,
+  clusterOf,
+  formatAddress,
+  parseAddress,
+  recordCluster,
+  type Address,
+  type Cluster,
+  type Member,
+} from './net/cluster'
 import { PeerTransport } from './net/tcp-transport'
 import { ReplicaRuntime, type ReplicaIO } from './replica'
 import type { Storage, StorageFailure } from './storage'
@@ -29,6 +40,12 @@ import type { Storage, StorageFailure } from './storage'
 export interface ServeOptions {
   readonly cluster: Cluster
   readonly id: NodeId
+  /**
+   * Joining a running cluster (`raftkv serve --join`): its configuration as a member reported it.
+   * The replica starts outside it, as a non-member that neither campaigns nor serves, until a
+   * leader's log adds it (`raftkv member add`). `cluster` then holds the members' addresses.
+   */
+  readonly joining?: Configuration
   readonly dataDir: string
   /** Where to listen for peers and for clients; default: the member's own addresses. */
   readonly listenPeer?: Address
@@ -141,11 +158,13 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     throw new StartRefused(2, `replica ${id} is not in the cluster (${cluster.members.map((m) => m.id).join(', ')})`)
   }
   // The reducer elects a leader by asking its peers; a lone replica has none to ask (not built yet).
-  if (cluster.members.length < 2) throw new StartRefused(2, 'a cluster needs at least two replicas (a lone replica cannot elect itself yet)')
+  if (cluster.members.length < 2 && options.joining === undefined) {
+    throw new StartRefused(2, 'a cluster needs at least two replicas (a lone replica cannot elect itself yet)')
+  }
   const peers = cluster.members.filter((m) => m.id !== id)
   const opened = DiskStorage.open(options.dataDir, { id, peers: peers.map((m) => m.id) })
   if (E.isLeft(opened)) throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${opened.left.message}`)
-  const recorded = checkOrRecordCluster(path.join(options.dataDir, id), cluster)
+  const recorded = checkOrRecordCluster(path.join(options.dataDir, id), cluster, id)
   if (E.isLeft(recorded)) {
     opened.right.close()
     throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
@@ -153,19 +172,62 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   const storage = new TimedStorage(opened.right)
   const now = options.now ?? ((): number => performance.now())
   const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
-  const initial = initialState({ id, peers: peers.map((m) => m.id), seed, settings: options.settings ?? standaloneSettings }, storage.recover())
+  const initial = initialState(
+    {
+      id,
+      peers: peers.map((m) => m.id),
+      seed,
+      settings: options.settings ?? standaloneSettings,
+      ...(options.joining === undefined ? {} : { initialConfiguration: options.joining }),
+    },
+    storage.recover(),
+  )
   const counters = new RaftCounters(options.announce)
   counters.observe(initial)
 
   let runtime: ReplicaRuntime | undefined
-  const transport = new PeerTransport(new Map(peers.map((m) => [m.id, m.peer])), {
+  // Every member's addresses this replica knows: the cluster it was started in, then the log's.
+  const known = new Map<NodeId, Member>([...recorded.right.members, ...cluster.members].map((m) => [m.id, m]))
+  const origins = new Map([...known.values()].map((m) => [m.id, clientOrigin(m)]))
+  const transport = new PeerTransport(new Map([...known.values()].filter((m) => m.id !== id).map((m) => [m.id, m.peer])), {
     now,
     onMessage: (message) => runtime?.onMessage(message),
     trace: options.trace,
   })
+  const addressBook = (): Record<string, { peer: string; client: string }> => {
+    const book: Record<string, { peer: string; client: string }> = {}
+    for (const m of known.values()) book[m.id] = { peer: formatAddress(m.peer), client: formatAddress(m.client) }
+    return book
+  }
+  /**
+   * The configuration in the log is the cluster's one description (thesis §4.1, taken into use when
+   * appended): a member it adds is connected to at the addresses its entry carries, and
+   * DATA/<ID>/cluster.json is rewritten to its members, for the next start.
+   */
+  let followed: Configuration | undefined
+  const followConfiguration = (c: Configuration): void => {
+    if (c === followed) return
+    followed = c
+    for (const [member, a] of Object.entries(c.addresses ?? {})) {
+      const peer = parseAddress(a.peer)
+      const client = parseAddress(a.client)
+      if (E.isLeft(peer) || E.isLeft(client)) continue
+      const m: Member = { id: member as NodeId, peer: peer.right, client: client.right }
+      known.set(m.id, m)
+      origins.set(m.id, clientOrigin(m))
+      if (m.id !== id) transport.addPeer(m.id, m.peer)
+    }
+    const members = [...c.voters, ...c.learners].flatMap((member) => known.get(member) ?? [])
+    const view = clusterOf(members)
+    if (E.isRight(view)) {
+      const written = recordCluster(path.join(options.dataDir, id), view.right)
+      if (E.isLeft(written)) options.trace?.(written.left)
+    }
+  }
   const api = new ClientApi({
     self: id,
-    origins: new Map(cluster.members.map((m) => [m.id, clientOrigin(m)])),
+    origins,
+    addressBook,
     status: () => replicaStatus(runtime!.current),
     localRead: (key) => read(runtime!.current.kv, key),
     submit: (request) => runtime?.onMessage(request),
@@ -183,7 +245,10 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     batch: true,
     ...(options.step === undefined ? {} : { step: options.step }),
     flush: () => transport.flush(),
-    afterStep: () => counters.observe(runtime!.current),
+    afterStep: () => {
+      counters.observe(runtime!.current)
+      followConfiguration(runtime!.current.configuration)
+    },
     trace: options.trace,
     storage,
     onStorageFailure: (failure) => {
@@ -204,6 +269,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     runtime.stop()
     throw new StartRefused(EXIT_CANNOT_LISTEN, `cannot listen: ${(error as Error).message}`)
   }
+  followConfiguration(initial.configuration)
   runtime.start()
   options.trace?.(`peers at ${formatAddress(peerAddress)}, clients at ${formatAddress(clientAddress)}`)
   return {

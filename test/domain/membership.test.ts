@@ -169,8 +169,26 @@ describe('thesis §4.1: a configuration is taken into use when appended, not whe
     const { sent, state } = deliver(added, L + 12, ...acks(added, [A], 2, L + 10))
     expect(state.commitIndex).toBe(2)
     expect(ofType(sent, 'adminReply')).toEqual([
-      { src: ME, dst: OPERATOR, leader: ME, type: 'adminReply', MID: `c-add-${D}`, voters: THREE, learners: [D] },
+      { src: ME, dst: OPERATOR, leader: ME, type: 'adminReply', MID: `c-add-${D}`, voters: THREE, learners: [D], addresses: {} },
     ])
+  })
+})
+
+describe('thesis §4.1: "cluster configurations are stored and communicated using special entries in the replicated log"', () => {
+  // The real cluster's addresses go with the configuration, so that the log is its one description.
+  it('a new member\'s addresses, with the others\' the operator gave, travel in its configuration entry; a removal drops them', () => {
+    const book = { [ME]: { peer: 'h0:1', client: 'h0:2' }, [A]: { peer: 'h1:1', client: 'h1:2' }, [D]: { peer: 'h4:1', client: 'h4:2' } }
+    const leader = settledLeader()
+    const { state, sent } = deliver(leader, L + 10, { ...admin(ME, 'add-d', 'add', D), addresses: book })
+    const entries = ofType(sent, 'append').flatMap((m) => m.entries)
+    expect(entries.map((e) => e.command)).toContainEqual(configCommand(configuration(THREE, [D], book)))
+    expect(state.configuration.addresses).toEqual(book)
+    const appended = configuration(THREE, [D], book)
+    const removed = applyChange(appended, 'remove', A)
+    expect(removed).toEqual({ ok: configuration([ME, B], [D], { [ME]: book[ME]!, [D]: book[D]! }) })
+    // The configuration's own addresses stand: a later book adds only those it lacks.
+    const later = applyChange(appended, 'promote', D, { [D]: { peer: 'elsewhere:1', client: 'elsewhere:2' }, [B]: { peer: 'h2:1', client: 'h2:2' } })
+    expect(later).toEqual({ ok: configuration([ME, A, B, D], [], { ...book, [B]: { peer: 'h2:1', client: 'h2:2' } }) })
   })
 })
 
@@ -183,7 +201,7 @@ describe('thesis §4.1 with the fix for single-server changes: one change at a t
     expect(state.configuration).toEqual(configuration(THREE))
     expect(lastIndex(state.persistent.log)).toBe(1)
     expect(ofType(sent, 'refused')).toEqual([
-      { src: ME, dst: OPERATOR, leader: ME, type: 'refused', MID: `c-add-${D}`, reason: 'not now: no entry of term 1 has committed yet; try again' },
+      { src: ME, dst: OPERATOR, leader: ME, type: 'refused', MID: `c-add-${D}`, reason: 'not now: no entry of term 1 has committed yet; try again', retry: true },
     ])
     expect(changeBlockedBecause(elected.persistent.log, 0, 1)).toBe('no entry of term 1 has committed yet')
   })
@@ -503,7 +521,7 @@ describe('operators\' requests at other replicas', () => {
 
   it('the leader lists its configuration', () => {
     expect(ofType(deliver(settledLeader(), L + 10, admin(ME, 'l', 'list')).sent, 'adminReply')).toEqual([
-      { src: ME, dst: OPERATOR, leader: ME, type: 'adminReply', MID: 'l', voters: THREE, learners: [] },
+      { src: ME, dst: OPERATOR, leader: ME, type: 'adminReply', MID: 'l', voters: THREE, learners: [], addresses: {} },
     ])
   })
 

@@ -1,7 +1,11 @@
 /** `raftkv serve`: one replica of a real cluster, in the foreground. */
 import * as E from 'fp-ts/Either'
 import { performance } from 'node:perf_hooks'
-import { formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster } from '../../runtime/net/cluster'
+import * as t from 'io-ts'
+import { ClientError, RaftkvClient } from '../../client/client'
+import { configuration, type Configuration } from '../../domain/membership'
+import type { NodeId } from '../../domain/wire'
+import { clusterOf, formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster, type Member } from '../../runtime/net/cluster'
 import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
 import { LIMITS } from '../../runtime/http/routes'
 import { standaloneSettings, withSettings } from '../../domain/config'
@@ -12,7 +16,7 @@ import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../a
 export const serveCommand = {
   name: 'raftkv serve',
   summary: 'Runs one replica of a raftkv cluster: peers over TCP, clients over HTTP (docs/http-api.md).',
-  synopsis: '[options] --id ID (--peers LIST | --cluster FILE) --data DIR',
+  synopsis: '[options] --id ID (--peers LIST | --cluster FILE | --join URL --peers ID=ADDRESSES) --data DIR',
   options: {
     id: { kind: 'string', help: "this replica's ID (hex, as in the cluster: 1 is 0001)", value: 'ID' },
     peers: {
@@ -21,6 +25,11 @@ export const serveCommand = {
       value: 'LIST',
     },
     cluster: { kind: 'string', help: 'the cluster as a file: {"replicas":[{"id":"1","peer":"host:port","client":"host:port"},...]}', value: 'FILE' },
+    join: {
+      kind: 'string',
+      help: "join a running cluster: a member's client URL, asked for the cluster's members; --peers then gives this replica's own addresses only. It serves once an operator has added it (raftkv member add)",
+      value: 'URL',
+    },
     data: { kind: 'string', help: "the data directory (required): the replica's log, votes and snapshot go in DIR/<ID>/", value: 'DIR' },
     'listen-peer': { kind: 'string', help: "where to listen for peers (default: this replica's peer address; 0.0.0.0:PORT or [::]:PORT for every interface)", value: 'HOST:PORT' },
     'listen-client': { kind: 'string', help: "where to listen for clients (default: this replica's client address)", value: 'HOST:PORT' },
@@ -46,6 +55,45 @@ const clusterFrom = (peers: string | undefined, file: string | undefined): Clust
   return cluster.right
 }
 
+const MembersJson = t.type({ voters: t.array(t.string), learners: t.array(t.string), addresses: t.record(t.string, t.type({ peer: t.string, client: t.string })) })
+
+/**
+ * `--join URL`: the cluster's members and their addresses as a member reports them
+ * (GET /v1/members, from the leader), with this replica's own addresses from `--peers`. Why the
+ * replica asks rather than being told them: the configuration in the log is the cluster's one
+ * description, and a member answers from it (docs/http-api.md).
+ */
+const clusterToJoin = async (url: string, id: NodeId, own: Cluster): Promise<{ readonly cluster: Cluster; readonly configuration: Configuration }> => {
+  const self = own.members.find((m) => m.id === id)
+  if (self === undefined || own.members.length !== 1) throw new UsageError('--join: give this replica\'s own addresses only, as --peers ID=HOST:PEER_PORT/CLIENT_PORT')
+  const client = new RaftkvClient({ endpoints: [url], timeoutMs: 15_000 })
+  let body: string
+  try {
+    const r = await client.request('GET', '/v1/members', undefined, undefined)
+    if (r.status !== 200) throw new UsageError(`--join: ${url} answered ${r.status}: ${r.body}`)
+    body = r.body
+  } catch (error) {
+    if (error instanceof ClientError) throw new UsageError(`--join: ${error.message}`)
+    throw error
+  } finally {
+    client.close()
+  }
+  const json: unknown = JSON.parse(body)
+  if (!MembersJson.is(json)) throw new UsageError(`--join: ${url} did not answer with the cluster's members`)
+  const members: Member[] = [self]
+  for (const [member, a] of Object.entries(json.addresses)) {
+    const memberId = parseReplicaId(member)
+    const peer = parseAddress(a.peer)
+    const clientAddress = parseAddress(a.client)
+    if (memberId === undefined || memberId === id || E.isLeft(peer) || E.isLeft(clientAddress)) continue
+    members.push({ id: memberId, peer: peer.right, client: clientAddress.right })
+  }
+  const cluster = clusterOf(members)
+  if (E.isLeft(cluster)) throw new UsageError(`--join: ${cluster.left}`)
+  const ids = (list: readonly string[]): NodeId[] => list.flatMap((m) => parseReplicaId(m) ?? [])
+  return { cluster: cluster.right, configuration: configuration(ids(json.voters), ids(json.learners)) }
+}
+
 const addressOption = (name: string, text: string | undefined): Address | undefined => {
   if (text === undefined) return undefined
   const address = parseAddress(text)
@@ -59,7 +107,8 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
     const id = parseReplicaId(options.id)
     if (id === undefined) throw new UsageError(`--id: not a replica ID: ${options.id}`)
     if (options.data === undefined) throw new UsageError('--data is required: a replica of the real cluster keeps its state on disk')
-    const cluster = clusterFrom(options.peers, options.cluster)
+    const joined = options.join === undefined ? undefined : await clusterToJoin(options.join, id, clusterFrom(options.peers, options.cluster))
+    const cluster = joined?.cluster ?? clusterFrom(options.peers, options.cluster)
     const trace = process.env.RAFTKV_TRACE
       ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
       : undefined
@@ -75,6 +124,7 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
         ...(now === undefined ? {} : { now }),
         cluster,
         id,
+        ...(joined === undefined ? {} : { joining: joined.configuration }),
         dataDir: options.data,
         listenPeer: addressOption('listen-peer', options['listen-peer']),
         listenClient: addressOption('listen-client', options['listen-client']),

@@ -4,6 +4,8 @@
  * sockets here, so every malformed request is tested without a server.
  */
 import * as E from 'fp-ts/Either'
+import type { AdminAction, MemberAddresses, NodeId } from '../../domain/wire'
+import { formatAddress, parseAddress, parseReplicaId } from '../net/cluster'
 
 /** The documented limits (docs/http-api.md). */
 export const LIMITS = {
@@ -28,6 +30,7 @@ export type Route =
   | { readonly kind: 'delete'; readonly key: string }
   | { readonly kind: 'status' }
   | { readonly kind: 'metrics' }
+  | { readonly kind: 'admin'; readonly action: AdminAction; readonly member?: NodeId; readonly addresses?: MemberAddresses }
 
 export interface ApiError {
   readonly status: number
@@ -95,8 +98,11 @@ export const parseRoute = (method: string, target: string): E.Either<ApiError, R
     if (E.isLeft(none)) return none
     return E.right(path === '/metrics' ? { kind: 'metrics' } : { kind: 'status' })
   }
+  if (path === MEMBERS || path.startsWith(`${MEMBERS}/`) || path.startsWith(`${LEADER}/`)) return parseAdminRoute(method, path, params)
   if (!path.startsWith(KV_PREFIX)) {
-    return E.left(apiError(404, 'not_found', `no such path: ${path.slice(0, 200)} (the API: /v1/kv/<key>, /v1/status, /metrics)`))
+    return E.left(
+      apiError(404, 'not_found', `no such path: ${path.slice(0, 200)} (the API: /v1/kv/<key>, /v1/members, /v1/leader/<id>, /v1/status, /metrics)`),
+    )
   }
   const rawKey = path.slice(KV_PREFIX.length)
   if (rawKey === '') return E.left(apiError(400, 'bad_key', 'the key is empty: /v1/kv/<key>'))
@@ -141,6 +147,61 @@ export const parseRoute = (method: string, target: string): E.Either<ApiError, R
     default:
       return E.left(apiError(405, 'method_not_allowed', `/v1/kv/<key> takes ${KV_METHODS}`, KV_METHODS))
   }
+}
+
+const MEMBERS = '/v1/members'
+const LEADER = '/v1/leader'
+
+const memberId = (text: string): E.Either<ApiError, NodeId> => {
+  const id = parseReplicaId(text)
+  return id === undefined ? E.left(apiError(400, 'bad_member', `not a replica ID (one to four hex digits, below FF00): ${JSON.stringify(text.slice(0, 40))}`)) : E.right(id)
+}
+
+/**
+ * Membership and leadership (docs/http-api.md): `GET /v1/members`; `PUT /v1/members/<id>?peer=H:P&client=H:P`
+ * adds a learner; `POST /v1/members/<id>/promote`; `DELETE /v1/members/<id>`; `POST /v1/leader/<id>`
+ * hands leadership to a voter.
+ */
+const parseAdminRoute = (method: string, path: string, params: Map<string, string>): E.Either<ApiError, Route> => {
+  if (path === MEMBERS) {
+    if (method !== 'GET' && method !== 'HEAD') return E.left(apiError(405, 'method_not_allowed', `${MEMBERS} takes GET`, 'GET'))
+    const none = onlyParams(params, [])
+    return E.isLeft(none) ? none : E.right({ kind: 'admin', action: 'list' })
+  }
+  if (path.startsWith(`${LEADER}/`)) {
+    if (method !== 'POST') return E.left(apiError(405, 'method_not_allowed', `${LEADER}/<id> takes POST`, 'POST'))
+    const none = onlyParams(params, [])
+    if (E.isLeft(none)) return none
+    const id = memberId(path.slice(LEADER.length + 1))
+    return E.isLeft(id) ? id : E.right({ kind: 'admin', action: 'transfer', member: id.right })
+  }
+  const rest = path.slice(MEMBERS.length + 1)
+  const promote = rest.endsWith('/promote')
+  const id = memberId(promote ? rest.slice(0, -'/promote'.length) : rest)
+  if (E.isLeft(id)) return id
+  if (promote) {
+    if (method !== 'POST') return E.left(apiError(405, 'method_not_allowed', `${MEMBERS}/<id>/promote takes POST`, 'POST'))
+    const none = onlyParams(params, [])
+    return E.isLeft(none) ? none : E.right({ kind: 'admin', action: 'promote', member: id.right })
+  }
+  if (method === 'DELETE') {
+    const none = onlyParams(params, [])
+    return E.isLeft(none) ? none : E.right({ kind: 'admin', action: 'remove', member: id.right })
+  }
+  if (method !== 'PUT') return E.left(apiError(405, 'method_not_allowed', `${MEMBERS}/<id> takes PUT, DELETE`, 'PUT, DELETE'))
+  const known = onlyParams(params, ['peer', 'client'])
+  if (E.isLeft(known)) return known
+  const peerText = params.get('peer')
+  const clientText = params.get('client')
+  if (peerText === undefined && clientText === undefined) return E.right({ kind: 'admin', action: 'add', member: id.right })
+  if (peerText === undefined || clientText === undefined) {
+    return E.left(apiError(400, 'bad_query', 'give both peer=HOST:PORT and client=HOST:PORT, or neither'))
+  }
+  const peer = parseAddress(peerText)
+  if (E.isLeft(peer)) return E.left(apiError(400, 'bad_address', `peer: ${peer.left}`))
+  const client = parseAddress(clientText)
+  if (E.isLeft(client)) return E.left(apiError(400, 'bad_address', `client: ${client.left}`))
+  return E.right({ kind: 'admin', action: 'add', member: id.right, addresses: { peer: formatAddress(peer.right), client: formatAddress(client.right) } })
 }
 
 /** The request's ID from its header: Left when malformed; undefined when absent. */

@@ -19,7 +19,7 @@ import type * as net from 'node:net'
 import { randomUUID } from 'node:crypto'
 import * as E from 'fp-ts/Either'
 import type { ReplicaStatus } from '../../domain/status'
-import type { ClientRequest, Message, NodeId } from '../../domain/wire'
+import type { AdminRequest, ClientRequest, MemberAddresses, Message, NodeId } from '../../domain/wire'
 import { Histogram, LabelledCounter, type MetricFamily } from './metrics'
 import { apiError, decodeValue, LIMITS, parseRequestId, parseRoute, REQUEST_ID_HEADER, type ApiError, type Route } from './routes'
 import type { Address } from '../net/cluster'
@@ -41,8 +41,10 @@ export interface ClientApiIO {
   readonly status: () => ReplicaStatus
   /** A key's value in this replica's state machine now (a stale read). */
   readonly localRead: (key: string) => string | undefined
-  /** Hands a client request to the replica. */
-  readonly submit: (request: ClientRequest) => void
+  /** Hands a client's (or an operator's) request to the replica. */
+  readonly submit: (request: ClientRequest | AdminRequest) => void
+  /** Every member's addresses this replica knows (the cluster it started in, and the log's). */
+  readonly addressBook: () => Readonly<Record<string, MemberAddresses>>
   /** The rest of /metrics (the replica's own families). */
   readonly replicaMetrics: () => readonly MetricFamily[]
   readonly answerTimeoutMs?: number
@@ -51,13 +53,16 @@ export interface ClientApiIO {
   readonly trace: ((line: string) => void) | undefined
 }
 
-type Reply = Extract<Message, { type: 'ok' | 'fail' | 'redirect' }>
+type Reply = Extract<Message, { type: 'ok' | 'fail' | 'redirect' | 'adminReply' | 'refused' }>
+
+/** The routes whose requests go to the replica. */
+type Forwarded = Extract<Route, { kind: 'get' | 'put' | 'delete' | 'admin' }>
 
 interface Waiter {
   readonly answer: (reply: Reply) => void
 }
 
-type Kind = 'get' | 'put' | 'cas' | 'delete' | 'status' | 'metrics' | 'invalid'
+type Kind = 'get' | 'put' | 'cas' | 'delete' | 'admin' | 'status' | 'metrics' | 'invalid'
 
 const JSON_TYPE = 'application/json'
 
@@ -100,7 +105,7 @@ export class ClientApi {
 
   /** An answer from the replica to this front end's client. */
   onReply(message: Message): void {
-    if (message.type !== 'ok' && message.type !== 'fail' && message.type !== 'redirect') return
+    if (message.type !== 'ok' && message.type !== 'fail' && message.type !== 'redirect' && message.type !== 'adminReply' && message.type !== 'refused') return
     const waiters = this.waiting.get(message.MID)
     if (waiters === undefined) return
     this.waiting.delete(message.MID)
@@ -140,6 +145,7 @@ export class ClientApi {
         if (route.stale) return this.answerStale(res, began, route.key)
         return this.forward(req, res, kind, began, route, id.right, undefined)
       case 'delete':
+      case 'admin':
         req.resume()
         return this.forward(req, res, kind, began, route, id.right, undefined)
       case 'put':
@@ -212,7 +218,7 @@ export class ClientApi {
     res: http.ServerResponse,
     kind: Kind,
     began: number,
-    route: Extract<Route, { kind: 'get' | 'put' | 'delete' }>,
+    route: Forwarded,
     requestId: string | undefined,
     value: string | undefined,
   ): void {
@@ -254,9 +260,23 @@ export class ClientApi {
     this.io.submit(request)
   }
 
-  private requestOf(route: Extract<Route, { kind: 'get' | 'put' | 'delete' }>, MID: string, value: string | undefined): ClientRequest {
+  private requestOf(route: Forwarded, MID: string, value: string | undefined): ClientRequest | AdminRequest {
     const envelope = { src: FRONT_END_CLIENT, dst: this.io.self, leader: this.io.self }
     switch (route.kind) {
+      case 'admin': {
+        // A change's configuration entry carries every member's addresses (the new one's from the
+        // request), so that every replica, and one that joins later, learns them from the log.
+        const book = route.action === 'list' || route.action === 'transfer' ? undefined : { ...this.io.addressBook() }
+        if (book !== undefined && route.member !== undefined && route.addresses !== undefined) book[route.member] = route.addresses
+        return {
+          ...envelope,
+          type: 'admin',
+          MID,
+          action: route.action,
+          ...(route.member === undefined ? {} : { member: route.member }),
+          ...(book === undefined ? {} : { addresses: book }),
+        }
+      }
       case 'get':
         return { ...envelope, type: 'get', MID, key: route.key }
       case 'put':
@@ -279,10 +299,28 @@ export class ClientApi {
     res: http.ServerResponse,
     kind: Kind,
     began: number,
-    route: Extract<Route, { kind: 'get' | 'put' | 'delete' }>,
+    route: Forwarded,
     reply: Reply,
   ): void {
     switch (reply.type) {
+      case 'adminReply': {
+        // Members whose addresses the configuration lacks (a cluster's first members) as this replica knows them.
+        const known = this.io.addressBook()
+        const addresses: Record<string, MemberAddresses> = {}
+        for (const id of [...reply.voters, ...reply.learners]) {
+          const a = reply.addresses[id] ?? known[id]
+          if (a !== undefined) addresses[id] = a
+        }
+        return this.send(res, kind, began, 200, JSON_TYPE, JSON.stringify({ voters: reply.voters, learners: reply.learners, addresses }))
+      }
+      case 'refused':
+        // A refusal that may pass later or elsewhere (a change that must wait, a replica that is not
+        // a member: another replica serves) is a 503, which clients retry; any other a 409.
+        if (reply.retry === true) {
+          res.setHeader('Retry-After', '1')
+          return this.sendError(res, kind, began, apiError(503, 'refused', reply.reason))
+        }
+        return this.sendError(res, kind, began, apiError(409, 'refused', reply.reason))
       case 'redirect': {
         const origin = this.io.origins.get(reply.leader)
         if (origin === undefined || reply.leader === this.io.self) {

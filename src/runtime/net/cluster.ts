@@ -155,21 +155,37 @@ export const sameCluster = (a: Cluster, b: Cluster): boolean => clusterToJson(a)
 /** The file in a replica's data directory that records the cluster it was started in. */
 export const CLUSTER_FILE = 'cluster.json'
 
+/** The member `id` of `cluster`, if it has one with those addresses. */
+const sameMember = (a: Cluster, b: Cluster, id: string): boolean => {
+  const x = a.members.find((m) => m.id === id)
+  const y = b.members.find((m) => m.id === id)
+  return x !== undefined && y !== undefined && formatAddress(x.peer) === formatAddress(y.peer) && formatAddress(x.client) === formatAddress(y.client)
+}
+
 /**
- * On a replica's first start, records `cluster` in its directory (written to a temporary file,
- * synced, renamed); on later starts, checks that `cluster` is the one recorded. Left: why not.
+ * On a replica's first start, records `cluster` in its directory; on later starts, reads what is
+ * recorded there. The record follows the log's configuration (serve.ts rewrites it after each
+ * membership change), so it may differ from the cluster given at start-up: it is accepted when it
+ * holds this replica at the same addresses, and returned for its members' addresses. Left: why not.
  */
-export const checkOrRecordCluster = (directory: string, cluster: Cluster): E.Either<string, 'recorded' | 'same'> => {
+export const checkOrRecordCluster = (directory: string, cluster: Cluster, id: string): E.Either<string, Cluster> => {
   const file = path.join(directory, CLUSTER_FILE)
   if (fs.existsSync(file)) {
     const stored = readClusterFile(file)
     if (E.isLeft(stored)) return E.left(`the data directory's cluster description is unreadable: ${stored.left}`)
-    if (sameCluster(stored.right, cluster)) return E.right('same')
+    if (sameCluster(stored.right, cluster) || sameMember(stored.right, cluster, id)) return E.right(stored.right)
     return E.left(
       `it was made in another cluster.\n  recorded in ${file}:\n${describe(stored.right)}` +
         `  given now:\n${describe(cluster)}  Start the replica with the recorded cluster, or give it an empty data directory.`,
     )
   }
+  const written = recordCluster(directory, cluster)
+  return E.isLeft(written) ? written : E.right(cluster)
+}
+
+/** Records `cluster` in a replica's directory: written to a temporary file, synced, renamed. */
+export const recordCluster = (directory: string, cluster: Cluster): E.Either<string, void> => {
+  const file = path.join(directory, CLUSTER_FILE)
   try {
     const temporary = `${file}.new`
     const fd = fs.openSync(temporary, 'w')
@@ -189,7 +205,7 @@ export const checkOrRecordCluster = (directory: string, cluster: Cluster): E.Eit
   } catch (error) {
     return E.left(`cannot record the cluster in ${file}: ${(error as Error).message}`)
   }
-  return E.right('recorded')
+  return E.right(undefined)
 }
 
 /** One line per replica: `    0001  peer 127.0.0.1:7501  client 127.0.0.1:7401`. */

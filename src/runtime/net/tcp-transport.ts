@@ -105,6 +105,11 @@ class PeerLink {
     private readonly counters: TransportCounters,
   ) {}
 
+  /** Whether this link connects to `address`. */
+  reaches(address: Address): boolean {
+    return this.address.host === address.host && this.address.port === address.port
+  }
+
   send(bytes: Buffer): void {
     const now = this.io.now()
     let socket = this.socket
@@ -214,6 +219,18 @@ export class PeerTransport {
     }, SILENCE_MS / 4)
     this.silenceTimer.unref()
     return bound
+  }
+
+  /**
+   * A peer learned at run time (a member added to the cluster: its address comes with its
+   * configuration entry), or one whose address changed. Links are never dropped: a removed member
+   * is still sent the log until it holds its removal.
+   */
+  addPeer(id: NodeId, address: Address): void {
+    const link = this.links.get(id)
+    if (link !== undefined && link.reaches(address)) return
+    link?.close()
+    this.links.set(id, new PeerLink(id, address, this.io, this.counters))
   }
 
   /** Sends to the peer `message.dst`; false when it is not a peer. */
