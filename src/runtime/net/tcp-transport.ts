@@ -20,7 +20,7 @@
  */
 import * as net from 'node:net'
 import * as E from 'fp-ts/Either'
-import { decodeMessage, encodeMessage, type Message, type NodeId } from '../../domain/wire'
+import { BROADCAST, decodeMessage, encodeMessage, type Message, type NodeId } from '../../domain/wire'
 import type { Address } from './cluster'
 import { listenOn } from './listen'
 
@@ -233,8 +233,16 @@ export class PeerTransport {
     this.links.set(id, new PeerLink(id, address, this.io, this.counters))
   }
 
-  /** Sends to the peer `message.dst`; false when it is not a peer. */
+  /**
+   * Sends to the peer `message.dst`, or to every peer when it is addressed to all (a candidate's
+   * vote request, a replica's hello); false when it is not a peer.
+   */
   send(message: Message): boolean {
+    if (message.dst === BROADCAST) {
+      const bytes = frame(message)
+      for (const link of this.links.values()) link.send(bytes)
+      return true
+    }
     const link = this.links.get(message.dst)
     if (link === undefined) return false
     link.send(frame(message))
