@@ -4,7 +4,7 @@
  * restart event, where a majority exists again only once a killed replica is back on its data.
  * Correctness must pass.
  *
- * Only what load cannot break is asserted: no wrong reply, a linearizable history, no replica
+ * Only what load cannot break is asserted: no wrong reply (see onlyGetsAfterLostAnswers), a linearizable history, no replica
  * dying, some key acknowledged, the kill and the restarts happening. The course's other
  * correctness checks are limits on requests left unanswered or never generated (a get needs an
  * acknowledged put first), which a machine slow enough to stretch every answer can exceed. The test shares two cores with other work (CI, other engineers'
@@ -26,8 +26,18 @@ const LOAD_PROOF_CHECKS = ['no incorrect replies or messages', 'no replica died'
 const loadProofFailures = (result: RunResult) => {
   const checks = result.score.checks.filter((c) => LOAD_PROOF_CHECKS.includes(c.name))
   expect(checks.map((c) => c.name).sort()).toEqual([...LOAD_PROOF_CHECKS].sort())
-  return checks.filter((c) => !c.ok)
+  return checks.filter((c) => !c.ok && !(c.name === 'no incorrect replies or messages' && onlyGetsAfterLostAnswers(result)))
 }
+
+/**
+ * Gets the course's rule calls incorrect, and nothing else, in a run that dropped datagrams at full
+ * sockets: a put's ok may be among them, and the course's client then still expects the value before
+ * that put, which a later get no longer returns. Such a history is judged by linearizability, which
+ * is asserted too (the put that was never answered may have taken effect); with no datagram dropped,
+ * every incorrect reply counts.
+ */
+const onlyGetsAfterLostAnswers = (result: RunResult): boolean =>
+  (result.socketOverflows ?? 0) > 0 && result.incorrect.every((i) => i.reason.startsWith('get('))
 
 const replica = path.resolve(__dirname, '../../3700kvstore')
 
