@@ -1,11 +1,18 @@
 /**
  * Known bugs to inject into real replicas, to show that check:net finds them: each wraps the real
- * reducer (src/domain stays untouched), as check:sim's mutants do, and changes exactly the rule it
- * is named after. A replica runs one only when its environment names it (RAFTKV_INJECT_BUG, read
- * by `raftkv serve`'s command line alone); the default path never consults this module.
+ * reducer or the real storage (src/domain and src/runtime stay untouched), as check:sim's mutants
+ * do, and changes exactly the rule it is named after. A replica runs one only when its environment
+ * names it (RAFTKV_INJECT_BUG, read by `raftkv serve`'s command line alone); the default path
+ * never consults this module.
+ *
+ * Where each one hooks matters: `raftkv serve` steps events in batches and stores what a batch
+ * changed of the persistent state, found by comparing states (domain/durability.ts), not the
+ * persist effects of single steps. A bug that edited a step's persist effect would change nothing
+ * there; the vote that is not stored is therefore taken out on its way to the disk.
  */
 import * as O from 'fp-ts/Option'
-import type { Effect } from '../domain/effect'
+import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
+import type { Storage } from '../runtime/storage'
 import type { ReplicaState } from '../domain/state'
 import { realStep, type Stepper } from '../check/stepper'
 
@@ -28,18 +35,24 @@ const leaseFromArrival: Stepper = (state, event) => {
 
 /**
  * Figure 2: votedFor is persistent state, "updated on stable storage before responding to RPCs".
- * This voter grants its vote and never stores it: once killed and restarted in the same term, it
- * can vote a second time, and two leaders of one term can be elected.
+ * This replica grants its vote and never stores it (its term it stores): once killed and
+ * restarted in the same term, it can vote a second time, and two leaders of one term can be
+ * elected. The storage drops the vote from every hard state it is handed.
  */
-const voteNotStored: Stepper = (state, event) => {
-  const [after, effects] = realStep(state, event)
-  if (event.kind !== 'received' || event.message.type !== 'vote' || event.message.pre) return [after, effects]
-  const granted = effects.some((e) => e.kind === 'send' && e.message.type === 'voteReply' && e.message.granted)
-  if (!granted) return [after, effects]
-  const unstored = effects.map((e): Effect =>
-    e.kind === 'persist' && e.hardState !== undefined ? { ...e, hardState: { ...e.hardState, votedFor: O.none } } : e,
-  )
-  return [after, unstored]
+class VoteNotStored implements Storage {
+  constructor(private readonly inner: Storage) {}
+
+  persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
+    this.inner.persist(hardState === undefined ? undefined : { ...hardState, votedFor: O.none }, log, snapshot)
+  }
+
+  recover() {
+    return this.inner.recover()
+  }
+
+  close(): void {
+    this.inner.close()
+  }
 }
 
 /**
@@ -59,18 +72,33 @@ const readWithoutConfirmingLeadership: Stepper = (state, event) => {
   return [confirmed(after, (peer) => state.progress[peer]?.ackedSentAt ?? Number.NEGATIVE_INFINITY), effects]
 }
 
+interface Bug {
+  readonly description: string
+  /** The reducer it runs instead of the real one, if it changes a rule of the reducer. */
+  readonly step?: Stepper
+  /** The storage it puts around the real one, if it changes what is stored. */
+  readonly storage?: (inner: Storage) => Storage
+}
+
 export const BUGS = {
   'lease-outlives-pause': { description: 'the read lease counts from when a heartbeat\'s answer arrived, not from when it was sent', step: leaseFromArrival },
-  'vote-not-stored': { description: 'a vote is granted without being stored (a restarted voter can vote twice in a term)', step: voteNotStored },
+  'vote-not-stored': { description: 'a vote is granted without being stored (a restarted voter can vote twice in a term)', storage: (inner) => new VoteNotStored(inner) },
   'read-skips-quorum': { description: 'the leader answers reads without confirming it still leads (no heartbeat round, no lease)', step: readWithoutConfirmingLeadership },
-} as const satisfies Record<string, { readonly description: string; readonly step: Stepper }>
+} as const satisfies Record<string, Bug>
 
 export type BugName = keyof typeof BUGS
 
-/** The stepper a replica's environment asks for: the real one unless it names a bug (an unknown name is an error). */
-export const stepperFromEnvironment = (env: NodeJS.ProcessEnv): { readonly step: Stepper; readonly bug: BugName | undefined } => {
+export interface InjectedBug {
+  readonly bug: BugName | undefined
+  readonly step: Stepper
+  readonly storage: ((inner: Storage) => Storage) | undefined
+}
+
+/** The bug a replica's environment asks for: none unless it names one (an unknown name is an error). */
+export const bugFromEnvironment = (env: NodeJS.ProcessEnv): InjectedBug => {
   const name = env[BUG_ENV]
-  if (name === undefined || name === '') return { step: realStep, bug: undefined }
+  if (name === undefined || name === '') return { step: realStep, storage: undefined, bug: undefined }
   if (!Object.hasOwn(BUGS, name)) throw new Error(`${BUG_ENV}=${name}: no such bug (${Object.keys(BUGS).join(', ')})`)
-  return { step: BUGS[name as BugName].step, bug: name as BugName }
+  const bug: Bug = BUGS[name as BugName]
+  return { bug: name as BugName, step: bug.step ?? realStep, storage: bug.storage }
 }

@@ -62,6 +62,8 @@ export interface ServeOptions {
   readonly now?: () => number
   /** The reducer (default: the domain's); check:net injects known bugs through it (ReplicaIO.step). */
   readonly step?: ReplicaIO['step']
+  /** Put around the data directory's storage (default: nothing); check:net injects known bugs through it. */
+  readonly wrapStorage?: (inner: Storage) => Storage
 }
 
 /** Why a replica would not start: the exit code and the message. */
@@ -169,7 +171,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     opened.right.close()
     throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
   }
-  const storage = new TimedStorage(opened.right)
+  const storage = new TimedStorage(options.wrapStorage === undefined ? opened.right : options.wrapStorage(opened.right))
   const now = options.now ?? ((): number => performance.now())
   const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
   const initial = initialState(

@@ -9,7 +9,7 @@ import { clusterOf, formatAddress, parseAddress, parsePeers, parseReplicaId, rea
 import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
 import { LIMITS } from '../../runtime/http/routes'
 import { standaloneSettings, withSettings } from '../../domain/config'
-import { BUGS, stepperFromEnvironment } from '../../net-test/bugs'
+import { BUGS, bugFromEnvironment } from '../../net-test/bugs'
 import { clockFromEnvironment } from '../../net-test/clock-jump'
 import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../args'
 
@@ -114,13 +114,14 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
       : undefined
     // check:net's test-only hooks (src/net-test): a known bug, a clock it can jump. Unset, nothing changes.
     const say = (line: string): void => void process.stderr.write(`raftkv ${id}: ${line}\n`)
-    const injected = stepperFromEnvironment(process.env)
+    const injected = bugFromEnvironment(process.env)
     if (injected.bug !== undefined) say(`INJECTED BUG ${injected.bug}: ${BUGS[injected.bug].description}`)
     const now = clockFromEnvironment(process.env, say)
     let server
     try {
       server = await startReplica({
         ...(injected.bug === undefined ? {} : { step: injected.step }),
+        ...(injected.storage === undefined ? {} : { wrapStorage: injected.storage }),
         ...(now === undefined ? {} : { now }),
         cluster,
         id,
