@@ -24,12 +24,15 @@ const run = (durable: boolean): ReturnType<typeof runCheck> => {
   const options: RunOptions = {
     seed: 5,
     replicas: 5,
-    durationMs: 20_000,
+    durationMs: 28_000,
     warmupMs: 1_000,
-    // Generous: the machine is shared, and a loaded one starts a killed process slowly.
-    recoveryMs: 9_000,
-    recoveryBoundMs: 8_000,
+    // Generous: the machine is shared (two cores, other suites beside this one), and a loaded one
+    // starts a killed process slowly; 8 s once proved too short. The faults heal by 13 s.
+    recoveryMs: 15_000,
+    recoveryBoundMs: 14_000,
     electionTimeoutMaxMs: 1_000,
+    // The stand-in has no Raft for the targeted moves to aim at.
+    targeted: false,
     // Each namespace has its own ports: the same port in every one collides with nothing.
     replicaCommand: (r, t) => ({
       argv: [process.execPath, server, '--id', r.id, '--listen', `${r.address}:${PORT}`, '--leader', `http://${t.replicas[0]!.address}:${PORT}`, ...(durable ? ['--data', r.dataDir] : [])],
@@ -53,7 +56,7 @@ const safetyFailures = (failures: readonly string[]): string[] => failures.filte
 
 describe.skipIf(problem !== undefined)(`a run of the harness on a stand-in store${problem === undefined ? '' : ` (skipped: ${problem})`}`, () => {
   it('passes a store that keeps what it acknowledged, and fails one that forgets on restart, with its failing window', async () => {
-    const schedule = makeSchedule({ seed: 5, replicas: 5, durationMs: 20_000, warmupMs: 1_000, recoveryMs: 9_000, electionTimeoutMaxMs: 1_000, clockJumps: false })
+    const schedule = makeSchedule({ seed: 5, replicas: 5, durationMs: 28_000, warmupMs: 1_000, recoveryMs: 15_000, electionTimeoutMaxMs: 1_000, clockJumps: false, targeted: false })
     // The seed kills the leader (the stand-in's r1) while the clients write.
     expect(schedule.faults.some((f) => f.fault.kind === 'kill' && f.fault.target === 'leader')).toBe(true)
 
@@ -62,7 +65,7 @@ describe.skipIf(problem !== undefined)(`a run of the harness on a stand-in store
     expect(safetyFailures(durable.failures), durable.text).toEqual([])
     expect(durable.text).toMatch(/SIGKILL the leader, restart on its data directory \[r1\]/)
     expect(durable.text).toMatch(/linearizability: ok/)
-    expect(durable.text).toMatch(/every client must be served again within 8s/)
+    expect(durable.text).toMatch(/every client must be served again within 14s/)
     // The history, as the project's reader takes it (one operation at a time per process, every
     // line well formed): every invocation completed, and a process whose operation ended in info
     // never invoked again.
@@ -86,5 +89,5 @@ describe.skipIf(problem !== undefined)(`a run of the harness on a stand-in store
     expect(safetyFailures(forgetful.failures).join('\n'), forgetful.text).toMatch(/not linearizable: key k\d/)
     expect(forgetful.text).toMatch(/smallest failing window: [\d.]+s to [\d.]+s, \d+ operations/)
     for (const dir of [durable.workDir, forgetful.workDir]) fs.rmSync(dir, { recursive: true, force: true })
-  }, 120_000)
+  }, 180_000)
 })
