@@ -7,9 +7,15 @@ import type { Operation } from '../history/operation'
 import type { CheckerResult } from './verdict'
 import { smallestFailingWindow } from './window'
 
-const NS_PER_MS = 1e6
+const NS_PER_S = 1e9
 
-const at = (ns: number | undefined): string => (ns === undefined ? 'never' : `${(ns / NS_PER_MS / 1000).toFixed(3)}s`)
+const at = (s: number | undefined): string => (s === undefined ? 'never' : `${s.toFixed(3)}s`)
+
+/**
+ * The history's times (nanoseconds from the start, docs/history.md) in seconds, as the checker's
+ * reports print them. Dividing by one constant keeps every order and every tie.
+ */
+const inSeconds = (op: Operation): Operation => ({ ...op, invokedAt: op.invokedAt / NS_PER_S, completedAt: op.completedAt === undefined ? undefined : op.completedAt / NS_PER_S })
 
 const describe = (op: Operation): string => {
   const what =
@@ -29,7 +35,8 @@ const linearizable = (ops: readonly Operation[]): boolean => {
 }
 
 /** Judges the history; for a violation, the smallest failing window of the failing key. */
-export const judgeHistory = (operations: readonly Operation[], budgetMs = 10_000): CheckerResult => {
+export const judgeHistory = (history: readonly Operation[], budgetMs = 10_000): CheckerResult => {
+  const operations = history.map(inSeconds)
   const result = checkLinearizable(operations)
   if (result.ok) return { ok: true }
   if (result.verdict !== 'not linearizable') return { ok: false, verdict: result.verdict, key: result.key, reason: describeResult(result) }
@@ -52,8 +59,8 @@ export const judgeHistory = (operations: readonly Operation[], budgetMs = 10_000
       ? {}
       : {
           window: {
-            fromMs: window.from / NS_PER_MS,
-            toMs: window.to / NS_PER_MS,
+            fromMs: window.from * 1000,
+            toMs: window.to * 1000,
             // A read cut short by the window's end constrains nothing: it is not shown.
             operations: [...window.operations].filter((op) => op.kind !== 'get' || op.completedAt !== undefined).sort((a, b) => a.invokedAt - b.invokedAt).map(describe),
           },
