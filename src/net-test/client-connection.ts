@@ -6,6 +6,7 @@
  * answer (its deadline, a lost connection) is `info`: the write may have been applied.
  * A refusal is a 4xx other than 408, or 501 (not implemented).
  */
+import * as http from 'node:http'
 import { ClientError, RaftkvClient } from '../client/client'
 import type { KvConnection, Outcome } from './connection'
 
@@ -58,5 +59,62 @@ export class ClientConnection implements KvConnection {
 
   close(): void {
     this.client.close()
+  }
+}
+
+/**
+ * An aimed client's connection: linearizable gets and puts at one replica, over one keep-alive
+ * socket, following no redirect. A get's 200 and 404 and a put's 200 are `ok`; any other answer
+ * (a redirect, no leader known) is `fail`, since nothing was done; no answer within the timeout,
+ * or a lost connection, is `info`.
+ */
+export class DirectConnection implements KvConnection {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  read(key: string): Promise<Outcome<string | null>> {
+    return this.request('GET', key, undefined).then((r) =>
+      r.type !== 'ok' ? r : r.value.status === 200 ? { type: 'ok', value: r.value.body } : r.value.status === 404 ? { type: 'ok', value: null } : { type: 'fail', error: `HTTP ${r.value.status}` },
+    )
+  }
+
+  write(key: string, value: string): Promise<Outcome<null>> {
+    return this.request('PUT', key, value).then((r) => (r.type !== 'ok' ? r : r.value.status === 200 ? { type: 'ok', value: null } : { type: 'fail', error: `HTTP ${r.value.status}` }))
+  }
+
+  cas(): Promise<Outcome<null>> {
+    return Promise.resolve({ type: 'fail', error: 'an aimed client reads and writes only' })
+  }
+
+  close(): void {
+    this.agent.destroy()
+  }
+
+  private request(method: 'GET' | 'PUT', key: string, body: string | undefined): Promise<Outcome<{ status: number; body: string }>> {
+    return new Promise((resolve) => {
+      const headers: http.OutgoingHttpHeaders = body === undefined ? {} : { 'Content-Type': 'application/octet-stream', 'Content-Length': Buffer.byteLength(body) }
+      const req = http.request(`${this.endpoint}/v1/kv/${encodeURIComponent(key)}`, { method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          clearTimeout(timer)
+          resolve({ type: 'ok', value: { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } })
+        })
+        res.on('error', (error) => {
+          clearTimeout(timer)
+          resolve({ type: 'info', error: error.message })
+        })
+      })
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs)
+      req.on('error', (error) => {
+        clearTimeout(timer)
+        resolve({ type: 'info', error: error.message })
+      })
+      req.end(body)
+    })
   }
 }

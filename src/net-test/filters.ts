@@ -26,6 +26,12 @@ export interface LossyLink {
 export interface NetworkState {
   readonly cut: readonly Link[]
   readonly lossy: readonly LossyLink[]
+  /**
+   * Links cut one way only: `[from, to]`, the messages `from` sends `to` are dropped (on `to`'s
+   * input: what comes from `from` on a connection `from` opened), while `to`'s messages to `from`
+   * still arrive (their connection's answers from `from` are let through).
+   */
+  readonly oneWay?: readonly (readonly [number, number])[]
 }
 
 export const HEALTHY: NetworkState = { cut: [], lossy: [] }
@@ -46,17 +52,23 @@ export const rulesFor = (replica: number, state: NetworkState, addressOf: (index
     if (a !== replica && b !== replica) continue
     rules.push(['-s', `${addressOf(a === replica ? b : a)}/32`, '-m', 'statistic', '--mode', 'random', '--probability', probability.toFixed(4), '-j', 'DROP'])
   }
+  for (const [from, to] of state.oneWay ?? []) if (to === replica) rules.push(['-s', `${addressOf(from)}/32`, '-m', 'conntrack', '--ctdir', 'ORIGINAL', '-j', 'DROP'])
   return rules
 }
 
 const restoreInput = (rules: readonly string[][]): string =>
   ['*filter', `:${CHAIN} - [0:0]`, ...rules.map((rule) => `-A ${CHAIN} ${rule.join(' ')}`), 'COMMIT', ''].join('\n')
 
-/** Creates each replica's chain, empty, and sends INPUT through it. */
+/**
+ * Creates each replica's chain, empty, and sends INPUT through it. A rule that changes nothing
+ * (the policy accepts anyway) has connection tracking follow every connection from its first
+ * packet, so that a one-way cut knows who opened each.
+ */
 export const installFilters = (topology: Topology): void => {
   for (const replica of topology.replicas) {
     run(onHost(replica, ['iptables', '-w', '-N', CHAIN]))
     run(onHost(replica, ['iptables', '-w', '-I', 'INPUT', '-j', CHAIN]))
+    run(onHost(replica, ['iptables', '-w', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'ACCEPT']))
   }
 }
 
@@ -83,6 +95,7 @@ export const describeNetwork = (state: NetworkState): string => {
   const parts = [
     ...(state.cut.length === 0 ? [] : [`cut ${state.cut.map(([a, b]) => `r${a}-r${b}`).join(' ')}`]),
     ...state.lossy.map(({ link: [a, b], probability }) => `loss r${a}-r${b} ${Math.round(probability * 100)}%`),
+    ...(state.oneWay ?? []).map(([from, to]) => `r${from}'s messages to r${to} dropped`),
   ]
   return parts.length === 0 ? 'healthy' : parts.join(', ')
 }

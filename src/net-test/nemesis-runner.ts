@@ -6,7 +6,7 @@
  * for the verdict.
  */
 import { applyNetworkState, describeNetwork, HEALTHY, link, linksBetween, type Link, type LossyLink, type NetworkState } from './filters'
-import { describeFault, type Fault, type Schedule, type ScheduledFault, type Target } from './nemesis'
+import { AIM_LEAD_MS, AIM_TAIL_MS, describeFault, isTargetedFault, splitElectionSteps, type Fault, type Schedule, type ScheduledFault, type Target } from './nemesis'
 import type { ReplicaSupervisor } from './replicas'
 import type { Topology } from './topology'
 
@@ -27,6 +27,12 @@ export interface NemesisHooks {
   readonly findLeader: () => Promise<number | undefined>
   /** Moves a replica's clock ahead; undefined when the runtime allows no such thing. */
   readonly jumpClock?: (replica: number, jumpMs: number) => void
+  /** Aims the clients' aimed readers at a replica (undefined: they stop); resolves once they are told. */
+  readonly aimReads?: (replica: number | undefined) => Promise<void>
+  /** How many aimed writes (through whichever other replica leads) have been acknowledged so far. */
+  readonly aimedWritesOk?: () => Promise<number>
+  /** The term and role of each of these replicas that answers (its /v1/status). */
+  readonly terms?: (replicas: readonly number[]) => Promise<ReadonlyMap<number, { readonly term: number; readonly role: string }>>
   readonly log: (line: string) => void
   /** Milliseconds since the run started. */
   readonly now: () => number
@@ -99,6 +105,7 @@ export class NemesisRunner {
 
   private async begin(scheduled: ScheduledFault): Promise<void> {
     const fault: Fault = scheduled.fault
+    if (isTargetedFault(fault)) return this.targeted(scheduled)
     let cut: Link[] = []
     let lossy: LossyLink[] = []
     let target: number | undefined
@@ -170,6 +177,142 @@ export class NemesisRunner {
     if (active.cut.length > 0 || active.lossy.length > 0) await this.setNetwork(this.combined([...this.active.values()]))
     active.applied.healedAt = this.hooks.now()
     if (fault.kind !== 'clock-jump') this.hooks.log(`${(active.applied.healedAt / 1000).toFixed(1).padStart(6)}s  heal  #${id}`)
+  }
+
+  /**
+   * A targeted move, carried out whole (no other fault overlaps it): its steps at their times, each
+   * logged, and everything it did undone before it returns.
+   */
+  private async targeted(scheduled: ScheduledFault): Promise<void> {
+    const fault = scheduled.fault
+    const t0 = this.hooks.now()
+    const at = (): string => `${(this.hooks.now() / 1000).toFixed(1).padStart(6)}s`
+    const step = (what: string): void => this.hooks.log(`${at()}    #${scheduled.id}: ${what}`)
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+    const all = this.topology.replicas.map((r) => r.index)
+    const leader = await this.hooks.findLeader()
+    const applied: AppliedFault = {
+      id: scheduled.id,
+      description: describeFault(fault),
+      startedAt: t0,
+      ...(leader === undefined ? { note: 'no leader was known; the move was skipped' } : { target: leader }),
+    }
+    this.applied.push(applied)
+    this.hooks.log(`${at()}  begin #${scheduled.id}: ${applied.description}${leader === undefined ? ' (no leader was known; skipped)' : ` [r${leader}]`}`)
+    if (leader === undefined) {
+      applied.healedAt = this.hooks.now()
+      return
+    }
+    const cut = async (links: readonly Link[], oneWay: readonly (readonly [number, number])[] = []): Promise<void> =>
+      this.setNetwork({ ...this.combined([...this.active.values(), { cut: links, lossy: [] }]), oneWay })
+    const uncut = async (): Promise<void> => this.setNetwork(this.combined([...this.active.values()]))
+    const aim = async (replica: number | undefined): Promise<void> => {
+      await this.hooks.aimReads?.(replica)
+      step(replica === undefined ? 'reads no longer aimed' : `reads aimed at r${replica}`)
+    }
+    try {
+      switch (fault.kind) {
+        case 'paused-leader': {
+          await aim(leader)
+          await sleep(AIM_LEAD_MS)
+          this.replicas.pause(leader)
+          const pausedAt = this.hooks.now()
+          step(`SIGSTOP r${leader}`)
+          // The answers to its last AppendEntries reach its sockets first; then it is cut off.
+          await sleep(150)
+          const writesBefore = (await this.hooks.aimedWritesOk?.()) ?? 0
+          await cut(linksBetween([leader], all))
+          // It wakes once the new leader has acknowledged a write (what it then reads is stale), or at the latest after pauseMs.
+          let written = false
+          while (this.hooks.now() - pausedAt < fault.pauseMs && !written) {
+            await sleep(Math.min(50, fault.pauseMs - (this.hooks.now() - pausedAt)))
+            written = ((await this.hooks.aimedWritesOk?.()) ?? 0) > writesBefore
+          }
+          this.replicas.resume(leader)
+          step(`SIGCONT r${leader} (asleep ${((this.hooks.now() - pausedAt) / 1000).toFixed(2)}s${written ? ', once another leader had acknowledged a write' : ''})`)
+          await sleep(fault.holdMs)
+          await uncut()
+          await sleep(AIM_TAIL_MS)
+          break
+        }
+        case 'cut-off-leader': {
+          await aim(leader)
+          await sleep(AIM_LEAD_MS)
+          await cut(linksBetween([leader], all))
+          await sleep(scheduled.durationMs - AIM_LEAD_MS - AIM_TAIL_MS - (this.hooks.now() - t0))
+          await uncut()
+          await sleep(AIM_TAIL_MS)
+          break
+        }
+        case 'split-election': {
+          const steps = splitElectionSteps(this.schedule.options.electionTimeoutMaxMs)
+          const others = all.filter((r) => r !== leader)
+          const [c1, c2, v1, v2] = fault.order.map((i) => others[i]!) as [number, number, number, number]
+          const terms = async (rs: readonly number[]): Promise<ReadonlyMap<number, { readonly term: number; readonly role: string }>> => (await this.hooks.terms?.(rs)) ?? new Map()
+          await cut([link(leader, v1), link(leader, v2), link(c1, c2)])
+          step(`r${c1} and r${c2} will campaign, r${v1} and r${v2} vote: r${leader} goes on with r${c1} and r${c2} alone`)
+          await sleep(steps.ahead)
+          await this.replicas.kill(leader)
+          step(`SIGKILL r${leader}`)
+          // What the leader sent last reaches both candidates: their logs end alike.
+          await sleep(steps.settle)
+          const before = (await terms([c1])).get(c1)?.term
+          this.replicas.pause(c1)
+          this.replicas.pause(c2)
+          step(`SIGSTOP r${c1} r${c2}`)
+          await sleep(steps.asleep)
+          // The candidates ask the sleeping voters for their pre-votes...
+          this.replicas.pause(v1)
+          this.replicas.pause(v2)
+          this.replicas.resume(c1)
+          this.replicas.resume(c2)
+          step(`SIGSTOP r${v1} r${v2}; SIGCONT r${c1} r${c2}: both ask for pre-votes`)
+          await sleep(steps.settle)
+          // ... and each voter, woken, hears the vote request of one candidate only.
+          await cut([link(c1, c2)], [[c1, v2], [c2, v1]])
+          this.replicas.resume(v1)
+          this.replicas.resume(v2)
+          const woken = this.hooks.now()
+          step(`SIGCONT r${v1} r${v2}: r${v1} hears r${c1} only, r${v2} r${c2} only`)
+          const next = before === undefined ? undefined : before + 1
+          const asked = async (): Promise<boolean> => {
+            if (next === undefined) return false
+            const seen = await terms([c1, c2, v1, v2])
+            return [c1, c2, v1, v2].every((r) => (seen.get(r)?.term ?? 0) >= next)
+          }
+          let campaigned = false
+          while (this.hooks.now() - woken < steps.campaign && !(campaigned = await asked())) await sleep(20)
+          this.replicas.pause(c1)
+          this.replicas.pause(c2)
+          const asleepAgain = this.hooks.now()
+          await Promise.all([this.replicas.kill(v1), this.replicas.kill(v2)])
+          this.replicas.restart(v1)
+          this.replicas.restart(v2)
+          step(`SIGSTOP r${c1} r${c2} ${campaigned ? `once all four were in term ${next}` : `(not seen in term ${next ?? '?'} within ${steps.campaign} ms)`}; SIGKILL r${v1} r${v2} and restart them on their data directories`)
+          // Until both voters answer again, and within the candidates' election timeout.
+          let restarted = false
+          while (this.hooks.now() - woken < steps.voters && !(restarted = (await terms([v1, v2])).size === 2)) await sleep(50)
+          await cut([link(c1, c2)])
+          this.replicas.resume(c1)
+          this.replicas.resume(c2)
+          step(`SIGCONT r${c1} r${c2}: they ask again (asleep ${((this.hooks.now() - asleepAgain) / 1000).toFixed(2)}s${restarted ? ', the voters up' : ', the voters not yet seen up'})`)
+          await sleep(steps.watch)
+          await uncut()
+          this.replicas.restart(leader)
+          step(`r${leader} restarted`)
+          break
+        }
+        default:
+          break
+      }
+    } finally {
+      // Whatever ended the move early, nothing it did outlives it.
+      for (const r of all) this.replicas.ensureRunning(r)
+      await uncut()
+      if (fault.kind !== 'split-election') await aim(undefined)
+      applied.healedAt = this.hooks.now()
+      this.hooks.log(`${at()}  heal  #${scheduled.id}`)
+    }
   }
 
   /** The network's state with these faults in force: every cut, and the losses on links not cut. */

@@ -9,6 +9,26 @@
  *
  * A target may be `leader`: who leads is known only when the fault starts, and the run's log says
  * which replica it was.
+ *
+ * Besides the two tracks, targeted moves (as Jepsen's nemeses make them): each a short sequence of
+ * kills, pauses and cuts that opens the window a known class of bug needs, with reads aimed at the
+ * replica that would answer them wrongly. They run alone (no other fault overlaps one), at seeded
+ * times, in a seeded order, so that a run of a minute makes each of them once:
+ * - `paused-leader`: the leader stopped (SIGSTOP) for longer than the others need to elect another
+ *   and write through it, but less than its own check-quorum timeout, cut off from its peers while
+ *   it sleeps and for a moment after it wakes, reads aimed at it throughout. A leader that counts
+ *   the answers it finds on waking as fresh (a lease that outlives the pause) answers them stale.
+ * - `cut-off-leader`: the leader cut off from its peers, not from clients, reads aimed at it. A
+ *   leader that answers reads without confirming it still leads answers stale ones until
+ *   check-quorum deposes it.
+ * - `split-election`: two followers (the candidates) cut off from each other and two (the
+ *   voters) from the leader, which goes on writing with the candidates alone, so that the
+ *   candidates' logs are ahead of the voters'; then the leader killed, the candidates paused past
+ *   every election timeout and woken together: both campaign in one term, the voters (whose own
+ *   campaigns the candidates refuse) split between them about one time in two. Once they have
+ *   asked, the candidates are paused again while the voters are killed and restarted, then woken
+ *   to ask again. A voter that did not store its vote grants a second one: two leaders in a term
+ *   (the run watches every replica's /v1/status for that).
  */
 import { Rng } from '../check/rng'
 import { link, linksBetween, type Link, type LossyLink } from './filters'
@@ -30,6 +50,16 @@ export type Fault =
   | { readonly kind: 'pause'; readonly target: Target }
   /** The replica's timers jump ahead by `jumpMs` (when the runtime allows it). */
   | { readonly kind: 'clock-jump'; readonly target: Target; readonly jumpMs: number }
+  /** Targeted: the leader paused (at most `pauseMs`) and cut off from its peers until `holdMs` after it wakes; reads aimed at it. */
+  | { readonly kind: 'paused-leader'; readonly pauseMs: number; readonly holdMs: number }
+  /** Targeted: the leader cut off from its peers (not from clients); reads aimed at it. */
+  | { readonly kind: 'cut-off-leader' }
+  /**
+   * Targeted: of the followers (by number) in this seeded order, the first two campaign together
+   * in one term once the leader is killed, and the last two vote, are killed and restarted
+   * mid-election.
+   */
+  | { readonly kind: 'split-election'; readonly order: readonly number[] }
 
 export interface ScheduledFault {
   readonly id: number
@@ -52,6 +82,8 @@ export interface NemesisOptions {
   readonly electionTimeoutMaxMs: number
   /** Whether the runtime lets a replica's clock be jumped. */
   readonly clockJumps: boolean
+  /** Whether to make the targeted moves (default: yes; they need exactly five replicas). */
+  readonly targeted?: boolean
 }
 
 export interface Schedule {
@@ -63,6 +95,62 @@ export interface Schedule {
 
 const NETWORK_KINDS = ['majority-minority', 'bridge', 'isolate', 'loss'] as const
 const PROCESS_KINDS = ['kill', 'kill-leader', 'pause', 'pause-leader', 'clock-jump'] as const
+const TARGETED_KINDS = ['paused-leader', 'cut-off-leader', 'split-election'] as const
+
+/** Whether a fault is one of the targeted moves (which run alone). */
+export const isTargetedFault = (fault: Fault): boolean => fault.kind === 'paused-leader' || fault.kind === 'cut-off-leader' || fault.kind === 'split-election'
+
+/** Reads are aimed at the target this long before a targeted move acts, and after it ends. */
+export const AIM_LEAD_MS = 300
+export const AIM_TAIL_MS = 1_000
+
+/**
+ * The steps of a split election (ms): the leader writes with the candidates alone; what it sent
+ * last reaches them after its kill; the candidates sleep past their election timers; they
+ * campaign (until all four are seen in the next term, at most `campaign`); the voters restart
+ * while the candidates sleep again: they wake when the voters answer, and at the latest `voters`
+ * after they first woke, less than the minimum election timeout (60% of the maximum in `raftkv
+ * serve`), so that they are still candidates then; the run watches for two leaders.
+ */
+export const splitElectionSteps = (electionTimeoutMaxMs: number) => {
+  const ahead = 1_500
+  const settle = 150
+  const asleep = electionTimeoutMaxMs + 500
+  const campaign = Math.round(electionTimeoutMaxMs * 0.2)
+  const voters = Math.round(electionTimeoutMaxMs * 0.58)
+  const watch = 2_500
+  return { ahead, settle, asleep, campaign, voters, watch }
+}
+
+/** Time kept free of other faults before and after a targeted move (the cluster settles). */
+const TARGETED_MARGIN_MS = 1_500
+
+/**
+ * A targeted move's fault and how long it lasts in all. The paused leader sleeps until the others have
+ * elected a new leader and written through it, and at most 80% to 88% of the longest election
+ * timeout: longer than the minimum (60% of it in `raftkv serve`), so that the others can elect,
+ * and shorter than its own check-quorum timeout (the maximum, counted from the last answer it had,
+ * a little before the pause), which would depose it on waking (its timers fire before it reads
+ * what waits in its sockets) before it has counted the answers it finds there.
+ */
+const targetedFault = (rng: Rng, kind: (typeof TARGETED_KINDS)[number], electionTimeoutMaxMs: number): { fault: Fault; durationMs: number } => {
+  switch (kind) {
+    case 'paused-leader': {
+      const pauseMs = Math.round(electionTimeoutMaxMs * (0.8 + rng.next() * 0.08))
+      const holdMs = 1_500
+      return { fault: { kind, pauseMs, holdMs }, durationMs: AIM_LEAD_MS + pauseMs + holdMs + AIM_TAIL_MS }
+    }
+    case 'cut-off-leader':
+      return { fault: { kind }, durationMs: AIM_LEAD_MS + electionTimeoutMaxMs + rng.between(1_500, 3_500) + AIM_TAIL_MS }
+    case 'split-election':
+      return { fault: { kind, order: shuffled(rng, [0, 1, 2, 3]) }, durationMs: splitElectionMs(electionTimeoutMaxMs) }
+  }
+}
+
+const splitElectionMs = (electionTimeoutMaxMs: number): number => {
+  const s = splitElectionSteps(electionTimeoutMaxMs)
+  return s.ahead + s.settle + s.asleep + s.campaign + s.voters + s.watch
+}
 
 const shuffled = <T>(rng: Rng, items: readonly T[]): T[] => {
   const out = [...items]
@@ -137,12 +225,32 @@ export const makeSchedule = (options: NemesisOptions): Schedule => {
   const rng = new Rng(options.seed)
   const networkRng = new Rng(rng.seed())
   const processRng = new Rng(rng.seed())
+  const targetedRng = new Rng(rng.seed())
   const faults: Array<Omit<ScheduledFault, 'id'>> = []
+
+  // The targeted moves first, about one every 12 to 18 s; the tracks fill the time between them.
+  const reserved: Array<readonly [number, number]> = []
+  if (options.targeted !== false && options.replicas === 5) {
+    const targetedKinds = shuffled(targetedRng, TARGETED_KINDS)
+    for (let t = options.warmupMs + TARGETED_MARGIN_MS + targetedRng.between(2_000, 6_000), i = 0; ; i++) {
+      const { fault, durationMs } = targetedFault(targetedRng, targetedKinds[i % targetedKinds.length]!, options.electionTimeoutMaxMs)
+      if (t + durationMs > healBy) break
+      faults.push({ at: t, durationMs, fault })
+      reserved.push([t - TARGETED_MARGIN_MS, t + durationMs + TARGETED_MARGIN_MS])
+      t += durationMs + targetedRng.between(12_000, 18_000)
+    }
+  }
+  /** The earliest start at or after `t` for a fault of `durationMs` that overlaps no targeted move. */
+  const free = (t: number, durationMs: number): number => {
+    for (const [from, to] of reserved) if (t < to && t + durationMs > from) return free(to, durationMs)
+    return t
+  }
 
   const networkKinds = shuffled(networkRng, NETWORK_KINDS)
   for (let t = options.warmupMs + networkRng.between(0, 2_000), i = 0; ; i++) {
     const fault = networkFault(networkRng, networkKinds[i % networkKinds.length]!, options.replicas)
     const durationMs = networkRng.between(3_000, 8_000)
+    t = free(t, durationMs)
     if (t + durationMs > healBy) break
     faults.push({ at: t, durationMs, fault })
     t += durationMs + networkRng.between(1_000, 3_000)
@@ -152,6 +260,7 @@ export const makeSchedule = (options: NemesisOptions): Schedule => {
   for (let t = options.warmupMs + processRng.between(1_000, 4_000), i = 0; ; i++) {
     const fault = processFault(processRng, processKinds[i % processKinds.length]!, options.replicas, options.electionTimeoutMaxMs)
     const durationMs = processDuration(processRng, fault, options.electionTimeoutMaxMs)
+    t = free(t, durationMs)
     if (t + durationMs > healBy) break
     faults.push({ at: t, durationMs, fault })
     t += durationMs + processRng.between(2_000, 5_000)
@@ -160,6 +269,8 @@ export const makeSchedule = (options: NemesisOptions): Schedule => {
   faults.sort((a, b) => a.at - b.at)
   return { options, healBy, faults: faults.map((f, id) => ({ id: id + 1, ...f })) }
 }
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
 
 const side = (replicas: readonly number[]): string => `{${replicas.map((r) => `r${r}`).join(' ')}}`
 const target = (t: Target): string => (t === 'leader' ? 'the leader' : `r${t}`)
@@ -178,10 +289,14 @@ export const describeFault = (fault: Fault): string => {
       return `SIGSTOP ${target(fault.target)}, SIGCONT after`
     case 'clock-jump':
       return `clock of ${target(fault.target)} jumps ${fault.jumpMs} ms ahead`
+    case 'paused-leader':
+      return `targeted: SIGSTOP the leader until another has written (at most ${seconds(fault.pauseMs)}), cut off from its peers until ${seconds(fault.holdMs)} after SIGCONT; reads aimed at it`
+    case 'cut-off-leader':
+      return 'targeted: the leader cut off from its peers, not from clients; reads aimed at it'
+    case 'split-election':
+      return 'targeted: split election: the leader killed, two followers ahead of the others woken together to campaign in one term, the two voters killed and restarted mid-election'
   }
 }
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
 
 /** The schedule as a person reads it, a line a fault. */
 export const formatSchedule = (schedule: Schedule): string => {
@@ -192,5 +307,5 @@ export const formatSchedule = (schedule: Schedule): string => {
   return [head, ...lines, ...noClock].join('\n')
 }
 
-/** Whether a fault is on the network track (partitions and loss) or the process track. */
+/** Whether a fault is on the network track (partitions and loss); else the process track, or a targeted move. */
 export const isNetworkFault = (fault: Fault): boolean => fault.kind === 'partition' || fault.kind === 'loss'

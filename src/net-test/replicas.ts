@@ -122,6 +122,13 @@ export class ReplicaSupervisor {
     slot.status = 'running'
   }
 
+  /** Resumes a paused replica, restarts a killed one (after a move that ended early). */
+  ensureRunning(index: number): void {
+    const slot = this.slot(index)
+    if (slot.status === 'paused') this.resume(index)
+    else if (slot.status === 'killed') this.restart(index)
+  }
+
   /** Ends every replica (resumed first, so that none is left stopped), as expected exits. */
   async stopAll(): Promise<void> {
     await Promise.all(

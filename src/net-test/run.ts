@@ -63,6 +63,8 @@ export interface RunOptions {
   readonly keep?: boolean
   /** How long to wait for the first leader. */
   readonly startupMs?: number
+  /** Whether the nemesis makes its targeted moves (default: yes, with five replicas). */
+  readonly targeted?: boolean
   readonly out?: (line: string) => void
 }
 
@@ -130,6 +132,7 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
       recoveryMs: options.recoveryMs,
       electionTimeoutMaxMs: options.electionTimeoutMaxMs,
       clockJumps: options.jumpClock !== undefined,
+      targeted: options.targeted ?? true,
     })
     out(formatSchedule(schedule))
     out(`recovery bound: once every fault has healed (${(schedule.healBy / 1000).toFixed(1)}s), every client must be served again within ${options.recoveryBoundMs / 1000}s`)
@@ -164,6 +167,9 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
     const nemesis = new NemesisRunner(schedule, topology, sup, {
       findLeader: async () => leaderOf(await w.status()),
       ...(options.jumpClock === undefined ? {} : { jumpClock: (replica: number, ms: number) => options.jumpClock!(sup, replica, ms) }),
+      aimReads: (replica) => w.aim(replica),
+      aimedWritesOk: () => w.aimedWritesOk(),
+      terms: async (replicas) => new Map((await w.status(replicas)).flatMap((r) => (typeof (r.status as { term?: unknown } | undefined)?.term === 'number' ? [[r.index, { term: (r.status as { term: number }).term, role: String((r.status as { role?: unknown }).role) }]] : []))),
       log: out,
       now,
     })
@@ -171,7 +177,7 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
     const healedAtMs = now()
     out(`${(healedAtMs / 1000).toFixed(1).padStart(6)}s  every fault healed; the clients go on for ${((options.durationMs - healedAtMs) / 1000).toFixed(1)}s`)
     await sleep(Math.max(0, options.durationMs - now()))
-    const finals = await worker.stop(15_000)
+    const { reads: finals, leaders } = await worker.stop(15_000)
     await supervisor.stopAll()
 
     const read = readHistory(historyFile)
@@ -189,6 +195,7 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
       healedAtMs,
       recoveryBoundMs: options.recoveryBoundMs,
       checker,
+      leaders,
     })
     out(result.text)
     out(`history: ${historyFile}`)

@@ -6,8 +6,9 @@
  */
 import type { Operation } from '../history/operation'
 import type { AppliedFault } from './nemesis-runner'
+import { termsWithTwoLeaders, type LeaderSighting } from './leaders'
 import type { UnexpectedExit } from './replicas'
-import { FINAL_READ_PROCESS, type FinalRead } from './workload'
+import { AIMED_PROCESS, FINAL_READ_PROCESS, type FinalRead } from './workload'
 
 const NS_PER_MS = 1e6
 
@@ -17,12 +18,18 @@ export type Outcome = 'ok' | 'fail' | 'info'
 export const outcomeOf = (op: Operation): Outcome => (op.failed === true ? 'fail' : op.completedAt === undefined ? 'info' : 'ok')
 
 const F_OF = { get: 'read', put: 'write', cas: 'cas' } as const
-export type Counts = Record<'read' | 'write' | 'cas', Record<Outcome, number>>
+/** Operations by function, the aimed clients' (workload.ts) apart. */
+export type Counts = Record<'read' | 'write' | 'cas' | 'aimed read' | 'aimed write', Record<Outcome, number>>
+
+const isAimed = (op: Operation): boolean => {
+  const process = Number(op.client)
+  return process >= AIMED_PROCESS && process < FINAL_READ_PROCESS
+}
 
 export const countOutcomes = (ops: readonly Operation[]): Counts => {
   const zero = (): Record<Outcome, number> => ({ ok: 0, fail: 0, info: 0 })
-  const counts: Counts = { read: zero(), write: zero(), cas: zero() }
-  for (const op of ops) counts[F_OF[op.kind]][outcomeOf(op)] += 1
+  const counts: Counts = { read: zero(), write: zero(), cas: zero(), 'aimed read': zero(), 'aimed write': zero() }
+  for (const op of ops) counts[isAimed(op) ? (op.kind === 'get' ? 'aimed read' : 'aimed write') : F_OF[op.kind]][outcomeOf(op)] += 1
   return counts
 }
 
@@ -72,7 +79,8 @@ export const recoveryAfter = (ops: readonly Operation[], healedAtMs: number, cli
   for (let c = 0; c < clients; c++) perClient.set(c, undefined)
   for (const op of ops) {
     const process = Number(op.client)
-    if (outcomeOf(op) !== 'ok' || process >= FINAL_READ_PROCESS) continue
+    // The final reads and the aimed clients (idle once the faults heal) are no clients of their own.
+    if (outcomeOf(op) !== 'ok' || process >= AIMED_PROCESS) continue
     if (op.invokedAt / NS_PER_MS < healedAtMs) continue
     const client = process % clients
     const wait = op.completedAt! / NS_PER_MS - healedAtMs
@@ -136,6 +144,8 @@ export interface RunRecord {
   readonly healedAtMs: number
   readonly recoveryBoundMs: number
   readonly checker: CheckerResult
+  /** Every replica seen leading in some term (its /v1/status, polled through the run). */
+  readonly leaders?: readonly LeaderSighting[]
 }
 
 export interface Verdict {
@@ -156,6 +166,10 @@ export const verdict = (run: RunRecord): Verdict => {
   for (const l of lost) {
     failures.push(`lost write: ${l.key} <- ${JSON.stringify(l.lost.value)} (process ${l.lost.client}, acknowledged at ${(l.lost.completedAt! / 1e9).toFixed(3)}s) is missing: the final read returned ${JSON.stringify(l.finalValue)}`)
   }
+  const twoLeaders = termsWithTwoLeaders(run.leaders ?? [])
+  for (const t of twoLeaders) {
+    failures.push(`two leaders in term ${t.term} (Election Safety, §5.2): ${t.leaders.map((l) => `r${l.replica} (first seen ${(l.atMs / 1000).toFixed(1)}s)`).join(' and ')}`)
+  }
   for (const f of run.finals) if (f.value === undefined) failures.push(`final read of ${f.key}: no replica answered before the deadline`)
   for (const e of run.unexpectedExits) failures.push(`replica ${e.replica} exited by itself at ${(e.at / 1000).toFixed(1)}s (code ${e.code}, signal ${e.signal})`)
   if (recovery.worstMs === undefined) {
@@ -167,10 +181,11 @@ export const verdict = (run: RunRecord): Verdict => {
 
   const lines: string[] = []
   lines.push(`operations by outcome (seed ${run.seed}):`)
-  lines.push(`  ${'f'.padEnd(6)} ${'ok'.padStart(6)} ${'fail'.padStart(6)} ${'info'.padStart(6)}`)
-  for (const f of ['read', 'write', 'cas'] as const) {
+  lines.push(`  ${'f'.padEnd(10)} ${'ok'.padStart(6)} ${'fail'.padStart(6)} ${'info'.padStart(6)}`)
+  for (const f of ['read', 'write', 'cas', 'aimed read', 'aimed write'] as const) {
     const c = counts[f]
-    lines.push(`  ${f.padEnd(6)} ${pad(c.ok, 6)} ${pad(c.fail, 6)} ${pad(c.info, 6)}`)
+    if (f.startsWith('aimed') && c.ok + c.fail + c.info === 0) continue
+    lines.push(`  ${f.padEnd(10)} ${pad(c.ok, 6)} ${pad(c.fail, 6)} ${pad(c.info, 6)}`)
   }
   lines.push(`faults applied: ${run.faults.length}`)
   for (const f of run.faults) {
@@ -187,6 +202,10 @@ export const verdict = (run: RunRecord): Verdict => {
       (recovery.worstMs === undefined ? 'some were not' : `the slowest waited ${(recovery.worstMs / 1000).toFixed(2)}s`),
   )
   lines.push(`final reads: ${run.finals.map((f) => `${f.key}=${f.value === undefined ? '(no answer)' : JSON.stringify(f.value)}`).join(' ')}`)
+  if (run.leaders !== undefined) {
+    const terms = new Set(run.leaders.map((l) => l.term)).size
+    lines.push(`leaders: ${terms} terms with a leader seen in the replicas' status; ${twoLeaders.length === 0 ? 'never two in one term' : `TWO IN ONE TERM: ${twoLeaders.map((t) => `term ${t.term}: ${t.leaders.map((l) => `r${l.replica}`).join(', ')}`).join('; ')}`}`)
+  }
   lines.push(`linearizability: ${run.checker.ok ? 'ok' : `${(run.checker.verdict ?? 'not linearizable').toUpperCase()} on ${run.checker.key}: ${run.checker.reason}`}`)
   if (run.checker.window !== undefined) {
     const w = run.checker.window

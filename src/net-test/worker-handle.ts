@@ -9,6 +9,7 @@ import * as readline from 'node:readline'
 import { repoRoot } from '../sim/paths'
 import type { WorkerConfig } from './client-worker'
 import { onHost, type Host } from './topology'
+import type { LeaderSighting } from './leaders'
 import type { FinalRead } from './workload'
 
 export interface ReplicaStatusReply {
@@ -63,8 +64,9 @@ export class WorkerHandle {
     })
   }
 
-  async status(): Promise<ReplicaStatusReply[]> {
-    const reply = await this.ask({ cmd: 'status' })
+  /** Each replica's /v1/status (or those named only). */
+  async status(replicas?: readonly number[]): Promise<ReplicaStatusReply[]> {
+    const reply = await this.ask(replicas === undefined ? { cmd: 'status' } : { cmd: 'status', replicas })
     return reply.replicas as ReplicaStatusReply[]
   }
 
@@ -73,9 +75,22 @@ export class WorkerHandle {
     await this.ask({ cmd: 'start', originMs })
   }
 
-  async stop(finalReadMs: number): Promise<FinalRead[]> {
+  /** Aims the aimed readers at a replica (1-based), or stops them. */
+  async aim(replica: number | undefined): Promise<void> {
+    await this.ask({ cmd: 'aim', replica: replica ?? null })
+  }
+
+  /** How many aimed writes the new leader has acknowledged so far. */
+  async aimedWritesOk(): Promise<number> {
+    const reply = await this.ask({ cmd: 'aimed-writes' })
+    return Number(reply.ok)
+  }
+
+  /** Stops the clients; the final reads, and every replica seen leading in some term. */
+  async stop(finalReadMs: number): Promise<{ reads: FinalRead[]; leaders: LeaderSighting[] }> {
     const reply = await this.ask({ cmd: 'stop', finalReadMs })
-    return (reply.reads as Array<{ key: string; value?: string | null }>).map((r) => ({ key: r.key, value: r.value }))
+    const reads = (reply.reads as Array<{ key: string; value?: string | null }>).map((r) => ({ key: r.key, value: r.value }))
+    return { reads, leaders: (reply.leaders as LeaderSighting[] | undefined) ?? [] }
   }
 
   kill(): void {

@@ -6,6 +6,14 @@
  * connection (Jepsen's rule: the old request may still be in flight). At the end, every key is
  * read once more (the final reads, retried until one succeeds or the deadline passes), which is
  * where an acknowledged write that the cluster lost would show.
+ *
+ * Aimed clients (Jepsen binds clients to nodes): idle until the nemesis aims them at a replica,
+ * then each reader reads its key from that replica alone, following no redirect, so that a
+ * replica that believes it leads when it no longer does is asked exactly then; and each writer
+ * writes its key through whichever other replica says it leads (the status polls tell, see
+ * `leaderElsewhere`), so that the new leader has written something the old one may not know.
+ * A refusal (a redirect, no leader known) is `fail`; no answer within the timeout is `info`, and
+ * the client goes on as a new process on a new connection.
  */
 import { Rng } from '../check/rng'
 import type { Connect, KvConnection, Outcome } from './connection'
@@ -27,6 +35,11 @@ export interface WorkloadOptions {
   /** Shares of reads and writes; the rest are compare-and-sets. */
   readonly readShare: number
   readonly writeShare: number
+  /** Aimed readers for each key, and aimed writers (see above). */
+  readonly aimedReadersPerKey: number
+  readonly aimedWritersPerKey: number
+  /** An aimed operation's timeout: past it, `info`. */
+  readonly aimedTimeoutMs: number
 }
 
 export const DEFAULT_WORKLOAD: Omit<WorkloadOptions, 'seed'> = {
@@ -37,10 +50,18 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadOptions, 'seed'> = {
   thinkMs: [0, 40],
   readShare: 0.5,
   writeShare: 0.3,
+  aimedReadersPerKey: 2,
+  aimedWritersPerKey: 1,
+  aimedTimeoutMs: 1_000,
 }
 
 /** The final reads' processes are numbered from here, apart from the clients'. */
 export const FINAL_READ_PROCESS = 1_000_000
+/** The aimed clients' processes are numbered from here, apart from the clients' and the final reads'. */
+export const AIMED_PROCESS = 500_000
+
+/** Opens an aimed client's connection to one replica (by 1-based index): no redirect followed. */
+export type ConnectAimed = (replica: number) => KvConnection
 
 export interface FinalRead {
   readonly key: string
@@ -61,6 +82,12 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export class Workload {
   private readonly clients: number
   private nextFinalProcess: number
+  /** The replica the aimed readers read from, if any. */
+  private aimedAt: number | undefined
+  /** Another replica that says it leads, if the status polls know one. */
+  private leaderElsewhere: number | undefined
+  /** Aimed clients waiting for something to aim at. */
+  private idle: Array<() => void> = []
 
   constructor(
     private readonly options: WorkloadOptions,
@@ -68,6 +95,7 @@ export class Workload {
     private readonly history: HistorySink,
     /** Nanoseconds since the run started. */
     private readonly clock: () => number,
+  private readonly connectAimed?: ConnectAimed,
   ) {
     this.clients = options.keys.length * options.clientsPerKey
     this.nextFinalProcess = FINAL_READ_PROCESS
@@ -75,7 +103,83 @@ export class Workload {
 
   /** Runs every client until `stop` is aborted; resolves when each has finished its operation. */
   async run(stop: AbortSignal): Promise<void> {
-    await Promise.all(Array.from({ length: this.clients }, (_, c) => this.runClient(c, stop)))
+    const o = this.options
+    const readers = this.connectAimed === undefined ? 0 : o.keys.length * o.aimedReadersPerKey
+    const writers = this.connectAimed === undefined ? 0 : o.keys.length * o.aimedWritersPerKey
+    const aimed = readers + writers
+    stop.addEventListener('abort', () => this.wakeIdle(), { once: true })
+    await Promise.all([
+      ...Array.from({ length: this.clients }, (_, c) => this.runClient(c, stop)),
+      ...Array.from({ length: readers }, (_, r) => this.runAimed(r, aimed, 'read', () => this.aimedAt, stop)),
+      ...Array.from({ length: writers }, (_, w) => this.runAimed(readers + w, aimed, 'write', () => (this.aimedAt === undefined ? undefined : this.leaderElsewhere), stop)),
+    ])
+  }
+
+  /** Aims the aimed readers at a replica (1-based), and the writers at any other that leads; undefined: they stop. */
+  aim(replica: number | undefined): void {
+    this.aimedAt = replica
+    this.leaderElsewhere = undefined
+    this.leaderElsewhereTerm = 0
+    if (replica !== undefined) this.wakeIdle()
+  }
+
+  /** What the status polls say: `replica` says it leads in `term`. The highest term's leader other than the aimed-at replica is where aimed writes go. */
+  leaderSeen(replica: number, term: number): void {
+    if (replica === this.aimedAt) return
+    if (this.leaderElsewhere === replica) return
+    if (term >= this.leaderElsewhereTerm) {
+      this.leaderElsewhere = replica
+      this.leaderElsewhereTerm = term
+      this.wakeIdle()
+    }
+  }
+
+  private leaderElsewhereTerm = 0
+  /** Aimed writes acknowledged so far (the nemesis wakes a paused leader once the new one has written). */
+  aimedWritesOk = 0
+
+  private wakeIdle(): void {
+    const idle = this.idle
+    this.idle = []
+    for (const wake of idle) wake()
+  }
+
+  /** One aimed client: its operation on its key at the replica `target()` names, while it names one. */
+  private async runAimed(index: number, count: number, f: 'read' | 'write', target: () => number | undefined, stop: AbortSignal): Promise<void> {
+    const o = this.options
+    const key = o.keys[index % o.keys.length]!
+    const rng = new Rng((o.seed * 7919 + (AIMED_PROCESS + index) * 104_729) >>> 0)
+    let process = AIMED_PROCESS + index
+    let written = 0
+    let connection: KvConnection | undefined
+    let connectedTo: number | undefined
+    try {
+      while (!stop.aborted) {
+        const replica = target()
+        if (replica === undefined) {
+          connection?.close()
+          connection = undefined
+          await new Promise<void>((resolve) => this.idle.push(resolve))
+          continue
+        }
+        if (connection === undefined || connectedTo !== replica) {
+          connection?.close()
+          connection = this.connectAimed!(replica)
+          connectedTo = replica
+        }
+        const outcome = await this.operation(connection, process, f, key, f === 'read' ? null : `${process}-${written++}`)
+        if (f === 'write' && outcome.type === 'ok') this.aimedWritesOk += 1
+        if (outcome.type === 'info') {
+          process += count
+          connection.close()
+          connection = undefined
+        }
+        // A replica that refuses (it knows it does not lead) is asked again less often.
+        await sleep(outcome.type === 'fail' ? 100 : rng.between(o.thinkMs[0], o.thinkMs[1]), stop)
+      }
+    } finally {
+      connection?.close()
+    }
   }
 
   private async runClient(client: number, stop: AbortSignal): Promise<void> {

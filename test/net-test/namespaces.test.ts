@@ -88,6 +88,18 @@ describe.skipIf(problem !== undefined)(`the test's network${problem === undefine
     for (const r of topology.replicas) expect(listRules(r)).toEqual([])
     expect(connect(r1.namespace, r2.address, 9000)).toBe('ok')
   })
+
+  it('cuts a link one way: what r1 opens to r2 gets nowhere, what r2 opens to r1 works both ways', async () => {
+    const [r1, r2] = topology.replicas as [Topology['replicas'][0], Topology['replicas'][0]]
+    await applyNetworkState(topology, { cut: [], lossy: [], oneWay: [[1, 2]] })
+    expect(listRules(r2)).toEqual([`-A RKVNET -s ${r1.address}/32 -m conntrack --ctdir ORIGINAL -j DROP`])
+    expect(listRules(r1)).toEqual([])
+    expect(connect(r1.namespace, r2.address, 9000)).toBe('timeout')
+    // The handshake's answer from r1 is let through.
+    expect(connect(r2.namespace, r1.address, 9000)).toBe('ok')
+    await applyNetworkState(topology, HEALTHY)
+    expect(connect(r1.namespace, r2.address, 9000)).toBe('ok')
+  })
 })
 
 describe.skipIf(problem !== undefined)('removing the network however the harness ends', () => {

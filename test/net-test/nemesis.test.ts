@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatSchedule, makeSchedule, isNetworkFault, type NemesisOptions, type Schedule } from '../../src/net-test/nemesis'
+import { formatSchedule, makeSchedule, isNetworkFault, isTargetedFault, type NemesisOptions, type Schedule } from '../../src/net-test/nemesis'
 
 const options = (overrides: Partial<NemesisOptions> = {}): NemesisOptions => ({
   seed: 1,
@@ -28,9 +28,44 @@ describe('the nemesis schedule', () => {
 
   it('over a minute, combines every kind of fault: each partition shape, loss, kills and pauses of a replica and of the leader, clock jumps', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const found = kinds(makeSchedule(options({ seed })))
+      const found = kinds(makeSchedule(options({ seed, targeted: false })))
       for (const kind of ['partition:majority-minority', 'partition:bridge', 'partition:isolate', 'loss', 'kill', 'kill:leader', 'pause', 'pause:leader', 'clock-jump']) {
         expect(found, `seed ${seed}`).toContain(kind)
+      }
+    }
+  })
+
+  it('makes targeted moves between the tracks\' faults: over two minutes each of the three, and still every kind of the tracks', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const found = kinds(makeSchedule(options({ seed, durationMs: 120_000, electionTimeoutMaxMs: 2_500 })))
+      for (const kind of ['paused-leader', 'cut-off-leader', 'split-election', 'partition:majority-minority', 'partition:bridge', 'partition:isolate', 'loss', 'kill', 'kill:leader', 'pause', 'pause:leader', 'clock-jump']) {
+        expect(found, `seed ${seed}`).toContain(kind)
+      }
+    }
+    // A run of a minute (CI's) makes at least one.
+    for (let seed = 1; seed <= 20; seed++) {
+      expect(makeSchedule(options({ seed, electionTimeoutMaxMs: 2_500 })).faults.some((f) => isTargetedFault(f.fault)), `seed ${seed}`).toBe(true)
+    }
+  })
+
+  it('runs each targeted move alone: no other fault overlaps it, and the cluster gets time to settle on either side', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const faults = makeSchedule(options({ seed, durationMs: 300_000, electionTimeoutMaxMs: 2_500 })).faults
+      for (const t of faults.filter((f) => isTargetedFault(f.fault))) {
+        for (const other of faults.filter((f) => f !== t)) {
+          const apart = other.at + other.durationMs + 1_500 <= t.at || t.at + t.durationMs + 1_500 <= other.at
+          expect(apart, `seed ${seed}: #${t.id} and #${other.id}`).toBe(true)
+        }
+      }
+    }
+  })
+
+  it('pauses the leader of a targeted move at most 80% to 88% of the longest election timeout: past the shortest (60%), short of its own check-quorum timeout', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      for (const { fault } of makeSchedule(options({ seed, durationMs: 300_000, electionTimeoutMaxMs: 2_500 })).faults) {
+        if (fault.kind !== 'paused-leader') continue
+        expect(fault.pauseMs).toBeGreaterThanOrEqual(2_000)
+        expect(fault.pauseMs).toBeLessThanOrEqual(2_200)
       }
     }
   })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { LeaderWatch, termsWithTwoLeaders } from '../../src/net-test/leaders'
 import * as E from 'fp-ts/Either'
 import { parseHistory } from '../../src/history/jepsen'
 import type { Operation } from '../../src/history/operation'
@@ -27,19 +28,23 @@ const read = (events: readonly HistoryEvent[]): Operation[] => {
 }
 
 describe('the verdict', () => {
-  it('counts operations by kind and outcome', () => {
+  it('counts operations by kind and outcome, the aimed clients\' apart', () => {
     const ops = read(
       history([
         [0, 'write', 'k', '0-0', 'ok', 0, 10],
         [1, 'read', 'k', null, 'ok', 20, 30, '0-0'],
         [2, 'cas', 'k', { expected: 'x', new: '2-0' }, 'fail', 20, 30],
         [0, 'write', 'k', '0-1', 'info', 40, 3040],
+        [500_000, 'read', 'k', null, 'fail', 50, 60],
+        [500_001, 'write', 'k', '500001-0', 'ok', 50, 60],
       ]),
     )
     expect(countOutcomes(ops)).toEqual({
       read: { ok: 1, fail: 0, info: 0 },
       write: { ok: 1, fail: 0, info: 1 },
       cas: { ok: 0, fail: 1, info: 0 },
+      'aimed read': { ok: 0, fail: 1, info: 0 },
+      'aimed write': { ok: 1, fail: 0, info: 0 },
     })
   })
 
@@ -132,6 +137,37 @@ describe('the verdict', () => {
     expect(bad.failures.join('\n')).toMatch(/lost write: k <- "0-1"/)
     expect(bad.failures.join('\n')).toMatch(/replica r2 exited by itself/)
     expect(bad.failures.join('\n')).toMatch(/beyond the bound/)
+    // Two replicas that each said they led in one term: a failure even with a linearizable history.
+    const twoLeaders = verdict({
+      ...base,
+      leaders: [
+        { term: 2, replica: 1, atMs: 100 },
+        { term: 3, replica: 4, atMs: 900 },
+        { term: 3, replica: 2, atMs: 1000 },
+      ],
+    })
+    expect(twoLeaders.failures).toEqual(['two leaders in term 3 (Election Safety, §5.2): r4 (first seen 0.9s) and r2 (first seen 1.0s)'])
+    expect(twoLeaders.text).toMatch(/leaders: 2 terms with a leader seen in the replicas' status; TWO IN ONE TERM: term 3: r4, r2/)
+    expect(verdict({ ...base, leaders: [{ term: 2, replica: 1, atMs: 100 }, { term: 3, replica: 4, atMs: 900 }] }).text).toMatch(/never two in one term/)
+  })
+})
+
+describe('watching the leaders', () => {
+  it('remembers each replica that said it led in a term, first sighting only; ignores followers and answers it cannot read', () => {
+    const watch = new LeaderWatch()
+    watch.observe(1, { role: 'leader', term: 2 }, 100)
+    watch.observe(1, { role: 'leader', term: 2 }, 200)
+    watch.observe(2, { role: 'follower', term: 2 }, 200)
+    watch.observe(3, 'not json', 250)
+    watch.observe(3, null, 260)
+    watch.observe(3, { role: 'leader', term: 3 }, 300)
+    expect(watch.sightings()).toEqual([
+      { term: 2, replica: 1, atMs: 100 },
+      { term: 3, replica: 3, atMs: 300 },
+    ])
+    expect(termsWithTwoLeaders(watch.sightings())).toEqual([])
+    watch.observe(5, { role: 'leader', term: 3 }, 400)
+    expect(termsWithTwoLeaders(watch.sightings())).toEqual([{ term: 3, leaders: [{ term: 3, replica: 3, atMs: 300 }, { term: 3, replica: 5, atMs: 400 }] }])
   })
 })
 
