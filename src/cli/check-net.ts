@@ -9,6 +9,8 @@ import { repoRoot } from '../sim/paths'
 import { BUGS, BUG_ENV, type BugName } from '../net-test/bugs'
 import { CLOCK_JUMP_ENV, jumpClock, jumpFile } from '../net-test/clock-jump'
 import { EXIT, runCheck } from '../net-test/run'
+import { checkNetTimeline } from '../timeline/check-net'
+import { writeTimeline } from '../timeline/page'
 import type { ReplicaCommand } from '../net-test/replicas'
 
 /** Ports inside each replica's namespace (each namespace has ports of its own: nothing to collide with). */
@@ -30,6 +32,7 @@ const command = {
     history: { kind: 'string', help: "write the clients' history there (JSON lines in Jepsen's shape)", value: 'FILE' },
     bug: { kind: 'choice', choices: Object.keys(BUGS), help: 'inject a known bug into every replica (to show the test finds it)' },
     keep: { kind: 'flag', help: 'keep the work directory (data directories, logs) even when the run passes' },
+    timeline: { kind: 'string', help: 'write a timeline page (HTML) of the run: the replicas\' roles, the faults, every operation, the failing window', value: 'FILE' },
   },
   footer: [
     'Needs root, iptables and iproute2. Everything it makes is removed when it ends, however it ends;',
@@ -71,6 +74,10 @@ const main = (argv: readonly string[]): Promise<number> =>
       ...(options.history === undefined ? {} : { historyFile: options.history }),
       keep: options.keep,
     })
+    if (options.timeline !== undefined && result.record !== undefined) {
+      writeTimeline(options.timeline, checkNetTimeline(result.record, options.replicas))
+      process.stdout.write(`timeline: ${path.resolve(options.timeline)}\n`)
+    }
     return result.code
   })
 

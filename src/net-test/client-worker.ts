@@ -11,7 +11,8 @@
  *   {"cmd":"aim","replica":N|null}   -> {"type":"aimed"}     (the aimed readers read from replica N, or stop)
  *   {"cmd":"aimed-writes"}           -> {"type":"aimed-writes","ok":N}  (aimed writes acknowledged so far)
  *   {"cmd":"stop","finalReadMs":N}   -> {"type":"final","reads":[{"key":"k1","value":...}],
- *                                        "leaders":[{"term":3,"replica":2,"atMs":1234.5}]}, then it exits
+ *                                        "leaders":[{"term":3,"replica":2,"atMs":1234.5}],
+ *                                        "roles":[{"replica":2,"atMs":1234.5,"role":"leader","term":3}]}, then it exits
  *
  * Its configuration is one JSON argument (WorkerConfig).
  */
@@ -113,7 +114,7 @@ const main = (): void => {
         const reads = await workload.finalReads(order.finalReadMs ?? 10_000)
         history.close()
         const sightings: LeaderSighting[] = leaders.sightings()
-        write({ type: 'final', reads, leaders: sightings })
+        write({ type: 'final', reads, leaders: sightings, roles: leaders.roleChanges() })
         process.exit(0)
       })()
     }

@@ -34,6 +34,8 @@ const linearizable = (ops: readonly Operation[]): boolean => {
   return result.ok || result.verdict !== 'not linearizable'
 }
 
+const shown = (ops: readonly Operation[]): { operations: string[]; ids: string[] } => ({ operations: ops.map(describe), ids: ops.map((op) => op.id) })
+
 /** Judges the history; for a violation, the smallest failing window of the failing key. */
 export const judgeHistory = (history: readonly Operation[], budgetMs = 10_000): CheckerResult => {
   const operations = history.map(inSeconds)
@@ -62,7 +64,7 @@ export const judgeHistory = (history: readonly Operation[], budgetMs = 10_000): 
             fromMs: window.from * 1000,
             toMs: window.to * 1000,
             // A read cut short by the window's end constrains nothing: it is not shown.
-            operations: [...window.operations].filter((op) => op.kind !== 'get' || op.completedAt !== undefined).sort((a, b) => a.invokedAt - b.invokedAt).map(describe),
+            ...shown([...window.operations].filter((op) => op.kind !== 'get' || op.completedAt !== undefined).sort((a, b) => a.invokedAt - b.invokedAt)),
           },
         }),
   }

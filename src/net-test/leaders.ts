@@ -14,19 +14,41 @@ export interface LeaderSighting {
   readonly atMs: number
 }
 
+/** A replica's role and term as its status said, from `atMs` on (each change once; the timeline's lanes). */
+export interface RoleSighting {
+  readonly replica: number
+  readonly atMs: number
+  readonly role: string
+  readonly term: number
+}
+
 export class LeaderWatch {
   private readonly seen = new Map<string, LeaderSighting>()
+  private readonly roles: RoleSighting[] = []
+  private readonly last = new Map<number, RoleSighting>()
 
   /** One status answer of replica `replica` (the JSON of /v1/status), polled at `atMs`. */
   observe(replica: number, status: unknown, atMs: number): void {
     const s = status as { role?: unknown; term?: unknown } | undefined
-    if (s === undefined || s === null || s.role !== 'leader' || typeof s.term !== 'number') return
+    if (s === undefined || s === null || typeof s.role !== 'string' || typeof s.term !== 'number') return
+    const before = this.last.get(replica)
+    if (before === undefined || before.role !== s.role || before.term !== s.term) {
+      const change = { replica, atMs, role: s.role, term: s.term }
+      this.roles.push(change)
+      this.last.set(replica, change)
+    }
+    if (s.role !== 'leader') return
     const key = `${s.term}/${replica}`
     if (!this.seen.has(key)) this.seen.set(key, { term: s.term, replica, atMs })
   }
 
   sightings(): LeaderSighting[] {
     return [...this.seen.values()].sort((a, b) => a.term - b.term || a.atMs - b.atMs)
+  }
+
+  /** Every change of a replica's role or term, in the order seen. */
+  roleChanges(): RoleSighting[] {
+    return [...this.roles]
   }
 }
 

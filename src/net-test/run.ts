@@ -25,7 +25,8 @@ import {
   sweepStaleNamespaces,
   type Topology,
 } from './topology'
-import { verdict } from './verdict'
+import { verdict, type RunRecord } from './verdict'
+import type { RoleSighting } from './leaders'
 import { WorkerHandle, type ReplicaStatusReply } from './worker-handle'
 import { DEFAULT_WORKLOAD, type WorkloadOptions } from './workload'
 
@@ -75,6 +76,8 @@ export interface RunResult {
   readonly failures: readonly string[]
   readonly historyFile: string
   readonly workDir: string
+  /** What the run recorded, when it got to a verdict (for a timeline page). */
+  readonly record?: RunRecord & { readonly roles: readonly RoleSighting[]; readonly passed: boolean; readonly failures: readonly string[] }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -177,14 +180,14 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
     const healedAtMs = now()
     out(`${(healedAtMs / 1000).toFixed(1).padStart(6)}s  every fault healed; the clients go on for ${((options.durationMs - healedAtMs) / 1000).toFixed(1)}s`)
     await sleep(Math.max(0, options.durationMs - now()))
-    const { reads: finals, leaders } = await worker.stop(15_000)
+    const { reads: finals, leaders, roles } = await worker.stop(15_000)
     await supervisor.stopAll()
 
     const read = readHistory(historyFile)
     if (E.isLeft(read)) return fail(EXIT.harness, `check:net: the history cannot be read back: ${read.left}`)
     const operations = read.right
     const checker = judgeHistory(operations)
-    const result = verdict({
+    const record: RunRecord = {
       seed: options.seed,
       durationMs: options.durationMs,
       operations,
@@ -196,14 +199,15 @@ export const runCheck = async (options: RunOptions): Promise<RunResult> => {
       recoveryBoundMs: options.recoveryBoundMs,
       checker,
       leaders,
-    })
+    }
+    const result = verdict(record)
     out(result.text)
     out(`history: ${historyFile}`)
     const code = result.passed ? EXIT.passed : EXIT.failed
     removeAll()
     if (result.passed && options.keep !== true && options.workDir === undefined) fs.rmSync(workDir, { recursive: true, force: true })
     else out(`logs and data directories kept in ${workDir}`)
-    return { code, text: result.text, failures: result.failures, historyFile, workDir }
+    return { code, text: result.text, failures: result.failures, historyFile, workDir, record: { ...record, roles, passed: result.passed, failures: result.failures } }
   } finally {
     removeAll()
   }

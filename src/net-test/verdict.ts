@@ -128,7 +128,14 @@ export interface CheckerResult {
   readonly key?: string
   readonly reason?: string
   /** The smallest stretch of the history (ms from the start) found to fail on its own. */
-  readonly window?: { readonly fromMs: number; readonly toMs: number; readonly operations: readonly string[] }
+  readonly window?: {
+    readonly fromMs: number
+    readonly toMs: number
+    /** Each a line for a person. */
+    readonly operations: readonly string[]
+    /** The operations' ids in the history as read back (those a person is shown). */
+    readonly ids: readonly string[]
+  }
 }
 
 export interface RunRecord {

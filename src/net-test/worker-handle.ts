@@ -9,7 +9,7 @@ import * as readline from 'node:readline'
 import { repoRoot } from '../sim/paths'
 import type { WorkerConfig } from './client-worker'
 import { onHost, type Host } from './topology'
-import type { LeaderSighting } from './leaders'
+import type { LeaderSighting, RoleSighting } from './leaders'
 import type { FinalRead } from './workload'
 
 export interface ReplicaStatusReply {
@@ -87,10 +87,10 @@ export class WorkerHandle {
   }
 
   /** Stops the clients; the final reads, and every replica seen leading in some term. */
-  async stop(finalReadMs: number): Promise<{ reads: FinalRead[]; leaders: LeaderSighting[] }> {
+  async stop(finalReadMs: number): Promise<{ reads: FinalRead[]; leaders: LeaderSighting[]; roles: RoleSighting[] }> {
     const reply = await this.ask({ cmd: 'stop', finalReadMs })
     const reads = (reply.reads as Array<{ key: string; value?: string | null }>).map((r) => ({ key: r.key, value: r.value }))
-    return { reads, leaders: (reply.leaders as LeaderSighting[] | undefined) ?? [] }
+    return { reads, leaders: (reply.leaders as LeaderSighting[] | undefined) ?? [], roles: (reply.roles as RoleSighting[] | undefined) ?? [] }
   }
 
   kill(): void {

@@ -80,7 +80,7 @@ export interface TimelineData {
   readonly version: 1
   readonly title: string
   readonly subtitle: string
-  readonly source: 'kvsim' | 'check:sim'
+  readonly source: 'kvsim' | 'check:sim' | 'check:net'
   readonly durationMs: number
   readonly replicas: readonly string[]
   /** True when roles and terms are inferred from the datagrams (kvsim), not read from the replicas. */

@@ -12,6 +12,55 @@ import type { TimelineData } from '../../src/timeline/model'
 import { writeTimeline } from '../../src/timeline/page'
 import { TimelineRecorder } from '../../src/timeline/recorder'
 import { failingCheckSimRun, scriptedKvsimRun } from './fixtures'
+import { checkNetTimeline } from '../../src/timeline/check-net'
+import type { RunResult } from '../../src/net-test/run'
+import type { Operation } from '../../src/history/operation'
+
+/**
+ * A check:net run as its verdict saw it: r1 leads in term 1, is paused (a targeted move) while r2
+ * is elected in term 2 and writes, and answers a stale read on waking; r4 killed and restarted.
+ */
+function checkNetRun(): NonNullable<RunResult['record']> {
+  const ms = 1e6
+  const op = (id: string, client: number, kind: Operation['kind'], value: string | undefined, from: number, to: number | undefined, failed = false): Operation => ({
+    id, client: String(client), key: 'k1', kind, value, invokedAt: from * ms, completedAt: to === undefined ? undefined : to * ms, ...(failed ? { failed } : {}),
+  })
+  const operations = [
+    op('op1', 0, 'put', '0-0', 100, 150),
+    op('op2', 1, 'get', '0-0', 200, 220),
+    op('op3', 500_008, 'put', '500008-0', 3_000, 3_050),
+    op('op4', 500_000, 'get', '0-0', 3_100, 3_120),
+    op('op5', 2, 'put', '2-0', 3_200, undefined),
+    op('op6', 1, 'cas', '1-0', 3_300, 3_310, true),
+    op('op7', 1, 'get', '500008-0', 4_000, 4_020),
+  ]
+  return {
+    seed: 7,
+    durationMs: 6_000,
+    operations,
+    faults: [
+      { id: 1, description: 'targeted: SIGSTOP the leader until another has written (at most 2.1s), cut off from its peers until 1.5s after SIGCONT; reads aimed at it', target: 1, startedAt: 1_000, healedAt: 4_500 },
+      { id: 2, description: 'SIGKILL r4, restart on its data directory', target: 4, startedAt: 2_000, healedAt: 3_500 },
+    ],
+    finals: [{ key: 'k1', value: '500008-0' }],
+    unexpectedExits: [],
+    clients: 3,
+    healedAtMs: 4_500,
+    recoveryBoundMs: 15_000,
+    checker: { ok: false, verdict: 'not linearizable', key: 'k1', reason: 'a value once overwritten never comes back', window: { fromMs: 3_000, toMs: 3_120, operations: ['...'], ids: ['op3', 'op4'] } },
+    leaders: [{ term: 1, replica: 1, atMs: 50 }, { term: 2, replica: 2, atMs: 2_900 }],
+    roles: [
+      ...[1, 2, 3, 4, 5].map((replica) => ({ replica, atMs: 0, role: 'follower', term: 1 })),
+      { replica: 1, atMs: 50, role: 'leader', term: 1 },
+      { replica: 2, atMs: 2_800, role: 'candidate', term: 2 },
+      { replica: 2, atMs: 2_900, role: 'leader', term: 2 },
+      { replica: 3, atMs: 2_900, role: 'follower', term: 2 },
+      { replica: 1, atMs: 3_400, role: 'follower', term: 2 },
+    ],
+    passed: false,
+    failures: ['not linearizable: key k1: a value once overwritten never comes back'],
+  }
+}
 
 const chromium = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
   .find((p): p is string => p !== undefined && p !== '' && fs.existsSync(p))
@@ -185,6 +234,25 @@ describe.skipIf(chromium === undefined && !inCi)('timeline pages in headless Chr
     // The leader that answered is drawn as leader at the failure's moment.
     expect(await count(page, '#lanes .span.role-leader')).toBeGreaterThanOrEqual(1)
     expect(await count(page, '#bands .failure-moment')).toBe(1)
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it('a failing check:net run: a lane per replica from its status, the faults, the operations, the stale read of the failing window marked', async () => {
+    const data = checkNetTimeline(checkNetRun(), 5)
+    const { page, errors } = await open('check-net', data)
+    expect(await count(page, '#lanes .lane')).toBe(5)
+    expect(await count(page, '#lanes .span.role-leader')).toBe(2)
+    expect(await count(page, '#lanes .span.role-candidate')).toBe(1)
+    expect(await count(page, '#lanes .mark.killed')).toBe(1)
+    expect(await count(page, '#bands .band.kill')).toBe(1)
+    expect(await count(page, '#bands .band.heal')).toBe(2)
+    expect(await count(page, '#requests path.outcome-incorrect')).toBe(1)
+    // The window's two operations, the stale read offending.
+    expect(await count(page, '#failure .op')).toBe(2)
+    expect(await count(page, '#failure .op.offending')).toBe(1)
+    expect(await page.$eval('#title', (e) => e.textContent)).toBe('check:net seed 7: FAILED')
+    expect(await page.$eval('#failure-reason', (e) => e.textContent)).toContain('not linearizable: key k1')
     expect(errors).toEqual([])
     await page.close()
   })
