@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs } from './args'
 import { repoRoot } from '../sim/paths'
-import { BUGS, BUG_ENV, type BugName } from '../net-test/bugs'
+import { BUGS, BUG_ENV, readsFor, type BugName } from '../net-test/bugs'
 import { CLOCK_JUMP_ENV, jumpClock, jumpFile } from '../net-test/clock-jump'
 import { EXIT, runCheck } from '../net-test/run'
 import { checkNetTimeline } from '../timeline/check-net'
@@ -31,6 +31,7 @@ const command = {
     'recovery-bound': { kind: 'number', help: 'seconds within which every client must be served again once every fault has healed', default: 15, min: 1 },
     history: { kind: 'string', help: "write the clients' history there (JSON lines in Jepsen's shape)", value: 'FILE' },
     bug: { kind: 'choice', choices: Object.keys(BUGS), help: 'inject a known bug into every replica (to show the test finds it)' },
+    reads: { kind: 'choice', choices: ['readIndex', 'lease'], help: "how the replicas confirm gets (raftkv serve --reads); default: the lease for a bug of the lease, else raftkv serve's default (readIndex)" },
     keep: { kind: 'flag', help: 'keep the work directory (data directories, logs) even when the run passes' },
     timeline: { kind: 'string', help: 'write a timeline page (HTML) of the run: the replicas\' roles, the faults, every operation, the failing window', value: 'FILE' },
   },
@@ -44,12 +45,12 @@ const command = {
 
 /** Each replica as `raftkv serve`, with the whole cluster given by --peers, on its data directory. */
 export const serveCommand =
-  (bug: BugName | undefined): ReplicaCommand =>
+  (bug: BugName | undefined, reads?: 'readIndex' | 'lease'): ReplicaCommand =>
   (replica, topology) => {
     const hex = (index: number): string => index.toString(16)
     const peers = topology.replicas.map((r) => `${hex(r.index)}=${r.address}:${PEER_PORT}/${CLIENT_PORT}`).join(',')
     return {
-      argv: [process.execPath, path.join(repoRoot(), 'dist', 'src', 'cli', 'raftkv.js'), 'serve', '--id', hex(replica.index), '--peers', peers, '--data', replica.dataDir],
+      argv: [process.execPath, path.join(repoRoot(), 'dist', 'src', 'cli', 'raftkv.js'), 'serve', '--id', hex(replica.index), '--peers', peers, '--data', replica.dataDir, ...(reads === undefined ? [] : ['--reads', reads])],
       env: { [CLOCK_JUMP_ENV]: jumpFile(replica.dataDir), ...(bug === undefined ? {} : { [BUG_ENV]: bug }) },
     }
   }
@@ -60,6 +61,8 @@ const main = (argv: readonly string[]): Promise<number> =>
     const recoveryMs = options.recovery * 1000
     if (durationMs - recoveryMs < 20_000) throw new Error('--duration must leave at least 20 s of faults before the recovery')
     if (options.bug !== undefined) process.stdout.write(`injected bug: ${options.bug}: ${BUGS[options.bug as BugName].description}\n`)
+    const reads = (options.reads as 'readIndex' | 'lease' | undefined) ?? (options.bug === undefined ? undefined : readsFor(options.bug as BugName))
+    if (reads !== undefined) process.stdout.write(`the replicas confirm gets by ${reads === 'lease' ? 'the lease' : 'ReadIndex'} (raftkv serve --reads ${reads})\n`)
     const result = await runCheck({
       seed: options.seed,
       replicas: options.replicas,
@@ -68,7 +71,7 @@ const main = (argv: readonly string[]): Promise<number> =>
       recoveryMs,
       recoveryBoundMs: options['recovery-bound'] * 1000,
       electionTimeoutMaxMs: ELECTION_TIMEOUT_MAX_MS,
-      replicaCommand: serveCommand(options.bug as BugName | undefined),
+      replicaCommand: serveCommand(options.bug as BugName | undefined, reads),
       clientUrl: (address) => `http://${address}:${CLIENT_PORT}`,
       jumpClock: (supervisor, replica, jumpMs) => jumpClock(supervisor.dataDir(replica), jumpMs),
       ...(options.history === undefined ? {} : { historyFile: options.history }),

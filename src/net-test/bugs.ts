@@ -74,6 +74,8 @@ const readWithoutConfirmingLeadership: Stepper = (state, event) => {
 
 interface Bug {
   readonly description: string
+  /** How the replicas must confirm gets for the bug to exist at all (`raftkv serve --reads`), if it matters. */
+  readonly reads?: 'lease' | 'readIndex'
   /** The reducer it runs instead of the real one, if it changes a rule of the reducer. */
   readonly step?: Stepper
   /** The storage it puts around the real one, if it changes what is stored. */
@@ -81,12 +83,17 @@ interface Bug {
 }
 
 export const BUGS = {
-  'lease-outlives-pause': { description: 'the read lease counts from when a heartbeat\'s answer arrived, not from when it was sent', step: leaseFromArrival },
+  // A bug of the lease: with ReadIndex (the real cluster's default) the answers a woken leader
+  // finds confirm no get that arrives after them, so the replicas read on the lease.
+  'lease-outlives-pause': { description: 'the read lease counts from when a heartbeat\'s answer arrived, not from when it was sent', step: leaseFromArrival, reads: 'lease' },
   'vote-not-stored': { description: 'a vote is granted without being stored (a restarted voter can vote twice in a term)', storage: (inner) => new VoteNotStored(inner) },
   'read-skips-quorum': { description: 'the leader answers reads without confirming it still leads (no heartbeat round, no lease)', step: readWithoutConfirmingLeadership },
 } as const satisfies Record<string, Bug>
 
 export type BugName = keyof typeof BUGS
+
+/** How the replicas must confirm gets for this bug to exist (undefined: it does not matter). */
+export const readsFor = (name: BugName): Bug['reads'] => (BUGS[name] as Bug).reads
 
 export interface InjectedBug {
   readonly bug: BugName | undefined

@@ -76,7 +76,8 @@ const main = (): void => {
             const s = status as { role?: unknown; term?: unknown }
             if (s.role === 'leader' && typeof s.term === 'number') workload.leaderSeen(i + 1, s.term)
           } catch {
-            // No answer (down, paused, cut off): nothing seen.
+            // No answer (killed, paused, not yet started): so the lanes of a timeline show it.
+            leaders.unreachable(i + 1, polled)
           }
           await new Promise((resolve) => setTimeout(resolve, 100))
         }

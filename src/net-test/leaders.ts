@@ -22,6 +22,9 @@ export interface RoleSighting {
   readonly term: number
 }
 
+/** The role recorded for a replica whose status did not answer. */
+export const UNREACHABLE = 'unreachable'
+
 export class LeaderWatch {
   private readonly seen = new Map<string, LeaderSighting>()
   private readonly roles: RoleSighting[] = []
@@ -40,6 +43,15 @@ export class LeaderWatch {
     if (s.role !== 'leader') return
     const key = `${s.term}/${replica}`
     if (!this.seen.has(key)) this.seen.set(key, { term: s.term, replica, atMs })
+  }
+
+  /** A poll of replica `replica` sent at `atMs` got no answer (killed, paused, not yet started): its role is `unreachable` until it answers. */
+  unreachable(replica: number, atMs: number): void {
+    const before = this.last.get(replica)
+    if (before !== undefined && before.role === UNREACHABLE) return
+    const change = { replica, atMs, role: UNREACHABLE, term: before?.term ?? 0 }
+    this.roles.push(change)
+    this.last.set(replica, change)
   }
 
   sightings(): LeaderSighting[] {

@@ -1,11 +1,13 @@
 /**
  * A timeline of one check:net run: each replica's role and term as its /v1/status said (polled
- * several times a second through the run), the nemesis's faults as bands across the lanes, every
+ * every 100 ms through the run; down where it did not answer: killed, paused or starting), the
+ * nemesis's faults and their heals as marks across the lanes, every
  * client operation of the history (an `info` drawn unanswered; a `fail`, which did nothing, left
  * out), and for a violation the smallest failing window, its operations shown as the failure.
  */
 import type { Operation } from '../history/operation'
 import type { RunResult } from '../net-test/run'
+import { UNREACHABLE } from '../net-test/leaders'
 import { AIMED_PROCESS, FINAL_READ_PROCESS } from '../net-test/workload'
 import type { Band, Failure, LaneRole, TimelineData } from './model'
 import { TimelineRecorder } from './recorder'
@@ -34,15 +36,16 @@ export const checkNetTimeline = (record: NonNullable<RunResult['record']>, repli
   const ids = Array.from({ length: replicas }, (_, i) => `r${i + 1}`)
   const recorder = new TimelineRecorder(ids, 100, 'starting')
   for (const change of record.roles) {
-    const role: LaneRole = ROLES.includes(change.role) ? (change.role as LaneRole) : 'starting'
-    recorder.setRole(Math.max(0, change.atMs), `r${change.replica}`, role, change.term)
+    // A replica whose status did not answer (killed, paused, starting) is drawn down.
+    const role: LaneRole = change.role === UNREACHABLE ? 'down' : ROLES.includes(change.role) ? (change.role as LaneRole) : 'starting'
+    recorder.setRole(Math.max(0, change.atMs), `r${change.replica}`, role, change.role === UNREACHABLE ? null : change.term)
   }
   for (const fault of record.faults) {
     const to = fault.healedAt ?? record.durationMs
     const label = shortLabel(fault.id, fault.description)
     const detail = `#${fault.id} ${fault.description}${fault.target === undefined ? '' : ` [r${fault.target}]`}${fault.note === undefined ? '' : ` (${fault.note})`}`
     if (/SIGKILL/.test(fault.description) && fault.target !== undefined && !fault.description.startsWith('targeted')) {
-      recorder.down(fault.startedAt, `r${fault.target}`, 'killed', detail)
+      recorder.mark(fault.startedAt, `r${fault.target}`, 'killed', detail)
       recorder.mark(to, `r${fault.target}`, 'restarted', `#${fault.id}: restarted on its data directory`)
     }
     recorder.event(fault.startedAt, bandKind(fault.description), label, detail)
@@ -80,7 +83,7 @@ export const checkNetTimeline = (record: NonNullable<RunResult['record']>, repli
     rolesInferred: false,
     summary: [
       `${record.operations.length} operations: ${counts.ok} ok, ${counts.info} info (drawn unanswered: they may or may not have happened), ${counts.fail} fail (refused, nothing done: not drawn)`,
-      'roles and terms as each replica\'s /v1/status said, polled every 100 ms (a replica that did not answer keeps its last role)',
+      'roles and terms as each replica\'s /v1/status said, polled every 100 ms; down: it did not answer (killed, paused, starting)',
       ...(record.passed ? [] : record.failures.map((f) => `FAIL: ${f.split('\n')[0]}`)),
     ],
     failure,

@@ -27,6 +27,7 @@
   const LANE_GAP = 3
   const REQ_H = 170
   const TRAFFIC_H = 90
+  const hasTraffic = data.traffic.delivered.length > 0
   const OP_H = 16
   /** The strip at the top of the requests plot where unanswered requests are drawn. */
   const UNANSWERED_H = 14
@@ -164,8 +165,9 @@
     y += n * (LANE_H + LANE_GAP) + 14
     layout.requests = y + 14
     y = layout.requests + REQ_H + 14
-    layout.traffic = y + 14
-    y = layout.traffic + TRAFFIC_H + 14
+    // A run with no count of datagrams (check:net sees none) has no traffic panel.
+    layout.traffic = hasTraffic ? y + 14 : y
+    y = hasTraffic ? layout.traffic + TRAFFIC_H + 14 : y
     layout.failure = y + 18
     y = layout.failure + (failureOps.length > 0 ? failureOps.length * (OP_H + 3) + 10 : 0)
     layout.height = y + 24
@@ -229,7 +231,7 @@
     drawBands(plot, next)
     drawLanes(plot, next)
     drawRequests(plot, next)
-    drawTraffic(plot, next)
+    if (hasTraffic) drawTraffic(plot, next)
     drawFailure(plot, next)
     if (svg) chart.replaceChild(next, svg)
     else chart.appendChild(next)
@@ -250,7 +252,7 @@
   function drawBands(plot) {
     const g = el('g', { id: 'bands' }, plot)
     const top = layout.lanes - 4
-    const bottom = layout.traffic + TRAFFIC_H
+    const bottom = layout.traffic + (hasTraffic ? TRAFFIC_H : 0)
     // Each label goes on the first of two rows above the lanes where it does not touch the one
     // before it; with both rows taken it is left out (the band's tooltip still says it).
     const rowsEnd = [-Infinity, -Infinity]
@@ -514,7 +516,7 @@
   }
 
   function trafficAt(px, py) {
-    if (py < layout.traffic || py > layout.traffic + TRAFFIC_H) return undefined
+    if (!hasTraffic || py < layout.traffic || py > layout.traffic + TRAFFIC_H) return undefined
     const t = data.traffic
     const i = Math.floor(tAt(px) / t.bucketMs)
     if (i < 0 || i >= t.delivered.length) return undefined

@@ -12,10 +12,11 @@ import type { ReplicaState } from '../../src/domain/state'
 import type { Message } from '../../src/domain/wire'
 import { sentMessages, type Effect } from '../../src/domain/effect'
 import { realStep, type Stepper } from '../../src/check/stepper'
-import { BUGS, bugFromEnvironment, BUG_ENV } from '../../src/net-test/bugs'
+import { BUGS, bugFromEnvironment, BUG_ENV, readsFor } from '../../src/net-test/bugs'
+import { withSettings } from '../../src/domain/config'
 import { ReplicaRuntime } from '../../src/runtime/replica'
 import { MemoryStorage, type Storage } from '../../src/runtime/storage'
-import { acks, deliver, ELECTED_AT as L, get, leaderOf, MIN, put, R, repliesTo, replica, start, timing, vote } from '../domain/helpers'
+import { acks, deliver, ELECTED_AT as L, get, leaderOf, MIN, put, R, repliesTo, replica, settings, start, timing, vote } from '../domain/helpers'
 
 const [ME, A, B, C, D] = R
 
@@ -31,8 +32,8 @@ const stepAll = (stepper: Stepper, state: ReplicaState, events: readonly Event[]
 }
 
 /** A leader of term 1 that committed `k = v1`, every follower's last answer echoing a send at `L + 20`. */
-const leaderWithValue = (): ReplicaState => {
-  const leader = leaderOf(1).state
+const leaderWithValue = (reads: 'lease' | 'readIndex' = 'lease'): ReplicaState => {
+  const leader = leaderOf(1, { settings: withSettings(settings, { reads }) }).state
   const settled = deliver(leader, L + 10, ...acks(leader, [A, B, C, D], 1, L)).state
   const appended = deliver(settled, L + 20, put({ dst: ME, MID: 'p1', key: 'k', value: 'v1' })).state
   return deliver(appended, L + 30, ...acks(appended, [A, B, C, D], 2, L + 20)).state
@@ -55,12 +56,18 @@ describe('the bugs check:net injects', () => {
     expect(getAnswered(BUGS['lease-outlives-pause'].step, leader, stale)).toBe(true)
     // With no answer at all, the bug has nothing to count: it holds the get too.
     expect(getAnswered(BUGS['lease-outlives-pause'].step, leader, [])).toBe(false)
+    // A bug of the lease: check:net runs the replicas on it.
+    expect(readsFor('lease-outlives-pause')).toBe('lease')
+    expect(readsFor('read-skips-quorum')).toBeUndefined()
   })
 
-  it('read-skips-quorum: a leader that has heard from no one since its lease ran out answers a get at once (the real one holds it)', () => {
+  it('read-skips-quorum: a leader that has heard from no one since its lease ran out answers a get at once (the real one holds it), under the lease and under ReadIndex', () => {
+    for (const reads of ['lease', 'readIndex'] as const) {
+      const leader = leaderWithValue(reads)
+      expect(getAnswered(realStep, leader, []), reads).toBe(false)
+      expect(getAnswered(BUGS['read-skips-quorum'].step, leader, []), reads).toBe(true)
+    }
     const leader = leaderWithValue()
-    expect(getAnswered(realStep, leader, [])).toBe(false)
-    expect(getAnswered(BUGS['read-skips-quorum'].step, leader, [])).toBe(true)
     // Its view of its followers is left as it was: check-quorum still sees nobody answered.
     const after = BUGS['read-skips-quorum'].step(leader, received(WOKEN + 1, get({ dst: ME, MID: 'g1', key: 'k' })))[0]
     expect(after.progress).toEqual(leader.progress)

@@ -166,6 +166,15 @@ describe('watching the leaders', () => {
       { term: 3, replica: 3, atMs: 300 },
     ])
     expect(termsWithTwoLeaders(watch.sightings())).toEqual([])
+    // A replica that does not answer, then answers as before: both changes are seen.
+    watch.unreachable(2, 300)
+    watch.unreachable(2, 400)
+    watch.observe(2, { role: 'follower', term: 2 }, 500)
+    expect(watch.roleChanges().filter((c) => c.replica === 2)).toEqual([
+      { replica: 2, atMs: 200, role: 'follower', term: 2 },
+      { replica: 2, atMs: 300, role: 'unreachable', term: 2 },
+      { replica: 2, atMs: 500, role: 'follower', term: 2 },
+    ])
     watch.observe(5, { role: 'leader', term: 3 }, 400)
     expect(termsWithTwoLeaders(watch.sightings())).toEqual([{ term: 3, leaders: [{ term: 3, replica: 3, atMs: 300 }, { term: 3, replica: 5, atMs: 400 }] }])
   })

@@ -56,6 +56,9 @@ function checkNetRun(): NonNullable<RunResult['record']> {
       { replica: 2, atMs: 2_900, role: 'leader', term: 2 },
       { replica: 3, atMs: 2_900, role: 'follower', term: 2 },
       { replica: 1, atMs: 3_400, role: 'follower', term: 2 },
+      // r4 killed: its status does not answer until it has restarted.
+      { replica: 4, atMs: 2_050, role: 'unreachable', term: 1 },
+      { replica: 4, atMs: 3_700, role: 'follower', term: 2 },
     ],
     passed: false,
     failures: ['not linearizable: key k1: a value once overwritten never comes back'],
@@ -245,8 +248,12 @@ describe.skipIf(chromium === undefined && !inCi)('timeline pages in headless Chr
     expect(await count(page, '#lanes .span.role-leader')).toBe(2)
     expect(await count(page, '#lanes .span.role-candidate')).toBe(1)
     expect(await count(page, '#lanes .mark.killed')).toBe(1)
+    expect(await count(page, '#lanes .mark.restarted')).toBe(1)
+    expect(await count(page, '#lanes .span.role-down')).toBe(1)
     expect(await count(page, '#bands .band.kill')).toBe(1)
     expect(await count(page, '#bands .band.heal')).toBe(2)
+    // No datagram counts in a real run: no traffic panel.
+    expect(await count(page, '#traffic')).toBe(0)
     expect(await count(page, '#requests path.outcome-incorrect')).toBe(1)
     // The window's two operations, the stale read offending.
     expect(await count(page, '#failure .op')).toBe(2)
