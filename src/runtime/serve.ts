@@ -87,11 +87,15 @@ export interface ReplicaServer {
   readonly stop: () => void
 }
 
+type BackgroundStorage = Storage & Required<Pick<Storage, 'persistInBackground'>>
+
+const persistsInBackground = (storage: Storage): storage is BackgroundStorage => storage.persistInBackground !== undefined
+
 /** A Storage that times each persist (the fsync histogram of /metrics). */
 class TimedStorage implements Storage {
   readonly persistSeconds = new Histogram()
 
-  constructor(private readonly inner: DiskStorage) {}
+  constructor(private readonly inner: BackgroundStorage) {}
 
   persist(hardState: HardState | undefined, log: LogWrite | undefined, snapshot?: SnapshotWrite): void {
     const began = performance.now()
@@ -171,7 +175,9 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     opened.right.close()
     throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
   }
-  const storage = new TimedStorage(options.wrapStorage === undefined ? opened.right : options.wrapStorage(opened.right))
+  const wrapped = options.wrapStorage === undefined ? opened.right : options.wrapStorage(opened.right)
+  if (!persistsInBackground(wrapped)) throw new Error('the storage put around the data directory cannot persist in the background')
+  const storage = new TimedStorage(wrapped)
   const now = options.now ?? ((): number => performance.now())
   const seed = seedFrom(id, (Date.now() ^ process.pid) >>> 0)
   const initial = initialState(

@@ -5,6 +5,10 @@
  * batch changed rather than the persist effects of single steps. Each is also shown to change
  * nothing where its rule is not involved.
  */
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import { received, type Event } from '../../src/domain/events'
@@ -15,6 +19,7 @@ import { realStep, type Stepper } from '../../src/check/stepper'
 import { BUGS, bugFromEnvironment, BUG_ENV, readsFor } from '../../src/net-test/bugs'
 import { withSettings } from '../../src/domain/config'
 import { ReplicaRuntime } from '../../src/runtime/replica'
+import { DiskStorage } from '../../src/runtime/disk-storage'
 import { MemoryStorage, type Storage } from '../../src/runtime/storage'
 import { acks, deliver, ELECTED_AT as L, get, leaderOf, MIN, put, R, repliesTo, replica, settings, start, timing, vote } from '../domain/helpers'
 
@@ -93,12 +98,31 @@ describe('the bugs check:net injects', () => {
       expect(runtime.current.persistent.votedFor).toEqual(O.some(B))
       return storage.recover().votedFor
     }
-    expect(await votedAfterRestart(new MemoryStorage())).toEqual(O.some(B))
     const bug = bugFromEnvironment({ [BUG_ENV]: 'vote-not-stored' })
-    const forgetful = bug.storage!(new MemoryStorage())
-    expect(await votedAfterRestart(forgetful)).toEqual(O.none)
-    // The term it does store.
-    expect(forgetful.recover().currentTerm).toBe(2)
+    // In memory (persist), and on disk as `raftkv serve` keeps it (persisted in the background).
+    const dirs: string[] = []
+    const onDisk = (): Storage => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bug-vote-'))
+      dirs.push(dir)
+      const opened = DiskStorage.open(dir, { id: ME, peers: [A, B, C, D] })
+      if (E.isLeft(opened)) throw opened.left
+      expect(opened.right.persistInBackground).toBeDefined()
+      return opened.right
+    }
+    try {
+      for (const store of [() => new MemoryStorage(), onDisk]) {
+        const faithful = store()
+        expect(await votedAfterRestart(faithful)).toEqual(O.some(B))
+        faithful.close()
+        const forgetful = bug.storage!(store())
+        expect(await votedAfterRestart(forgetful)).toEqual(O.none)
+        // The term it does store.
+        expect(forgetful.recover().currentTerm).toBe(2)
+        forgetful.close()
+      }
+    } finally {
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('is chosen by the environment alone: none when unset, an error for an unknown name', () => {
