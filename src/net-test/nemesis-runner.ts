@@ -289,13 +289,18 @@ export class NemesisRunner {
           this.replicas.restart(v1)
           this.replicas.restart(v2)
           step(`SIGSTOP r${c1} r${c2} ${campaigned ? `once all four were in term ${next}` : `(not seen in term ${next ?? '?'} within ${steps.campaign} ms)`}; SIGKILL r${v1} r${v2} and restart them on their data directories`)
-          // Until both voters answer again, and within the candidates' election timeout.
+          // Until both voters answer again. The candidates' clocks stop while they sleep (as a paused
+          // virtual machine's would), so that they are still candidates, their election timers not
+          // run out, however long a loaded machine takes to restart the voters.
           let restarted = false
-          while (this.hooks.now() - woken < steps.voters && !(restarted = (await terms([v1, v2])).size === 2)) await sleep(50)
+          while (this.hooks.now() - asleepAgain < steps.voters && !(restarted = (await terms([v1, v2])).size === 2)) await sleep(50)
           await cut([link(c1, c2)])
+          const slept = this.hooks.now() - asleepAgain
+          const frozen = this.hooks.jumpClock !== undefined
+          if (frozen) for (const c of [c1, c2]) this.hooks.jumpClock!(c, -Math.round(slept))
           this.replicas.resume(c1)
           this.replicas.resume(c2)
-          step(`SIGCONT r${c1} r${c2}: they ask again (asleep ${((this.hooks.now() - asleepAgain) / 1000).toFixed(2)}s${restarted ? ', the voters up' : ', the voters not yet seen up'})`)
+          step(`SIGCONT r${c1} r${c2}: they ask again (asleep ${(slept / 1000).toFixed(2)}s${frozen ? ', their clocks set back as much' : ''}${restarted ? ', the voters up' : ', the voters not yet seen up'})`)
           await sleep(steps.watch)
           await uncut()
           this.replicas.restart(leader)

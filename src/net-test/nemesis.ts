@@ -23,12 +23,14 @@
  *   check-quorum deposes it.
  * - `split-election`: two followers (the candidates) cut off from each other and two (the
  *   voters) from the leader, which goes on writing with the candidates alone, so that the
- *   candidates' logs are ahead of the voters'; then the leader killed, the candidates paused past
- *   every election timeout and woken together: both campaign in one term, the voters (whose own
- *   campaigns the candidates refuse) split between them about one time in two. Once they have
- *   asked, the candidates are paused again while the voters are killed and restarted, then woken
- *   to ask again. A voter that did not store its vote grants a second one: two leaders in a term
- *   (the run watches every replica's /v1/status for that).
+ *   candidates' logs are ahead of the voters' (the candidates refuse the voters' own campaigns);
+ *   then the leader killed, the candidates paused past every election timeout and woken together
+ *   while the voters sleep, so that both ask for pre-votes at once; the voters woken each hearing
+ *   one candidate's vote request only (one-way cuts): both candidates campaign in one term and
+ *   the votes split. The candidates are paused again, their clocks stopped with them (as a paused
+ *   virtual machine's), while the voters are killed and restarted, then woken to ask again. A
+ *   voter that did not store its vote grants a second one: two leaders in a term (the run
+ *   watches every replica's /v1/status for that).
  */
 import { Rng } from '../check/rng'
 import { link, linksBetween, type Link, type LossyLink } from './filters'
@@ -108,16 +110,16 @@ export const AIM_TAIL_MS = 1_000
  * The steps of a split election (ms): the leader writes with the candidates alone; what it sent
  * last reaches them after its kill; the candidates sleep past their election timers; they
  * campaign (until all four are seen in the next term, at most `campaign`); the voters restart
- * while the candidates sleep again: they wake when the voters answer, and at the latest `voters`
- * after they first woke, less than the minimum election timeout (60% of the maximum in `raftkv
- * serve`), so that they are still candidates then; the run watches for two leaders.
+ * while the candidates sleep again, their clocks stopped with them (where the runtime lets a
+ * clock be moved): they wake when the voters answer, at the latest after `voters`; the run
+ * watches for two leaders.
  */
 export const splitElectionSteps = (electionTimeoutMaxMs: number) => {
   const ahead = 1_500
   const settle = 150
   const asleep = electionTimeoutMaxMs + 500
   const campaign = Math.round(electionTimeoutMaxMs * 0.2)
-  const voters = Math.round(electionTimeoutMaxMs * 0.58)
+  const voters = electionTimeoutMaxMs * 2
   const watch = 2_500
   return { ahead, settle, asleep, campaign, voters, watch }
 }
