@@ -109,7 +109,8 @@ export const AIM_TAIL_MS = 1_000
 /**
  * The steps of a split election (ms): the leader writes with the candidates alone; what it sent
  * last reaches them after its kill; the candidates sleep past their election timers; they
- * campaign (until all four are seen in the next term, at most `campaign`); the voters restart
+ * campaign (until all four are seen in the next term, at most `campaign`, less than the shortest
+ * election timeout, 60% of the longest in `raftkv serve`); the voters restart
  * while the candidates sleep again, their clocks stopped with them (where the runtime lets a
  * clock be moved): they wake when the voters answer, at the latest after `voters`; the run
  * watches for two leaders.
@@ -118,7 +119,7 @@ export const splitElectionSteps = (electionTimeoutMaxMs: number) => {
   const ahead = 1_500
   const settle = 150
   const asleep = electionTimeoutMaxMs + 500
-  const campaign = Math.round(electionTimeoutMaxMs * 0.2)
+  const campaign = Math.round(electionTimeoutMaxMs * 0.48)
   const voters = electionTimeoutMaxMs * 2
   const watch = 2_500
   return { ahead, settle, asleep, campaign, voters, watch }
