@@ -294,13 +294,16 @@ export class NemesisRunner {
           // run out, however long a loaded machine takes to restart the voters.
           let restarted = false
           while (this.hooks.now() - asleepAgain < steps.voters && !(restarted = (await terms([v1, v2])).size === 2)) await sleep(50)
-          await cut([link(c1, c2)])
+          // Each candidate asks again the voter that did not vote for it; what it sends the voter
+          // that did (its first AppendEntries, should it win) is held back, so that it cannot
+          // reach that voter before the other candidate's request does.
+          await cut([link(c1, c2)], [[c1, v1], [c2, v2]])
           const slept = this.hooks.now() - asleepAgain
           const frozen = this.hooks.jumpClock !== undefined
           if (frozen) for (const c of [c1, c2]) this.hooks.jumpClock!(c, -Math.round(slept))
           this.replicas.resume(c1)
           this.replicas.resume(c2)
-          step(`SIGCONT r${c1} r${c2}: they ask again (asleep ${(slept / 1000).toFixed(2)}s${frozen ? ', their clocks set back as much' : ''}${restarted ? ', the voters up' : ', the voters not yet seen up'})`)
+          step(`SIGCONT r${c1} r${c2}: they ask again, r${c1} r${v2} only, r${c2} r${v1} only (asleep ${(slept / 1000).toFixed(2)}s${frozen ? ', their clocks set back as much' : ''}${restarted ? ', the voters up' : ', the voters not yet seen up'})`)
           await sleep(steps.watch)
           await uncut()
           this.replicas.restart(leader)
