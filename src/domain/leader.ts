@@ -4,6 +4,7 @@
  * tick with check-quorum.
  */
 import * as O from 'fp-ts/Option'
+import { advanceCommitIndex } from './commit'
 import { cancelTimer, log } from './effect'
 import { onForward, onRequestAsLeader, reappendLostPuts } from './client-requests'
 import type { StepContext } from './context'
@@ -43,7 +44,8 @@ export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): Replica
   ctx.effects.push(log(`leader in term ${term}`))
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
   const withLost = reappendLostPuts(armTick(s, ctx, nextTickMs(s)), ctx)
-  return { ...withLost, progress: sendToFollowers(withLost, ctx, withLost.peers) }
+  // The leader's own log is one of the majority: a lone voter commits its no-op at once.
+  return advanceCommitIndex({ ...withLost, progress: sendToFollowers(withLost, ctx, withLost.peers) })
 }
 
 /** The leader's step function. */

@@ -3,6 +3,7 @@
  * while lost entries are repaired fast). Client requests (client-requests.ts) and taking office
  * (leader.ts) append entries; this sends them.
  */
+import { advanceCommitIndex } from './commit'
 import { setTimer } from './effect'
 import type { StepContext } from './context'
 import { chooseFanout, firstRoundCommitUnlikely } from './fanout'
@@ -61,8 +62,10 @@ export const armTick = (s: ReplicaState, ctx: StepContext, afterMs: number): Rep
  * New entries (if `s`'s log has any that `before`'s had not) go at once to as many voters as a likely
  * first-round commit needs, and to every learner (it must catch up to be promoted, thesis §4.2.1).
  */
-export const replicateNewEntries = (before: ReplicaState, ctx: StepContext, s: ReplicaState): ReplicaState => {
-  if (s.persistent.log === before.persistent.log) return s
+export const replicateNewEntries = (before: ReplicaState, ctx: StepContext, appended: ReplicaState): ReplicaState => {
+  if (appended.persistent.log === before.persistent.log) return appended
+  // The leader's own log is one of the majority: a lone voter commits what it appends now.
+  const s = advanceCommitIndex(appended)
   const fanout = chooseFanout(voterProgress(s), followersNeeded(s), s.settings)
   const learners = s.configuration.learners
   const to: readonly NodeId[] = learners.length === 0 ? fanout : [...fanout, ...learners.filter((id) => id !== s.id)]

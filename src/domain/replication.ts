@@ -10,9 +10,9 @@ import { armElectionTimer, becomeFollower } from './election'
 import { forwardLostPuts } from './client-requests'
 import { isResponsive } from './fanout'
 import { firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
+import { advanceCommitIndex } from './commit'
 import { repairFast } from './new-entries'
 import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend } from './progress'
-import { quorumValueOf } from './quorum'
 import { sendToFollower, sendWaitingEntries } from './send-to-follower'
 import { withPersistent, type ReplicaState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId } from './wire'
@@ -151,15 +151,3 @@ export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: Appen
   return { ...s, progress: { ...s.progress, [m.src]: after } }
 }
 
-/**
- * Figure 2, leaders: "If there exists an N such that N > commitIndex, a majority of
- * matchIndex[i] ≥ N, and log[N].term == currentTerm: set commitIndex = N".
- */
-export const advanceCommitIndex = (s: ReplicaState): ReplicaState => {
-  // Thesis ch. 4: a majority of the configuration's voters; a learner never counts, and a leader
-  // removing itself does not count its own log (§4.2.2).
-  const last = lastIndex(s.persistent.log)
-  const n = quorumValueOf(s.configuration.voters, (voter) => (voter === s.id ? last : (s.progress[voter]?.matchIndex ?? 0)))
-  // §5.4.2: only entries of the current term are committed by counting replicas.
-  return n > s.commitIndex && termAt(s.persistent.log, n) === s.persistent.currentTerm ? { ...s, commitIndex: n } : s
-}

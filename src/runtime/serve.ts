@@ -163,10 +163,6 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   if (member === undefined) {
     throw new StartRefused(2, `replica ${id} is not in the cluster (${cluster.members.map((m) => m.id).join(', ')})`)
   }
-  // The reducer elects a leader by asking its peers; a lone replica has none to ask (not built yet).
-  if (cluster.members.length < 2 && options.joining === undefined) {
-    throw new StartRefused(2, 'a cluster needs at least two replicas (a lone replica cannot elect itself yet)')
-  }
   const peers = cluster.members.filter((m) => m.id !== id)
   const opened = DiskStorage.open(options.dataDir, { id, peers: peers.map((m) => m.id) })
   if (E.isLeft(opened)) throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${opened.left.message}`)

@@ -145,3 +145,24 @@ describe('raftkv serve --reads lease', () => {
     }
   })
 })
+
+describe('a one-replica cluster (as etcd allows a one-member cluster)', () => {
+  const cluster = new RealCluster(1)
+  afterAll(() => cluster.stop())
+
+  it('elects itself, answers puts and gets, and keeps them across a SIGKILL and a restart', async () => {
+    await cluster.start()
+    const client = new RaftkvClient({ endpoints: cluster.endpoints, timeoutMs: 30_000 })
+    try {
+      const [only] = cluster.replicas
+      expect(await cluster.leader()).toBe(only)
+      await client.put('alone', 'and durable')
+      expect(await client.get('alone')).toBe('and durable')
+      await cluster.kill(only!)
+      cluster.startReplica(only!)
+      expect(await client.get('alone')).toBe('and durable')
+    } finally {
+      client.close()
+    }
+  })
+})

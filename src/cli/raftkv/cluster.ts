@@ -15,7 +15,7 @@ export const clusterUpCommand = {
   summary: 'Starts a local cluster on loopback in the foreground, a line per replica event; Ctrl-C stops it.',
   synopsis: '[options]',
   options: {
-    replicas: { kind: 'choice', choices: ['3', '5'], default: '3', help: 'how many replicas' },
+    replicas: { kind: 'choice', choices: ['1', '3', '5'], default: '3', help: 'how many replicas (1: a lone replica, durable but with no copy elsewhere)' },
     dir: { kind: 'string', default: 'raftkv-data', help: "where the replicas keep their data (DIR/<ID>/) and the cluster's description (DIR/cluster.json)", value: 'DIR' },
     'client-port': { kind: 'int', default: LOCAL_CLIENT_PORT, min: 1, max: 65530, help: 'the first replica\'s client port; the others follow' },
     'peer-port': { kind: 'int', default: LOCAL_PEER_PORT, min: 1, max: 65530, help: 'the first replica\'s peer port; the others follow' },
