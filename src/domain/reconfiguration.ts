@@ -57,8 +57,8 @@ const appendsConfiguration = (log: Log, from: number): boolean => {
 
 /**
  * The replica uses `configuration` from now on: it replicates to its members if it leads (a new
- * member starts from the leader's next index, and is probed back from there), and it refuses the
- * requests it holds if it is no longer a member (nobody will tell it of a leader).
+ * member starts from the leader's next index, and is probed back from there). Requests it holds
+ * when the configuration leaves it out are refused as the step settles (refuseHeldIfNotMember).
  */
 export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configuration: Configuration): ReplicaState => {
   ctx.effects.push(log(`configuration: ${describeConfiguration(configuration)}`))
@@ -74,11 +74,19 @@ export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configurat
     const transfer = s.duties.transfer
     if (transfer !== undefined && !isVoter(configuration, transfer.target)) next = { ...next, duties: { ...s.duties, transfer: undefined } }
   }
-  if (!isMember(configuration, s.id) && next.held.length > 0) {
-    for (const request of next.held) refuse(next, ctx, request, notAMember(next), true)
-    next = { ...next, held: [] }
-  }
   return next
+}
+
+/**
+ * After every event: a replica outside its configuration refuses the requests it holds, nobody
+ * being about to tell it of a leader: those it held when it took up the configuration that leaves
+ * it out, and the gets a leader that removed itself held on stepping down (on the commit of its
+ * removal, or by check-quorum), which never touched the log.
+ */
+export const refuseHeldIfNotMember = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.held.length === 0 || isMember(s.configuration, s.id)) return s
+  for (const request of s.held) refuse(s, ctx, request, notAMember(s), true)
+  return { ...s, held: [] }
 }
 
 /**

@@ -19,7 +19,7 @@ import { isMember } from './membership'
 import type { RaftOrClientMessage } from './messages'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
-import { afterCommit, followLogConfiguration, notAMember, refuse, tellRemoved } from './reconfiguration'
+import { afterCommit, followLogConfiguration, notAMember, refuse, refuseHeldIfNotMember, tellRemoved } from './reconfiguration'
 import type { ReplicaState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage, type RequestVote } from './wire'
 
@@ -204,5 +204,5 @@ const stepByRole = (s: ReplicaState, ctx: StepContext, m: RaftOrClientMessage): 
  */
 const settle = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   const applied = applyCommitted(s, ctx)
-  return answerWaiting(compactIfDue(applied.role === 'leader' ? afterCommit(applied, ctx) : applied, ctx), ctx)
+  return refuseHeldIfNotMember(answerWaiting(compactIfDue(applied.role === 'leader' ? afterCommit(applied, ctx) : applied, ctx), ctx), ctx)
 }

@@ -337,6 +337,22 @@ describe('thesis §4.2.2: removing members, the leader included', () => {
     ])
   })
 
+  it('a leader that removed itself and steps down by check-quorum refuses the gets it was holding: no leader will tell it of another', () => {
+    const leader = settledLeader()
+    // Past its lease, a get waits for the followers to answer; then the leader appends its removal.
+    const late = L + leader.settings.timing.electionTimeoutMinMs + 10
+    const waiting = deliver(leader, late, get({ dst: ME, MID: 'g', key: 'k' }))
+    expect(ofType(waiting.sent, 'ok')).toEqual([])
+    expect(waiting.state.pendingReads.map((read) => read.request.MID)).toEqual(['g'])
+    const removing = change(waiting.state, late + 1, 'remove', ME).state
+    expect(removing.role).toBe('leader')
+    // Neither A nor B answers for longer than the maximum election timeout.
+    const alone = fire(removing, late + 1 + leader.settings.timing.electionTimeoutMaxMs * 2, 'heartbeat')
+    expect(alone.state.role).toBe('follower')
+    expect(ofType(alone.sent, 'refused').map((m) => [m.MID, m.retry])).toEqual([['g', true]])
+    expect(alone.state.held).toEqual([])
+  })
+
   // §4.2.3: "if a server receives a RequestVote request within the minimum election timeout of hearing
   // from a current leader, it does not update its term or grant its vote."
   it('a removed replica that keeps campaigning disrupts neither the leader nor its followers', () => {
