@@ -18,8 +18,7 @@ const problem = namespaceSupportProblem()
 const server = path.join(__dirname, 'fixtures', 'register-server.js')
 
 const PORT = 8080
-const run = (durable: boolean): ReturnType<typeof runCheck> => {
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rkvnet-test-'))
+const run = (durable: boolean, workDir: string): ReturnType<typeof runCheck> => {
   const lines: string[] = []
   const options: RunOptions = {
     seed: 5,
@@ -60,34 +59,39 @@ describe.skipIf(problem !== undefined)(`a run of the harness on a stand-in store
     // The seed kills the leader (the stand-in's r1) while the clients write.
     expect(schedule.faults.some((f) => f.fault.kind === 'kill' && f.fault.target === 'leader')).toBe(true)
 
-    const [durable, forgetful] = await Promise.all([run(true), run(false)])
+    // Both runs' work directories go however the test ends (their texts say what was in them).
+    const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'rkvnet-test-')))
+    try {
+      const [durable, forgetful] = await Promise.all([run(true, dirs[0]!), run(false, dirs[1]!)])
 
-    expect(safetyFailures(durable.failures), durable.text).toEqual([])
-    expect(durable.text).toMatch(/SIGKILL the leader, restart on its data directory \[r1\]/)
-    expect(durable.text).toMatch(/linearizability: ok/)
-    expect(durable.text).toMatch(/every client must be served again within 14s/)
-    // The history, as the project's reader takes it (one operation at a time per process, every
-    // line well formed): every invocation completed, and a process whose operation ended in info
-    // never invoked again.
-    const lines = fs.readFileSync(durable.historyFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { process: number; type: string; f: string })
-    expect(E.isRight(readHistory(durable.historyFile))).toBe(true)
-    const open = new Set<number>()
-    const retired = new Set<number>()
-    for (const e of lines) {
-      if (e.type === 'invoke') {
-        expect(retired.has(e.process)).toBe(false)
-        open.add(e.process)
-      } else open.delete(e.process)
-      if (e.type === 'info') retired.add(e.process)
+      expect(safetyFailures(durable.failures), durable.text).toEqual([])
+      expect(durable.text).toMatch(/SIGKILL the leader, restart on its data directory \[r1\]/)
+      expect(durable.text).toMatch(/linearizability: ok/)
+      expect(durable.text).toMatch(/every client must be served again within 14s/)
+      // The history, as the project's reader takes it (one operation at a time per process, every
+      // line well formed): every invocation completed, and a process whose operation ended in info
+      // never invoked again.
+      const lines = fs.readFileSync(durable.historyFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { process: number; type: string; f: string })
+      expect(E.isRight(readHistory(durable.historyFile))).toBe(true)
+      const open = new Set<number>()
+      const retired = new Set<number>()
+      for (const e of lines) {
+        if (e.type === 'invoke') {
+          expect(retired.has(e.process)).toBe(false)
+          open.add(e.process)
+        } else open.delete(e.process)
+        if (e.type === 'info') retired.add(e.process)
+      }
+      expect(open.size).toBe(0)
+      expect(lines.length).toBeGreaterThan(40)
+      expect(new Set(lines.map((e) => e.f))).toEqual(new Set(['read', 'write', 'cas']))
+      for (const k of ['k1', 'k2']) expect(durable.text).toMatch(new RegExp(`${k}="`))
+
+      expect(forgetful.code).toBe(EXIT.failed)
+      expect(safetyFailures(forgetful.failures).join('\n'), forgetful.text).toMatch(/not linearizable: key k\d/)
+      expect(forgetful.text).toMatch(/smallest failing window: [\d.]+s to [\d.]+s, \d+ operations/)
+    } finally {
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
     }
-    expect(open.size).toBe(0)
-    expect(lines.length).toBeGreaterThan(40)
-    expect(new Set(lines.map((e) => e.f))).toEqual(new Set(['read', 'write', 'cas']))
-    for (const k of ['k1', 'k2']) expect(durable.text).toMatch(new RegExp(`${k}="`))
-
-    expect(forgetful.code).toBe(EXIT.failed)
-    expect(safetyFailures(forgetful.failures).join('\n'), forgetful.text).toMatch(/not linearizable: key k\d/)
-    expect(forgetful.text).toMatch(/smallest failing window: [\d.]+s to [\d.]+s, \d+ operations/)
-    for (const dir of [durable.workDir, forgetful.workDir]) fs.rmSync(dir, { recursive: true, force: true })
   }, 180_000)
 })
