@@ -1,6 +1,6 @@
 /** `raftkv cas <key> <expected> <value>`: compare-and-set, as etcd's transactions and Jepsen's cas. */
 import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../args'
-import { clientOptions, CLIENT_EXIT_CODES, EXIT_NO_VALUE, withClient } from './client-options'
+import { clientOptions, CLIENT_EXIT_CODES, EXIT_NO_VALUE, withClient, requestIdOption } from './client-options'
 
 export const casCommand = {
   name: 'raftkv cas',
@@ -9,7 +9,7 @@ export const casCommand = {
   options: {
     ...clientOptions,
     absent: { kind: 'flag', help: 'write only if the key has no value (then give no <expected>)' },
-    'request-id': { kind: 'string', help: 'the request ID (X-Request-Id; default: a new UUID)', value: 'ID' },
+    ...requestIdOption,
   },
   positionals: { min: 2, max: 3 },
   footer: CLIENT_EXIT_CODES,

@@ -11,6 +11,15 @@ export const clientOptions = {
   timeout: { kind: 'number', help: 'give up after this many seconds, retries included', default: DEFAULT_TIMEOUT_MS / 1000, min: 0.1 },
 } as const
 
+/** A write's request ID: a write retried with the same ID is applied once (docs/http-api.md). */
+export const requestIdOption = {
+  'request-id': {
+    kind: 'string',
+    help: 'the request ID (X-Request-Id): a write retried with the same ID is applied once (default: a new UUID)',
+    value: 'ID',
+  },
+} as const
+
 export const CLIENT_EXIT_CODES =
   'Exit codes: 0 done; 1 the key has no value (get) or the comparison failed (cas); 2 bad arguments; 3 no answer from the cluster, or an error.'
 

@@ -1,6 +1,6 @@
 /** `raftkv delete <key>`: removes the key's value once the cluster has committed the delete. */
 import { runCommand, type CommandSpec, type OptionSpecs } from '../args'
-import { clientOptions, CLIENT_EXIT_CODES, withClient } from './client-options'
+import { clientOptions, CLIENT_EXIT_CODES, withClient, requestIdOption } from './client-options'
 
 export const deleteCommand = {
   name: 'raftkv delete',
@@ -8,7 +8,7 @@ export const deleteCommand = {
   synopsis: '[options] <key>',
   options: {
     ...clientOptions,
-    'request-id': { kind: 'string', help: 'the request ID (X-Request-Id; default: a new UUID)', value: 'ID' },
+    ...requestIdOption,
   },
   positionals: { min: 1, max: 1 },
   footer: CLIENT_EXIT_CODES,

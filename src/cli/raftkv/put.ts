@@ -1,6 +1,6 @@
 /** `raftkv put <key> <value>`: writes once a majority has it (linearizable). */
 import { runCommand, type CommandSpec, type OptionSpecs } from '../args'
-import { clientOptions, CLIENT_EXIT_CODES, withClient } from './client-options'
+import { clientOptions, CLIENT_EXIT_CODES, withClient, requestIdOption } from './client-options'
 
 export const putCommand = {
   name: 'raftkv put',
@@ -8,7 +8,7 @@ export const putCommand = {
   synopsis: '[options] <key> <value>',
   options: {
     ...clientOptions,
-    'request-id': { kind: 'string', help: 'the request ID (X-Request-Id): a put retried with the same ID is applied once (default: a new UUID)', value: 'ID' },
+    ...requestIdOption,
   },
   positionals: { min: 2, max: 2 },
   footer: CLIENT_EXIT_CODES,
