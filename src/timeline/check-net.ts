@@ -64,13 +64,21 @@ export const checkNetTimeline = (record: NonNullable<RunResult['record']>, repli
   // that read a value overwritten before they were invoked (a stale read) are marked.
   const offending = windowOps.filter((op) => op.kind === 'get' && windowOps.some((other) => other.kind !== 'get' && other.completedAt !== undefined && other.completedAt < op.invokedAt && other.value !== op.value && other.invokedAt > (windowOps.find((x) => x.kind !== 'get' && x.value === op.value)?.completedAt ?? -Infinity)))
   for (const op of offending) recorder.flagIncorrect(op.id)
+  // The header and the offending read's label say what went wrong in a line; every failure is in the summary.
+  const stale = offending[0]
+  const reason =
+    stale !== undefined && w !== undefined
+      ? `read ${JSON.stringify(stale.value ?? null)}, a value overwritten before the read was invoked (smallest failing window ${(w.fromMs / 1000).toFixed(3)}–${(w.toMs / 1000).toFixed(3)} s)`
+      : record.checker.ok
+        ? record.failures[0] ?? ''
+        : record.checker.reason ?? ''
   const failure: Failure | null = record.passed
     ? null
     : {
-        title: record.checker.ok ? 'check:net failed' : `not linearizable: key ${record.checker.key}`,
-        reason: record.failures.join('\n'),
+        title: record.checker.ok ? 'check:net failed' : (record.checker.verdict ?? 'not linearizable'),
+        reason,
         at: w === undefined ? null : w.toMs,
-        key: record.checker.key ?? null,
+        key: record.checker.ok ? null : (record.checker.key ?? null),
         operations: windowOps.map((op) => ({ id: op.id, client: clientOf(op), kind: op.kind, value: op.value ?? null, from: op.invokedAt / NS_PER_MS, to: op.completedAt === undefined ? null : op.completedAt / NS_PER_MS })),
         offending: offending.map((op) => op.id),
       }

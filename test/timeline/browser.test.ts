@@ -259,7 +259,7 @@ describe.skipIf(chromium === undefined && !inCi)('timeline pages in headless Chr
     expect(await count(page, '#failure .op')).toBe(2)
     expect(await count(page, '#failure .op.offending')).toBe(1)
     expect(await page.$eval('#title', (e) => e.textContent)).toBe('check:net seed 7: FAILED')
-    expect(await page.$eval('#failure-reason', (e) => e.textContent)).toContain('not linearizable: key k1')
+    expect(await page.$eval('#failure-reason', (e) => e.textContent)).toContain('not linearizable on key k1: read "0-0", a value overwritten before the read was invoked')
     expect(errors).toEqual([])
     await page.close()
   })
