@@ -196,20 +196,33 @@ export const reappendLostPuts = (s: ReplicaState, ctx: StepContext): ReplicaStat
 
 /**
  * A put we appended as leader and that is no longer in our log was lost to a newer leader's
- * entries; it was never answered, so it is handed to the current leader, which appends it unless
- * it already has it. Sent again every few heartbeats until it is applied.
+ * entries; it was never answered, so it is handed to the leader that just sent us entries, which
+ * appends it unless it already has it. Sent again every few heartbeats until it is applied.
  */
-export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState => {
+export const forwardLostPuts = (s: ReplicaState, ctx: StepContext, leader: NodeId): ReplicaState =>
+  forwardOwnPuts(s, ctx, [leader], (own) => isLost(s, own))
+
+/**
+ * Hands the writes of ours that `which` picks, not yet applied, to the replicas `to` (at most every
+ * few heartbeats each). A leader appends a write it lacks, and takes as its own to answer one that
+ * waits in its log uncommitted from an earlier life (appendPuts).
+ */
+export const forwardOwnPuts = (
+  s: ReplicaState,
+  ctx: StepContext,
+  to: readonly NodeId[],
+  which: (own: OwnPut) => boolean,
+): ReplicaState => {
   let ownPuts = s.ownPuts
-  const lost: WriteCommand[] = []
+  const forwarded: WriteCommand[] = []
   for (const [mid, own] of s.ownPuts.entries()) {
-    if (!isLost(s, own)) continue
+    if (!which(own)) continue
     if (ctx.now - own.forwardedAt < 2 * s.settings.timing.heartbeatMs) continue
     ownPuts = ownPuts.set(mid, { ...own, forwardedAt: ctx.now })
-    lost.push(own.put)
+    forwarded.push(own.put)
   }
-  if (lost.length === 0) return s
-  ctx.effects.push(send({ src: s.id, dst: leader, leader: leaderField(s), type: 'forward', puts: lost }))
+  if (forwarded.length === 0) return s
+  for (const dst of to) ctx.effects.push(send({ src: s.id, dst, leader: leaderField(s), type: 'forward', puts: forwarded }))
   return { ...s, ownPuts }
 }
 

@@ -25,6 +25,7 @@ import {
 } from './membership'
 import { freshProgress, type Progress } from './progress'
 import { sendToFollowers } from './send-to-follower'
+import { forwardOwnPuts } from './client-requests'
 import { withPersistent, type ReplicaState } from './state'
 import type { AdminRequest, ClientRequest, NodeId } from './wire'
 
@@ -101,6 +102,16 @@ export const tellRemoved = (s: ReplicaState, ctx: StepContext, peer: NodeId): Re
   const progress = { ...s.progress, [peer]: freshProgress(lastIndex(s.persistent.log) + 1) }
   return { ...s, progress: sendToFollowers({ ...s, progress }, ctx, [peer]) }
 }
+
+/**
+ * A replica outside its configuration hears from no leader once it holds its removal, so the
+ * writes of its own not yet applied (appended while it led, lost to a newer leader's entries or
+ * waiting uncommitted in its log) would never be answered: on each election timeout it forwards
+ * them to every voter. The leader among them appends those it lacks, answers those it holds once
+ * applied, and sends the replica the log again (tellRemoved) until it has applied them.
+ */
+export const forwardOwnPutsWhileRemoved = (s: ReplicaState, ctx: StepContext): ReplicaState =>
+  s.ownPuts.size === 0 || isMember(s.configuration, s.id) ? s : forwardOwnPuts(s, ctx, s.configuration.voters, () => true)
 
 /** After an answer from `peer`: a removed member that holds the latest configuration entry is let go. */
 export const releaseIfTold = (s: ReplicaState, peer: NodeId): ReplicaState => {

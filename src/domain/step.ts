@@ -19,7 +19,7 @@ import { isMember } from './membership'
 import type { RaftOrClientMessage } from './messages'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
-import { afterCommit, followLogConfiguration, notAMember, refuse, refuseHeldIfNotMember, tellRemoved } from './reconfiguration'
+import { afterCommit, followLogConfiguration, forwardOwnPutsWhileRemoved, notAMember, refuse, refuseHeldIfNotMember, tellRemoved } from './reconfiguration'
 import type { ReplicaState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage, type RequestVote } from './wire'
 
@@ -53,7 +53,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
     case 'started':
       return onStarted(s, ctx)
     case 'timerFired':
-      if (event.timer === 'election') return s.role === 'leader' ? s : campaign(s, ctx)
+      if (event.timer === 'election') return s.role === 'leader' ? s : campaign(forwardOwnPutsWhileRemoved(s, ctx), ctx)
       if (event.timer === 'heartbeat') return s.role === 'leader' ? onHeartbeatTick(s, ctx) : s
       return onVoteRetryTimer(s, ctx)
     case 'received':
@@ -118,11 +118,13 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
  * (the course's cluster: every replica named at start-up). Thesis §4.1: a replica also "accepts
  * AppendEntries requests from a leader that is not part of the server's latest configuration" and
  * "grants its vote to a candidate that is not part of" it (a member its log does not know of yet).
+ * And a forward from outside it: a removed member's lost puts (reconfiguration.ts).
  */
 const mayHearFrom = (s: ReplicaState, m: RaftMessage): boolean =>
   s.peers.includes(m.src) ||
   isMember(s.initialConfiguration, m.src) ||
   m.type === 'append' ||
+  m.type === 'forward' ||
   m.type === 'snapshot' ||
   m.type === 'timeoutNow' ||
   m.type === 'vote'
@@ -144,7 +146,9 @@ const mayHearFrom = (s: ReplicaState, m: RaftMessage): boolean =>
  *   (thesis §3.10, `transfer`): its leader asked for it, so it disrupts nothing.
  */
 const onRaftMessage = (s: ReplicaState, ctx: StepContext, m: RaftMessage): ReplicaState => {
-  if (m.type === 'forward') return stepByRole(s, ctx, m)
+  // A forward from outside the configuration comes from a removed member with lost puts: the
+  // leader sends it the log until it has applied them (reconfiguration.ts, forwardOwnPutsWhileRemoved).
+  if (m.type === 'forward') return tellRemoved(stepByRole(s, ctx, m), ctx, m.src)
   const currentTerm = s.persistent.currentTerm
   // A vote request from outside the configuration may come from a member removed under an earlier
   // leader that never learned it: the leader tells it (reconfiguration.ts, tellRemoved).

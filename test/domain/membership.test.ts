@@ -19,7 +19,7 @@ import { operatorRequest } from '../../src/check/virtual-clients'
 import { isMajorityOf, quorumValueOf } from '../../src/domain/quorum'
 import { defaultSettings, withSettings } from '../../src/domain/config'
 import { initialState, type ReplicaState } from '../../src/domain/state'
-import type { AdminAction, AdminRequest, Entry, NodeId } from '../../src/domain/wire'
+import { UNKNOWN_LEADER, type AdminAction, type AdminRequest, type Entry, type NodeId } from '../../src/domain/wire'
 import {
   CLIENT,
   ELECTED_AT as L,
@@ -36,6 +36,7 @@ import {
   noop,
   ofType,
   put,
+  putCmd,
   putEntry,
   replica,
   start,
@@ -311,6 +312,32 @@ describe('thesis §4.2.2: removing members, the leader included', () => {
     const { state, sent } = deliver(committed, L + 3000, vote({ src: B, dst: ME, term: 2, lastLogIndex: 1, lastLogTerm: 1, pre: true }))
     expect(ofType(sent, 'append').map((m) => m.dst)).toEqual([B])
     expect(state.progress[B]).toBeDefined()
+  })
+
+  it('a leader that hears a forward from a replica outside its configuration appends its puts and sends it the log', () => {
+    const removed = change(settledLeader(), L + 10, 'remove', B).state
+    const committed = deliver(removed, L + 11, ...acks(removed, [A], 2, L + 10), ...acks(removed, [B], 2, L + 10)).state
+    const lostPut = putCmd('k', 'v', 'lost')
+    const { state, sent } = deliver(committed, L + 3000, { src: B, dst: ME, leader: UNKNOWN_LEADER, type: 'forward', puts: [lostPut] })
+    expect(state.persistent.log.entries[state.persistent.log.entries.length - 1]?.command).toEqual(lostPut)
+    expect(ofType(sent, 'append').filter((m) => m.dst === B)).not.toEqual([])
+    expect(state.progress[B]).toBeDefined()
+  })
+
+  it('a removed replica whose put a newer leader\'s entries replaced forwards it to every voter on each election timeout', () => {
+    // ME led term 1 and appended a put that nobody else holds.
+    const leader = leaderOf(1, { peers: THREE }).state
+    const appended = deliver(leader, L + 1, put({ dst: ME, MID: 'lost', key: 'k', value: 'v' })).state
+    expect(lastIndex(appended.persistent.log)).toBe(2)
+    // A, leader of term 2, replaces it with its own no-op and an entry that removes ME.
+    const removal = append({ src: A, dst: ME, term: 2, prevLogIndex: 1, prevLogTerm: 1, entries: [noop(2), configEntry(2, configuration([A, B]))] })
+    const told = deliver(appended, L + 100, removal)
+    expect(told.state.configuration).toEqual(configuration([A, B]))
+    expect(ofType(told.sent, 'forward').map((m) => [m.dst, m.puts.map((p) => p.MID)])).toEqual([[A, ['lost']]])
+    // Nobody sends it anything more; its election timeout forwards the put to both voters.
+    const later = fire(told.state, L + 100 + told.state.settings.timing.electionTimeoutMaxMs, 'election')
+    expect(ofType(later.sent, 'forward').map((m) => [m.dst, m.puts.map((p) => p.MID)])).toEqual([[A, ['lost']], [B, ['lost']]])
+    expect(ofType(later.sent, 'vote')).toEqual([])
   })
 
   // "the leader steps down (returns to follower state) once the Cnew entry is committed ... a period
