@@ -108,7 +108,9 @@ export const tellRemoved = (s: ReplicaState, ctx: StepContext, peer: NodeId): Re
  * writes of its own not yet applied (appended while it led, lost to a newer leader's entries or
  * waiting uncommitted in its log) would never be answered: on each election timeout it forwards
  * them to every voter. The leader among them appends those it lacks, answers those it holds once
- * applied, and sends the replica the log again (tellRemoved) until it has applied them.
+ * applied, and sends the replica the log again (tellRemoved), letting it go once it holds its
+ * removal (releaseIfTold); the replica forwards again on each election timeout while any of them
+ * is still unapplied here.
  */
 export const forwardOwnPutsWhileRemoved = (s: ReplicaState, ctx: StepContext): ReplicaState =>
   s.ownPuts.size === 0 || isMember(s.configuration, s.id) ? s : forwardOwnPuts(s, ctx, s.configuration.voters, () => true)

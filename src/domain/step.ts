@@ -118,7 +118,7 @@ const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState 
  * (the course's cluster: every replica named at start-up). Thesis §4.1: a replica also "accepts
  * AppendEntries requests from a leader that is not part of the server's latest configuration" and
  * "grants its vote to a candidate that is not part of" it (a member its log does not know of yet).
- * And a forward from outside it: a removed member's lost puts (reconfiguration.ts).
+ * And a forward from outside it: a removed member's unapplied puts (reconfiguration.ts).
  */
 const mayHearFrom = (s: ReplicaState, m: RaftMessage): boolean =>
   s.peers.includes(m.src) ||
@@ -146,8 +146,8 @@ const mayHearFrom = (s: ReplicaState, m: RaftMessage): boolean =>
  *   (thesis §3.10, `transfer`): its leader asked for it, so it disrupts nothing.
  */
 const onRaftMessage = (s: ReplicaState, ctx: StepContext, m: RaftMessage): ReplicaState => {
-  // A forward from outside the configuration comes from a removed member with lost puts: the
-  // leader sends it the log until it has applied them (reconfiguration.ts, forwardOwnPutsWhileRemoved).
+  // A forward from outside the configuration comes from a removed member with unapplied puts: the
+  // leader sends it the log again (reconfiguration.ts, forwardOwnPutsWhileRemoved).
   if (m.type === 'forward') return tellRemoved(stepByRole(s, ctx, m), ctx, m.src)
   const currentTerm = s.persistent.currentTerm
   // A vote request from outside the configuration may come from a member removed under an earlier
