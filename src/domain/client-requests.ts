@@ -259,6 +259,22 @@ export const writeApplied = (
   return ownPuts.delete(write.MID)
 }
 
+/**
+ * After installing a snapshot: the writes of ours that it shows applied will not be applied here
+ * entry by entry, so each is settled as writeApplied settles an applied entry, at the index where
+ * we appended it: answered if the leader left the puts up to there unanswered (its recoveredUpTo,
+ * on the snapshot's last piece), else left to the leader that applied it. Without this, such a
+ * write would stay ours for ever: forwarded to a leader that has applied it and skips it, and
+ * never answered.
+ */
+export const settleOwnPutsInSnapshot = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  let ownPuts = s.ownPuts
+  for (const [mid, own] of s.ownPuts.entries()) {
+    if (hasApplied(s.kv, mid)) ownPuts = writeApplied(s, ctx, ownPuts, own.put, own.index, 'applied')
+  }
+  return ownPuts === s.ownPuts ? s : { ...s, ownPuts }
+}
+
 /** A deposed leader's pending gets never touched the log, so another leader may answer them: they are held for it. */
 export const pendingReadsHeld = (s: ReplicaState): Pick<ReplicaState, 'held' | 'pendingReads'> => ({
   held: [...s.held, ...s.pendingReads.map((read) => read.request)],

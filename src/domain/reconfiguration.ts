@@ -115,13 +115,20 @@ export const tellRemoved = (s: ReplicaState, ctx: StepContext, peer: NodeId): Re
 export const forwardOwnPutsWhileRemoved = (s: ReplicaState, ctx: StepContext): ReplicaState =>
   s.ownPuts.size === 0 || isMember(s.configuration, s.id) ? s : forwardOwnPuts(s, ctx, s.configuration.voters, () => true)
 
-/** After an answer from `peer`: a removed member that holds the latest configuration entry is let go. */
+/**
+ * After an answer from `peer`: a removed member that holds the latest configuration entry is let go.
+ * An entry compacted into our snapshot is held only by a replica that has the snapshot's last index.
+ */
 export const releaseIfTold = (s: ReplicaState, peer: NodeId): ReplicaState => {
   const p = s.progress[peer]
-  if (p === undefined || isMember(s.configuration, peer) || p.matchIndex < (lastConfigIndex(s.persistent.log) ?? 0)) return s
+  if (p === undefined || isMember(s.configuration, peer) || p.matchIndex < latestConfigurationIndex(s)) return s
   const { [peer]: _told, ...progress } = s.progress
   return { ...s, progress }
 }
+
+/** The index of the latest configuration entry, in the log or compacted into the snapshot; 0 for the first configuration. */
+const latestConfigurationIndex = (s: ReplicaState): number =>
+  lastConfigIndex(s.persistent.log) ?? (s.persistent.snapshotConfiguration === undefined ? 0 : s.persistent.log.snapshotIndex)
 
 /** Why a replica outside its configuration does not serve clients. */
 export const notAMember = (s: ReplicaState): string =>

@@ -116,6 +116,7 @@ export const sendSnapshotPieces = (
   // An empty snapshot is still one (empty) piece.
   for (let from = first; from < windowEnd && (from < data.length || (from === 0 && data.length === 0)); from += chunk) {
     const piece = data.slice(from, from + chunk)
+    const done = from + piece.length >= data.length
     ctx.effects.push(
       send({
         src: s.id,
@@ -127,9 +128,10 @@ export const sendSnapshotPieces = (
         lastIncludedTerm: s.persistent.log.snapshotTerm,
         offset: from,
         data: piece,
-        done: from + piece.length >= data.length,
+        done,
         sentAt: ctx.now,
         ...(s.persistent.snapshotConfiguration === undefined ? {} : { configuration: toData(s.persistent.snapshotConfiguration) }),
+        ...(done && s.recoveredUpTo > 0 ? { recoveredUpTo: s.recoveredUpTo } : {}),
       }),
     )
     sentUpTo = from + Math.max(piece.length, 1)

@@ -11,6 +11,7 @@ import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
 import { configurationAt, fromData, lastConfigIndex } from './membership'
 import { recordAck, snapshotInstalled, type Progress } from './progress'
 import { advanceCommitIndex } from './commit'
+import { settleOwnPutsInSnapshot } from './client-requests'
 import { hearFromLeader } from './replication'
 import { sendSnapshotPieces, sendToFollowers } from './send-to-follower'
 import { withPersistent, type ReplicaState } from './state'
@@ -121,10 +122,11 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
     lastApplied: m.lastIncludedIndex,
     compactionPoint: undefined,
     incomingSnapshot: undefined,
+    leaderRecoveredUpTo: m.recoveredUpTo ?? 0,
   }
   ctx.effects.push(log(`installed a snapshot up to ${m.lastIncludedIndex}`))
   reply(installed, 0, true)
-  return installed
+  return settleOwnPutsInSnapshot(installed, ctx)
 }
 
 /** Leader: a follower acknowledged a piece of our snapshot, or has installed it (a reply of our term: step.ts). */

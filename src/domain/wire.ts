@@ -205,6 +205,8 @@ export const Forward = t.type({
  * `lastIncludedIndex` as text, from character `offset` on. `sentAt` as in AppendEntries. Thesis
  * §5.1: the snapshot also holds "the latest configuration as of the last included index"; absent
  * while that is still the cluster's first configuration (no configuration entry yet).
+ * `recoveredUpTo` on the last piece, as in AppendEntries: a follower's own puts that the snapshot
+ * shows applied are answered by the follower if they lie within it (settleOwnPutsInSnapshot).
  */
 export const InstallSnapshot = t.intersection([
   t.type({
@@ -218,7 +220,7 @@ export const InstallSnapshot = t.intersection([
     done: t.boolean,
     sentAt: t.number,
   }),
-  t.partial({ configuration: ConfigurationData }),
+  t.partial({ configuration: ConfigurationData, recoveredUpTo: Index }),
 ])
 /**
  * InstallSnapshot reply: how much of the snapshot ending at `lastIncludedIndex` the follower has

@@ -6,6 +6,7 @@
 import * as O from 'fp-ts/Option'
 import { describe, expect, it } from 'vitest'
 import type { Effect } from '../../src/domain/effect'
+import { applyCommand, emptyKv, encodeSnapshot } from '../../src/domain/kv'
 import { lastIndex } from '../../src/domain/log'
 import {
   applyChange,
@@ -340,6 +341,41 @@ describe('thesis §4.2.2: removing members, the leader included', () => {
     expect(ofType(later.sent, 'vote')).toEqual([])
   })
 
+  it('a removed follower whose removal the leader compacted into its snapshot is sent the snapshot, and let go once it installs it', () => {
+    const small = withSettings(defaultSettings, { limits: { snapshotEvery: 2 } })
+    const elected = leaderOf(1, { peers: THREE, settings: small }).state
+    let state = deliver(elected, L + 1, ...acks(elected, [A, B], 1, L)).state
+    state = change(state, L + 10, 'remove', B).state
+    state = deliver(state, L + 11, ...acks(state, [A], 2, L + 10)).state
+    // More puts, acknowledged by A alone, until the entry that removes B is compacted away.
+    for (let i = 0; i < 4; i++) {
+      const now = L + 20 + i
+      const appended = deliver(state, now, put({ dst: ME, MID: `p${i}`, key: 'k', value: `v${i}` })).state
+      state = deliver(appended, now, ...acks(appended, [A], lastIndex(appended.persistent.log), now)).state
+    }
+    expect(state.persistent.log.snapshotIndex).toBeGreaterThan(2)
+    expect(state.progress[B]).toBeDefined()
+    // B, far behind, answers: it does not hold its removal yet, so it gets the snapshot.
+    const rejected = deliver(state, L + 40, appendReply({ src: B, dst: ME, term: 1, success: false, conflictIndex: 1, sentAt: L + 30 }))
+    expect(rejected.state.progress[B]).toBeDefined()
+    const ticked = fire(rejected.state, L + 600, 'heartbeat')
+    expect([...rejected.sent, ...ticked.sent].filter((m) => m.type === 'snapshot' && m.dst === B)).not.toEqual([])
+    const lastIncludedIndex = rejected.state.persistent.log.snapshotIndex
+    const installed = deliver(ticked.state, L + 650, {
+      src: B,
+      dst: ME,
+      leader: ME,
+      type: 'snapshotReply',
+      term: 1,
+      lastIncludedIndex,
+      offset: 0,
+      nextOffset: 0,
+      installed: true,
+      sentAt: L + 600,
+    })
+    expect(installed.state.progress[B]).toBeUndefined()
+  })
+
   // "the leader steps down (returns to follower state) once the Cnew entry is committed ... a period
   // of time ... when the leader is managing a cluster that does not include itself; it replicates log
   // entries but does not count itself in majorities."
@@ -434,6 +470,38 @@ describe('thesis §5.1 (compaction): the configuration is kept in snapshots', ()
     const snapshots = [...fromReject, ...pieces]
     expect(snapshots.length).toBeGreaterThan(0)
     expect(snapshots[0]!.configuration).toEqual({ voters: THREE, learners: [D] })
+  })
+
+  // Figure 13, InstallSnapshot receiver 8: "Reset state machine using snapshot contents": the entries
+  // it covers are never applied one by one at this replica.
+  it('a deposed leader answers its own put that an installed snapshot shows applied, if the leader that applied it left it unanswered', () => {
+    const leader = leaderOf(1, { peers: THREE }).state
+    const appended = deliver(leader, L + 1, put({ dst: ME, MID: 'mine', key: 'k', value: 'v' })).state
+    expect(appended.ownPuts.has('mine')).toBe(true)
+    const applied = encodeSnapshot(applyCommand(emptyKv, putCmd('k', 'v', 'mine')))
+    const snapshot = (recoveredUpTo?: number) => ({
+      src: A,
+      dst: ME,
+      leader: A,
+      type: 'snapshot' as const,
+      term: 2,
+      lastIncludedIndex: 5,
+      lastIncludedTerm: 2,
+      offset: 0,
+      data: applied,
+      done: true,
+      sentAt: L + 90,
+      ...(recoveredUpTo === undefined ? {} : { recoveredUpTo }),
+    })
+    // A recovered the put from its log at a restart and applied it unanswered: ME, which took it, answers.
+    const unanswered = deliver(appended, L + 100, snapshot(4))
+    expect(unanswered.state.lastApplied).toBe(5)
+    expect(ofType(unanswered.sent, 'ok').map((m) => [m.dst, m.MID])).toEqual([[CLIENT, 'mine']])
+    expect(unanswered.state.ownPuts.has('mine')).toBe(false)
+    // A applied it in office and answered it: ME stays silent, and no longer holds it as its own to forward.
+    const answered = deliver(appended, L + 100, snapshot())
+    expect(ofType(answered.sent, 'ok')).toEqual([])
+    expect(answered.state.ownPuts.has('mine')).toBe(false)
   })
 
   it('a follower installing a snapshot takes its configuration', () => {
