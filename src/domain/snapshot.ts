@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/Either'
 import { log, send } from './effect'
 import { leaderField, type StepContext } from './context'
-import { decodeSnapshot, encodeSnapshot } from './kv'
+import { decodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
 import { configurationAt, fromData, lastConfigIndex } from './membership'
 import { recordAck, snapshotInstalled, type Progress } from './progress'
@@ -15,7 +15,7 @@ import { settleOwnPutsInSnapshot } from './client-requests'
 import { hearFromLeader } from './replication'
 import { sendSnapshotPieces, sendToFollowers } from './send-to-follower'
 import { withPersistent, type ReplicaState } from './state'
-import type { InstallSnapshot, InstallSnapshotReply, NodeId } from './wire'
+import type { InstallSnapshot, InstallSnapshotReply } from './wire'
 
 /**
  * §7: "each server takes snapshots independently, covering just the committed entries in its log".

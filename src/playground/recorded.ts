@@ -15,7 +15,7 @@ import type { ReplicaState } from '../domain/state'
 import type { Event } from '../domain/events'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Effect } from '../domain/effect'
-import { noTimers, recipients, withDeadline, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
+import { noTimers, recipients, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
 import { ClusterView, type Fate, type Flight, type RequestView, type StepRecord } from './cluster'
 
 /** What happened, in the order it happened, ready to replay. */

@@ -14,7 +14,7 @@ import { parseSeedQuery } from '../../check/sweep-params'
 import { PlaygroundCluster, type ClusterView, type EndedFlight, type Flight, type Replica, type StepRecord } from '../cluster'
 import { RecordedRun } from '../recorded'
 import { rulesFor } from '../rules'
-import { decodeScenario, MAX_REPLICAS, MIN_REPLICAS, scenarioFromHash, scenarioHash, type Action, type Scenario } from '../scenario'
+import { decodeScenario, MAX_REPLICAS, MIN_REPLICAS, scenarioFromHash, type Action, type Scenario } from '../scenario'
 
 // ---- the page's state ------------------------------------------------------------------------
 
