@@ -16,7 +16,7 @@ import { lastIndex } from '../domain/log'
 import { initialState } from '../domain/state'
 import { DiskStorage } from '../runtime/disk-storage'
 import { MemoryStorage, type Storage, type StorageFailure } from '../runtime/storage'
-import type { Identity } from '../runtime/storage-records'
+import type { FixedMembers } from '../runtime/data-dir'
 import { ReplicaRuntime } from '../runtime/replica'
 import { EventRecorder } from '../runtime/event-recorder'
 import { StepTimings } from '../runtime/step-timing'
@@ -36,7 +36,7 @@ const EXIT_BAD_DATA_DIR = 3
 const EXIT_STORAGE_FAILED = 4
 
 /** The storage the command line asks for, or the process exits saying why the directory is refused. */
-const openStorage = (dataDir: string | undefined, identity: Identity): Storage => {
+const openStorage = (dataDir: string | undefined, identity: FixedMembers): Storage => {
   if (dataDir === undefined) return new MemoryStorage()
   const opened = DiskStorage.open(dataDir, identity, {
     report: (message) => process.stderr.write(`3700kvstore ${identity.id}: ${message}\n`),

@@ -8,8 +8,8 @@
  * - A write or sync that fails throws StorageFailure: the replica must stop, not go on answering
  *   from state that may not be stored (after a failed fsync the kernel may have dropped the dirty
  *   pages, so trying again proves nothing).
- * - Opening recovers what the file holds: the identity must be this replica's in this cluster, every
- *   record must check, and only a torn last record (a crash in the middle of a write, told from
+ * - Opening recovers what the file holds: the identity must be this replica's (data-dir.ts says by
+ *   which rule), every record must check, and only a torn last record (a crash in the middle of a write, told from
  *   corruption by record-file.ts) is cut, and the cut is reported (where, how many bytes, what
  *   record). Anything else is a DataDirError: never a silent start from empty.
  * - What recovery read is made durable before the replica acts on it: the file is fsynced, and so
@@ -37,53 +37,14 @@ import { encodeSnapshot } from '../domain/kv'
 import { lastIndex } from '../domain/log'
 import { emptyPersistent, type PersistentState } from '../domain/state'
 import type { Entry } from '../domain/wire'
+import { checkIdentity, DataDirError, holdsReplica, LOG_FILE, missingDirectories, newIdentity, syncDirectories, syncDirectory, type Claim } from './data-dir'
 import { frameRecord, scanRecords, type TornTail } from './record-file'
 import { lockDirectory, processIsAlive, type DirLock, type IsAlive } from './dir-lock'
 import { describeFsError, nodeFs, type StorageFs } from './storage-fs'
-import {
-  decodeIdentity,
-  decodeWrite,
-  identityPayload,
-  RecordKind,
-  sameMembers,
-  writePayload,
-  type Identity,
-} from './storage-records'
+import { decodeIdentity, decodeWrite, identityPayload, RecordKind, writePayload, type Identity } from './storage-records'
 import { StorageFailure, type Storage } from './storage'
 
-export const LOG_FILE = 'raft.log'
 const NEW_FILE_SUFFIX = '.new'
-
-/** Why a data directory was refused. */
-export type DataDirProblem = 'unusable' | 'corrupt' | 'otherReplica' | 'otherCluster' | 'inUse'
-
-/**
- * What a person can do about each refusal. A replica must never be started again under its ID
- * with an empty directory: it would have forgotten its term and its vote, and could vote twice in
- * a term (§5.2); so a directory that cannot be trusted means replacing the member.
- */
-export const WHAT_TO_DO: Readonly<Record<DataDirProblem, string | undefined>> = {
-  corrupt:
-    'do not empty the directory and start this replica again under the same ID (with its votes forgotten it could vote twice in a term); remove the member and add a new one (raftkv member remove/add), and keep the directory for inspection',
-  otherReplica:
-    "start each replica on its own directory (DIR/<its ID>); if this one was copied or renamed from another replica's, put the right one back, or remove the member and add a new one (raftkv member remove/add)",
-  otherCluster:
-    'start the replica with the peers it was started with before; if it belongs to another cluster now, remove the member and add a new one (raftkv member remove/add) rather than reuse this directory',
-  unusable: 'fix what the error names (permissions, a full or failing disk, a file where the directory should be) and start the replica again',
-  // The message itself names the lock file to remove once no replica runs on the directory.
-  inUse: undefined,
-}
-
-export class DataDirError extends Error {
-  /** `message` is what is wrong, then, on a line of its own, what to do about it (WHAT_TO_DO). */
-  constructor(
-    readonly problem: DataDirProblem,
-    message: string,
-  ) {
-    const advice = WHAT_TO_DO[problem]
-    super(advice === undefined ? message : `${message}\n  what to do: ${advice}`)
-  }
-}
 
 export interface CompactionPolicy {
   /** Rewrite when the file exceeds `factor` times the live state's size plus `slackBytes`. */
@@ -121,7 +82,8 @@ export class DiskStorage implements Storage {
 
   private constructor(
     private readonly directory: string,
-    private readonly identity: Identity,
+    /** Whose file it is, as its identity record says (for a new file: as it was made). */
+    readonly identity: Identity,
     /** What the file holds: the persistent state a restart recovers. */
     private state: PersistentState,
     options: DiskStorageOptions,
@@ -135,11 +97,15 @@ export class DiskStorage implements Storage {
   /**
    * Opens (or creates) `dataDir/<id>/raft.log` and recovers what it holds, holding the directory's
    * lock until `close`. Left: the directory is unusable, corrupt, another replica's or another
-   * cluster's, or in use by a living process.
+   * cluster's (data-dir.ts: by the claim's rule), in use by a living process, or holds no replica
+   * and the claim has no bootstrap to make one with.
    */
-  static open(dataDir: string, identity: Identity, options: DiskStorageOptions = {}): E.Either<DataDirError, DiskStorage> {
+  static open(dataDir: string, claim: Claim, options: DiskStorageOptions = {}): E.Either<DataDirError, DiskStorage> {
     const fs = options.fs ?? nodeFs
-    const directory = path.join(dataDir, identity.id)
+    const directory = path.join(dataDir, claim.id)
+    // A claim that cannot make a replica creates nothing (the lock's check below settles a race).
+    const fresh = newIdentity(directory, claim)
+    if (E.isLeft(fresh) && !holdsReplica(dataDir, claim.id, fs)) return fresh
     const unusable = (what: string, error: unknown) => E.left(new DataDirError('unusable', `${what}: ${describeFsError(error)}`))
 
     // Whatever this start creates must be synced, up to the directory that was there.
@@ -153,7 +119,7 @@ export class DiskStorage implements Storage {
     }
     const locked = lockDirectory(fs, directory, options.pid ?? process.pid, options.isAlive ?? processIsAlive)
     if (E.isLeft(locked)) return E.left(new DataDirError(locked.left.inUse ? 'inUse' : 'unusable', locked.left.message))
-    const opened = DiskStorage.openLocked(directory, mustSync, identity, options)
+    const opened = DiskStorage.openLocked(directory, mustSync, claim, options)
     if (E.isLeft(opened)) locked.right.release()
     else opened.right.lock = locked.right
     return opened
@@ -163,7 +129,7 @@ export class DiskStorage implements Storage {
   private static openLocked(
     directory: string,
     mustSync: string,
-    identity: Identity,
+    claim: Claim,
     options: DiskStorageOptions,
   ): E.Either<DataDirError, DiskStorage> {
     const fs = options.fs ?? nodeFs
@@ -177,7 +143,9 @@ export class DiskStorage implements Storage {
     }
 
     if (bytes === undefined) {
-      const storage = new DiskStorage(directory, identity, emptyPersistent, options)
+      const identity = newIdentity(directory, claim)
+      if (E.isLeft(identity)) return identity
+      const storage = new DiskStorage(directory, identity.right, emptyPersistent, options)
       try {
         storage.rewrite()
         syncDirectories(fs, directory, mustSync)
@@ -188,9 +156,9 @@ export class DiskStorage implements Storage {
       return E.right(storage)
     }
 
-    const replayed = replay(file, bytes, identity)
+    const replayed = replay(file, bytes, claim)
     if (E.isLeft(replayed)) return replayed
-    const { state, goodBytes, torn } = replayed.right
+    const { identity, state, goodBytes, torn } = replayed.right
     const storage = new DiskStorage(directory, identity, state, options)
     try {
       storage.fd = fs.openSync(file, 'r+')
@@ -383,7 +351,6 @@ const writeProblem = (state: PersistentState, log: LogWrite | undefined, snapsho
   return undefined
 }
 
-/** writeSync may write less than asked (a disk filling up): go on until all is written. */
 /** `writeWhole` on libuv's thread pool: `done(null)` once every byte is written. */
 const writeWholeInBackground = (fd: number, bytes: Buffer, position: number, done: (error: NodeJS.ErrnoException | null) => void): void => {
   const from = (offset: number): void =>
@@ -395,6 +362,7 @@ const writeWholeInBackground = (fd: number, bytes: Buffer, position: number, don
   from(0)
 }
 
+/** writeSync may write less than asked (a disk filling up): go on until all is written. */
 const writeWhole = (fs: StorageFs, fd: number, bytes: Buffer, position: number): void => {
   let done = 0
   while (done < bytes.length) {
@@ -404,77 +372,24 @@ const writeWhole = (fs: StorageFs, fd: number, bytes: Buffer, position: number):
   }
 }
 
-/**
- * The directories `mkdir -p` would create for `directory`, nearest first (empty when it exists). It
- * stops at the first one that exists or that cannot be looked at (mkdir then says why).
- */
-const missingDirectories = (fs: StorageFs, directory: string): string[] => {
-  const missing: string[] = []
-  for (let at = path.resolve(directory); ; at = path.dirname(at)) {
-    try {
-      fs.statSync(at)
-      return missing
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return missing
-    }
-    missing.push(at)
-    if (path.dirname(at) === at) return missing
-  }
-}
-
-/**
- * Syncs `directory` and every directory above it up to the root, so that each one's entry in its
- * parent is durable. Those up to `mustSync` (what this start created, and the data directory) must
- * sync; one above it that this process cannot open is skipped.
- */
-const syncDirectories = (fs: StorageFs, directory: string, mustSync: string): void => {
-  const top = path.resolve(mustSync)
-  let required = true
-  for (let at = path.resolve(directory); ; at = path.dirname(at)) {
-    try {
-      syncDirectory(fs, at)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (required || (code !== 'EACCES' && code !== 'EPERM')) throw new Error(`cannot sync the directory ${at} (${describeFsError(error)})`)
-    }
-    if (at === top) required = false
-    if (path.dirname(at) === at) return
-  }
-}
-
-/** A rename or a new file is durable only once its directory is synced. */
-const syncDirectory = (fs: StorageFs, directory: string): void => {
-  const fd = fs.openSync(directory, 'r')
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
 const corrupt = (file: string, what: string) => E.left(new DataDirError('corrupt', `${file} is corrupt: ${what}`))
 
-/** The state a file's records build, checked against whose file it must be. */
+/** Whose file it is and the state its records build, checked against the claim. */
 const replay = (
   file: string,
   bytes: Buffer,
-  expected: Identity,
-): E.Either<DataDirError, { state: PersistentState; goodBytes: number; torn: TornTail | undefined }> => {
+  claim: Claim,
+): E.Either<DataDirError, { identity: Identity; state: PersistentState; goodBytes: number; torn: TornTail | undefined }> => {
   const scanned = scanRecords(bytes)
   if (E.isLeft(scanned)) return corrupt(file, scanned.left)
   const { records, goodBytes, torn } = scanned.right
   const [first, ...rest] = records
   // The file is created whole (written, synced, renamed), so its identity record is always there.
   if (first === undefined || first.kind !== RecordKind.identity) return corrupt(file, 'it does not begin with an identity record')
-  const identity = decodeIdentity(first.payload)
-  if (E.isLeft(identity)) return corrupt(file, identity.left)
-  const { id, peers } = identity.right
-  if (id !== expected.id) {
-    return E.left(new DataDirError('otherReplica', `${file} belongs to replica ${id}, not to ${expected.id}`))
-  }
-  if (!sameMembers(peers, expected.peers)) {
-    return E.left(new DataDirError('otherCluster', `${file} belongs to replica ${id} of a cluster with peers ${[...peers].sort().join(' ')}, not ${[...expected.peers].sort().join(' ')}`))
-  }
+  const recorded = decodeIdentity(first.payload)
+  if (E.isLeft(recorded)) return corrupt(file, recorded.left)
+  const identity = checkIdentity(file, recorded.right, claim)
+  if (E.isLeft(identity)) return identity
 
   let state = emptyPersistent
   for (const record of rest) {
@@ -490,5 +405,5 @@ const replay = (
     if (problem !== undefined) return corrupt(file, `${where} is ${problem}`)
     state = afterWrites(state, hardState, log, snapshot)
   }
-  return E.right({ state, goodBytes, torn })
+  return E.right({ identity: identity.right, state, goodBytes, torn })
 }

@@ -2,7 +2,11 @@
  * What the records of the replica's file say. Each payload is UTF-8 JSON, checked with io-ts on the
  * way in; the kind byte (record-file.ts) says which of these it is:
  *
- *   1 identity  the first record of every file: format, the replica's ID and the cluster's IDs
+ *   1 identity  the first record of every file: its format, the replica's ID and the configuration
+ *               it started from (its bootstrap: what it uses while neither its log nor its snapshot
+ *               holds one). Format 1, written before membership changes, held the IDs of its peers
+ *               instead: they read as a bootstrap of those and the replica, all voters (what the
+ *               replica started from), and the next rewrite of the file writes format 2.
  *   2 write     one step's writes (group commit): the hard state, a §7 snapshot and a log write,
  *               each optional; the snapshot is {index, term, data, configuration?}, data the state machine as
  *               domain/kv's encodeSnapshot writes it. One step is one record, so a crash keeps all
@@ -21,18 +25,20 @@ import * as t from 'io-ts'
 import type { HardState, LogWrite, SnapshotWrite } from '../domain/effect'
 import { decodeSnapshot, encodeSnapshot } from '../domain/kv'
 import { describeDecodeErrors } from '../decoding/report'
-import { fromData, toData } from '../domain/membership'
+import { allVoters, fromData, toData, type Configuration } from '../domain/membership'
 import { ConfigurationData, Entry, NodeId } from '../domain/wire'
 
 export const RecordKind = { identity: 1, write: 2 } as const
 
-/** The format of the identity record this code writes and reads. */
-export const FORMAT = 1
+/** The format of the identity record this code writes; it reads this one and the one before. */
+export const FORMAT = 2
 
 const Natural = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number of at least 0')
 const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 1, 'a whole number of at least 1')
 
-const IdentityPayload = t.type({ format: Natural, id: NodeId, peers: t.array(NodeId) })
+const IdentityFormat = t.type({ format: Natural })
+const IdentityPayload1 = t.type({ format: t.literal(1), id: NodeId, peers: t.array(NodeId) })
+const IdentityPayload2 = t.type({ format: t.literal(2), id: NodeId, bootstrap: ConfigurationData })
 
 const WritePayload = t.partial({
   hardState: t.type({ currentTerm: Natural, votedFor: t.union([NodeId, t.null]) }),
@@ -40,10 +46,14 @@ const WritePayload = t.partial({
   snapshot: t.intersection([t.type({ index: Natural, term: Natural, data: t.string }), t.partial({ configuration: ConfigurationData })]),
 })
 
-/** Whose file it is: a replica ID and the IDs of its peers (in any order). */
+/**
+ * Whose file it is: a replica's ID, and the configuration it started from: the cluster's first
+ * members, or those of the running cluster it joined. Thesis ch. 4: a replica uses the latest
+ * configuration in its log (or its snapshot's); the bootstrap is the one it uses while it has none.
+ */
 export interface Identity {
   readonly id: NodeId
-  readonly peers: readonly NodeId[]
+  readonly bootstrap: Configuration
 }
 
 /** One step's writes, as stored. */
@@ -56,7 +66,7 @@ export interface StoredWrite {
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8')
 
 export const identityPayload = (identity: Identity): Buffer =>
-  json({ format: FORMAT, id: identity.id, peers: [...identity.peers].sort() })
+  json({ format: FORMAT, id: identity.id, bootstrap: toData(identity.bootstrap) })
 
 export const writePayload = (write: StoredWrite): Buffer =>
   json({
@@ -84,12 +94,12 @@ const decodeJson = <A>(codec: t.Type<A, unknown>, what: string, payload: Buffer)
 
 export const decodeIdentity = (payload: Buffer): E.Either<string, Identity> =>
   pipe(
-    decodeJson(IdentityPayload, 'identity', payload),
-    E.filterOrElse(
-      ({ format }) => format === FORMAT,
-      ({ format }) => `identity record: format ${format}, and this replica reads format ${FORMAT} (written by another version)`,
-    ),
-    E.map(({ id, peers }) => ({ id, peers })),
+    decodeJson(IdentityFormat, 'identity', payload),
+    E.chain(({ format }): E.Either<string, Identity> => {
+      if (format === 1) return pipe(decodeJson(IdentityPayload1, 'identity', payload), E.map(({ id, peers }) => ({ id, bootstrap: allVoters([id, ...peers]) })))
+      if (format === 2) return pipe(decodeJson(IdentityPayload2, 'identity', payload), E.map(({ id, bootstrap }) => ({ id, bootstrap: fromData(bootstrap) })))
+      return E.left(`identity record: format ${format}, and this replica reads formats 1 and ${FORMAT} (written by another version)`)
+    }),
   )
 
 export const decodeWrite = (payload: Buffer): E.Either<string, StoredWrite> =>
@@ -119,9 +129,3 @@ export const decodeWrite = (payload: Buffer): E.Either<string, StoredWrite> =>
       ),
     ),
   )
-
-/** Whether two identities name the same cluster: the same IDs, in whatever order. */
-export const sameMembers = (a: readonly NodeId[], b: readonly NodeId[]): boolean => {
-  const sortedB = [...b].sort()
-  return a.length === b.length && [...a].sort().every((id, i) => id === sortedB[i])
-}

@@ -30,13 +30,13 @@ import type { HardState, LogWrite, SnapshotWrite } from '../../src/domain/effect
 import { applyCommand, emptyKv, encodeSnapshot, type KvStore } from '../../src/domain/kv'
 import type { PersistentState } from '../../src/domain/state'
 import type { NodeId } from '../../src/domain/wire'
-import { DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
+import { DiskStorage, type DiskStorageOptions } from '../../src/runtime/disk-storage'
 import { nodeFs, type StorageFs } from '../../src/runtime/storage-fs'
-import type { Identity } from '../../src/runtime/storage-records'
+import { LOG_FILE, type FixedMembers } from '../../src/runtime/data-dir'
 import { noop, putEntry } from '../domain/helpers'
 
 const ME = '0001' as NodeId
-const identity: Identity = { id: ME, peers: ['0000', '0002'] as NodeId[] }
+const identity: FixedMembers = { id: ME, peers: ['0000', '0002'] as NodeId[] }
 /** Rewrite as soon as the file outgrows the live state (plus the storage's 4 KiB allowance). */
 const compaction = { factor: 1, slackBytes: 0 }
 

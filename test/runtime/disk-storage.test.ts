@@ -10,19 +10,20 @@ import * as path from 'node:path'
 import * as E from 'fp-ts/Either'
 import * as O from 'fp-ts/Option'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DataDirError, DiskStorage, LOG_FILE, type DiskStorageOptions } from '../../src/runtime/disk-storage'
+import { DiskStorage, type DiskStorageOptions } from '../../src/runtime/disk-storage'
+import { DataDirError, LOG_FILE, type Claim } from '../../src/runtime/data-dir'
 import { frameRecord } from '../../src/runtime/record-file'
 import { lockContents, LOCK_FILE, TAKEOVER_FILE, thisPlace } from '../../src/runtime/dir-lock'
 import { StorageFailure } from '../../src/runtime/storage'
 import { nodeFs, type StorageFs } from '../../src/runtime/storage-fs'
-import { decodeWrite, type Identity } from '../../src/runtime/storage-records'
+import { decodeWrite } from '../../src/runtime/storage-records'
 import type { NodeId } from '../../src/domain/wire'
 import { applyCommand, emptyKv, encodeSnapshot, hasApplied, valuesOf, type KvStore } from '../../src/domain/kv'
 import { noop, putEntry } from '../domain/helpers'
 
 const ME = '0001' as NodeId
 const PEERS = ['0002', '0000'] as NodeId[]
-const identity: Identity = { id: ME, peers: PEERS }
+const identity: Claim = { id: ME, peers: PEERS }
 const dirs: string[] = []
 const dataDir = (): string => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-disk-'))
@@ -33,12 +34,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-const open = (dir: string, who: Identity = identity, options: DiskStorageOptions = {}): DiskStorage => {
+const open = (dir: string, who: Claim = identity, options: DiskStorageOptions = {}): DiskStorage => {
   const opened = DiskStorage.open(dir, who, options)
   if (E.isLeft(opened)) throw opened.left
   return opened.right
 }
-const refusal = (dir: string, who: Identity = identity, options: DiskStorageOptions = {}): DataDirError => {
+const refusal = (dir: string, who: Claim = identity, options: DiskStorageOptions = {}): DataDirError => {
   const opened = DiskStorage.open(dir, who, options)
   if (E.isRight(opened)) {
     opened.right.close()
