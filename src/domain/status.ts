@@ -18,6 +18,9 @@ export interface ReplicaStatus {
   readonly appliedIndex: number
   readonly lastLogIndex: number
   readonly snapshotIndex: number
+  /** The configuration this replica uses (thesis §4.1: the latest in its log): who votes, who only learns. */
+  readonly voters: readonly NodeId[]
+  readonly learners: readonly NodeId[]
   /** How this replica, when it leads, confirms a get (config.ts ReadStyle: `readIndex` or `lease`). */
   readonly reads: ReadStyle
   /** On the leader: each follower's matchIndex (Figure 2). */
@@ -42,6 +45,8 @@ export const replicaStatus = (s: ReplicaState): ReplicaStatus => {
     appliedIndex: s.lastApplied,
     lastLogIndex: lastIndex(s.persistent.log),
     snapshotIndex: s.persistent.log.snapshotIndex,
+    voters: s.configuration.voters,
+    learners: s.configuration.learners,
     reads: s.settings.reads,
     followers,
   }

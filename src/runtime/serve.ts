@@ -14,7 +14,7 @@ import * as O from 'fp-ts/Option'
 import { read } from '../domain/kv'
 import { seedFrom } from '../domain/random'
 import { standaloneSettings, type Settings } from '../domain/config'
-import type { Configuration } from '../domain/membership'
+import { allVoters, configuration, describeConfiguration, isMember, othersIn, sameConfiguration, type Configuration } from '../domain/membership'
 import { initialState, type ReplicaState } from '../domain/state'
 import { replicaStatus } from '../domain/status'
 import type { NodeId } from '../domain/wire'
@@ -23,7 +23,7 @@ import { DiskStorage } from './disk-storage'
 import { ClientApi, FRONT_END_CLIENT } from './http/server'
 import { Histogram, type MetricFamily } from './http/metrics'
 import {
-  checkOrRecordCluster,
+  addressesOnStart,
   clientOrigin,
   clusterOf,
   formatAddress,
@@ -33,17 +33,27 @@ import {
   type Cluster,
   type Member,
 } from './net/cluster'
+import { DataDirError, holdsReplica } from './data-dir'
 import { PeerTransport } from './net/tcp-transport'
 import { ReplicaRuntime, type ReplicaIO } from './replica'
 import type { Storage, StorageFailure } from './storage'
 
 export interface ServeOptions {
-  readonly cluster: Cluster
+  /**
+   * The cluster the command line gives (`--peers`, `--cluster`). On a new data directory its
+   * members, all voters, are the bootstrap configuration (thesis ch. 4: what the replica uses until
+   * its log holds one), recorded with their addresses. Once the directory holds the replica, its
+   * log and its record say who and where the members are (data-dir.ts), and of this only the
+   * replica's own addresses are used, which must be the recorded ones. Undefined: the directory
+   * must hold the replica.
+   */
+  readonly cluster: Cluster | undefined
   readonly id: NodeId
   /**
-   * Joining a running cluster (`raftkv serve --join`): its configuration as a member reported it.
-   * The replica starts outside it, as a non-member that neither campaigns nor serves, until a
-   * leader's log adds it (`raftkv member add`). `cluster` then holds the members' addresses.
+   * Joining a running cluster (`raftkv serve --join`): its configuration as a member reported it,
+   * the bootstrap of a new data directory. The replica starts outside it, as a non-member that
+   * neither campaigns nor serves, until a leader's log adds it (`raftkv member add`). `cluster`
+   * then holds the members' addresses.
    */
   readonly joining?: Configuration
   readonly dataDir: string
@@ -56,6 +66,8 @@ export interface ServeOptions {
   readonly trace?: (line: string) => void
   /** Told of role and leader changes, one line each. */
   readonly announce?: (line: string) => void
+  /** Told of what the start did not use of the options, one line each (members the log overrides). */
+  readonly notice?: (line: string) => void
   /** Told when the storage failed; the replica has stopped. */
   readonly onStorageFailure: (message: string) => void
   /** The clock (default: performance.now); check:net moves it ahead to jump a replica's clock. */
@@ -81,6 +93,8 @@ export const EXIT_STORAGE_FAILED = 4
 export const EXIT_CANNOT_LISTEN = 5
 
 export interface ReplicaServer {
+  /** This replica as the cluster knows it: its ID and the addresses the other members reach it at. */
+  readonly member: Member
   readonly peerAddress: Address
   readonly clientAddress: Address
   readonly state: () => ReplicaState
@@ -158,19 +172,23 @@ class RaftCounters {
 }
 
 export const startReplica = async (options: ServeOptions): Promise<ReplicaServer> => {
-  const { cluster, id } = options
-  const member = cluster.members.find((m) => m.id === id)
-  if (member === undefined) {
-    throw new StartRefused(2, `replica ${id} is not in the cluster (${cluster.members.map((m) => m.id).join(', ')})`)
+  const { cluster: given, id } = options
+  if (given !== undefined && !given.members.some((m) => m.id === id)) {
+    throw new StartRefused(2, `replica ${id} is not in the cluster (${given.members.map((m) => m.id).join(', ')})`)
   }
-  const peers = cluster.members.filter((m) => m.id !== id)
-  const opened = DiskStorage.open(options.dataDir, { id, peers: peers.map((m) => m.id) })
-  if (E.isLeft(opened)) throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${opened.left.message}`)
-  const recorded = checkOrRecordCluster(path.join(options.dataDir, id), cluster, id)
-  if (E.isLeft(recorded)) {
+  const bootstrap = options.joining ?? (given === undefined ? undefined : allVoters(given.members.map((m) => m.id)))
+  const restarted = holdsReplica(options.dataDir, id)
+  const opened = DiskStorage.open(options.dataDir, { id, bootstrap })
+  const refused = (message: string): StartRefused => new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${message}`)
+  if (E.isLeft(opened)) throw refused(opened.left.message)
+  const addresses = addressesOnStart(path.join(options.dataDir, id), given, id)
+  if (E.isLeft(addresses)) {
     opened.right.close()
-    throw new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${recorded.left}`)
+    throw refused(new DataDirError('otherCluster', addresses.left).message)
   }
+  const member = addresses.right.members.find((m) => m.id === id)!
+  // The configuration this replica starts from when its log and snapshot hold none (data-dir.ts).
+  const { bootstrap: initialConfiguration } = opened.right.identity
   const wrapped = options.wrapStorage === undefined ? opened.right : options.wrapStorage(opened.right)
   if (!persistsInBackground(wrapped)) throw new Error('the storage put around the data directory cannot persist in the background')
   const storage = new TimedStorage(wrapped)
@@ -179,19 +197,26 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   const initial = initialState(
     {
       id,
-      peers: peers.map((m) => m.id),
+      peers: othersIn(initialConfiguration, id),
       seed,
       settings: options.settings ?? standaloneSettings,
-      ...(options.joining === undefined ? {} : { initialConfiguration: options.joining }),
+      initialConfiguration,
     },
     storage.recover(),
   )
+  const inUse = initial.configuration
+  const givenIds = given?.members.map((m) => m.id) ?? []
+  if (restarted && givenIds.length > 1 && !sameConfiguration(allVoters(givenIds), configuration(inUse.voters, inUse.learners))) {
+    options.notice?.(
+      `the data directory holds this replica, whose configuration is ${describeConfiguration(inUse)} (from its log); the members given (${givenIds.join(',')}) are not used`,
+    )
+  }
   const counters = new RaftCounters(options.announce)
   counters.observe(initial)
 
   let runtime: ReplicaRuntime | undefined
-  // Every member's addresses this replica knows: the cluster it was started in, then the log's.
-  const known = new Map<NodeId, Member>([...recorded.right.members, ...cluster.members].map((m) => [m.id, m]))
+  // Every member's addresses this replica knows: its record's, then the log's.
+  const known = new Map<NodeId, Member>(addresses.right.members.map((m) => [m.id, m]))
   const origins = new Map([...known.values()].map((m) => [m.id, clientOrigin(m)]))
   const transport = new PeerTransport(new Map([...known.values()].filter((m) => m.id !== id).map((m) => [m.id, m.peer])), {
     now,
@@ -206,7 +231,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   /**
    * The configuration in the log is the cluster's one description (thesis §4.1, taken into use when
    * appended): a member it adds is connected to at the addresses its entry carries, and
-   * DATA/<ID>/cluster.json is rewritten to its members, for the next start.
+   * DATA/<ID>/cluster.json is rewritten to its members and this replica, for the next start.
    */
   let followed: Configuration | undefined
   const followConfiguration = (c: Configuration): void => {
@@ -221,7 +246,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
       origins.set(m.id, clientOrigin(m))
       if (m.id !== id) transport.addPeer(m.id, m.peer)
     }
-    const members = [...c.voters, ...c.learners].flatMap((member) => known.get(member) ?? [])
+    const members = [...c.voters, ...c.learners, ...(isMember(c, id) ? [] : [id])].flatMap((member) => known.get(member) ?? [])
     const view = clusterOf(members)
     if (E.isRight(view)) {
       const written = recordCluster(path.join(options.dataDir, id), view.right)
@@ -277,6 +302,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
   runtime.start()
   options.trace?.(`peers at ${formatAddress(peerAddress)}, clients at ${formatAddress(clientAddress)}`)
   return {
+    member,
     peerAddress,
     clientAddress,
     state: () => runtime!.current,

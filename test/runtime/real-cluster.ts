@@ -50,7 +50,7 @@ export class RealCluster {
     for (let i = 1; i <= this.size; i++) {
       this.replicas.push({ id: i.toString(16).padStart(4, '0').toUpperCase(), peerPort: await freePort(), clientPort: await freePort(), child: undefined, output: '' })
     }
-    this.peersArg = this.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}/${r.clientPort}`).join(',')
+    this.peersArg = this.replicas.map((r) => this.peerEntry(r)).join(',')
     for (const r of this.replicas) this.startReplica(r)
   }
 
@@ -62,11 +62,19 @@ export class RealCluster {
     return `http://127.0.0.1:${r.clientPort}`
   }
 
+  /** Starts `r` with the command of the cluster's first start (every first member in --peers). */
   startReplica(r: ReplicaProcess): void {
-    const child = spawn(RAFTKV, ['serve', '--id', r.id, '--peers', this.peersArg, '--data', this.dataDir, ...this.extraArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    })
+    this.serve(r, ['--id', r.id, '--peers', this.peersArg, '--data', this.dataDir, ...this.extraArgs])
+  }
+
+  /** A replica's `--peers` entry: `ID=127.0.0.1:PEER_PORT/CLIENT_PORT`. */
+  peerEntry(r: ReplicaProcess): string {
+    return `${r.id}=127.0.0.1:${r.peerPort}/${r.clientPort}`
+  }
+
+  /** Starts `r` as `./raftkv serve <args>`, in its own process group, its output kept in `r.output`. */
+  serve(r: ReplicaProcess, args: readonly string[]): void {
+    const child = spawn(RAFTKV, ['serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     r.child = child
     child.stdout!.on('data', (chunk: Buffer) => (r.output += chunk.toString('utf8')))
     child.stderr!.on('data', (chunk: Buffer) => (r.output += chunk.toString('utf8')))
@@ -84,13 +92,18 @@ export class RealCluster {
   /** The replica every living replica names as leader, once they agree and it says so itself. */
   async leader(): Promise<ReplicaProcess> {
     return until('a leader all living replicas agree on', async () => {
-      const living = this.replicas.filter((r) => r.child !== undefined && r.child.exitCode === null && r.child.signalCode === null)
+      const living = this.replicas.filter(RealCluster.alive)
       const statuses = await Promise.all(living.map((r) => this.status(r)))
       const leaderId = statuses[0]?.leader
       if (leaderId === undefined || statuses.some((s) => s === undefined || s.leader !== leaderId)) return undefined
       const leader = this.replicas.find((r) => r.id === leaderId)
       return statuses.find((s) => s?.id === leaderId)?.role === 'leader' ? leader : undefined
     })
+  }
+
+  /** Whether `r` runs (started and not exited). */
+  static alive(r: ReplicaProcess): boolean {
+    return r.child !== undefined && r.child.exitCode === null && r.child.signalCode === null
   }
 
   async kill(r: ReplicaProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -7,6 +7,7 @@ import { configuration, type Configuration } from '../../domain/membership'
 import type { NodeId } from '../../domain/wire'
 import { clusterOf, formatAddress, parseAddress, parsePeers, parseReplicaId, readClusterFile, type Address, type Cluster, type Member } from '../../runtime/net/cluster'
 import { startReplica, StartRefused, EXIT_STORAGE_FAILED } from '../../runtime/serve'
+import { holdsReplica } from '../../runtime/data-dir'
 import { LIMITS } from '../../runtime/http/routes'
 import { standaloneSettings, withSettings } from '../../domain/config'
 import { BUGS, bugFromEnvironment } from '../../net-test/bugs'
@@ -16,18 +17,18 @@ import { runCommand, UsageError, type CommandSpec, type OptionSpecs } from '../a
 export const serveCommand = {
   name: 'raftkv serve',
   summary: 'Runs one replica of a raftkv cluster: peers over TCP, clients over HTTP (docs/http-api.md).',
-  synopsis: '[options] --id ID (--peers LIST | --cluster FILE | --join URL --peers ID=ADDRESSES) --data DIR',
+  synopsis: '[options] --id ID [--peers LIST | --cluster FILE | --join URL --peers ID=ADDRESSES] --data DIR',
   options: {
     id: { kind: 'string', help: "this replica's ID (hex, as in the cluster: 1 is 0001)", value: 'ID' },
     peers: {
       kind: 'string',
-      help: 'every replica, this one included: ID=HOST:PEER_PORT/CLIENT_PORT or ID=HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated (IPv6 in brackets: [::1]:7501/7401)',
+      help: "every replica of a new cluster, this one included: ID=HOST:PEER_PORT/CLIENT_PORT or ID=HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated (IPv6 in brackets: [::1]:7501/7401). Needed on a new data directory only: once DIR/<ID> holds the replica, its log says who the members are, and only this replica's own addresses here are checked against its record",
       value: 'LIST',
     },
     cluster: { kind: 'string', help: 'the cluster as a file: {"replicas":[{"id":"1","peer":"host:port","client":"host:port"},...]}', value: 'FILE' },
     join: {
       kind: 'string',
-      help: "join a running cluster: a member's client URL, asked for the cluster's members; --peers then gives this replica's own addresses only. It serves once an operator has added it (raftkv member add)",
+      help: "join a running cluster: a member's client URL, asked for the cluster's members; --peers then gives this replica's own addresses only. It serves once an operator has added it (raftkv member add). Not asked once DIR/<ID> holds the replica (a restart)",
       value: 'URL',
     },
     data: { kind: 'string', help: "the data directory (required): the replica's log, votes and snapshot go in DIR/<ID>/", value: 'DIR' },
@@ -48,8 +49,13 @@ export const serveCommand = {
   ].join('\n'),
 } as const satisfies CommandSpec<OptionSpecs>
 
-const clusterFrom = (peers: string | undefined, file: string | undefined): Cluster => {
-  if ((peers === undefined) === (file === undefined)) throw new UsageError('give the cluster once: --peers LIST or --cluster FILE')
+/** The cluster the command line gives; undefined when it gives none and the data directory holds the replica. */
+const clusterFrom = (peers: string | undefined, file: string | undefined, restart: boolean): Cluster | undefined => {
+  if (peers !== undefined && file !== undefined) throw new UsageError('give the cluster once: --peers LIST or --cluster FILE')
+  if (peers === undefined && file === undefined) {
+    if (restart) return undefined
+    throw new UsageError('the data directory holds no replica of this ID yet: give the new cluster (--peers LIST or --cluster FILE) or one to join (--join URL --peers ID=HOST:PEER_PORT/CLIENT_PORT)')
+  }
   const cluster = peers !== undefined ? parsePeers(peers) : readClusterFile(file!)
   if (E.isLeft(cluster)) throw new UsageError(cluster.left)
   return cluster.right
@@ -63,9 +69,9 @@ const MembersJson = t.type({ voters: t.array(t.string), learners: t.array(t.stri
  * replica asks rather than being told them: the configuration in the log is the cluster's one
  * description, and a member answers from it (docs/http-api.md).
  */
-const clusterToJoin = async (url: string, id: NodeId, own: Cluster): Promise<{ readonly cluster: Cluster; readonly configuration: Configuration }> => {
-  const self = own.members.find((m) => m.id === id)
-  if (self === undefined || own.members.length !== 1) throw new UsageError('--join: give this replica\'s own addresses only, as --peers ID=HOST:PEER_PORT/CLIENT_PORT')
+const clusterToJoin = async (url: string, id: NodeId, own: Cluster | undefined): Promise<{ readonly cluster: Cluster; readonly configuration: Configuration }> => {
+  const self = own?.members.find((m) => m.id === id)
+  if (self === undefined || own!.members.length !== 1) throw new UsageError('--join: give this replica\'s own addresses only, as --peers ID=HOST:PEER_PORT/CLIENT_PORT')
   const client = new RaftkvClient({ endpoints: [url], timeoutMs: 15_000 })
   let body: string
   try {
@@ -107,13 +113,17 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
     const id = parseReplicaId(options.id)
     if (id === undefined) throw new UsageError(`--id: not a replica ID: ${options.id}`)
     if (options.data === undefined) throw new UsageError('--data is required: a replica of the real cluster keeps its state on disk')
-    const joined = options.join === undefined ? undefined : await clusterToJoin(options.join, id, clusterFrom(options.peers, options.cluster))
-    const cluster = joined?.cluster ?? clusterFrom(options.peers, options.cluster)
+    const say = (line: string): void => void process.stderr.write(`raftkv ${id}: ${line}\n`)
+    // A directory that holds the replica is a restart: its log says who the members are (data-dir.ts).
+    const restart = holdsReplica(options.data, id)
+    const given = clusterFrom(options.peers, options.cluster, restart)
+    if (options.join !== undefined && restart) say(`${options.data} holds this replica: it restarts from its log, and does not ask ${options.join} to join`)
+    const joined = options.join === undefined || restart ? undefined : await clusterToJoin(options.join, id, given)
+    const cluster = joined?.cluster ?? given
     const trace = process.env.RAFTKV_TRACE
       ? (line: string) => process.stderr.write(`${(performance.now() / 1000).toFixed(3)} ${id} ${line}\n`)
       : undefined
     // check:net's test-only hooks (src/net-test): a known bug, a clock it can jump. Unset, nothing changes.
-    const say = (line: string): void => void process.stderr.write(`raftkv ${id}: ${line}\n`)
     const injected = bugFromEnvironment(process.env)
     if (injected.bug !== undefined) say(`INJECTED BUG ${injected.bug}: ${BUGS[injected.bug].description}`)
     const now = clockFromEnvironment(process.env, say)
@@ -133,6 +143,7 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
         settings: withSettings(standaloneSettings, { reads: options.reads }),
         trace,
         announce: (line) => process.stdout.write(`${line}\n`),
+        notice: say,
         onStorageFailure: (message) => {
           process.stderr.write(`raftkv ${id}: stopping: ${message}\n`)
           process.exit(EXIT_STORAGE_FAILED)
@@ -143,9 +154,8 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
       process.stderr.write(`raftkv ${id}: ${error.message}\n`)
       return error.exitCode
     }
-    const member = cluster.members.find((m) => m.id === id)!
     process.stdout.write(
-      `${id}: serving clients at http://${formatAddress(server.clientAddress)} (cluster address ${formatAddress(member.client)}), peers at ${formatAddress(server.peerAddress)}, data in ${options.data}\n`,
+      `${id}: serving clients at http://${formatAddress(server.clientAddress)} (cluster address ${formatAddress(server.member.client)}), peers at ${formatAddress(server.peerAddress)}, data in ${options.data}\n`,
     )
     return new Promise<number>((resolve) => {
       const stop = (): void => {

@@ -222,7 +222,11 @@ export class ClientApi {
     requestId: string | undefined,
     value: string | undefined,
   ): void {
-    if (this.io.status().leader === undefined) {
+    const status = this.io.status()
+    // A replica outside its configuration (a removed one, restarted: nobody names it a leader) is
+    // left to the reducer, which says it is not a member.
+    const member = status.voters.includes(status.id) || status.learners.includes(status.id)
+    if (status.leader === undefined && member) {
       res.setHeader('Retry-After', '1')
       return this.sendError(res, kind, began, apiError(503, 'no_leader', 'no leader is known just now; the request was not taken; try again'))
     }

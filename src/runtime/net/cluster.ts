@@ -1,8 +1,9 @@
 /**
  * The real cluster's description: each replica's ID, the address its peers reach it at (`peer`)
- * and the address clients reach it at (`client`). Given once, as `--peers` or a cluster file, and
- * stored in the replica's data directory on its first start: a replica started later with another
- * view of the cluster refuses to start, since its log and votes were made in the one stored.
+ * and the address clients reach it at (`client`). Given as `--peers` or a cluster file, and
+ * recorded in the replica's data directory on its first start; from then on the record follows the
+ * configuration in the log (serve.ts), and a later start takes the members from it, not from the
+ * command line, which must only give this replica the addresses it has in the cluster.
  *
  * IDs are the wire's (four upper-case hex digits); the command line also takes shorter hex (`1` is
  * `0001`). Hosts are names, IPv4 or IPv6 literals (`[::1]:7001` in the `host:port` form).
@@ -155,32 +156,41 @@ export const sameCluster = (a: Cluster, b: Cluster): boolean => clusterToJson(a)
 /** The file in a replica's data directory that records the cluster it was started in. */
 export const CLUSTER_FILE = 'cluster.json'
 
-/** The member `id` of `cluster`, if it has one with those addresses. */
-const sameMember = (a: Cluster, b: Cluster, id: string): boolean => {
-  const x = a.members.find((m) => m.id === id)
-  const y = b.members.find((m) => m.id === id)
-  return x !== undefined && y !== undefined && formatAddress(x.peer) === formatAddress(y.peer) && formatAddress(x.client) === formatAddress(y.client)
-}
+const sameAddresses = (a: Member, b: Member): boolean =>
+  formatAddress(a.peer) === formatAddress(b.peer) && formatAddress(a.client) === formatAddress(b.client)
 
 /**
- * On a replica's first start, records `cluster` in its directory; on later starts, reads what is
- * recorded there. The record follows the log's configuration (serve.ts rewrites it after each
- * membership change), so it may differ from the cluster given at start-up: it is accepted when it
- * holds this replica at the same addresses, and returned for its members' addresses. Left: why not.
+ * The members' addresses replica `id` starts with, itself included. `given` is the command line's cluster, if any.
+ * - No record yet (a new data directory): `given` is recorded and used.
+ * - A record: it is used. It follows the log's configuration, so the command line's members may be
+ *   the ones of an earlier configuration (the replica's first command) or of a later one; the log
+ *   says who the members are, and the record where they are. Of `given`, only this replica's own
+ *   addresses are looked at: the record must give it the same (else this is another cluster's
+ *   directory, or the replica was moved, which the other members' configuration does not know).
+ * Left: why not, for a DataDirError ('otherCluster') or a usage error.
  */
-export const checkOrRecordCluster = (directory: string, cluster: Cluster, id: string): E.Either<string, Cluster> => {
+export const addressesOnStart = (directory: string, given: Cluster | undefined, id: string): E.Either<string, Cluster> => {
   const file = path.join(directory, CLUSTER_FILE)
-  if (fs.existsSync(file)) {
-    const stored = readClusterFile(file)
-    if (E.isLeft(stored)) return E.left(`the data directory's cluster description is unreadable: ${stored.left}`)
-    if (sameCluster(stored.right, cluster) || sameMember(stored.right, cluster, id)) return E.right(stored.right)
+  const self = given?.members.find((m) => m.id === id)
+  if (!fs.existsSync(file)) {
+    if (given === undefined) return E.left(`${file} is missing: give the cluster (--peers or --cluster) to record it again`)
+    const written = recordCluster(directory, given)
+    return E.isLeft(written) ? written : E.right(given)
+  }
+  const stored = readClusterFile(file)
+  if (E.isLeft(stored)) return E.left(`the data directory's cluster description is unreadable: ${stored.left}`)
+  const recorded = stored.right.members.find((m) => m.id === id)
+  if (recorded !== undefined && self !== undefined && !sameAddresses(recorded, self)) {
     return E.left(
-      `it was made in another cluster.\n  recorded in ${file}:\n${describe(stored.right)}` +
-        `  given now:\n${describe(cluster)}  Start the replica with the recorded cluster, or give it an empty data directory.`,
+      `replica ${id} of the cluster recorded in ${file} is at peer ${formatAddress(recorded.peer)}, client ${formatAddress(recorded.client)}; ` +
+        `given now: peer ${formatAddress(self.peer)}, client ${formatAddress(self.client)}.\n  recorded:\n${describe(stored.right)}`,
     )
   }
-  const written = recordCluster(directory, cluster)
-  return E.isLeft(written) ? written : E.right(cluster)
+  if (recorded !== undefined) return E.right(stored.right)
+  // A record made before it kept this replica once the log left it out (a removed member).
+  if (self === undefined) return E.left(`${file} does not name replica ${id}: give its addresses (--peers ${id}=HOST:PEER_PORT/CLIENT_PORT)`)
+  const cluster = clusterOf([...stored.right.members, self])
+  return E.isLeft(cluster) ? E.left(`${file}: ${cluster.left}`) : cluster
 }
 
 /** Records `cluster` in a replica's directory: written to a temporary file, synced, renamed. */
