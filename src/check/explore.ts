@@ -2,7 +2,7 @@
  * Bounded exhaustive exploration over the reducer: a few replicas (3 by default), every
  * interleaving of deliveries, drops, duplicate deliveries, timer firings and a few scripted client
  * requests, breadth first up to a bound (depth, terms, log length, messages in flight, states).
- * States are deduplicated by a canonical key (times taken relative to now; the replicas' random
+ * States are deduplicated by a canonical key (world-key.ts: times taken relative to now; the replicas' random
  * generators and delivery counters left out; the invariants' remembered history included, so
  * that a world is never merged with one whose later checks would be weaker).
  *
@@ -30,126 +30,18 @@ import { received, started, timerFired, type Event } from '../domain/events'
 import { defaultSettings, type Settings } from '../domain/config'
 import { initialState, type PersistentState, type ReplicaState } from '../domain/state'
 import { lastIndex } from '../domain/log'
-import { BROADCAST, type AdminAction, type Message, type NodeId } from '../domain/wire'
-import { noTimers, recipients, TIMER_NAMES, withoutDeadline, type TimerDeadlines } from '../effects/perform'
+import { BROADCAST, type Message, type NodeId } from '../domain/wire'
+import { noTimers, recipients, withoutDeadline, type TimerDeadlines } from '../effects/perform'
 import { stepVirtualReplica, type VirtualReplica } from '../effects/virtual-replica'
 import { asClientReply, Clients, operatorRequest, type Route } from './virtual-clients'
 import { clientIds, replicaIds } from '../domain/ids'
 import { checkLinearizable, invariantOf } from './linearizability'
 import { RaftInvariants, type Violation } from './raft-invariants'
 import { realStep, type Stepper } from './stepper'
-import { IGNORED_FIELDS, TIME_FIELDS, TIME_LIST_FIELDS } from './state-key'
 import { formatEffect, formatMessage } from './trace'
-
-export interface ExploreBounds {
-  readonly replicas: number
-  readonly maxDepth: number
-  readonly maxTerm: number
-  readonly maxLogLength: number
-  readonly maxInFlight: number
-  readonly maxStates: number
-  /** The most timer firings (election timeouts and heartbeat ticks) along one path. */
-  readonly maxTimerFirings: number
-  /**
-   * Scripted requests: each may be sent, in order, to any replica: a client's get or put, or an
-   * operator's membership change or leadership transfer (thesis ch. 4, §3.10).
-   */
-  readonly requests: readonly ScriptedRequest[]
-  readonly drops: boolean
-  readonly duplicates: boolean
-  /** The timers that may fire (a fault schedule may leave heartbeat ticks out, say). */
-  readonly timers: readonly TimerName[]
-  /** The replicas (by position) whose timers may fire; the others only ever react to messages. */
-  readonly timersOf: readonly number[] | 'all'
-  /**
-   * Pairs of replicas (by position) that cannot reach each other for the whole search: a
-   * partition as a fixed part of the fault schedule. Their datagrams are lost when sent, so they
-   * cost neither a drop action nor room in flight.
-   */
-  readonly cut: readonly (readonly [number, number])[]
-}
-
-export type ScriptedRequest =
-  | { readonly kind: 'get' | 'put'; readonly key: string; readonly value?: string }
-  | { readonly kind: 'admin'; readonly action: AdminAction; readonly member: NodeId }
-
-export const defaultBounds: ExploreBounds = {
-  replicas: 3,
-  maxDepth: 14,
-  maxTerm: 2,
-  maxLogLength: 3,
-  maxInFlight: 6,
-  maxStates: 20_000,
-  maxTimerFirings: 4,
-  requests: [{ kind: 'put', key: 'k', value: 'v1' }, { kind: 'get', key: 'k' }],
-  drops: true,
-  duplicates: false,
-  timers: ['election', 'heartbeat'],
-  timersOf: 'all',
-  cut: [],
-}
-
-export interface ExploreOptions {
-  readonly bounds: ExploreBounds
-  /** Persistent states the replicas start from (as if restarted), e.g. a known scenario's prefix. */
-  readonly initialPersistent: readonly (PersistentState | undefined)[]
-  readonly step: Stepper
-  readonly settings: Settings
-  /**
-   * Where the search starts. `boot`: every replica just started. `leader`: after a fixed prefix of
-   * the model's own transitions in which 0000's election timer fires and every message is then
-   * delivered, oldest first, until none is in flight: 0000 leads term 1 (of its log, the no-op
-   * is committed) and the others follow it. See `Explorer.electLeader` for why this is sound.
-   */
-  readonly start: 'boot' | 'leader'
-}
-
-export interface ExploreResult {
-  readonly statesExplored: number
-  readonly transitions: number
-  readonly depthReached: number
-  /** How many replies to clients the explored transitions carried: whether client operations were reached at all. */
-  readonly clientReplies: number
-  /** How many explored transitions made a replica leader. */
-  readonly elections: number
-  /** How many explored transitions changed a replica's configuration (a membership change reached). */
-  readonly configurationChanges: number
-  /** Whether every state within the depth bound was explored (false when maxStates cut it short). */
-  readonly complete: boolean
-  readonly counterexample: { readonly violation: Violation; readonly path: readonly string[] } | undefined
-}
-
-interface World {
-  readonly now: number
-  readonly replicas: readonly ReplicaState[]
-  readonly timers: readonly TimerDeadlines[]
-  /** Messages between replicas, and client requests, in flight. */
-  readonly network: readonly Message[]
-  readonly nextRequest: number
-  readonly timerFirings: number
-  readonly clients: Clients
-  readonly invariants: RaftInvariants
-  readonly depth: number
-  readonly path: PathStep | undefined
-}
-
-/**
- * The path to a world, newest step first, sharing its prefix with its siblings' paths. Labels are
- * formatted only when a counterexample is printed (formatting every transition cost more than
- * stepping the reducer).
- */
-interface PathStep {
-  readonly previous: PathStep | undefined
-  readonly label: () => string
-}
-
-const extend = (path: PathStep | undefined, label: () => string): PathStep => ({ previous: path, label })
-
-const pathText = (path: PathStep | undefined): string[] => {
-  const out: string[] = []
-  for (let p = path; p !== undefined; p = p.previous) out.push(p.label())
-  return out.reverse()
-}
+import { defaultBounds, type ExploreBounds, type ExploreOptions, type ExploreResult } from './explore-options'
+import { extend, pathText, type PathStep, type World } from './explore-world'
+import { WorldKeys } from './world-key'
 
 type Action =
   | { readonly kind: 'deliver'; readonly index: number; readonly keepCopy: boolean }
@@ -164,7 +56,6 @@ class Counterexample {
   ) {}
 }
 
-
 export class Explorer {
   private readonly ids: NodeId[]
   private readonly clientId: NodeId
@@ -173,21 +64,13 @@ export class Explorer {
   private clientReplies = 0
   private elections = 0
   private configurationChanges = 0
-  /** Canonical forms of replica states, messages, their parts and the checks' history, numbered. */
-  private readonly interned = new Map<string, number>()
-  /**
-   * Each object's form numbers: `free` when its form holds no time, else one per clock reading
-   * (one WeakMap entry per object: a WeakMap's entries cost the garbage collector).
-   */
-  private readonly forms = new WeakMap<object, { free: number } | { free: undefined; readonly byNow: Map<number, number> }>()
-  /** Whether the text being built made a time relative to now. */
-  private sawTime = false
-  private replacerAt: { readonly now: number; readonly replacer: (key: string, value: unknown) => unknown } | undefined
+  private readonly keys: WorldKeys
 
   constructor(private readonly options: ExploreOptions) {
     this.bounds = options.bounds
     this.ids = replicaIds(this.bounds.replicas)
     this.clientId = clientIds(this.bounds.replicas, 1)[0]!
+    this.keys = new WorldKeys(options.settings)
   }
 
   run(): ExploreResult {
@@ -198,7 +81,7 @@ export class Explorer {
     try {
       const booted = this.initialWorld()
       const initial = this.options.start === 'leader' ? this.electLeader(booted) : booted
-      visited.add(this.canonical(initial))
+      visited.add(this.keys.of(initial))
       frontier.push(initial)
       while (frontier.length > 0 && depthReached < this.bounds.maxDepth) {
         const next: World[] = []
@@ -206,7 +89,7 @@ export class Explorer {
           for (const action of this.actions(world)) {
             const successor = this.apply(world, action)
             if (successor === undefined) continue
-            const key = this.canonical(successor)
+            const key = this.keys.of(successor)
             if (visited.has(key)) continue
             visited.add(key)
             this.checkClients(successor)
@@ -435,141 +318,6 @@ export class Explorer {
     const result = checkLinearizable(world.clients.history())
     if (!result.ok) throw new Counterexample({ invariant: invariantOf(result.verdict), detail: `key ${result.key}: ${result.reason}` }, world.path)
   }
-
-  // ---- the canonical hash --------------------------------------------------------------------
-
-  private canonical(world: World): string {
-    const now = world.now
-    // Each part's canonical text stands in the key as its number in `interned` (one text, one
-    // number), so the key is exactly as discriminating as the texts themselves, and short. The
-    // sections are separated by '|' and hold numbers, '-' and commas only, but for the last, JSON.
-    let key = ''
-    for (const r of world.replicas) key += `${this.textId(r, now)},`
-    const network = world.network.map((m) => this.textId(m, now)).sort((a, b) => a - b)
-    key += `|${network.join(',')}|${this.intern(world.invariants.digest())}|`
-    for (const t of world.timers) {
-      for (const timer of TIMER_NAMES) {
-        const at = t[timer]
-        key += `${at === undefined ? '-' : at - now},`
-      }
-    }
-    key += `|${world.nextRequest},${world.timerFirings}|`
-    for (const op of world.clients.history()) key += `${JSON.stringify([op.kind, op.value, op.completedAt === undefined])},`
-    return key
-  }
-
-  private intern(text: string): number {
-    let id = this.interned.get(text)
-    if (id === undefined) {
-      id = this.interned.size
-      this.interned.set(text, id)
-    }
-    return id
-  }
-
-  /** The number of a replica state's or a message's canonical form at `now`. */
-  private textId(value: object, now: number): number {
-    return this.formId(value, now)
-  }
-
-  /**
-   * The number of an immutable object's canonical form at `now`. The form stands for
-   * `JSON.stringify(value, replacer)`, where the replacer leaves out IGNORED_FIELDS and makes
-   * TIME_FIELDS and TIME_LIST_FIELDS relative to now (./state-key says which field is which), and two objects get the same number exactly when those texts
-   * are equal: an array (or an object with toJSON) is that text; a plain object is that text
-   * with each field's value written as `#` and the number of its own form. A field's value is
-   * shared by many states (a step changes few fields of one replica), so its form is computed
-   * once when it holds no time (the log, the store), once per clock reading when it does.
-   * Leaves `sawTime` telling whether the form depends on now.
-   */
-  private formId(value: object, now: number): number {
-    const known = this.forms.get(value)
-    if (known !== undefined) {
-      if (known.free !== undefined) {
-        this.sawTime = false
-        return known.free
-      }
-      const cached = known.byNow.get(now)
-      if (cached !== undefined) {
-        this.sawTime = true
-        return cached
-      }
-    }
-    this.sawTime = false
-    let form: string
-    if (Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-      form = JSON.stringify(value, this.replacer(now))
-    } else {
-      const replacer = this.replacer(now)
-      let timed = false
-      form = '{'
-      for (const key of Object.keys(value)) {
-        const field = replacer(key, (value as Record<string, unknown>)[key])
-        timed ||= this.sawTime
-        let fieldForm: string | undefined
-        if (typeof field === 'object' && field !== null) {
-          fieldForm = `#${this.formId(field, now)}`
-          timed ||= this.sawTime
-        } else {
-          fieldForm = primitiveJson(field)
-        }
-        if (fieldForm === undefined) continue
-        form += `${form.length === 1 ? '' : ','}${quotedKey(key)}:${fieldForm}`
-      }
-      form += '}'
-      this.sawTime = timed
-    }
-    const id = this.intern(form)
-    if (!this.sawTime) this.forms.set(value, { free: id })
-    else if (known !== undefined && known.free === undefined) known.byNow.set(now, id)
-    else this.forms.set(value, { free: undefined, byNow: new Map([[now, id]]) })
-    return id
-  }
-
-  private replacer(now: number): (key: string, value: unknown) => unknown {
-    if (this.replacerAt?.now === now) return this.replacerAt.replacer
-    const horizon = this.options.settings.timing.electionTimeoutMaxMs + this.options.settings.timing.heartbeatMs
-    const replacer = (key: string, value: unknown): unknown => {
-      if (IGNORED_FIELDS.has(key)) return undefined
-      const relative = (time: number): number | 'old' =>
-        time === Number.NEGATIVE_INFINITY || now - time > horizon ? 'old' : time - now
-      if (TIME_FIELDS.has(key) && typeof value === 'number') {
-        this.sawTime = true
-        return relative(value)
-      }
-      if (TIME_LIST_FIELDS.has(key) && Array.isArray(value)) {
-        this.sawTime = true
-        return value.map((time: number) => relative(time))
-      }
-      return value
-    }
-    this.replacerAt = { now, replacer }
-    return replacer
-  }
-}
-
-/** `JSON.stringify(value)` of a value that is not an object (undefined: left out). */
-const primitiveJson = (value: unknown): string | undefined => {
-  switch (typeof value) {
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null'
-    case 'boolean':
-      return value ? 'true' : 'false'
-    default:
-      return value === null ? 'null' : (JSON.stringify(value) as string | undefined)
-  }
-}
-
-const quotedKeys = new Map<string, string>()
-
-/** `JSON.stringify(key)`, remembered (objects of one type share their few keys). */
-const quotedKey = (key: string): string => {
-  let quoted = quotedKeys.get(key)
-  if (quoted === undefined) {
-    quoted = JSON.stringify(key)
-    quotedKeys.set(key, quoted)
-  }
-  return quoted
 }
 
 const describeEffects = (effects: readonly Effect[]): string => {

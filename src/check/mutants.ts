@@ -18,7 +18,7 @@ import { defaultSettings, withSettings, type Settings } from '../domain/config'
 import { persistentState, withPersistent, type PersistentState, type ReplicaState } from '../domain/state'
 import type { Entry, NodeId } from '../domain/wire'
 import type { SimOptions } from './cluster'
-import type { ExploreBounds } from './explore'
+import type { ExploreBounds } from './explore-options'
 import { realStep, type Stepper } from './stepper'
 
 export interface Mutant {

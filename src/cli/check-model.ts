@@ -11,7 +11,8 @@
  */
 import { colour } from './progress'
 import { exitWith, runCommand, type CommandSpec, type OptionSpecs, type ParsedCommand } from './args'
-import { defaultBounds, describeCounterexample, explore } from '../check/explore'
+import { describeCounterexample, explore } from '../check/explore'
+import { defaultBounds } from '../check/explore-options'
 import { figure8Search, mutants, type Mutant, type MutantName } from '../check/mutants'
 import { freezing, realStep } from '../check/stepper'
 import { defaultSettings, withSettings } from '../domain/config'

@@ -4,22 +4,17 @@
  * share and whatever was cached before.
  */
 import { describe, expect, it } from 'vitest'
-import { Explorer, defaultBounds } from '../../src/check/explore'
-import { realStep } from '../../src/check/stepper'
+import { WorldKeys } from '../../src/check/world-key'
 import { defaultSettings } from '../../src/domain/config'
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { Entry, NodeId } from '../../src/domain/wire'
 
-/** The explorer's private formId, and the JSON text it stands for. */
+/** The explorer's formId, and the JSON text it stands for. */
 const probe = () => {
-  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, settings: defaultSettings, start: 'boot' })
-  const internals = explorer as unknown as {
-    formId(value: object, now: number): number
-    replacer(now: number): (key: string, value: unknown) => unknown
-  }
+  const keys = new WorldKeys(defaultSettings)
   return {
-    id: (value: object, now: number): number => internals.formId(value, now),
-    text: (value: object, now: number): string => JSON.stringify(value, internals.replacer(now)),
+    id: (value: object, now: number): number => keys.formId(value, now),
+    text: (value: object, now: number): string => JSON.stringify(value, keys.replacer(now)),
   }
 }
 

@@ -3,7 +3,8 @@
  * the operator's change with the deliveries, drops and timers after it, from an elected leader.
  */
 import { describe, expect, it } from 'vitest'
-import { describeCounterexample, explore, type ExploreBounds } from '../../src/check/explore'
+import { describeCounterexample, explore } from '../../src/check/explore'
+import type { ExploreBounds } from '../../src/check/explore-options'
 import { mutants } from '../../src/check/mutants'
 import { realStep } from '../../src/check/stepper'
 import type { NodeId } from '../../src/domain/wire'

@@ -4,18 +4,16 @@
  * observed get the same one.
  */
 import { describe, expect, it } from 'vitest'
-import { Explorer, defaultBounds } from '../../src/check/explore'
 import { FIELD_POLICIES, IGNORED_FIELDS, TIME_FIELDS, TIME_LIST_FIELDS } from '../../src/check/state-key'
-import { realStep } from '../../src/check/stepper'
+import { WorldKeys } from '../../src/check/world-key'
 import { freshProgress } from '../../src/domain/progress'
 import { defaultSettings } from '../../src/domain/config'
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { NodeId } from '../../src/domain/wire'
 
 const formOf = () => {
-  const explorer = new Explorer({ bounds: defaultBounds, initialPersistent: [], step: realStep, settings: defaultSettings, start: 'boot' })
-  const internals = explorer as unknown as { formId(value: object, now: number): number }
-  return (value: object, now: number): number => internals.formId(value, now)
+  const keys = new WorldKeys(defaultSettings)
+  return (value: object, now: number): number => keys.formId(value, now)
 }
 
 const ids = ['0000', '0001', '0002'] as NodeId[]
