@@ -7,7 +7,7 @@ import type { TimerName } from '../domain/effect'
 import type { Settings } from '../domain/config'
 import type { PersistentState } from '../domain/state'
 import type { AdminAction, NodeId } from '../domain/wire'
-import type { Violation } from './raft-invariants'
+import type { Violation } from './violation'
 import type { Stepper } from './stepper'
 
 export interface ExploreBounds {

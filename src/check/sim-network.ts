@@ -5,7 +5,7 @@
  * seeded generator, in the order the run asks.
  */
 import { MAX_DATAGRAM_BYTES, UNKNOWN_LEADER, type AppendEntries, type Entry, type Message, type NodeId } from '../domain/wire'
-import type { Violation } from './raft-invariants'
+import type { Violation } from './violation'
 import type { Rng } from './rng'
 import type { NetworkOptions } from './sim-options'
 import { formatMessage } from './trace'

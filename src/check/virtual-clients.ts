@@ -29,7 +29,7 @@
  */
 import { checkLinearizable, describeOperation, invariantOf, type Operation } from './linearizability'
 import type { AdminAction, AdminRequest, ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
-import type { Violation } from './raft-invariants'
+import type { Violation } from './violation'
 
 /** Who asks for membership changes in the checkers: not a replica, not one of the protocol's clients. */
 export const OPERATOR = 'FFF0' as NodeId

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest'
 import { applyCommand, emptyKv, type KvStore } from '../../src/domain/kv'
 import { initialState, type ReplicaState } from '../../src/domain/state'
 import type { Entry, NodeId } from '../../src/domain/wire'
-import { RaftInvariants, type Violation } from '../../src/check/raft-invariants'
+import { RaftInvariants } from '../../src/check/raft-invariants'
+import type { Violation } from '../../src/check/violation'
 
 const ids = ['0000', '0001', '0002'] as NodeId[]
 const [S0, S1, S2] = ids as [NodeId, NodeId, NodeId]
