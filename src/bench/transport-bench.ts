@@ -9,7 +9,7 @@ import * as dgram from 'node:dgram'
 import * as net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/Either'
-import { FrameReader } from '../runtime/net/tcp-transport'
+import { FrameReader } from '../runtime/net/frames'
 import { quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 const MESSAGE = Buffer.from(JSON.stringify({ src: '0001', dst: '0002', leader: '0001', type: 'append', term: 3, prevLogIndex: 10, prevLogTerm: 3, entries: [{ term: 3, command: { op: 'put', key: 'key-0001', value: 'x'.repeat(100), client: 'FF00', MID: '6f1c1d5e-8f4e-4a43-9a3b-3c2f0b9d1e77' } }], leaderCommit: 9, sentAt: 1234.5 }))

@@ -1,6 +1,6 @@
 /**
  * The real cluster's replica-to-replica transport: TCP, one connection from each replica to each
- * peer it sends to, every message a frame (4-byte big-endian length, then the message as the same
+ * peer it sends to, every message a frame (net/frames.ts: 4-byte big-endian length, then the message as the same
  * JSON the course's datagrams carry, decoded by the same codecs). Why TCP and not the course's UDP:
  * BENCHMARKS.md ("The real cluster's transport"); in short, no size limit on an AppendEntries or a
  * snapshot piece, and one write carries every message of an event-loop turn.
@@ -20,13 +20,11 @@
  */
 import * as net from 'node:net'
 import * as E from 'fp-ts/Either'
-import { BROADCAST, decodeMessage, encodeMessage, type Message, type NodeId } from '../../domain/wire'
+import { BROADCAST, decodeMessage, type Message, type NodeId } from '../../domain/wire'
 import type { Address } from './cluster'
+import { FrameEncoder, FrameReader } from './frames'
 import { listenOn } from './listen'
 
-/** Frames longer than this close the connection: no replica sends them. */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024
-const HEADER_BYTES = 4
 /** A failed or dropped connection is tried again no sooner than this. */
 export const RECONNECT_MS = 200
 /** How long a connection attempt may take. */
@@ -56,38 +54,6 @@ export interface TransportCounters {
   connectionsDropped: number
 }
 
-/** Reads frames out of a byte stream; Left when a frame announces more than MAX_FRAME_BYTES. */
-export class FrameReader {
-  private buffered: Buffer[] = []
-  private bufferedBytes = 0
-
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): E.Either<string, void> {
-    this.buffered.push(chunk)
-    this.bufferedBytes += chunk.length
-    if (this.bufferedBytes < HEADER_BYTES) return E.right(undefined)
-    let all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes)
-    let at = 0
-    while (all.length - at >= HEADER_BYTES) {
-      const length = all.readUInt32BE(at)
-      if (length > MAX_FRAME_BYTES) return E.left(`a frame of ${length} bytes (the most is ${MAX_FRAME_BYTES})`)
-      if (all.length - at - HEADER_BYTES < length) break
-      onFrame(all.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length))
-      at += HEADER_BYTES + length
-    }
-    all = all.subarray(at)
-    this.buffered = all.length === 0 ? [] : [all]
-    this.bufferedBytes = all.length
-    return E.right(undefined)
-  }
-}
-
-export const frame = (message: Message): Buffer => {
-  const body = Buffer.from(encodeMessage(message), 'utf8')
-  const header = Buffer.allocUnsafe(HEADER_BYTES)
-  header.writeUInt32BE(body.length, 0)
-  return Buffer.concat([header, body])
-}
-
 /** One peer's outgoing connection. */
 class PeerLink {
   private socket: net.Socket | undefined
@@ -110,7 +76,8 @@ class PeerLink {
     return this.address.host === address.host && this.address.port === address.port
   }
 
-  send(bytes: Buffer): void {
+  /** Sends one frame, given as its chunks (net/frames.ts). */
+  send(chunks: readonly Buffer[]): void {
     const now = this.io.now()
     let socket = this.socket
     if (socket === undefined) {
@@ -131,7 +98,7 @@ class PeerLink {
       socket.cork()
       process.nextTick(() => this.flush())
     }
-    socket.write(bytes)
+    for (const chunk of chunks) socket.write(chunk)
     this.lastSentAt = now
     this.counters.framesSent++
   }
@@ -199,6 +166,8 @@ export class PeerTransport {
   private readonly server: net.Server
   private readonly incoming = new Set<net.Socket>()
   private silenceTimer: NodeJS.Timeout | undefined
+  /** One encoder for every link: followers sent the same entries in a row share their bytes. */
+  readonly encoder = new FrameEncoder()
   readonly counters: TransportCounters = { framesSent: 0, framesReceived: 0, framesDropped: 0, connectsMade: 0, connectionsDropped: 0 }
 
   constructor(
@@ -239,13 +208,13 @@ export class PeerTransport {
    */
   send(message: Message): boolean {
     if (message.dst === BROADCAST) {
-      const bytes = frame(message)
-      for (const link of this.links.values()) link.send(bytes)
+      const chunks = this.encoder.frame(message)
+      for (const link of this.links.values()) link.send(chunks)
       return true
     }
     const link = this.links.get(message.dst)
     if (link === undefined) return false
-    link.send(frame(message))
+    link.send(this.encoder.frame(message))
     return true
   }
 
