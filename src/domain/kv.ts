@@ -81,8 +81,8 @@ export const valuesOf = (kv: KvStore): Record<string, string> => {
 
 /** The MIDs the store remembers, oldest generation first (for tests and checkers). */
 export const midsOf = (kv: KvStore): { readonly recent: string[]; readonly older: string[] } => ({
-  recent: [...kv.recentMids.entries()].map(([mid]) => mid).sort(),
-  older: [...kv.olderMids.entries()].map(([mid]) => mid).sort(),
+  recent: kv.recentMids.sortedKeys(),
+  older: kv.olderMids.sortedKeys(),
 })
 
 // ---- snapshots (§7) --------------------------------------------------------------------------
@@ -103,8 +103,8 @@ export const encodeSnapshot = (kv: KvStore): string => {
   if (known !== undefined) return known
   const text = JSON.stringify({
     values: kv.values.toJSON(),
-    recentMids: kv.recentMids.toJSON().map(([mid]) => mid),
-    olderMids: kv.olderMids.toJSON().map(([mid]) => mid),
+    recentMids: kv.recentMids.sortedKeys(),
+    olderMids: kv.olderMids.sortedKeys(),
   })
   encoded.set(kv, text)
   return text

@@ -44,6 +44,8 @@ describe('the persistent map', () => {
         for (const [m, expected] of versions) {
           expect(m.size).toBe(expected.size)
           expect(m.toJSON()).toEqual(sorted(expected))
+          expect(m.sortedKeys()).toEqual(sorted(expected).map(([k]) => k))
+          expect(new Map(m.entries())).toEqual(expected)
           for (const [k] of puts) {
             expect(m.get(k)).toBe(expected.get(k))
             expect(m.has(k)).toBe(expected.has(k))
