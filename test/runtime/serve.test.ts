@@ -166,3 +166,28 @@ describe('a one-replica cluster (as etcd allows a one-member cluster)', () => {
     }
   })
 })
+
+describe('raftkv serve --snapshot-every', () => {
+  const cluster = new RealCluster(1, ['--snapshot-every', '5'])
+  afterAll(() => cluster.stop())
+
+  // §7: the log is compacted once that many entries are applied past the last compaction point.
+  it('compacts the log as often as asked, and a restart comes back from the snapshot and the log after it', async () => {
+    await cluster.start()
+    const client = new RaftkvClient({ endpoints: cluster.endpoints, timeoutMs: 30_000 })
+    try {
+      const [only] = cluster.replicas
+      await cluster.leader()
+      for (let i = 0; i < 12; i++) await client.put(`k${i}`, `v${i}`)
+      const status = await cluster.status(only!)
+      expect(status?.snapshotIndex).toBeGreaterThanOrEqual(5)
+      await cluster.kill(only!)
+      cluster.startReplica(only!)
+      for (let i = 0; i < 12; i++) expect(await client.get(`k${i}`)).toBe(`v${i}`)
+      expect((await cluster.status(only!))?.snapshotIndex).toBeGreaterThanOrEqual(5)
+    } finally {
+      client.close()
+    }
+  })
+})
+

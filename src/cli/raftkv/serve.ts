@@ -41,6 +41,13 @@ export const serveCommand = {
       help: 'how the leader confirms a linearizable get: readIndex, a round of heartbeats per get (thesis §6.4, no clock trusted); lease, none while a majority acknowledged it within an election timeout (assumes bounded clock drift)',
     },
     'body-timeout': { kind: 'number', help: "seconds a request's body may take to arrive", default: LIMITS.bodyTimeoutMs / 1000, min: 0.1 },
+    'snapshot-every': {
+      kind: 'int',
+      help: 'compact the log into a snapshot every N applied entries (§7)',
+      default: standaloneSettings.limits.snapshotEvery,
+      min: 1,
+      value: 'N',
+    },
   },
   footer: [
     'Exit codes: 0 stopped by SIGTERM or SIGINT; 2 bad arguments; 3 a data directory refused (corrupt,',
@@ -140,7 +147,7 @@ export const runServe = (argv: readonly string[]): Promise<number> =>
         listenPeer: addressOption('listen-peer', options['listen-peer']),
         listenClient: addressOption('listen-client', options['listen-client']),
         bodyTimeoutMs: options['body-timeout'] * 1000,
-        settings: withSettings(standaloneSettings, { reads: options.reads }),
+        settings: withSettings(standaloneSettings, { reads: options.reads, limits: { snapshotEvery: options['snapshot-every'] } }),
         trace,
         announce: (line) => process.stdout.write(`${line}\n`),
         notice: say,
