@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks'
 import { RaftkvClient } from '../client/client'
 import { freePort } from '../runtime/net/listen'
 import { repoRoot } from '../sim/paths'
-import { quantileOfSorted, sortedAscending } from '../stats/quantile'
+import { median, quantileOfSorted, sortedAscending } from '../stats/quantile'
 
 export const ETCD = '/usr/bin/etcd'
 
@@ -255,3 +255,21 @@ const pct = (share: number): string => `${Math.round(share * 100)}%`
 
 export const row = (m: Measurement): string =>
   `| ${m.system} | ${m.clients} | ${Math.round(m.opsPerSecond).toLocaleString('en-US')} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.errors} | ${Object.values(m.cpu).map(pct).join(' / ')} | ${pct(m.loadGeneratorCpu)} |`
+
+/** Per system and client count, in the order first measured: the median ops/s, p50 and p99 of its rounds. */
+export const medianTable = (results: readonly Measurement[]): string => {
+  const groups = new Map<string, Measurement[]>()
+  for (const m of results) {
+    const key = `${m.system} ${m.clients}`
+    groups.set(key, [...(groups.get(key) ?? []), m])
+  }
+  const lines = ['| system | clients | rounds | ops/s | p50 ms | p99 ms | errors |', '| --- | --: | --: | --: | --: | --: | --: |']
+  for (const ms of groups.values()) {
+    const { system, clients } = ms[0]!
+    lines.push(
+      `| ${system} | ${clients} | ${ms.length} | ${Math.round(median(ms.map((m) => m.opsPerSecond))!).toLocaleString('en-US')} | ${median(ms.map((m) => m.p50Ms))!.toFixed(2)} | ${median(ms.map((m) => m.p99Ms))!.toFixed(2)} | ${ms.reduce((n, m) => n + m.errors, 0)} |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { ETCD, measure, row, startEtcd, startRaftkv, type Measurement, type System } from '../bench/cluster-bench'
+import { ETCD, measure, medianTable, row, startEtcd, startRaftkv, type Measurement, type System } from '../bench/cluster-bench'
 import { repoRoot } from '../sim/paths'
 import { exitWith, runCommand, UsageError, type CommandSpec, type OptionSpecs } from './args'
 
@@ -14,6 +14,7 @@ const command = {
     seconds: { kind: 'number', default: 20, min: 0.5, help: 'seconds counted per measurement' },
     warmup: { kind: 'number', default: 2, min: 0, help: 'seconds of load before counting' },
     clients: { kind: 'string', default: '1,16,64', help: 'concurrent clients, one measurement each', value: 'LIST' },
+    rounds: { kind: 'int', default: 1, min: 1, help: 'measure every row this many times, in turn (a shared machine: more rounds, and the medians)' },
     systems: { kind: 'string', default: 'raftkv,etcd', help: 'which systems (raftkv, etcd)', value: 'LIST' },
     keys: { kind: 'int', default: 1000, min: 1, help: 'keys the load spreads over' },
     'value-bytes': { kind: 'int', default: 100, min: 1, max: 65536, help: "each put's value" },
@@ -42,25 +43,31 @@ const main = async (argv: readonly string[]): Promise<number> =>
     )
     process.stdout.write('| system | clients | ops/s | p50 ms | p99 ms | errors | CPU per replica | CPU of the load |\n| --- | --: | --: | --: | --: | --: | --- | --: |\n')
     const results: Measurement[] = []
-    for (const [i, clients] of clientCounts.entries()) {
-      // Alternate which system goes first, so that neither always meets the machine as the other left it.
-      const order = i % 2 === 0 ? systems : [...systems].reverse()
-      for (const system of order) {
-        const running = system === 'raftkv' ? await startRaftkv(options.profile === undefined ? undefined : path.resolve(options.profile)) : await startEtcd()
-        try {
-          const m = await measure(running, clients, {
-            seconds: options.seconds,
-            warmup: options.warmup,
-            keys: options.keys,
-            valueBytes: options['value-bytes'],
-            getFraction: options['get-fraction'],
-          })
-          results.push(m)
-          process.stdout.write(`${row(m)}\n`)
-        } finally {
-          await running.stop()
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, clients] of clientCounts.entries()) {
+        // Alternate which system goes first, from row to row and round to round, so that neither
+        // always meets the machine as the other left it.
+        const order = (round + i) % 2 === 0 ? systems : [...systems].reverse()
+        for (const system of order) {
+          const running = system === 'raftkv' ? await startRaftkv(options.profile === undefined ? undefined : path.resolve(options.profile)) : await startEtcd()
+          try {
+            const m = await measure(running, clients, {
+              seconds: options.seconds,
+              warmup: options.warmup,
+              keys: options.keys,
+              valueBytes: options['value-bytes'],
+              getFraction: options['get-fraction'],
+            })
+            results.push(m)
+            process.stdout.write(`${row(m)}\n`)
+          } finally {
+            await running.stop()
+          }
         }
       }
+    }
+    if (options.rounds > 1) {
+      process.stdout.write(`\nMedians of ${options.rounds} rounds:\n\n${medianTable(results)}`)
     }
     process.stdout.write(`\nload average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`)
     if (options.json !== undefined) fs.writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`)
