@@ -16,7 +16,7 @@ import type { Event } from '../domain/events'
 import type { ClientReply, ClientRequest, Message, NodeId } from '../domain/wire'
 import type { Effect } from '../domain/effect'
 import { noTimers, recipients, withoutDeadline, withTimerEffects, type TimerDeadlines } from '../effects/perform'
-import { ClusterView, type Fate, type Flight, type RequestView, type StepRecord } from './cluster'
+import { ClusterView, type Fate, type Flight, type RequestView, type StepRecord } from './cluster-view'
 
 /** What happened, in the order it happened, ready to replay. */
 type Happening =

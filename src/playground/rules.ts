@@ -6,7 +6,7 @@
  * logic is repeated here: everything it reads is the step's event, the states before and after,
  * and the effects `step` returned.
  */
-import type { StepRecord } from './cluster'
+import type { StepRecord } from './cluster-view'
 
 export interface Rule {
   /** Where in the paper (or Ongaro's thesis). */
