@@ -171,25 +171,41 @@ class RaftCounters {
   }
 }
 
-export const startReplica = async (options: ServeOptions): Promise<ReplicaServer> => {
-  const { cluster: given, id } = options
+/**
+ * The data directory opened, and what the start takes from the options (data-dir.ts). A new
+ * directory records the cluster given (or joined) as its bootstrap; once it holds the replica, the
+ * members come from it, and of the options only the replica's own addresses are checked. `given`:
+ * the cluster the options give that names this replica.
+ */
+const openDataDirectory = (options: ServeOptions): { storage: DiskStorage; cluster: Cluster; restarted: boolean; given: Cluster | undefined } => {
+  const { id, dataDir } = options
+  const restarted = holdsReplica(dataDir, id)
+  let given = options.cluster
   if (given !== undefined && !given.members.some((m) => m.id === id)) {
-    throw new StartRefused(2, `replica ${id} is not in the cluster (${given.members.map((m) => m.id).join(', ')})`)
+    const named = given.members.map((m) => m.id).join(', ')
+    if (!restarted) throw new StartRefused(2, `replica ${id} is not in the cluster (${named})`)
+    options.notice?.(`the members given (${named}) do not name this replica; ${path.join(dataDir, id)} holds it, and they are not used`)
+    given = undefined
   }
   const bootstrap = options.joining ?? (given === undefined ? undefined : allVoters(given.members.map((m) => m.id)))
-  const restarted = holdsReplica(options.dataDir, id)
-  const opened = DiskStorage.open(options.dataDir, { id, bootstrap })
-  const refused = (message: string): StartRefused => new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${options.dataDir}: ${message}`)
+  const opened = DiskStorage.open(dataDir, { id, bootstrap })
+  const refused = (message: string): StartRefused => new StartRefused(EXIT_BAD_DATA_DIR, `refusing the data directory ${dataDir}: ${message}`)
   if (E.isLeft(opened)) throw refused(opened.left.message)
-  const addresses = addressesOnStart(path.join(options.dataDir, id), given, id)
+  const addresses = addressesOnStart(path.join(dataDir, id), given, id)
   if (E.isLeft(addresses)) {
     opened.right.close()
     throw refused(new DataDirError('otherCluster', addresses.left).message)
   }
-  const member = addresses.right.members.find((m) => m.id === id)!
+  return { storage: opened.right, cluster: addresses.right, restarted, given }
+}
+
+export const startReplica = async (options: ServeOptions): Promise<ReplicaServer> => {
+  const { id } = options
+  const opened = openDataDirectory(options)
+  const member = opened.cluster.members.find((m) => m.id === id)!
   // The configuration this replica starts from when its log and snapshot hold none (data-dir.ts).
-  const { bootstrap: initialConfiguration } = opened.right.identity
-  const wrapped = options.wrapStorage === undefined ? opened.right : options.wrapStorage(opened.right)
+  const { bootstrap: initialConfiguration } = opened.storage.identity
+  const wrapped = options.wrapStorage === undefined ? opened.storage : options.wrapStorage(opened.storage)
   if (!persistsInBackground(wrapped)) throw new Error('the storage put around the data directory cannot persist in the background')
   const storage = new TimedStorage(wrapped)
   const now = options.now ?? ((): number => performance.now())
@@ -205,8 +221,8 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
     storage.recover(),
   )
   const inUse = initial.configuration
-  const givenIds = given?.members.map((m) => m.id) ?? []
-  if (restarted && givenIds.length > 1 && !sameConfiguration(allVoters(givenIds), configuration(inUse.voters, inUse.learners))) {
+  const givenIds = opened.given?.members.map((m) => m.id) ?? []
+  if (opened.restarted && givenIds.length > 1 && !sameConfiguration(allVoters(givenIds), configuration(inUse.voters, inUse.learners))) {
     options.notice?.(
       `the data directory holds this replica, whose configuration is ${describeConfiguration(inUse)} (from its log); the members given (${givenIds.join(',')}) are not used`,
     )
@@ -216,7 +232,7 @@ export const startReplica = async (options: ServeOptions): Promise<ReplicaServer
 
   let runtime: ReplicaRuntime | undefined
   // Every member's addresses this replica knows: its record's, then the log's.
-  const known = new Map<NodeId, Member>(addresses.right.members.map((m) => [m.id, m]))
+  const known = new Map<NodeId, Member>(opened.cluster.members.map((m) => [m.id, m]))
   const origins = new Map([...known.values()].map((m) => [m.id, clientOrigin(m)]))
   const transport = new PeerTransport(new Map([...known.values()].filter((m) => m.id !== id).map((m) => [m.id, m.peer])), {
     now,

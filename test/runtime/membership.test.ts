@@ -82,16 +82,8 @@ describe('replacing a dead replica, and moving the leader, in a running raftkv c
     expect(promoted.stdout).not.toContain('learner')
 
     await put('after-promote', 'y')
-    // The new replica's state machine holds every acknowledged write.
-    await until('the new replica to apply everything acknowledged', async () => {
-      const local = new RaftkvClient({ endpoints: [cluster.url(fresh)], timeoutMs: 5_000 })
-      try {
-        for (const [key, value] of acknowledged) if ((await local.get(key, { stale: true })) !== value) return undefined
-        return true
-      } finally {
-        local.close()
-      }
-    }, 60_000)
+    // The new replica is a voter of the new configuration, and its state machine holds every acknowledged write.
+    await caughtUp(fresh, cluster.replicas.filter(RealCluster.alive).map((r) => r.id).sort())
     for (const [key, value] of acknowledged) expect(await client.get(key)).toBe(value)
   }, 240_000)
 
@@ -112,8 +104,11 @@ describe('replacing a dead replica, and moving the leader, in a running raftkv c
       { r: second!, how: 'the members of now', start: () => cluster.serve(second!, ['--id', second!.id, '--peers', living.map((m) => cluster.peerEntry(m)).join(','), '--data', cluster.dataDir]) },
       // The joined replica, without --join; and with it, naming the dead replica: a restart does not ask.
       { r: fresh, how: 'no --join', start: () => cluster.serve(fresh, ['--id', '4', '--peers', cluster.peerEntry(fresh), '--data', cluster.dataDir]) },
+      // The other replicas' first command, which does not name it.
+      { r: fresh, how: 'the first --peers', start: () => cluster.serve(fresh, ['--id', '4', '--peers', cluster.peersArg, '--data', cluster.dataDir]) },
       { r: fresh, how: 'its first command, --join naming a dead replica', start: () => cluster.serve(fresh, ['--id', '4', '--join', cluster.url(dead!), '--peers', cluster.peerEntry(fresh), '--data', cluster.dataDir]) },
     ]
+    const said = new Map<string, string>()
     for (const { r, how, start } of restarts) {
       await cluster.kill(r, 'SIGTERM')
       r.output = ''
@@ -122,10 +117,13 @@ describe('replacing a dead replica, and moving the leader, in a running raftkv c
         throw new Error(`${r.id} restarted with ${how}: ${error.message}\n${r.output}`)
       })
       await put(`after-restart-${r.id}-${how}`, how)
+      said.set(how, r.output)
     }
     // What each start said it did not use of its command line.
-    expect(first!.output).toContain(`(from its log); the members given (${['0001', '0002', '0003'].join(',')}) are not used`)
-    expect(fresh.output).toContain('holds this replica: it restarts from its log, and does not ask')
+    expect(said.get('its first command')).toContain('whose configuration is voters ' + voters.join(',') + ' (from its log); the members given (0001,0002,0003) are not used')
+    expect(said.get('the first --peers')).toContain('the members given (0001, 0002, 0003) do not name this replica;')
+    expect(said.get('its first command, --join naming a dead replica')).toContain('holds this replica: it restarts from its log, and does not ask')
+    expect(said.get('the members of now')).not.toContain('not used')
 
     // A replica started with other addresses than its own in the cluster: another cluster's directory, or a moved
     // replica (the other members would not find it). Refused with exit code 3; nothing is changed.

@@ -40,7 +40,8 @@ export interface ReplicaProcess {
 export class RealCluster {
   readonly dataDir: string
   readonly replicas: ReplicaProcess[] = []
-  private peersArg = ''
+  /** The `--peers` of the cluster's first start: every first member. */
+  peersArg = ''
 
   constructor(readonly size: number, readonly extraArgs: readonly string[] = []) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-cluster-'))
