@@ -91,6 +91,19 @@ export const refuseHeldIfNotMember = (s: ReplicaState, ctx: StepContext): Replic
 }
 
 /**
+ * On its election timeout, a learner that has heard from no leader for that long cannot make one,
+ * and may never hear from one: a leader that removed it while it was down does not know it is back
+ * (a voter would campaign, and be told of its removal: tellRemoved). So it refuses the requests it
+ * holds, and their clients try another replica.
+ */
+export const refuseHeldIfLeaderless = (s: ReplicaState, ctx: StepContext): ReplicaState => {
+  if (s.held.length === 0 || !isMember(s.configuration, s.id) || isVoter(s.configuration, s.id)) return s
+  const reason = `replica ${s.id} is a learner (it does not vote) and has heard from no leader for an election timeout: try another replica`
+  for (const request of s.held) refuse(s, ctx, request, reason, true)
+  return { ...s, held: [] }
+}
+
+/**
  * A member that was removed learns it only from the entry that removes it: otherwise it would hold
  * its clients' requests and campaign for ever, unheard (§4.2.3 keeps it from disrupting anyone,
  * not from waiting). So the leader goes on sending it the log until it holds the latest

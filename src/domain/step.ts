@@ -19,7 +19,16 @@ import { isMember } from './membership'
 import type { RaftOrClientMessage } from './messages'
 import { rejectAppendEntries } from './replication'
 import { compactIfDue, rejectInstallSnapshot } from './snapshot'
-import { afterCommit, followLogConfiguration, forwardOwnPutsWhileRemoved, notAMember, refuse, refuseHeldIfNotMember, tellRemoved } from './reconfiguration'
+import {
+  afterCommit,
+  followLogConfiguration,
+  forwardOwnPutsWhileRemoved,
+  notAMember,
+  refuse,
+  refuseHeldIfLeaderless,
+  refuseHeldIfNotMember,
+  tellRemoved,
+} from './reconfiguration'
 import type { ReplicaState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage, type RequestVote } from './wire'
 
@@ -53,7 +62,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
     case 'started':
       return onStarted(s, ctx)
     case 'timerFired':
-      if (event.timer === 'election') return s.role === 'leader' ? s : campaign(forwardOwnPutsWhileRemoved(s, ctx), ctx)
+      if (event.timer === 'election') return s.role === 'leader' ? s : campaign(refuseHeldIfLeaderless(forwardOwnPutsWhileRemoved(s, ctx), ctx), ctx)
       if (event.timer === 'heartbeat') return s.role === 'leader' ? onHeartbeatTick(s, ctx) : s
       return onVoteRetryTimer(s, ctx)
     case 'received':

@@ -267,6 +267,24 @@ describe('thesis §4.2.1: learners receive the log but never count or vote', () 
     expect(state.persistent.currentTerm).toBe(1)
   })
 
+  it('a learner that hears from no leader for an election timeout refuses the requests it holds: it cannot make a leader, and may never hear from one', () => {
+    // D joined as a learner, then was down while a leader removed it: no leader will contact it.
+    const joined = start(initialState({ id: D, peers: THREE, seed: 1, settings: defaultSettings, initialConfiguration: configuration(THREE) })).state
+    const learner = deliver(joined, 100, append({ src: ME, dst: D, term: 1, entries: [noop(1), configEntry(1, configuration(THREE, [D]))] })).state
+    const restarted = start(initialState({ id: D, peers: THREE, seed: 1, settings: defaultSettings, initialConfiguration: configuration(THREE) }, learner.persistent)).state
+    expect(restarted.configuration.learners).toEqual([D])
+    const holding = deliver(restarted, 200, get({ dst: D, MID: 'g', key: 'k' }), put({ dst: D, MID: 'p', key: 'k', value: 'v' }))
+    expect(holding.sent).toEqual([])
+    expect(holding.state.held.map((r) => r.MID)).toEqual(['g', 'p'])
+    const { state, sent } = fire(holding.state, 5_000, 'election')
+    expect(ofType(sent, 'refused').map((m) => [m.MID, m.retry])).toEqual([
+      ['g', true],
+      ['p', true],
+    ])
+    expect(ofType(sent, 'vote')).toEqual([])
+    expect(state.held).toEqual([])
+  })
+
   it('a candidate does not count a learner\'s vote', () => {
     const follower = start(replica(A, { peers: THREE, log: logOf(noop(1), configEntry(1, configuration(THREE, [D]))), term: 1 })).state
     const preCandidate = fire(follower, 5_000, 'election').state
