@@ -194,7 +194,8 @@ const openDataDirectory = (options: ServeOptions): { storage: DiskStorage; clust
   const addresses = addressesOnStart(path.join(dataDir, id), given, id)
   if (E.isLeft(addresses)) {
     opened.right.close()
-    throw refused(new DataDirError('otherCluster', addresses.left).message)
+    const { otherAddresses, message } = addresses.left
+    throw refused(new DataDirError(otherAddresses ? 'otherCluster' : 'unusable', message).message)
   }
   return { storage: opened.right, cluster: addresses.right, restarted, given }
 }

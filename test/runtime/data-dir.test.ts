@@ -189,8 +189,8 @@ describe('the members\' addresses on a start (DATA/<ID>/cluster.json)', () => {
     const dir = replicaDir()
     addressesOnStart(dir, firstCluster, ME)
     const moved = addressesOnStart(dir, cluster('2=127.0.0.1:7502/8402'), ME)
-    expect(moved).toMatchObject({ _tag: 'Left' })
-    expect(E.isLeft(moved) && moved.left).toContain(
+    expect(moved).toMatchObject({ _tag: 'Left', left: { otherAddresses: true } })
+    expect(E.isLeft(moved) && moved.left.message).toContain(
       `replica ${ME} of the cluster recorded in ${path.join(dir, CLUSTER_FILE)} is at peer 127.0.0.1:7502, client 127.0.0.1:7402; given now: peer 127.0.0.1:7502, client 127.0.0.1:8402`,
     )
     expect(fs.readFileSync(path.join(dir, CLUSTER_FILE), 'utf8')).toBe(clusterToJson(firstCluster))
@@ -198,13 +198,15 @@ describe('the members\' addresses on a start (DATA/<ID>/cluster.json)', () => {
 
   it('a record that is missing, unreadable, or does not name this replica, with nothing given to mend it: refused, saying what to give', () => {
     const dir = replicaDir()
-    expect(addressesOnStart(dir, undefined, ME)).toEqual(E.left(`${path.join(dir, CLUSTER_FILE)} is missing: give the cluster (--peers or --cluster) to record it again`))
+    const missing = `${path.join(dir, CLUSTER_FILE)} is missing: give the cluster (--peers or --cluster) to record it again`
+    expect(addressesOnStart(dir, undefined, ME)).toEqual(E.left({ otherAddresses: false, message: missing }))
     fs.writeFileSync(path.join(dir, CLUSTER_FILE), '{"replicas":')
-    expect(addressesOnStart(dir, firstCluster, ME)).toEqual(E.left(`the data directory's cluster description is unreadable: ${path.join(dir, CLUSTER_FILE)}: not JSON`))
+    const unreadable = `the data directory's cluster description is unreadable: ${path.join(dir, CLUSTER_FILE)}: not JSON`
+    expect(addressesOnStart(dir, firstCluster, ME)).toEqual(E.left({ otherAddresses: false, message: unreadable }))
     // A record an earlier version rewrote without this replica once the log removed it.
     const withoutMe = cluster('3=127.0.0.1:7503/7403,4=127.0.0.1:7504/7404')
     fs.writeFileSync(path.join(dir, CLUSTER_FILE), clusterToJson(withoutMe))
-    expect(addressesOnStart(dir, undefined, ME)).toMatchObject({ _tag: 'Left', left: expect.stringContaining(`does not name replica ${ME}: give its addresses`) })
+    expect(addressesOnStart(dir, undefined, ME)).toMatchObject({ _tag: 'Left', left: { otherAddresses: false, message: expect.stringContaining(`does not name replica ${ME}: give its addresses`) } })
     expect(addressesOnStart(dir, firstCluster, ME)).toEqual(E.right(laterCluster))
   })
 })

@@ -159,38 +159,46 @@ export const CLUSTER_FILE = 'cluster.json'
 const sameAddresses = (a: Member, b: Member): boolean =>
   formatAddress(a.peer) === formatAddress(b.peer) && formatAddress(a.client) === formatAddress(b.client)
 
+/** Why a start cannot take its members' addresses; `otherAddresses`: the record puts this replica elsewhere. */
+export interface AddressesRefused {
+  readonly otherAddresses: boolean
+  readonly message: string
+}
+
 /**
- * The members' addresses replica `id` starts with, itself included. `given` is the command line's cluster, if any.
+ * The members' addresses replica `id` starts with, itself included. `given` is the command line's
+ * cluster, if any.
  * - No record yet (a new data directory): `given` is recorded and used.
  * - A record: it is used. It follows the log's configuration, so the command line's members may be
  *   the ones of an earlier configuration (the replica's first command) or of a later one; the log
  *   says who the members are, and the record where they are. Of `given`, only this replica's own
  *   addresses are looked at: the record must give it the same (else this is another cluster's
  *   directory, or the replica was moved, which the other members' configuration does not know).
- * Left: why not, for a DataDirError ('otherCluster') or a usage error.
  */
-export const addressesOnStart = (directory: string, given: Cluster | undefined, id: string): E.Either<string, Cluster> => {
+export const addressesOnStart = (directory: string, given: Cluster | undefined, id: string): E.Either<AddressesRefused, Cluster> => {
   const file = path.join(directory, CLUSTER_FILE)
+  const refused = (message: string, otherAddresses = false) => E.left({ otherAddresses, message })
   const self = given?.members.find((m) => m.id === id)
   if (!fs.existsSync(file)) {
-    if (given === undefined) return E.left(`${file} is missing: give the cluster (--peers or --cluster) to record it again`)
+    if (given === undefined) return refused(`${file} is missing: give the cluster (--peers or --cluster) to record it again`)
     const written = recordCluster(directory, given)
-    return E.isLeft(written) ? written : E.right(given)
+    return E.isLeft(written) ? refused(written.left) : E.right(given)
   }
   const stored = readClusterFile(file)
-  if (E.isLeft(stored)) return E.left(`the data directory's cluster description is unreadable: ${stored.left}`)
+  if (E.isLeft(stored)) return refused(`the data directory's cluster description is unreadable: ${stored.left}`)
   const recorded = stored.right.members.find((m) => m.id === id)
   if (recorded !== undefined && self !== undefined && !sameAddresses(recorded, self)) {
-    return E.left(
+    return refused(
       `replica ${id} of the cluster recorded in ${file} is at peer ${formatAddress(recorded.peer)}, client ${formatAddress(recorded.client)}; ` +
         `given now: peer ${formatAddress(self.peer)}, client ${formatAddress(self.client)}.\n  recorded:\n${describe(stored.right)}`,
+      true,
     )
   }
   if (recorded !== undefined) return E.right(stored.right)
   // A record made before it kept this replica once the log left it out (a removed member).
-  if (self === undefined) return E.left(`${file} does not name replica ${id}: give its addresses (--peers ${id}=HOST:PEER_PORT/CLIENT_PORT)`)
+  if (self === undefined) return refused(`${file} does not name replica ${id}: give its addresses (--peers ${id}=HOST:PEER_PORT/CLIENT_PORT)`)
   const cluster = clusterOf([...stored.right.members, self])
-  return E.isLeft(cluster) ? E.left(`${file}: ${cluster.left}`) : cluster
+  return E.isLeft(cluster) ? refused(`${file}: ${cluster.left}`) : cluster
 }
 
 /** Records `cluster` in a replica's directory: written to a temporary file, synced, renamed. */
