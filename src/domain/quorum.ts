@@ -10,8 +10,16 @@ export const majority = (size: number): number => Math.floor(size / 2) + 1
  * latest moment a majority is known to have heard from the leader.
  */
 export const quorumValue = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => b - a)
-  return sorted[majority(values.length) - 1] ?? Number.NEGATIVE_INFINITY
+  const needed = majority(values.length)
+  let largest = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < values.length; i++) {
+    const candidate = values[i]!
+    if (candidate <= largest) continue
+    let reaching = 0
+    for (let j = 0; j < values.length; j++) if (values[j]! >= candidate) reaching++
+    if (reaching >= needed) largest = candidate
+  }
+  return largest
 }
 
 /** Whether `count` members out of a cluster of `size` form a majority. */
