@@ -7,7 +7,7 @@
  */
 import { sameOptionalId } from './ids'
 import type { Effect, HardState, LogWrite, SnapshotWrite } from './effect'
-import { entryAt, lastIndex, type Log } from './log'
+import { entryAt, lastIndex, withEntries, type Log } from './log'
 import { isMajorityOf } from './quorum'
 import { withPersistent, type PersistentState, type ReplicaState } from './state'
 import type { Message } from './wire'
@@ -105,10 +105,8 @@ export const afterWrites = (
 }
 
 /** The stored log after `write`: the entries before `write.from` kept, the rest replaced. */
-export const withLogWrite = (log: Log, write: LogWrite): Log => ({
-  ...log,
-  entries: [...log.entries.slice(0, Math.max(0, write.from - log.snapshotIndex - 1)), ...write.entries],
-})
+export const withLogWrite = (log: Log, write: LogWrite): Log =>
+  withEntries(log, [...log.entries.slice(0, Math.max(0, write.from - log.snapshotIndex - 1)), ...write.entries])
 
 /** The stored state after a snapshot write: the snapshot replaced, the log's entries up to its index dropped and the rest kept. */
 const withSnapshot = (stored: PersistentState, snapshot: SnapshotWrite): PersistentState => {

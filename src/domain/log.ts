@@ -25,7 +25,10 @@ export const logOf = (entries: readonly Entry[]): Log => ({ snapshotIndex: 0, sn
  * A new log with `entries` after the last one. Not frozen: freezing walks the whole array on every
  * append. The type is readonly, so the compiler rejects a write, and the tests freeze every state.
  */
-export const appendToLog = (log: Log, entries: readonly Entry[]): Log => ({ ...log, entries: [...log.entries, ...entries] })
+export const appendToLog = (log: Log, entries: readonly Entry[]): Log => withEntries(log, [...log.entries, ...entries])
+
+/** The log with `entries` after the same snapshot (named fields, no spread: state.ts, withState). */
+export const withEntries = (log: Log, entries: readonly Entry[]): Log => ({ snapshotIndex: log.snapshotIndex, snapshotTerm: log.snapshotTerm, entries })
 
 export const lastIndex = (log: Log): number => log.snapshotIndex + log.entries.length
 
@@ -95,7 +98,7 @@ export const mergeEntries = (log: Log, prevLogIndex: number, entries: readonly E
     }
     if (existing !== entries[k]!.term) {
       const kept = index - log.snapshotIndex - 1
-      return { ...log, entries: [...log.entries.slice(0, kept), ...entries.slice(k)] }
+      return withEntries(log, [...log.entries.slice(0, kept), ...entries.slice(k)])
     }
   }
   return log
