@@ -6,7 +6,7 @@ import { writeApplied } from './client-requests'
 import type { StepContext } from './context'
 import { applyCommand, hasApplied } from './kv'
 import { entryAt } from './log'
-import type { ReplicaState } from './state'
+import { type ReplicaState, withState } from './state'
 import { isWrite } from './wire'
 
 export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
@@ -23,5 +23,5 @@ export const applyCommitted = (s: ReplicaState, ctx: StepContext): ReplicaState 
     const outcome = kv !== before ? 'applied' : command.op === 'cas' && !hasApplied(before, command.MID) ? 'refused' : 'applied before'
     ownPuts = writeApplied(s, ctx, ownPuts, command, index, outcome)
   }
-  return { ...s, lastApplied: s.commitIndex, kv, ownPuts }
+  return withState(s, { lastApplied: s.commitIndex, kv, ownPuts })
 }

@@ -20,7 +20,7 @@ import { hasApplied, read } from './kv'
 import { appendToLog, entryAt, lastIndex, type Log } from './log'
 import { replicateNewEntries } from './new-entries'
 import { canServeRead, canServeReads, confirmLeadership, pendingRead } from './reads'
-import { withPersistent, type OwnPut, type ReplicaState } from './state'
+import { type OwnPut, type ReplicaState, withPersistent, withState } from './state'
 import {
   UNKNOWN_LEADER,
   isWrite,
@@ -66,7 +66,7 @@ const replyFail = (s: ReplicaState, ctx: StepContext, client: NodeId, MID: strin
 /** Sends a client (or an operator) to the leader, and remembers where and when (onRequestAsFollower). */
 export const redirect = (s: ReplicaState, ctx: StepContext, request: { readonly src: NodeId; readonly MID: string }, leader: NodeId): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: request.src, leader, type: 'redirect', MID: request.MID }))
-  return { ...s, lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } }
+  return withState(s, { lastRedirect: { ...s.lastRedirect, [request.src]: { leader, at: ctx.now } } })
 }
 
 /** A get's answer: the key's value; for a key with none, the empty value (course) or no value at all (standalone). */
@@ -89,7 +89,7 @@ export const reachableLeader = (s: ReplicaState): O.Option<NodeId> =>
  */
 export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
   const leader = reachableLeader(s)
-  if (O.isNone(leader)) return { ...s, held: [...s.held, request] }
+  if (O.isNone(leader)) return withState(s, { held: [...s.held, request] })
   const previous = s.lastRedirect[request.src]
   if (
     request.leader === UNKNOWN_LEADER &&
@@ -97,7 +97,7 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
     previous.leader === leader.value &&
     ctx.now - previous.at < s.settings.timing.quickRetryMs
   ) {
-    return { ...s, unreachableLeader: leader, held: [...s.held, request] }
+    return withState(s, { unreachableLeader: leader, held: [...s.held, request] })
   }
   return redirect(s, ctx, request, leader.value)
 }
@@ -110,7 +110,7 @@ export const onRequestAsFollower = (s: ReplicaState, ctx: StepContext, request: 
  * whoever leads next (itself again, if the transfer fails).
  */
 export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: ClientRequest): ReplicaState => {
-  if (s.duties.transfer !== undefined) return { ...s, held: [...s.held, request] }
+  if (s.duties.transfer !== undefined) return withState(s, { held: [...s.held, request] })
   if (request.type === 'get') {
     if (s.duties.readBarrier !== undefined) return readThroughLog(s, ctx, request)
     if (s.settings.reads === 'lease' && canServeReads(s, ctx.now)) {
@@ -118,7 +118,7 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
       return s
     }
     // Under ReadIndex a get waits for its round (answerWaiting answers it, in this step already if it is confirmed).
-    return confirmLeadership({ ...s, pendingReads: [...s.pendingReads, pendingRead(s, ctx.now, request)] }, ctx)
+    return confirmLeadership(withState(s, { pendingReads: [...s.pendingReads, pendingRead(s, ctx.now, request)] }), ctx)
   }
   if (hasApplied(s.kv, request.MID)) {
     // A retry of a write that took effect already: its first answer was lost, went out from another
@@ -138,12 +138,11 @@ export const onRequestAsLeader = (s: ReplicaState, ctx: StepContext, request: Cl
 const readThroughLog = (s: ReplicaState, ctx: StepContext, request: GetRequest): ReplicaState => {
   const term = s.persistent.currentTerm
   const appended = appendToLog(s.persistent.log, [{ term, command: { op: 'noop' } }])
-  const waiting: ReplicaState = {
-    ...s,
+  const waiting: ReplicaState = withState(s, {
     persistent: withPersistent(s.persistent, { log: appended }),
     pendingReads: [...s.pendingReads, { request }],
     duties: { ...s.duties, readBarrier: lastIndex(appended) },
-  }
+  })
   return replicateNewEntries(s, ctx, waiting)
 }
 
@@ -167,10 +166,10 @@ const appendPuts = (s: ReplicaState, ctx: StepContext, puts: readonly WriteComma
     entries.push({ term, command: put })
     ownPuts = ownPuts.set(put.MID, { put, index: lastIndex(s.persistent.log) + entries.length, forwardedAt: 0 })
   }
-  if (entries.length === 0) return ownPuts === s.ownPuts ? s : { ...s, ownPuts }
+  if (entries.length === 0) return ownPuts === s.ownPuts ? s : withState(s, { ownPuts })
   const appended = appendToLog(s.persistent.log, entries)
   ctx.effects.push(log(`appended ${entries.length} put(s) up to ${lastIndex(appended)}`))
-  return { ...s, persistent: withPersistent(s.persistent, { log: appended }), ownPuts }
+  return withState(s, { persistent: withPersistent(s.persistent, { log: appended }), ownPuts })
 }
 
 /** Where the put of MID `mid` waits in the log, uncommitted, if it does. */
@@ -223,7 +222,7 @@ export const forwardOwnPuts = (
   }
   if (forwarded.length === 0) return s
   for (const dst of to) ctx.effects.push(send({ src: s.id, dst, leader: leaderField(s), type: 'forward', puts: forwarded }))
-  return { ...s, ownPuts }
+  return withState(s, { ownPuts })
 }
 
 /**
@@ -272,7 +271,7 @@ export const settleOwnPutsInSnapshot = (s: ReplicaState, ctx: StepContext): Repl
   for (const [mid, own] of s.ownPuts.entries()) {
     if (hasApplied(s.kv, mid)) ownPuts = writeApplied(s, ctx, ownPuts, own.put, own.index, 'applied')
   }
-  return ownPuts === s.ownPuts ? s : { ...s, ownPuts }
+  return ownPuts === s.ownPuts ? s : withState(s, { ownPuts })
 }
 
 /** A deposed leader's pending gets never touched the log, so another leader may answer them: they are held for it. */
@@ -290,7 +289,7 @@ export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState =
   if (s.role === 'leader') {
     let served = s
     if (s.held.length > 0 && s.duties.transfer === undefined) {
-      served = { ...s, held: [] }
+      served = withState(s, { held: [] })
       for (const request of s.held) served = onRequestAsLeader(served, ctx, request)
     }
     if (served.pendingReads.length > 0) {
@@ -301,13 +300,13 @@ export const answerWaiting = (s: ReplicaState, ctx: StepContext): ReplicaState =
         answerGet(served, ctx, read.request)
         answered++
       }
-      if (answered > 0) served = { ...served, pendingReads: served.pendingReads.slice(answered) }
+      if (answered > 0) served = withState(served, { pendingReads: served.pendingReads.slice(answered) })
     }
     return served
   }
   const leader = reachableLeader(s)
   if (O.isNone(leader) || s.held.length === 0) return s
-  let redirected: ReplicaState = { ...s, held: [] }
+  let redirected: ReplicaState = withState(s, { held: [] })
   for (const request of s.held) redirected = redirect(redirected, ctx, request, leader.value)
   return redirected
 }

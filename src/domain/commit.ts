@@ -5,7 +5,7 @@
  */
 import { lastIndex, termAt } from './log'
 import { quorumValueOf } from './quorum'
-import type { ReplicaState } from './state'
+import { type ReplicaState, withState } from './state'
 
 /**
  * Figure 2, leaders: "If there exists an N such that N > commitIndex, a majority of
@@ -17,5 +17,5 @@ export const advanceCommitIndex = (s: ReplicaState): ReplicaState => {
   const last = lastIndex(s.persistent.log)
   const n = quorumValueOf(s.configuration.voters, (voter) => (voter === s.id ? last : (s.progress[voter]?.matchIndex ?? 0)))
   // §5.4.2: only entries of the current term are committed by counting replicas.
-  return n > s.commitIndex && termAt(s.persistent.log, n) === s.persistent.currentTerm ? { ...s, commitIndex: n } : s
+  return n > s.commitIndex && termAt(s.persistent.log, n) === s.persistent.currentTerm ? withState(s, { commitIndex: n }) : s
 }

@@ -13,7 +13,7 @@ import { isUpToDate, lastIndex, lastTerm } from './log'
 import { isVoter } from './membership'
 import { isMajorityOf } from './quorum'
 import { randomIntBetween, type RandomState } from './random'
-import { clusterSize, noLeaderDuties, withPersistent, type ReplicaState } from './state'
+import { clusterSize, noLeaderDuties, type ReplicaState, withPersistent, withState } from './state'
 import { BROADCAST, type NodeId, type RequestVote } from './wire'
 
 /**
@@ -36,13 +36,11 @@ export const armElectionTimer = (s: ReplicaState, ctx: StepContext, waitFirstMs 
  * apart each), and the earliest would campaign after its minimum timeout, 1.5 s, too soon. The
  * wait grows with the cluster, with a margin.
  */
-export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({
-  ...s,
-  random: armElectionTimer(s, ctx, clusterSize(s) * s.settings.timing.startupGracePerReplicaMs),
-})
+export const armFirstElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState =>
+  withState(s, { random: armElectionTimer(s, ctx, clusterSize(s) * s.settings.timing.startupGracePerReplicaMs) })
 
 /** The state after arming the election timer (see armElectionTimer). */
-export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => ({ ...s, random: armElectionTimer(s, ctx) })
+export const resetElectionTimer = (s: ReplicaState, ctx: StepContext): ReplicaState => withState(s, { random: armElectionTimer(s, ctx) })
 
 /** Whether this replica still trusts a leader it heard from too recently to vote for anyone else. */
 export const withinLeaderLease = (s: ReplicaState, now: number): boolean =>
@@ -57,14 +55,11 @@ export const becomeFollower = (s: ReplicaState, ctx: StepContext, term: number, 
   }
   if (s.role === 'preCandidate' || s.role === 'candidate') ctx.effects.push(cancelTimer('voteRetry'))
   return resetElectionTimer(
-    {
-      ...s,
-      persistent,
-      role: 'follower',
-      leader,
-      votesGranted: [],
-      ...(s.role === 'leader' ? { progress: {}, ...pendingReadsHeld(s), duties: noLeaderDuties } : {}),
-    },
+    withState(
+      s,
+      { persistent, role: 'follower', leader, votesGranted: [] },
+      s.role === 'leader' ? { progress: {}, ...pendingReadsHeld(s), duties: noLeaderDuties } : {},
+    ),
     ctx,
   )
 }
@@ -91,7 +86,7 @@ const requestVotes = (s: ReplicaState, ctx: StepContext, pre: boolean, transfer 
     ctx.effects.push(voteRequest(s, BROADCAST, pre, transfer))
     ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs))
   }
-  return { ...s, voteRetriesDone: 0 }
+  return withState(s, { voteRetriesDone: 0 })
 }
 
 /**
@@ -108,7 +103,7 @@ export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaStat
   }
   const voteRetriesDone = s.voteRetriesDone + 1
   ctx.effects.push(setTimer('voteRetry', s.settings.timing.voteRetryMs * 2 ** voteRetriesDone))
-  return { ...s, voteRetriesDone }
+  return withState(s, { voteRetriesDone })
 }
 
 /**
@@ -119,7 +114,7 @@ export const onVoteRetryTimer = (s: ReplicaState, ctx: StepContext): ReplicaStat
 export const startPreVote = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (!isVoter(s.configuration, s.id)) return resetElectionTimer(s, ctx)
   ctx.effects.push(log(`pre-vote for term ${s.persistent.currentTerm + 1}`))
-  const asking = requestVotes({ ...s, role: 'preCandidate', leader: O.none, votesGranted: [s.id] }, ctx, true)
+  const asking = requestVotes(withState(s, { role: 'preCandidate', leader: O.none, votesGranted: [s.id] }), ctx, true)
   return resetElectionTimer(asking, ctx)
 }
 
@@ -131,7 +126,7 @@ export const startPreVote = (s: ReplicaState, ctx: StepContext): ReplicaState =>
 export const startElection = (s: ReplicaState, ctx: StepContext, transfer = false): ReplicaState => {
   const persistent = withPersistent(s.persistent, { currentTerm: s.persistent.currentTerm + 1, votedFor: O.some(s.id) })
   ctx.effects.push(log(`candidate in term ${persistent.currentTerm}${transfer ? ' (leadership transfer)' : ''}`))
-  const asking = requestVotes({ ...s, persistent, role: 'candidate', leader: O.none, votesGranted: [s.id] }, ctx, false, transfer)
+  const asking = requestVotes(withState(s, { persistent, role: 'candidate', leader: O.none, votesGranted: [s.id] }), ctx, false, transfer)
   return resetElectionTimer(asking, ctx)
 }
 
@@ -155,7 +150,7 @@ export const onRequestVote = (s: ReplicaState, ctx: StepContext, m: RequestVote)
   const votedFor = s.persistent.votedFor
   const granted = (O.isNone(votedFor) || votedFor.value === m.src) && upToDate
   if (!granted) return refuseVote(s, ctx, m)
-  const voted = resetElectionTimer({ ...s, persistent: withPersistent(s.persistent, { votedFor: O.some(m.src) }) }, ctx)
+  const voted = resetElectionTimer(withState(s, { persistent: withPersistent(s.persistent, { votedFor: O.some(m.src) }) }), ctx)
   return voteReply(voted, ctx, m, voted.persistent.currentTerm, true)
 }
 
@@ -174,6 +169,6 @@ const voteReply = (s: ReplicaState, ctx: StepContext, m: RequestVote, term: numb
  */
 export const tallyVote = (s: ReplicaState, voter: NodeId): readonly [ReplicaState, boolean] => {
   const votesGranted = s.votesGranted.includes(voter) ? s.votesGranted : [...s.votesGranted, voter]
-  const counted = { ...s, votesGranted }
+  const counted = withState(s, { votesGranted })
   return [counted, hasMajority(counted)]
 }

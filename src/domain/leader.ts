@@ -18,7 +18,7 @@ import { heartbeatOrRetransmit, onAppendEntriesReply } from './replication'
 import { sendToFollowers } from './send-to-follower'
 import { releaseIfTold } from './reconfiguration'
 import { onInstallSnapshotReply } from './snapshot'
-import { withPersistent, type ReplicaState } from './state'
+import { type ReplicaState, withPersistent, withState } from './state'
 import { abortTransferIfLate, continueTransfer } from './transfer'
 
 /**
@@ -31,8 +31,7 @@ export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): Replica
   const withNoop = appendToLog(candidate.persistent.log, [{ term, command: { op: 'noop' } }])
   const progress: Record<string, Progress> = {}
   for (const peer of candidate.peers) progress[peer] = freshProgress(lastIndex(withNoop))
-  const s: ReplicaState = {
-    ...candidate,
+  const s: ReplicaState = withState(candidate, {
     role: 'leader',
     leader: O.some(candidate.id),
     unreachableLeader: O.none,
@@ -40,12 +39,12 @@ export const becomeLeader = (candidate: ReplicaState, ctx: StepContext): Replica
     votesGranted: [],
     persistent: withPersistent(candidate.persistent, { log: withNoop }),
     progress,
-  }
+  })
   ctx.effects.push(log(`leader in term ${term}`))
   ctx.effects.push(cancelTimer('election'), cancelTimer('voteRetry'))
   const withLost = reappendLostPuts(armTick(s, ctx, nextTickMs(s)), ctx)
   // The leader's own log is one of the majority: a lone voter commits its no-op at once.
-  return advanceCommitIndex({ ...withLost, progress: sendToFollowers(withLost, ctx, withLost.peers) })
+  return advanceCommitIndex(withState(withLost, { progress: sendToFollowers(withLost, ctx, withLost.peers) }))
 }
 
 /** The leader's step function. */

@@ -11,7 +11,7 @@ import { lastIndex } from './log'
 import type { Progress, ProgressTable } from './progress'
 import { majority } from './quorum'
 import { offerNewEntries } from './send-to-follower'
-import { clusterSize, type ReplicaState } from './state'
+import { clusterSize, type ReplicaState, withState } from './state'
 import type { NodeId } from './wire'
 
 /** How many followers' acknowledgements a new entry needs to commit: a majority of the voters, less the leader if it votes (thesis ch. 4). */
@@ -55,7 +55,7 @@ export const nextTickMs = (s: ReplicaState): number =>
 /** Arms the leader's tick (heartbeats, retransmissions, check-quorum) `afterMs` from now. */
 export const armTick = (s: ReplicaState, ctx: StepContext, afterMs: number): ReplicaState => {
   ctx.effects.push(setTimer('heartbeat', afterMs))
-  return { ...s, tickDueAt: ctx.now + afterMs }
+  return withState(s, { tickDueAt: ctx.now + afterMs })
 }
 
 /**
@@ -69,7 +69,7 @@ export const replicateNewEntries = (before: ReplicaState, ctx: StepContext, appe
   const fanout = chooseFanout(voterProgress(s), followersNeeded(s), s.settings)
   const learners = s.configuration.learners
   const to: readonly NodeId[] = learners.length === 0 ? fanout : [...fanout, ...learners.filter((id) => id !== s.id)]
-  const sent: ReplicaState = { ...s, progress: offerNewEntries(s, ctx, to) }
+  const sent: ReplicaState = withState(s, { progress: offerNewEntries(s, ctx, to) })
   // Bring the tick forward if fast repair calls for it, never later: a stream of puts must not
   // postpone heartbeats and check-quorum.
   const tickMs = nextTickMs(sent)

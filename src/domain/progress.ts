@@ -17,6 +17,7 @@
  * Progress is one of the operations below; the reply handlers only call them.
  */
 import type { Limits, Settings, Timing } from './config'
+import type { NodeId } from './wire'
 
 export type ProgressMode = 'probe' | 'replicate' | 'snapshot'
 
@@ -56,6 +57,28 @@ export interface Progress {
 /** The leader's Progress of each follower, by replica ID (IDs are four hex digits: ordinary keys). */
 export type ProgressTable = Readonly<Record<string, Progress>>
 
+/** The table with `peer`'s Progress replaced by `p` (or added). */
+export const withFollower = (table: ProgressTable, peer: NodeId, p: Progress): ProgressTable => {
+  const next: Record<string, Progress> = Object.assign({}, table)
+  next[peer] = p
+  return next
+}
+
+/**
+ * `p` with `changes` (applied in order): how every operation below builds the next Progress. The
+ * copy names every field, so that every Progress has one shape (state.ts, withState).
+ */
+const withChanges = (p: Progress, ...changes: readonly Partial<Progress>[]): Progress => {
+  const next: Progress = {
+    mode: p.mode, nextIndex: p.nextIndex, matchIndex: p.matchIndex, ackedSentAt: p.ackedSentAt,
+    lastSentAt: p.lastSentAt, inFlight: p.inFlight, probeFrom: p.probeFrom, rewoundAt: p.rewoundAt,
+    entriesWaiting: p.entriesWaiting, answered: p.answered, lost: p.lost, snapshotOffset: p.snapshotOffset,
+    snapshotSentUpTo: p.snapshotSentUpTo, snapshotSentAt: p.snapshotSentAt,
+  }
+  for (const change of changes) Object.assign(next, change)
+  return next
+}
+
 /** Outside Snapshot mode: Replicate once the follower confirmed everything before `probeFrom`, Probe until then. */
 const followingMode = (matchIndex: number, probeFrom: number): ProgressMode =>
   matchIndex + 1 >= probeFrom ? 'replicate' : 'probe'
@@ -73,7 +96,7 @@ export const freshProgress = (nextIndex: number): Progress => ({
   entriesWaiting: false,
   answered: 0,
   lost: 0,
-  ...noSnapshotTransfer(),
+  ...noSnapshotTransfer,
 })
 
 /**
@@ -81,41 +104,32 @@ export const freshProgress = (nextIndex: number): Progress => ({
  * next one starts from its first piece, with nothing left of this one (a stale time would let a
  * late answer of this one start a second stream of pieces).
  */
-function noSnapshotTransfer(): Pick<Progress, 'snapshotOffset' | 'snapshotSentUpTo' | 'snapshotSentAt'> {
-  return { snapshotOffset: 0, snapshotSentUpTo: 0, snapshotSentAt: Number.NEGATIVE_INFINITY }
-}
-
-/** Probe: the leader asks the follower to start at `from`, and waits for it to confirm. */
-export const becomeProbe = (p: Progress, from: number, now: number): Progress => ({
-  ...p,
-  mode: 'probe',
-  nextIndex: from,
-  probeFrom: from,
-  rewoundAt: now,
+const noSnapshotTransfer: Pick<Progress, 'snapshotOffset' | 'snapshotSentUpTo' | 'snapshotSentAt'> = Object.freeze({
+  snapshotOffset: 0,
+  snapshotSentUpTo: 0,
+  snapshotSentAt: Number.NEGATIVE_INFINITY,
 })
 
+/** Probe: the leader asks the follower to start at `from`, and waits for it to confirm. */
+export const becomeProbe = (p: Progress, from: number, now: number): Progress =>
+  withChanges(p, { mode: 'probe', nextIndex: from, probeFrom: from, rewoundAt: now })
+
 /** Replicate: the match point is known; entries stream from just after it. */
-export const becomeReplicate = (p: Progress): Progress => ({ ...p, mode: 'replicate' })
+export const becomeReplicate = (p: Progress): Progress => withChanges(p, { mode: 'replicate' })
 
 /**
  * Snapshot: pieces `[offset, sentUpTo)` of the snapshot went out at `now`, the follower expecting
  * `offset`; `sentAt` is when the window in flight began.
  */
-export const becomeSnapshot = (p: Progress, offset: number, sentUpTo: number, sentAt: number, now: number): Progress => ({
-  ...p,
-  mode: 'snapshot',
-  snapshotOffset: offset,
-  snapshotSentUpTo: sentUpTo,
-  snapshotSentAt: sentAt,
-  lastSentAt: now,
-})
+export const becomeSnapshot = (p: Progress, offset: number, sentUpTo: number, sentAt: number, now: number): Progress =>
+  withChanges(p, { mode: 'snapshot', snapshotOffset: offset, snapshotSentUpTo: sentUpTo, snapshotSentAt: sentAt, lastSentAt: now })
 
 /** Snapshot mode ends (an AppendEntries was sent, or the snapshot installed). */
 const leaveSnapshot = (p: Progress): Progress =>
-  p.mode !== 'snapshot' ? p : { ...p, mode: followingMode(p.matchIndex, p.probeFrom), ...noSnapshotTransfer() }
+  p.mode !== 'snapshot' ? p : withChanges(p, { mode: followingMode(p.matchIndex, p.probeFrom) }, noSnapshotTransfer)
 
 /** In Snapshot mode, no piece could be sent: the offset the follower expects is all that changes. */
-export const expectSnapshotOffset = (p: Progress, offset: number): Progress => ({ ...p, snapshotOffset: offset })
+export const expectSnapshotOffset = (p: Progress, offset: number): Progress => withChanges(p, { snapshotOffset: offset })
 
 /**
  * After a success reply (or an installed snapshot) saying the follower holds everything up to
@@ -124,13 +138,13 @@ export const expectSnapshotOffset = (p: Progress, offset: number): Progress => (
  */
 export const maybeUpdate = (p: Progress, matchIndex: number): Progress => {
   const match = Math.max(p.matchIndex, matchIndex)
-  const updated: Progress = { ...p, matchIndex: match, nextIndex: Math.max(p.nextIndex, match + 1) }
+  const updated = withChanges(p, { matchIndex: match, nextIndex: Math.max(p.nextIndex, match + 1) })
   return updated.mode === 'probe' && match + 1 >= updated.probeFrom ? becomeReplicate(updated) : updated
 }
 
 /** After the follower installed our snapshot up to `lastIncludedIndex`: its entries follow. */
 export const snapshotInstalled = (p: Progress, lastIncludedIndex: number): Progress =>
-  leaveSnapshot({ ...maybeUpdate(p, lastIncludedIndex), inFlight: [] })
+  leaveSnapshot(withChanges(maybeUpdate(p, lastIncludedIndex), { inFlight: [] }))
 
 /**
  * After a rejection of the AppendEntries sent at `sentAt`, pointing at `hinted` (the conflict
@@ -147,7 +161,7 @@ export const maybeDecrTo = (p: Progress, hinted: number, lastIndex: number, sent
   if (next >= p.nextIndex) return p
   const probing = becomeProbe(p, next, now)
   // Asked to start just past what it holds: the match point is known already.
-  if (p.mode === 'snapshot') return { ...probing, mode: 'snapshot' }
+  if (p.mode === 'snapshot') return withChanges(probing, { mode: 'snapshot' })
   return next > p.matchIndex + 1 ? probing : becomeReplicate(probing)
 }
 
@@ -158,7 +172,7 @@ export const maybeDecrTo = (p: Progress, hinted: number, lastIndex: number, sent
 export const resendFrom = (p: Progress): number => Math.max(p.matchIndex + 1, p.probeFrom)
 
 /** The follower's progress, to be sent again from resendFrom. */
-export const rewindForResend = (p: Progress): Progress => ({ ...p, nextIndex: resendFrom(p) })
+export const rewindForResend = (p: Progress): Progress => withChanges(p, { nextIndex: resendFrom(p) })
 
 /** Whether the oldest send still unanswered is older than a retransmission interval: most likely lost (answers take milliseconds). */
 export const oldestSendLikelyLost = (p: Progress, now: number, timing: Timing): boolean =>
@@ -167,20 +181,23 @@ export const oldestSendLikelyLost = (p: Progress, now: number, timing: Timing): 
 /** After an AppendEntries sent at `now` whose entries end at `lastSent`; it ends a snapshot transfer. */
 export const recordSend = (p: Progress, now: number, lastSent: number, limits: Limits): Progress => {
   const full = p.inFlight.length >= limits.maxInFlight
-  return leaveSnapshot({
-    ...p,
-    // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
-    nextIndex: lastSent + 1,
-    lastSentAt: now,
-    inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
-    lost: full ? p.lost + 1 : p.lost,
-    entriesWaiting: false,
-    ...noSnapshotTransfer(),
-  })
+  const sent = withChanges(
+    p,
+    {
+      // Optimistic pipelining: the next send continues after these entries; a rejection rewinds it.
+      nextIndex: lastSent + 1,
+      lastSentAt: now,
+      inFlight: [...(full ? p.inFlight.slice(1) : p.inFlight), now],
+      lost: full ? p.lost + 1 : p.lost,
+      entriesWaiting: false,
+    },
+    noSnapshotTransfer,
+  )
+  return leaveSnapshot(sent)
 }
 
 /** New entries for a paused follower wait for its next answer. */
-export const holdEntries = (p: Progress): Progress => ({ ...p, entriesWaiting: true })
+export const holdEntries = (p: Progress): Progress => withChanges(p, { entriesWaiting: true })
 
 /**
  * After the answer to the AppendEntries sent at `sentAt`. The simulator delivers in order, so
@@ -190,18 +207,18 @@ export const holdEntries = (p: Progress): Progress => ({ ...p, entriesWaiting: t
 export const recordAnswer = (p: Progress, sentAt: number): Progress => {
   const at = p.inFlight.indexOf(sentAt)
   if (at < 0) return p
-  return { ...p, answered: p.answered + 1, lost: p.lost + at, inFlight: p.inFlight.slice(at + 1) }
+  return withChanges(p, { answered: p.answered + 1, lost: p.lost + at, inFlight: p.inFlight.slice(at + 1) })
 }
 
 /** The follower answered something we sent at `sentAt` (the read lease counts from the newest). */
-export const recordAck = (p: Progress, sentAt: number): Progress => ({ ...p, ackedSentAt: Math.max(p.ackedSentAt, sentAt) })
+export const recordAck = (p: Progress, sentAt: number): Progress => withChanges(p, { ackedSentAt: Math.max(p.ackedSentAt, sentAt) })
 
 /** Sends unanswered for longer than `ageMs` count as lost. */
 export const expireInFlight = (p: Progress, now: number, ageMs: number): Progress => {
   let expired = 0
   while (expired < p.inFlight.length && now - p.inFlight[expired]! > ageMs) expired++
   if (expired === 0) return p
-  return { ...p, lost: p.lost + expired, inFlight: p.inFlight.slice(expired) }
+  return withChanges(p, { lost: p.lost + expired, inFlight: p.inFlight.slice(expired) })
 }
 
 /**

@@ -25,7 +25,7 @@ import type { StepContext } from './context'
 import { termAt } from './log'
 import { quorumValueOf } from './quorum'
 import { sendToFollowers } from './send-to-follower'
-import type { PendingRead, ReadIndexMark, ReplicaState } from './state'
+import { type PendingRead, type ReadIndexMark, type ReplicaState, withState } from './state'
 import type { GetRequest } from './wire'
 
 /**
@@ -77,7 +77,7 @@ export const pendingRead = (s: ReplicaState, now: number, request: GetRequest): 
 export const confirmLeadership = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.settings.reads !== 'readIndex') return s
   const due = s.peers.filter((peer) => (s.progress[peer]?.lastSentAt ?? ctx.now) < ctx.now)
-  return due.length === 0 ? s : { ...s, progress: sendToFollowers(s, ctx, due) }
+  return due.length === 0 ? s : withState(s, { progress: sendToFollowers(s, ctx, due) })
 }
 
 /**

@@ -23,10 +23,10 @@ import {
   type ChangeAction,
   type Configuration,
 } from './membership'
-import { freshProgress, type Progress } from './progress'
+import { freshProgress, type Progress, withFollower } from './progress'
 import { sendToFollowers } from './send-to-follower'
 import { forwardOwnPuts } from './client-requests'
-import { withPersistent, type ReplicaState } from './state'
+import { type ReplicaState, withPersistent, withState } from './state'
 import type { AdminRequest, ClientRequest, NodeId } from './wire'
 
 /**
@@ -64,16 +64,16 @@ const appendsConfiguration = (log: Log, from: number): boolean => {
 export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configuration: Configuration): ReplicaState => {
   ctx.effects.push(log(`configuration: ${describeConfiguration(configuration)}`))
   const peers = othersIn(configuration, s.id, s.peers)
-  let next: ReplicaState = { ...s, configuration, peers }
+  let next: ReplicaState = withState(s, { configuration, peers })
   if (s.role === 'leader') {
     const progress: Record<string, Progress> = {}
     for (const peer of peers) progress[peer] = s.progress[peer] ?? freshProgress(lastIndex(s.persistent.log) + 1)
     // A member just removed is still sent the log up to the entry that removes it (tellRemoved).
     for (const peer in s.progress) if (progress[peer] === undefined && peer !== s.id) progress[peer] = s.progress[peer]!
-    next = { ...next, progress }
+    next = withState(next, { progress })
     // Thesis §3.10: a transfer to a replica that is no longer a voter cannot complete.
     const transfer = s.duties.transfer
-    if (transfer !== undefined && !isVoter(configuration, transfer.target)) next = { ...next, duties: { ...s.duties, transfer: undefined } }
+    if (transfer !== undefined && !isVoter(configuration, transfer.target)) next = withState(next, { duties: { ...s.duties, transfer: undefined } })
   }
   return next
 }
@@ -87,7 +87,7 @@ export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configurat
 export const refuseHeldIfNotMember = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.held.length === 0 || isMember(s.configuration, s.id)) return s
   for (const request of s.held) refuse(s, ctx, request, notAMember(s), true)
-  return { ...s, held: [] }
+  return withState(s, { held: [] })
 }
 
 /**
@@ -100,7 +100,7 @@ export const refuseHeldIfLeaderless = (s: ReplicaState, ctx: StepContext): Repli
   if (s.held.length === 0 || !isMember(s.configuration, s.id) || isVoter(s.configuration, s.id)) return s
   const reason = `replica ${s.id} is a learner (it does not vote) and has heard from no leader for an election timeout: try another replica`
   for (const request of s.held) refuse(s, ctx, request, reason, true)
-  return { ...s, held: [] }
+  return withState(s, { held: [] })
 }
 
 /**
@@ -112,8 +112,8 @@ export const refuseHeldIfLeaderless = (s: ReplicaState, ctx: StepContext): Repli
  */
 export const tellRemoved = (s: ReplicaState, ctx: StepContext, peer: NodeId): ReplicaState => {
   if (s.role !== 'leader' || peer === s.id || isMember(s.configuration, peer) || s.progress[peer] !== undefined) return s
-  const progress = { ...s.progress, [peer]: freshProgress(lastIndex(s.persistent.log) + 1) }
-  return { ...s, progress: sendToFollowers({ ...s, progress }, ctx, [peer]) }
+  const progress = withFollower(s.progress, peer, freshProgress(lastIndex(s.persistent.log) + 1))
+  return withState(s, { progress: sendToFollowers(withState(s, { progress }), ctx, [peer]) })
 }
 
 /**
@@ -136,7 +136,7 @@ export const releaseIfTold = (s: ReplicaState, peer: NodeId): ReplicaState => {
   const p = s.progress[peer]
   if (p === undefined || isMember(s.configuration, peer) || p.matchIndex < latestConfigurationIndex(s)) return s
   const { [peer]: _told, ...progress } = s.progress
-  return { ...s, progress }
+  return withState(s, { progress })
 }
 
 /** The index of the latest configuration entry, in the log or compacted into the snapshot; 0 for the first configuration. */
@@ -200,11 +200,10 @@ export const onChangeRequest = (s: ReplicaState, ctx: StepContext, request: Admi
   const term = s.persistent.currentTerm
   const appended = appendToLog(s.persistent.log, [{ term, command: configCommand(change.ok) }])
   ctx.effects.push(log(`appended a configuration change at ${lastIndex(appended)}: ${action} ${member}`))
-  const withEntry: ReplicaState = {
-    ...s,
+  const withEntry: ReplicaState = withState(s, {
     persistent: withPersistent(s.persistent, { log: appended }),
     duties: { ...s.duties, pendingChange: { index: lastIndex(appended), client: request.src, MID: request.MID } },
-  }
+  })
   return adoptConfiguration(withEntry, ctx, change.ok)
 }
 
@@ -219,7 +218,7 @@ export const afterCommit = (s: ReplicaState, ctx: StepContext): ReplicaState => 
   const pending = s.duties.pendingChange
   if (pending !== undefined && s.commitIndex >= pending.index) {
     answerAdmin(s, ctx, pending.client, pending.MID)
-    next = { ...next, duties: { ...next.duties, pendingChange: undefined } }
+    next = withState(next, { duties: { ...next.duties, pendingChange: undefined } })
   }
   if (isVoter(next.configuration, next.id)) return next
   const at = lastConfigIndex(next.persistent.log) ?? 0

@@ -12,9 +12,9 @@ import { isResponsive } from './fanout'
 import { firstIndexOfTermAt, lastIndex, lastIndexOfTerm, mergeEntries, termAt } from './log'
 import { advanceCommitIndex } from './commit'
 import { repairFast } from './new-entries'
-import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend } from './progress'
+import { expireInFlight, maybeDecrTo, maybeUpdate, recordAck, recordAnswer, rewindForResend, withFollower } from './progress'
 import { sendToFollower, sendWaitingEntries } from './send-to-follower'
-import { withPersistent, type ReplicaState } from './state'
+import { type ReplicaState, withPersistent, withState } from './state'
 import type { AppendEntries, AppendEntriesReply, NodeId } from './wire'
 
 /**
@@ -44,9 +44,9 @@ export const heartbeatOrRetransmit = (s: ReplicaState, ctx: StepContext): Replic
     } else if (idle >= s.settings.timing.heartbeatMs) {
       after = sendToFollower(s, ctx, peer, p)
     }
-    if (after !== before) progress = { ...progress, [peer]: after }
+    if (after !== before) progress = withFollower(progress, peer, after)
   }
-  return progress === s.progress ? s : { ...s, progress }
+  return progress === s.progress ? s : withState(s, { progress })
 }
 
 type ReplyFields = Pick<AppendEntriesReply, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>
@@ -80,7 +80,7 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
   // 2. "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
   if (m.prevLogIndex > lastIndex(log)) {
     reply(following, { success: false, matchIndex: 0, conflictIndex: lastIndex(log) + 1, conflictTerm: 0 })
-    return { ...following, ...heard }
+    return withState(following, heard)
   }
   // Before our snapshot's end every entry is committed, so it matches the leader's (§5.4.3).
   const termThere = m.prevLogIndex < log.snapshotIndex ? m.prevLogTerm : termAt(log, m.prevLogIndex)!
@@ -91,20 +91,18 @@ export const onAppendEntries = (before: ReplicaState, ctx: StepContext, m: Appen
       conflictIndex: firstIndexOfTermAt(log, m.prevLogIndex),
       conflictTerm: termThere,
     })
-    return { ...following, ...heard }
+    return withState(following, heard)
   }
   // 3 and 4: drop conflicting entries, append new ones.
   const merged = mergeEntries(log, m.prevLogIndex, m.entries)
   const matchIndex = m.prevLogIndex + m.entries.length
   reply(following, { success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 })
-  const after: ReplicaState = {
-    ...following,
-    ...heard,
+  const after: ReplicaState = withState(following, heard, {
     persistent: merged === log ? following.persistent : withPersistent(following.persistent, { log: merged }),
     // 5. "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     commitIndex: Math.max(following.commitIndex, Math.min(m.leaderCommit, matchIndex)),
     leaderRecoveredUpTo: m.recoveredUpTo ?? 0,
-  }
+  })
   return forwardLostPuts(after, ctx, m.src)
 }
 
@@ -140,7 +138,7 @@ export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: Appen
   const p = recordAck(recordAnswer(before, m.sentAt), m.sentAt)
   if (m.success) {
     const updated = maybeUpdate(p, m.matchIndex)
-    return advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: sendWaitingEntries(s, ctx, m.src, updated) } })
+    return advanceCommitIndex(withState(s, { progress: withFollower(s.progress, m.src, sendWaitingEntries(s, ctx, m.src, updated)) }))
   }
   // §5.3: with the conflict hint the leader skips the whole conflicting term at once: to just past
   // its own last entry of that term if it has one, else to the follower's first of it.
@@ -148,6 +146,6 @@ export const onAppendEntriesReply = (s: ReplicaState, ctx: StepContext, m: Appen
   const hinted = lastOfTerm === undefined ? m.conflictIndex : lastOfTerm + 1
   const decreased = maybeDecrTo(p, hinted, lastIndex(s.persistent.log), m.sentAt, ctx.now)
   const after = decreased !== p ? sendToFollower(s, ctx, m.src, decreased) : sendWaitingEntries(s, ctx, m.src, p)
-  return { ...s, progress: { ...s.progress, [m.src]: after } }
+  return withState(s, { progress: withFollower(s.progress, m.src, after) })
 }
 

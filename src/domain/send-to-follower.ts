@@ -8,17 +8,7 @@ import { leaderField, type StepContext } from './context'
 import { encodeSnapshot } from './kv'
 import { entriesFrom, lastIndex, termAt } from './log'
 import { toData } from './membership'
-import {
-  becomeSnapshot,
-  expectSnapshotOffset,
-  holdEntries,
-  isPaused,
-  oldestSendLikelyLost,
-  recordSend,
-  rewindForResend,
-  type Progress,
-  type ProgressTable,
-} from './progress'
+import { becomeSnapshot, expectSnapshotOffset, holdEntries, isPaused, oldestSendLikelyLost, type Progress, type ProgressTable, recordSend, rewindForResend, withFollower } from './progress'
 import type { ReplicaState } from './state'
 import type { AppendEntries, NodeId } from './wire'
 
@@ -59,7 +49,7 @@ export const sendToFollowers = (s: ReplicaState, ctx: StepContext, peers: readon
   let progress = s.progress
   for (const peer of peers) {
     const p = progress[peer]
-    if (p !== undefined) progress = { ...progress, [peer]: sendToFollower(s, ctx, peer, p) }
+    if (p !== undefined) progress = withFollower(progress, peer, sendToFollower(s, ctx, peer, p))
   }
   return progress
 }
@@ -74,7 +64,7 @@ export const offerNewEntries = (s: ReplicaState, ctx: StepContext, peers: readon
     const p = progress[peer]
     if (p === undefined) continue
     const after = isPaused(p, ctx.now, s.settings, s.peers.length) ? holdEntries(p) : sendToFollower(s, ctx, peer, p)
-    progress = { ...progress, [peer]: after }
+    progress = withFollower(progress, peer, after)
   }
   return progress
 }

@@ -9,12 +9,12 @@ import { leaderField, type StepContext } from './context'
 import { decodeSnapshot } from './kv'
 import { compactLog, lastIndex, logAfterInstalledSnapshot } from './log'
 import { configurationAt, fromData, lastConfigIndex } from './membership'
-import { recordAck, snapshotInstalled, type Progress } from './progress'
+import { type Progress, recordAck, snapshotInstalled, withFollower } from './progress'
 import { advanceCommitIndex } from './commit'
 import { settleOwnPutsInSnapshot } from './client-requests'
 import { hearFromLeader } from './replication'
 import { sendSnapshotPieces, sendToFollowers } from './send-to-follower'
-import { withPersistent, type ReplicaState } from './state'
+import { type ReplicaState, withPersistent, withState } from './state'
 import type { InstallSnapshot, InstallSnapshotReply } from './wire'
 
 /**
@@ -30,7 +30,7 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
   if (s.lastApplied - from < s.settings.limits.snapshotEvery) return s
   const next = { compactionPoint: { index: s.lastApplied, kv: s.kv } }
   // A point at or before the log's snapshot was overtaken by an installed snapshot.
-  if (point === undefined || point.index <= s.persistent.log.snapshotIndex) return { ...s, ...next }
+  if (point === undefined || point.index <= s.persistent.log.snapshotIndex) return withState(s, next)
   ctx.effects.push(log(`snapshot up to ${point.index}`))
   // Thesis §5.1: the snapshot keeps the latest configuration as of its last index, once one is in the log.
   const old = s.persistent.log
@@ -38,11 +38,9 @@ export const compactIfDue = (s: ReplicaState, ctx: StepContext): ReplicaState =>
     lastConfigIndex(old, point.index) === undefined
       ? s.persistent.snapshotConfiguration
       : configurationAt(old, s.initialConfiguration, point.index)
-  return {
-    ...s,
-    ...next,
+  return withState(s, next, {
     persistent: withPersistent(s.persistent, { log: compactLog(old, point.index), snapshot: point.kv, snapshotConfiguration }),
-  }
+  })
 }
 
 const replyToSnapshot = (s: ReplicaState, ctx: StepContext, m: InstallSnapshot, nextOffset: number, installed: boolean): void => {
@@ -70,11 +68,11 @@ export const rejectInstallSnapshot = (s: ReplicaState, ctx: StepContext, m: Inst
 export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: InstallSnapshot): ReplicaState => {
   const reply = (s: ReplicaState, nextOffset: number, installed: boolean): void => replyToSnapshot(s, ctx, m, nextOffset, installed)
   const [following, heard] = hearFromLeader(before, ctx, m.src, m.term)
-  const s: ReplicaState = { ...following, ...heard }
+  const s: ReplicaState = withState(following, heard)
   // Everything up to the snapshot's end is applied here already: nothing to install.
   if (m.lastIncludedIndex <= s.lastApplied) {
     reply(s, 0, true)
-    return { ...s, incomingSnapshot: undefined }
+    return withState(s, { incomingSnapshot: undefined })
   }
   // 2. "Create new snapshot file if first chunk (offset is 0)"; 3. "Write data into snapshot file at
   // given offset": pieces are taken in order, and a piece out of order is answered with the
@@ -89,29 +87,27 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
   const received = incoming?.received ?? 0
   if (m.offset !== received) {
     reply(s, received, false)
-    return { ...s, incomingSnapshot: incoming }
+    return withState(s, { incomingSnapshot: incoming })
   }
   const chunks = [...(incoming?.chunks ?? []), m.data]
   // 4. "Reply and wait for more data chunks if done is false".
   if (!m.done) {
     const next = received + m.data.length
     reply(s, next, false)
-    return {
-      ...s,
+    return withState(s, {
       incomingSnapshot: { lastIncludedIndex: m.lastIncludedIndex, lastIncludedTerm: m.lastIncludedTerm, term: m.term, chunks, received: next },
-    }
+    })
   }
   const decoded = decodeSnapshot(chunks.join(''))
   if (E.isLeft(decoded)) {
     // The leader's own encoding did not decode: start the transfer again rather than install it.
     ctx.effects.push(log(`dropped a snapshot up to ${m.lastIncludedIndex}: ${decoded.left}`))
     reply(s, 0, false)
-    return { ...s, incomingSnapshot: undefined }
+    return withState(s, { incomingSnapshot: undefined })
   }
   // 5–7: keep the entries after the snapshot if our log agrees at its end, else discard the log;
   // 8. "Reset state machine using snapshot contents".
-  const installed: ReplicaState = {
-    ...s,
+  const installed: ReplicaState = withState(s, {
     persistent: withPersistent(s.persistent, {
       log: logAfterInstalledSnapshot(s.persistent.log, m.lastIncludedIndex, m.lastIncludedTerm),
       snapshot: decoded.right,
@@ -123,7 +119,7 @@ export const onInstallSnapshot = (before: ReplicaState, ctx: StepContext, m: Ins
     compactionPoint: undefined,
     incomingSnapshot: undefined,
     leaderRecoveredUpTo: m.recoveredUpTo ?? 0,
-  }
+  })
   ctx.effects.push(log(`installed a snapshot up to ${m.lastIncludedIndex}`))
   reply(installed, 0, true)
   return settleOwnPutsInSnapshot(installed, ctx)
@@ -136,14 +132,14 @@ export const onInstallSnapshotReply = (s: ReplicaState, ctx: StepContext, m: Ins
   const acked = recordAck(before, m.sentAt)
   if (m.installed) {
     const p = snapshotInstalled(acked, m.lastIncludedIndex)
-    const committed = advanceCommitIndex({ ...s, progress: { ...s.progress, [m.src]: p } })
+    const committed = advanceCommitIndex(withState(s, { progress: withFollower(s.progress, m.src, p) }))
     // Whatever the log holds after the snapshot follows at once.
     return p.matchIndex < lastIndex(committed.persistent.log)
-      ? { ...committed, progress: sendToFollowers(committed, ctx, [m.src]) }
+      ? withState(committed, { progress: sendToFollowers(committed, ctx, [m.src]) })
       : committed
   }
-  if (acked.nextIndex > s.persistent.log.snapshotIndex) return { ...s, progress: { ...s.progress, [m.src]: acked } }
-  const withProgress = (p: Progress): ReplicaState => ({ ...s, progress: { ...s.progress, [m.src]: p } })
+  if (acked.nextIndex > s.persistent.log.snapshotIndex) return withState(s, { progress: withFollower(s.progress, m.src, acked) })
+  const withProgress = (p: Progress): ReplicaState => withState(s, { progress: withFollower(s.progress, m.src, p) })
   // An answer to a piece sent before the current window began is stale: its duplicates must not
   // start a second stream of pieces.
   const current = m.sentAt >= before.snapshotSentAt

@@ -168,6 +168,28 @@ export interface ReplicaState {
 }
 
 /**
+ * The state `s` with `changes` (applied in order): how every handler builds the next state, sharing
+ * what did not change. The copy names every field, so that every state has the same shape, which
+ * V8 copies and reads fast; an object spread (`{ ...s, role }`) does not keep one shape and costs
+ * many times more on the path of every put (BENCHMARKS.md, bench:step).
+ */
+export const withState = (s: ReplicaState, ...changes: readonly Partial<ReplicaState>[]): ReplicaState => {
+  const next: ReplicaState = {
+    id: s.id, peers: s.peers, initialConfiguration: s.initialConfiguration, configuration: s.configuration,
+    settings: s.settings, persistent: s.persistent, role: s.role, leader: s.leader,
+    commitIndex: s.commitIndex, lastApplied: s.lastApplied, kv: s.kv, compactionPoint: s.compactionPoint,
+    incomingSnapshot: s.incomingSnapshot, lastLeaderContact: s.lastLeaderContact,
+    votesGranted: s.votesGranted, voteRetriesDone: s.voteRetriesDone, progress: s.progress,
+    leaderSince: s.leaderSince, tickDueAt: s.tickDueAt, duties: s.duties, held: s.held,
+    pendingReads: s.pendingReads, ownPuts: s.ownPuts, recoveredUpTo: s.recoveredUpTo,
+    leaderRecoveredUpTo: s.leaderRecoveredUpTo, lastRedirect: s.lastRedirect,
+    unreachableLeader: s.unreachableLeader, random: s.random,
+  }
+  for (const change of changes) Object.assign(next, change)
+  return next
+}
+
+/**
  * The persistent state as a frozen record: a step that changes the term, the vote or the log
  * replaces it whole, and every other step shares it.
  */

@@ -29,7 +29,7 @@ import {
   refuseHeldIfNotMember,
   tellRemoved,
 } from './reconfiguration'
-import type { ReplicaState } from './state'
+import { type ReplicaState, withState } from './state'
 import { BROADCAST, UNKNOWN_LEADER, type Forward, type Message, type RaftMessage, type RequestVote } from './wire'
 
 export type StepResult = readonly [ReplicaState, readonly Effect[]]
@@ -54,7 +54,7 @@ export const step = (state: ReplicaState, event: Event): StepResult => {
  */
 const forgetOverwritten = (s: ReplicaState, persist: Effect): ReplicaState => {
   const from = persist.kind === 'persist' ? persist.log?.from : undefined
-  return from !== undefined && from <= s.recoveredUpTo ? { ...s, recoveredUpTo: from - 1 } : s
+  return from !== undefined && from <= s.recoveredUpTo ? withState(s, { recoveredUpTo: from - 1 }) : s
 }
 
 const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState => {
@@ -78,7 +78,7 @@ const handle = (s: ReplicaState, ctx: StepContext, event: Event): ReplicaState =
  */
 const onStarted = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: BROADCAST, leader: UNKNOWN_LEADER, type: 'hello' }))
-  return armFirstElectionTimer(s.persistent.currentTerm > 0 ? { ...s, lastLeaderContact: ctx.now } : s, ctx)
+  return armFirstElectionTimer(s.persistent.currentTerm > 0 ? withState(s, { lastLeaderContact: ctx.now }) : s, ctx)
 }
 
 const onMessage = (s: ReplicaState, ctx: StepContext, m: Message): ReplicaState => {

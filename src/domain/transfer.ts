@@ -19,7 +19,7 @@ import { isVoter } from './membership'
 import { pendingReadsHeld } from './client-requests'
 import { answerAdmin, refuse } from './reconfiguration'
 import { sendToFollowers } from './send-to-follower'
-import type { ReplicaState } from './state'
+import { type ReplicaState, withState } from './state'
 import type { AdminRequest, NodeId, TimeoutNow } from './wire'
 
 /** An operator asks the leader to hand over to `target`. */
@@ -37,17 +37,19 @@ export const startTransfer = (s: ReplicaState, ctx: StepContext, request: AdminR
     return s
   }
   ctx.effects.push(log(`transferring leadership to ${target}`))
-  const transferring: ReplicaState = {
-    ...s,
-    duties: {
-      ...s.duties,
-      transfer: { target, deadline: ctx.now + s.settings.timing.electionTimeoutMaxMs, timeoutNowSent: false, client: request.src, MID: request.MID },
+  const transferring: ReplicaState = withState(
+    s,
+    {
+      duties: {
+        ...s.duties,
+        transfer: { target, deadline: ctx.now + s.settings.timing.electionTimeoutMaxMs, timeoutNowSent: false, client: request.src, MID: request.MID },
+      },
     },
     // Gets waiting to be confirmed wait for the outcome with the other requests.
-    ...pendingReadsHeld(s),
-  }
+    pendingReadsHeld(s),
+  )
   if (caughtUp(transferring, target)) return sendTimeoutNow(transferring, ctx)
-  return { ...transferring, progress: sendToFollowers(transferring, ctx, [target]) }
+  return withState(transferring, { progress: sendToFollowers(transferring, ctx, [target]) })
 }
 
 const caughtUp = (s: ReplicaState, target: NodeId): boolean => (s.progress[target]?.matchIndex ?? 0) >= lastIndex(s.persistent.log)
@@ -63,7 +65,7 @@ const sendTimeoutNow = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   ctx.effects.push(send({ src: s.id, dst: transfer.target, leader: leaderField(s), type: 'timeoutNow', term: s.persistent.currentTerm }))
   answerAdmin(s, ctx, transfer.client, transfer.MID)
   // The lease is revoked from now on in this term: gets wait for an entry appended after them.
-  return { ...s, duties: { ...s.duties, transfer: { ...transfer, timeoutNowSent: true }, readBarrier: s.duties.readBarrier ?? 0 } }
+  return withState(s, { duties: { ...s.duties, transfer: { ...transfer, timeoutNowSent: true }, readBarrier: s.duties.readBarrier ?? 0 } })
 }
 
 /** At the leader's tick: a transfer an election timeout old has failed, and the leader resumes. */
@@ -83,7 +85,7 @@ export const abortTransferIfLate = (s: ReplicaState, ctx: StepContext): ReplicaS
       }),
     )
   }
-  return { ...s, duties: { ...s.duties, transfer: undefined } }
+  return withState(s, { duties: { ...s.duties, transfer: undefined } })
 }
 
 /** At the target: a TimeoutNow of its term from its leader starts its campaign at once (no pre-vote). */
