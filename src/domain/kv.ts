@@ -101,20 +101,27 @@ const SnapshotData = t.type({
 export const encodeSnapshot = (kv: KvStore): string => {
   const known = encoded.get(kv)
   if (known !== undefined) return known
-  const text = JSON.stringify({
-    values: kv.values.toJSON(),
-    recentMids: kv.recentMids.sortedKeys(),
-    olderMids: kv.olderMids.sortedKeys(),
-  })
+  // JSON.stringify({ values, recentMids, olderMids }), written out: the older generation's part is
+  // the same from one snapshot to the next until the generations rotate.
+  const text = `{"values":${JSON.stringify(kv.values.toJSON())},"recentMids":${JSON.stringify(kv.recentMids.sortedKeys())},"olderMids":${midsText(kv.olderMids)}}`
   encoded.set(kv, text)
   return text
 }
 
 /**
  * Stores are immutable, so a store's text never changes: it is computed once (a leader sends its
- * snapshot in many pieces, to several followers, and stores it too).
+ * snapshot in many pieces, to several followers, and stores it too). So is a generation of MIDs'.
  */
 const encoded = new WeakMap<KvStore, string>()
+const encodedMids = new WeakMap<PersistentMap<true>, string>()
+
+const midsText = (mids: PersistentMap<true>): string => {
+  const known = encodedMids.get(mids)
+  if (known !== undefined) return known
+  const text = JSON.stringify(mids.sortedKeys())
+  encodedMids.set(mids, text)
+  return text
+}
 
 const tableOf = (mids: readonly string[]): PersistentMap<true> =>
   mids.reduce((table, mid) => table.set(mid, true), PersistentMap.empty<true>())

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { applyCommand, emptyKv, hasApplied, MID_GENERATION, midsOf, read, valuesOf } from '../../src/domain/kv'
+import * as E from 'fp-ts/Either'
+import { applyCommand, decodeSnapshot, emptyKv, encodeSnapshot, hasApplied, MID_GENERATION, midsOf, read, valuesOf } from '../../src/domain/kv'
 import type { NodeId } from '../../src/domain/wire'
 
 const put = (key: string, value: string, MID: string) =>
@@ -56,5 +57,19 @@ describe('the key-value state machine', () => {
     // A retry of a put still remembered changes nothing; one forgotten is applied again.
     expect(applyCommand(kv, put('k0', 'late', `m${MID_GENERATION}`))).toBe(kv)
     expect(read(applyCommand(kv, put('k0', 'late', 'm0')), 'k0')).toBe('late')
+  })
+
+  // §7: the snapshot is the state machine's state; the same store gives the same text.
+  it("a snapshot is the store's values and both generations of MIDs, sorted, and reads back as the same store", () => {
+    let kv = emptyKv
+    for (let i = 0; i < MID_GENERATION + 3; i++) kv = applyCommand(kv, put(`k${(i * 7) % 5}`, `v${i}`, `m${(i * 7919) % 100_003}`))
+    const later = applyCommand(kv, put('k9', 'last', 'the last MID'))
+    for (const store of [kv, later]) {
+      const { recent, older } = midsOf(store)
+      const values = Object.entries(valuesOf(store)).sort(([a], [b]) => (a < b ? -1 : 1))
+      expect(encodeSnapshot(store)).toBe(JSON.stringify({ values, recentMids: recent, olderMids: older }))
+      const back = decodeSnapshot(encodeSnapshot(store))
+      expect(E.isRight(back) && encodeSnapshot(back.right)).toBe(encodeSnapshot(store))
+    }
   })
 })
