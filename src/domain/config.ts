@@ -86,12 +86,22 @@ export type ClientStyle = 'course' | 'standalone'
  */
 export type ReadStyle = 'lease' | 'readIndex'
 
+/**
+ * Which followers get a new entry at once (fanout.ts, chooseFanout). `fewest` (the course's, where
+ * datagrams are counted and lost): as many as the odds of a first-round commit need. `all` (the
+ * real cluster's, §5.3: the leader "issues AppendEntries RPCs in parallel to each of the other
+ * servers"): every follower, so that a put commits with the fastest majority rather than waiting
+ * on the one follower it was sent to when that one is slow (its disk, its share of the CPU).
+ */
+export type NewEntriesStyle = 'fewest' | 'all'
+
 export interface Settings {
   readonly timing: Timing
   readonly limits: Limits
   readonly fanOut: FanOut
   readonly clients: ClientStyle
   readonly reads: ReadStyle
+  readonly newEntries: NewEntriesStyle
 }
 
 /** A settings object with some of its groups' fields changed. */
@@ -101,6 +111,7 @@ export interface SettingsChanges {
   readonly fanOut?: Partial<FanOut>
   readonly clients?: ClientStyle
   readonly reads?: ReadStyle
+  readonly newEntries?: NewEntriesStyle
 }
 
 /**
@@ -134,10 +145,11 @@ export const defaultSettings: Settings = {
   },
   clients: 'course',
   reads: 'lease',
+  newEntries: 'fewest',
 }
 
-/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered and how gets are confirmed. */
-export const standaloneSettings: Settings = { ...defaultSettings, clients: 'standalone', reads: 'readIndex' }
+/** The real cluster's settings (`raftkv serve`): the course's, but for how clients are answered, how gets are confirmed and who gets new entries. */
+export const standaloneSettings: Settings = { ...defaultSettings, clients: 'standalone', reads: 'readIndex', newEntries: 'all' }
 
 export const withSettings = (base: Settings, changes: SettingsChanges): Settings => ({
   timing: { ...base.timing, ...changes.timing },
@@ -145,6 +157,7 @@ export const withSettings = (base: Settings, changes: SettingsChanges): Settings
   fanOut: { ...base.fanOut, ...changes.fanOut },
   clients: changes.clients ?? base.clients,
   reads: changes.reads ?? base.reads,
+  newEntries: changes.newEntries ?? base.newEntries,
 })
 
 /** What an InstallSnapshot carries besides its data, in bytes, at most (IDs, term, indexes, offset, sentAt). */

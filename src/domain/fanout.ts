@@ -75,9 +75,10 @@ export const firstRoundCommitUnlikely = (
 }
 
 /**
- * The followers a new entry goes to at once: the responsive ones, least recently contacted first
- * (so that a steady stream of puts doubles as everyone's heartbeat), as few as reach the target
- * chance of a first-round commit. Unresponsive followers hear of it with their next heartbeat.
+ * The followers a new entry goes to at once: every one with `newEntries: 'all'` (config.ts);
+ * otherwise the responsive ones, least recently contacted first (so that a steady stream of puts
+ * doubles as everyone's heartbeat), as few as reach the target chance of a first-round commit.
+ * Unresponsive followers hear of it with their next heartbeat.
  */
 export const chooseFanout = (
   progress: ProgressTable,
@@ -85,6 +86,7 @@ export const chooseFanout = (
   settings: Settings,
 ): NodeId[] => {
   const peers = Object.keys(progress) as NodeId[]
+  if (settings.newEntries === 'all') return peers
   const responsive = responsivePeers(progress, settings.timing)
   if (responsive.length <= need) return peers
   const deliveryRate = deliveryRateOf(progress, responsive)

@@ -121,3 +121,17 @@ describe('answering clients: standalone and course', () => {
     ])
   })
 })
+
+describe("the real cluster's new entries", () => {
+  const sentTo = (settings: Settings): string[] => {
+    const { sent } = deliver(settledLeader(settings), L + 100, put({ dst: ME, MID: 'p1', key: 'k', value: 'v' }))
+    return sent.flatMap((m) => (m.type === 'append' && m.entries.length > 0 ? [m.dst] : [])).sort()
+  }
+
+  // §5.3: the leader "issues AppendEntries RPCs in parallel to each of the other servers to
+  // replicate the entry"; the course's replicas spend fewer datagrams (fanout.ts).
+  it('go to every follower at once; the course sends them to as few as a likely first-round commit needs', () => {
+    expect(sentTo(standaloneSettings)).toEqual([...FOLLOWERS].sort())
+    expect(sentTo(defaultSettings)).toHaveLength(2)
+  })
+})
