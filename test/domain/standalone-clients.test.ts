@@ -135,3 +135,18 @@ describe("the real cluster's new entries", () => {
     expect(sentTo(defaultSettings)).toHaveLength(2)
   })
 })
+
+describe("the real cluster's retransmissions", () => {
+  // Over TCP nothing is lost short of a dropped connection: an answer 40 ms late is late, not lost,
+  // and the next AppendEntries carries only what is new; the course's replicas (a lossy network)
+  // take it for lost and start again from the follower's matchIndex.
+  it('an AppendEntries unanswered for 40 ms is not sent again with the next new entry', () => {
+    const nextAppendTo = (settings: Settings) => {
+      const first = deliver(settledLeader(settings), L + 100, put({ dst: ME, MID: 'p1', key: 'k', value: 'v1' })).state
+      const { sent } = deliver(first, L + 140, put({ dst: ME, MID: 'p2', key: 'k', value: 'v2' }))
+      return sent.flatMap((m) => (m.type === 'append' && m.dst === A ? [m.entries.map((e) => (e.command.op === 'put' ? e.command.MID : e.command.op))] : []))
+    }
+    expect(nextAppendTo(standaloneSettings)).toEqual([['p2']])
+    expect(nextAppendTo({ ...standaloneSettings, timing: defaultSettings.timing })).toEqual([['p1', 'p2']])
+  })
+})
