@@ -31,8 +31,15 @@ interface Attempt {
   sentAt: number
 }
 
+/** A get answered with a value other than the one of the latest put ok its client received for the key. */
+export interface StaleGet {
+  readonly client: string
+  readonly key: string
+  readonly value: string | undefined
+}
+
 export type ReplyOutcome =
-  | { kind: 'incorrect'; reason: string }
+  | { kind: 'incorrect'; reason: string; staleGet?: StaleGet }
   | { kind: 'duplicate' }
   | { kind: 'ok' }
   | { kind: 'retry'; because: 'redirect' | 'fail'; request: ClientRequest | null }
@@ -201,6 +208,7 @@ export class ClientPool {
       return {
         kind: 'incorrect',
         reason: `get(${operation.key}) by ${clientId} returned ${JSON.stringify(value)}, expected ${JSON.stringify(expected)}`,
+        staleGet: { client: clientId, key: operation.key, value: operation.value },
       }
     }
     return { kind: 'ok' }

@@ -15,6 +15,7 @@ import { Effect, FiredEvent, Simulation, SimulationObserver } from './simulation
 import { createRoutingSocket, enlargeBuffers, kernelCharge, receiveDrops } from './socket-buffers'
 import { COURSE_PACING, Pacer, PacingCosts } from './pacing'
 import type { Workload } from '../check/workload'
+import type { StaleGet } from './client-pool'
 
 export interface RunOptions {
   /** The replica program to start. */
@@ -75,7 +76,8 @@ export interface RunResult {
   socketOverflows?: number
   events: FiredEvent[]
   died: { replica: string; at: number; reason: string }[]
-  incorrect: { at: number; reason: string }[]
+  /** `staleGet`: a get the course's per-client rule calls incorrect (client-pool.ts). */
+  incorrect: { at: number; reason: string; staleGet?: StaleGet }[]
   /** Replicas whose process ended without a kill (the course's simulator would not notice). */
   unexpectedExits: string[]
   /** Kill events whose replica took long to exit after SIGTERM (with `graceful_stop`). */

@@ -4,7 +4,7 @@
  */
 import type { Operation } from '../history/linearizability'
 import { BROADCAST, classifyDatagram, encode, Message } from './datagram'
-import { ClientPool, ClientRequest, ReplyOutcome } from './client-pool'
+import { ClientPool, ClientRequest, ReplyOutcome, type StaleGet } from './client-pool'
 import type { Workload } from '../check/workload'
 import { clientIds, replicaIds } from '../domain/ids'
 import { FanOut, Network } from './network'
@@ -71,7 +71,7 @@ export class Simulation {
   /** Killed and not restarted since, the longest dead first. */
   private readonly down: string[] = []
   lostBeforeRestartHello = 0
-  readonly incorrect: { at: number; reason: string }[] = []
+  readonly incorrect: { at: number; reason: string; staleGet?: StaleGet }[] = []
   readonly firedEvents: FiredEvent[] = []
   readonly leaderHistory: { at: number; leader: string }[] = []
   lostToClosedSockets = 0
@@ -150,7 +150,7 @@ export class Simulation {
     if (this.clients.isClient(dst)) {
       const outcome = this.clients.handleReply(dst, classified.message, now)
       this.observer?.reply(now, dst, classified.message, outcome)
-      if (outcome.kind === 'incorrect') this.markIncorrect(now, outcome.reason)
+      if (outcome.kind === 'incorrect') this.markIncorrect(now, outcome.reason, outcome.staleGet)
       if (outcome.kind === 'retry' && outcome.request) {
         this.observer?.retry(now, String(classified.message['MID']), outcome.request)
         return this.deliver(outcome.request.to, encode(outcome.request.message), now)
@@ -294,7 +294,7 @@ export class Simulation {
     return { type: 'stop', reason }
   }
 
-  private markIncorrect(at: number, reason: string): void {
-    this.incorrect.push({ at, reason })
+  private markIncorrect(at: number, reason: string, staleGet?: StaleGet): void {
+    this.incorrect.push(staleGet === undefined ? { at, reason } : { at, reason, staleGet })
   }
 }
