@@ -86,8 +86,7 @@ export const adoptConfiguration = (s: ReplicaState, ctx: StepContext, configurat
  */
 export const refuseHeldIfNotMember = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.held.length === 0 || isMember(s.configuration, s.id)) return s
-  for (const request of s.held) refuse(s, ctx, request, notAMember(s), true)
-  return withState(s, { held: [] })
+  return refuseHeld(s, ctx, notAMember(s))
 }
 
 /**
@@ -98,7 +97,11 @@ export const refuseHeldIfNotMember = (s: ReplicaState, ctx: StepContext): Replic
  */
 export const refuseHeldIfLeaderless = (s: ReplicaState, ctx: StepContext): ReplicaState => {
   if (s.held.length === 0 || !isMember(s.configuration, s.id) || isVoter(s.configuration, s.id)) return s
-  const reason = `replica ${s.id} is a learner (it does not vote) and has heard from no leader for an election timeout: try another replica`
+  return refuseHeld(s, ctx, `replica ${s.id} is a learner (it does not vote) and has heard from no leader for an election timeout: try another replica`)
+}
+
+/** Refuses every request the replica holds, for `reason`; a client may retry elsewhere. */
+const refuseHeld = (s: ReplicaState, ctx: StepContext, reason: string): ReplicaState => {
   for (const request of s.held) refuse(s, ctx, request, reason, true)
   return withState(s, { held: [] })
 }
